@@ -1,0 +1,39 @@
+# Berth: `make up` runs it, `make test` proves it. Both set themselves up on a fresh machine.
+PYTHON ?= python3
+VENV := .venv
+BIN := $(VENV)/bin
+STAMP := $(VENV)/.installed-$(shell cat setup.cfg pyproject.toml | cksum | cut -d' ' -f1)
+
+.PHONY: install up test lint typecheck unit bench clean
+
+$(STAMP): setup.cfg pyproject.toml
+	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
+	$(BIN)/python -m pip install --quiet --upgrade pip
+	$(BIN)/python -m pip install --quiet -e '.[dev]'
+	rm -f $(VENV)/.installed-*
+	touch $@
+
+install: $(STAMP)
+
+up: install
+	$(BIN)/berth up
+
+lint: install
+	$(BIN)/lint-imports
+	$(BIN)/ruff check src tests bench
+	$(BIN)/ruff format --check src tests bench
+
+# mypy cannot follow setuptools' import-hook editable install of `berth = src`,
+# so it reads the sources through a symlink named like the package.
+typecheck: install
+	mkdir -p .typecheck && ln -sfn ../src .typecheck/berth
+	MYPYPATH=.typecheck $(BIN)/mypy -p berth
+
+test: lint typecheck
+	$(BIN)/pytest
+
+bench: install
+	$(BIN)/python bench/holds.py
+
+clean:
+	rm -rf $(VENV) .typecheck .pytest_cache .mypy_cache .ruff_cache build *.egg-info

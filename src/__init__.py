@@ -1,0 +1,1 @@
+"""Berth: an event-sourced CQRS reservation engine."""
