@@ -1,0 +1,582 @@
+"""The command side: Berth's eventsourcing Application.
+
+Every command is one transaction that saves every aggregate it touched, with
+optimistic concurrency; conflicts are retried a bounded number of times. The
+clock, the reference generator and the night lock are injected.
+"""
+
+import random
+import time
+from collections.abc import Callable, Iterable, Sequence
+from dataclasses import dataclass
+from datetime import date, datetime, timedelta
+from typing import Any, TypeVar
+from uuid import UUID, uuid4
+
+from eventsourcing.application import AggregateNotFoundError, Application
+from eventsourcing.domain import Aggregate
+from eventsourcing.persistence import IntegrityError, JSONTranscoder, Recording
+
+from berth.domain.booking import Booking
+from berth.domain.cancellation import CancellationPolicy
+from berth.domain.cause import Cause
+from berth.domain.error import DomainError, InvalidCommand, NotFound
+from berth.domain.facility import Facility
+from berth.domain.inventory import NightInventory, inventory_id
+from berth.domain.locking import NightLock, no_lock
+from berth.domain.pool import Pool
+from berth.domain.reference import new_reference
+from berth.domain.stay import MAX_NIGHTS, DatesOutOfOrder, Stay
+from berth.domain.transcodings import DateAsISO
+
+Clock = Callable[[], datetime]
+A = TypeVar("A", bound=Aggregate)
+
+MAX_ATTEMPTS = 6
+DEFAULT_HOLD = timedelta(minutes=15)
+MAX_HOLD = timedelta(hours=24)
+
+
+class TooManyConflicts(DomainError):
+    code = "too-many-conflicts"
+
+
+class StaleVersion(DomainError):
+    code = "stale-version"
+
+    def __init__(self, *, expected: int, actual: int) -> None:
+        super().__init__(f"expected version {expected}, the resource is at version {actual}")
+        self.expected = expected
+        self.actual = actual
+
+
+class UnknownFacility(NotFound):
+    code = "unknown-facility"
+
+
+class UnknownPool(NotFound):
+    code = "unknown-pool"
+
+
+class UnknownBooking(NotFound):
+    code = "unknown-booking"
+
+
+class InvalidHoldTime(InvalidCommand):
+    code = "invalid-hold-time"
+
+
+@dataclass(frozen=True)
+class CommandResult:
+    """The aggregate a command acted on, its new version, and its last event's position."""
+
+    id: UUID
+    version: int
+    position: int
+
+
+class Reservations(Application[UUID]):
+    name = "Berth"
+    snapshotting_intervals = {NightInventory: 50}
+    env = {
+        "AGGREGATE_CACHE_MAXSIZE": "20000",
+        "AGGREGATE_CACHE_FASTFORWARD": "y",
+    }
+
+    def __init__(
+        self,
+        env: dict[str, str] | None = None,
+        *,
+        clock: Clock,
+        night_lock: NightLock = no_lock,
+        make_reference: Callable[[], str] = new_reference,
+    ) -> None:
+        super().__init__(env)
+        self.clock = clock
+        self.night_lock = night_lock
+        self.make_reference = make_reference
+
+    def register_transcodings(self, transcoder: JSONTranscoder) -> None:
+        super().register_transcodings(transcoder)
+        transcoder.register(DateAsISO())
+
+    # -- facilities and pools ------------------------------------------------
+
+    def register_facility(self, *, name: str, time_zone: str, cause: Cause) -> CommandResult:
+        facility = Facility.register(
+            facility_id=uuid4(),
+            name=name,
+            time_zone=time_zone,
+            now=self.clock(),
+            cause=cause.as_metadata(),
+        )
+        return self._result(facility, self.save(facility))
+
+    def add_pool(
+        self,
+        *,
+        facility_id: UUID,
+        name: str,
+        capacity: int,
+        nightly_price: int,
+        currency: str,
+        cancellation: CancellationPolicy | None = None,
+        cause: Cause,
+    ) -> CommandResult:
+        facility = self.facility(facility_id)
+        pool = Pool.add(
+            pool_id=uuid4(),
+            facility_id=facility.id,
+            time_zone=facility.time_zone,
+            name=name,
+            capacity=capacity,
+            nightly_price=nightly_price,
+            currency=currency,
+            cancellation=cancellation or CancellationPolicy(),
+            now=self.clock(),
+            cause=cause.as_metadata(),
+        )
+        return self._result(pool, self.save(pool))
+
+    def change_capacity(
+        self,
+        *,
+        pool_id: UUID,
+        first_night: date,
+        last_night: date,
+        capacity: int,
+        expected_version: int | None = None,
+        cause: Cause,
+    ) -> CommandResult:
+        """Set the capacity of every night from `first_night` to `last_night` inclusive."""
+        if last_night < first_night:
+            raise DatesOutOfOrder(f"last night {last_night} is before first night {first_night}")
+        nights = Stay(first_night, last_night + timedelta(days=1)).days()
+        if len(nights) > MAX_NIGHTS:
+            raise DatesOutOfOrder(f"a capacity change covers at most {MAX_NIGHTS} nights")
+
+        def attempt(now: datetime, meta: dict[str, str]) -> tuple[Aggregate, list[Aggregate]]:
+            pool = self.pool(pool_id)
+            self._check_version(pool, expected_version)
+            inventories = self._inventories(pool, nights, now, meta)
+            for inventory in inventories:
+                inventory.set_capacity(capacity=capacity, now=now, cause=meta)
+            pool.record_capacity_change(
+                first_night=first_night,
+                last_night=last_night,
+                capacity=capacity,
+                now=now,
+                cause=meta,
+            )
+            return pool, [pool, *inventories]
+
+        return self._execute(attempt, cause, lock=[inventory_id(pool_id, n) for n in nights])
+
+    # -- bookings --------------------------------------------------------------
+
+    def hold(
+        self,
+        *,
+        pool_id: UUID,
+        stay: Stay,
+        quantity: int,
+        guest: dict[str, str],
+        plates: Sequence[str] = (),
+        hold_for: timedelta = DEFAULT_HOLD,
+        cause: Cause,
+        **save_kwargs: Any,
+    ) -> CommandResult:
+        if not timedelta(minutes=1) <= hold_for <= MAX_HOLD:
+            raise InvalidHoldTime(f"a hold lasts from 1 minute to {MAX_HOLD}, not {hold_for}")
+        booking_id = uuid4()
+        reference = self.make_reference()
+
+        def attempt(now: datetime, meta: dict[str, str]) -> tuple[Aggregate, list[Aggregate]]:
+            pool = self.pool(pool_id)
+            expires_at = now + hold_for
+            booking = Booking.hold(
+                booking_id=booking_id,
+                reference=reference,
+                facility_id=pool.facility_id,
+                pool_id=pool.id,
+                channel=cause.channel,
+                stay=stay,
+                quantity=quantity,
+                guest=guest,
+                plates=list(plates),
+                hold_expires_at=expires_at,
+                nightly_price=pool.nightly_price,
+                currency=pool.currency,
+                time_zone=pool.time_zone,
+                cancellation=pool.cancellation_policy,
+                now=now,
+                cause=meta,
+            )
+            inventories = self._inventories(pool, stay.days(), now, meta)
+            for inventory in inventories:
+                inventory.allocate(
+                    booking_id=booking_id,
+                    quantity=quantity,
+                    expires_at=expires_at,
+                    now=now,
+                    cause=meta,
+                )
+            return booking, [booking, *inventories]
+
+        keys = [inventory_id(pool_id, night) for night in stay.days()]
+        return self._execute(attempt, cause, lock=keys, **save_kwargs)
+
+    def confirm(
+        self,
+        *,
+        booking_id: UUID,
+        expected_version: int | None = None,
+        cause: Cause,
+        **save_kwargs: Any,
+    ) -> CommandResult:
+        def attempt(now: datetime, meta: dict[str, str]) -> tuple[Aggregate, list[Aggregate]]:
+            booking = self._booking_at(booking_id, expected_version)
+            booking.confirm(now=now, cause=meta)
+            inventories = self._existing_inventories(booking.pool_id, booking.stay.days())
+            for inventory in inventories:
+                inventory.firm(booking_id=booking.id, now=now, cause=meta)
+            return booking, [booking, *inventories]
+
+        return self._execute(attempt, cause, lock=self._booking_keys(booking_id), **save_kwargs)
+
+    def amend(
+        self,
+        *,
+        booking_id: UUID,
+        arrival: date | None = None,
+        departure: date | None = None,
+        quantity: int | None = None,
+        guest: dict[str, str] | None = None,
+        plates: Sequence[str] | None = None,
+        expected_version: int | None = None,
+        cause: Cause,
+        **save_kwargs: Any,
+    ) -> CommandResult:
+        def attempt(now: datetime, meta: dict[str, str]) -> tuple[Aggregate, list[Aggregate]]:
+            booking = self._booking_at(booking_id, expected_version)
+            old_nights = set(booking.stay.days())
+            old_quantity = booking.quantity
+            stay = Stay(arrival or booking.arrival, departure or booking.departure)
+            booking.amend(
+                stay=stay,
+                quantity=booking.quantity if quantity is None else quantity,
+                guest=booking.guest if guest is None else guest,
+                plates=booking.plates if plates is None else list(plates),
+                now=now,
+                cause=meta,
+            )
+            touched: list[Aggregate] = [booking]
+            new_nights = set(stay.days())
+            if new_nights != old_nights or booking.quantity != old_quantity:
+                pool = self.pool(booking.pool_id)
+                expires_at = booking.hold_expires_at if booking.status == "held" else None
+                for inventory in self._inventories(pool, sorted(new_nights), now, meta):
+                    inventory.allocate(
+                        booking_id=booking.id,
+                        quantity=booking.quantity,
+                        expires_at=expires_at,
+                        now=now,
+                        cause=meta,
+                    )
+                    touched.append(inventory)
+                for inventory in self._existing_inventories(
+                    booking.pool_id, sorted(old_nights - new_nights)
+                ):
+                    inventory.release(booking_id=booking.id, now=now, cause=meta)
+                    touched.append(inventory)
+            return booking, touched
+
+        lock = self._booking_keys(booking_id)
+        if arrival or departure:
+            booking = self.booking(booking_id)
+            new_stay = Stay(arrival or booking.arrival, departure or booking.departure)
+            lock += [inventory_id(booking.pool_id, night) for night in new_stay.days()]
+        return self._execute(attempt, cause, lock=lock, **save_kwargs)
+
+    def cancel(
+        self,
+        *,
+        booking_id: UUID,
+        reason: str = "",
+        expected_version: int | None = None,
+        cause: Cause,
+        **save_kwargs: Any,
+    ) -> CommandResult:
+        return self._end_booking(
+            booking_id,
+            expected_version,
+            cause,
+            lambda booking, now, meta: booking.cancel(reason=reason, now=now, cause=meta),
+            **save_kwargs,
+        )
+
+    def expire(self, *, booking_id: UUID, cause: Cause, **save_kwargs: Any) -> CommandResult:
+        return self._end_booking(
+            booking_id,
+            None,
+            cause,
+            lambda booking, now, meta: booking.expire(now=now, cause=meta),
+            **save_kwargs,
+        )
+
+    def record_no_show(
+        self,
+        *,
+        booking_id: UUID,
+        expected_version: int | None = None,
+        cause: Cause,
+        **save_kwargs: Any,
+    ) -> CommandResult:
+        return self._end_booking(
+            booking_id,
+            expected_version,
+            cause,
+            lambda booking, now, meta: booking.record_no_show(now=now, cause=meta),
+            **save_kwargs,
+        )
+
+    def check_in(
+        self,
+        *,
+        booking_id: UUID,
+        expected_version: int | None = None,
+        cause: Cause,
+        **save_kwargs: Any,
+    ) -> CommandResult:
+        return self._change_booking(
+            booking_id,
+            expected_version,
+            cause,
+            lambda booking, now, meta: booking.check_in(now=now, cause=meta),
+            **save_kwargs,
+        )
+
+    def check_out(
+        self,
+        *,
+        booking_id: UUID,
+        expected_version: int | None = None,
+        cause: Cause,
+        **save_kwargs: Any,
+    ) -> CommandResult:
+        return self._change_booking(
+            booking_id,
+            expected_version,
+            cause,
+            lambda booking, now, meta: booking.check_out(now=now, cause=meta),
+            **save_kwargs,
+        )
+
+    def record_payment(
+        self,
+        *,
+        booking_id: UUID,
+        amount: int,
+        currency: str,
+        method: str,
+        payment_id: str | None = None,
+        expected_version: int | None = None,
+        cause: Cause,
+        **save_kwargs: Any,
+    ) -> CommandResult:
+        payment = payment_id or str(uuid4())
+        return self._change_booking(
+            booking_id,
+            expected_version,
+            cause,
+            lambda booking, now, meta: booking.record_payment(
+                payment_id=payment,
+                amount=amount,
+                currency=currency,
+                method=method,
+                now=now,
+                cause=meta,
+            ),
+            **save_kwargs,
+        )
+
+    def request_refund(
+        self,
+        *,
+        booking_id: UUID,
+        amount: int,
+        currency: str,
+        reason: str = "",
+        refund_id: str | None = None,
+        expected_version: int | None = None,
+        cause: Cause,
+        **save_kwargs: Any,
+    ) -> CommandResult:
+        refund = refund_id or str(uuid4())
+        return self._change_booking(
+            booking_id,
+            expected_version,
+            cause,
+            lambda booking, now, meta: booking.request_refund(
+                refund_id=refund,
+                amount=amount,
+                currency=currency,
+                reason=reason,
+                now=now,
+                cause=meta,
+            ),
+            **save_kwargs,
+        )
+
+    def settle_refund(
+        self,
+        *,
+        booking_id: UUID,
+        refund_id: str,
+        succeeded: bool,
+        reason: str = "",
+        cause: Cause,
+        **save_kwargs: Any,
+    ) -> CommandResult:
+        return self._change_booking(
+            booking_id,
+            None,
+            cause,
+            lambda booking, now, meta: booking.settle_refund(
+                refund_id=refund_id, succeeded=succeeded, reason=reason, now=now, cause=meta
+            ),
+            **save_kwargs,
+        )
+
+    # -- write-side reads ------------------------------------------------------
+
+    def facility(self, facility_id: UUID) -> Facility:
+        return self._get(facility_id, Facility, UnknownFacility)
+
+    def pool(self, pool_id: UUID) -> Pool:
+        return self._get(pool_id, Pool, UnknownPool)
+
+    def booking(self, booking_id: UUID) -> Booking:
+        return self._get(booking_id, Booking, UnknownBooking)
+
+    def night_inventory(self, pool_id: UUID, night: date) -> NightInventory | None:
+        try:
+            inventory: object = self.repository.get(inventory_id(pool_id, night))
+        except AggregateNotFoundError:
+            return None
+        assert isinstance(inventory, NightInventory)
+        return inventory
+
+    def sold(self, pool_id: UUID, night: date) -> int:
+        """Sold on the write side (confirmed plus live holds) as of the clock's now."""
+        inventory = self.night_inventory(pool_id, night)
+        return inventory.sold(now=self.clock()) if inventory else 0
+
+    # -- machinery -------------------------------------------------------------
+
+    def _get(self, aggregate_id: UUID, kind: type[A], missing: type[NotFound]) -> A:
+        try:
+            aggregate: object = self.repository.get(aggregate_id)
+        except AggregateNotFoundError:
+            raise missing(f"no {kind.__name__.lower()} {aggregate_id}") from None
+        if not isinstance(aggregate, kind):
+            raise missing(f"no {kind.__name__.lower()} {aggregate_id}")
+        return aggregate
+
+    def _booking_at(self, booking_id: UUID, expected_version: int | None) -> Booking:
+        booking = self.booking(booking_id)
+        self._check_version(booking, expected_version)
+        return booking
+
+    @staticmethod
+    def _check_version(aggregate: Aggregate, expected_version: int | None) -> None:
+        if expected_version is not None and aggregate.version != expected_version:
+            raise StaleVersion(expected=expected_version, actual=aggregate.version)
+
+    def _booking_keys(self, booking_id: UUID) -> list[UUID]:
+        booking = self.booking(booking_id)
+        return [inventory_id(booking.pool_id, night) for night in booking.stay.days()]
+
+    def _inventories(
+        self, pool: Pool, nights: Iterable[date], now: datetime, meta: dict[str, str]
+    ) -> list[NightInventory]:
+        """The inventory of each night, opened at the pool's capacity if new."""
+        inventories = []
+        for night in nights:
+            inventory = self.night_inventory(pool.id, night)
+            if inventory is None:
+                inventory = NightInventory.open(
+                    pool_id=pool.id, night=night, capacity=pool.capacity, now=now, cause=meta
+                )
+            inventories.append(inventory)
+        return inventories
+
+    def _existing_inventories(self, pool_id: UUID, nights: Iterable[date]) -> list[NightInventory]:
+        found = (self.night_inventory(pool_id, night) for night in nights)
+        return [inventory for inventory in found if inventory is not None]
+
+    def _change_booking(
+        self,
+        booking_id: UUID,
+        expected_version: int | None,
+        cause: Cause,
+        change: Callable[[Booking, datetime, dict[str, str]], None],
+        **save_kwargs: Any,
+    ) -> CommandResult:
+        """A command that touches the booking alone."""
+
+        def attempt(now: datetime, meta: dict[str, str]) -> tuple[Aggregate, list[Aggregate]]:
+            booking = self._booking_at(booking_id, expected_version)
+            change(booking, now, meta)
+            return booking, [booking]
+
+        return self._execute(attempt, cause, lock=[], **save_kwargs)
+
+    def _end_booking(
+        self,
+        booking_id: UUID,
+        expected_version: int | None,
+        cause: Cause,
+        end: Callable[[Booking, datetime, dict[str, str]], None],
+        **save_kwargs: Any,
+    ) -> CommandResult:
+        """A command that ends a booking and gives its nights back."""
+
+        def attempt(now: datetime, meta: dict[str, str]) -> tuple[Aggregate, list[Aggregate]]:
+            booking = self._booking_at(booking_id, expected_version)
+            end(booking, now, meta)
+            inventories = self._existing_inventories(booking.pool_id, booking.stay.days())
+            for inventory in inventories:
+                inventory.release(booking_id=booking.id, now=now, cause=meta)
+            return booking, [booking, *inventories]
+
+        return self._execute(attempt, cause, lock=self._booking_keys(booking_id), **save_kwargs)
+
+    def _execute(
+        self,
+        attempt: Callable[[datetime, dict[str, str]], tuple[Aggregate, list[Aggregate]]],
+        cause: Cause,
+        *,
+        lock: Sequence[UUID],
+        **save_kwargs: Any,
+    ) -> CommandResult:
+        """Run `attempt` and save what it touched in one transaction, retrying conflicts."""
+        meta = cause.as_metadata()
+        for attempt_number in range(1, MAX_ATTEMPTS + 1):
+            with self.night_lock(sorted(set(lock))):
+                subject, touched = attempt(self.clock(), meta)
+                try:
+                    recordings = self.save(*touched, **save_kwargs)
+                except IntegrityError:
+                    pass
+                else:
+                    return self._result(subject, recordings)
+            time.sleep(random.uniform(0, 0.005 * attempt_number))  # noqa: S311 - jitter
+        raise TooManyConflicts(
+            f"the command conflicted with concurrent changes {MAX_ATTEMPTS} times; retry it"
+        )
+
+    @staticmethod
+    def _result(subject: Aggregate, recordings: list[Recording[UUID]]) -> CommandResult:
+        positions = [r.notification.id for r in recordings if r.notification.id is not None]
+        return CommandResult(id=subject.id, version=subject.version, position=max(positions))

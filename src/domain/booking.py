@@ -1,0 +1,467 @@
+"""The booking aggregate and its lifecycle.
+
+hold -> confirm -> (amend)* -> check in -> check out, with cancel, expire and
+no-show on the side. Each transition checks its rule and records one event; any
+transition not listed in `ALLOWED` is refused with `IllegalTransition`.
+"""
+
+from datetime import date, datetime
+from enum import StrEnum
+from typing import Any
+from uuid import UUID
+
+from eventsourcing.domain import Aggregate
+
+from berth.domain import recorded
+from berth.domain.cancellation import CancellationPolicy
+from berth.domain.error import DomainError, InvalidCommand
+from berth.domain.stay import Stay, local_date
+
+
+class Status(StrEnum):
+    HELD = "held"
+    CONFIRMED = "confirmed"
+    CANCELLED = "cancelled"
+    EXPIRED = "expired"
+    CHECKED_IN = "checked_in"
+    CHECKED_OUT = "checked_out"
+    NO_SHOW = "no_show"
+
+
+ALLOWED: dict[str, frozenset[Status]] = {
+    "confirm": frozenset({Status.HELD}),
+    "amend": frozenset({Status.HELD, Status.CONFIRMED}),
+    "cancel": frozenset({Status.HELD, Status.CONFIRMED}),
+    "expire": frozenset({Status.HELD}),
+    "check_in": frozenset({Status.CONFIRMED}),
+    "check_out": frozenset({Status.CHECKED_IN}),
+    "no_show": frozenset({Status.CONFIRMED}),
+}
+
+# Statuses whose nights still hold capacity (a held booking only until it expires).
+HOLDS_CAPACITY = frozenset({Status.HELD, Status.CONFIRMED, Status.CHECKED_IN, Status.CHECKED_OUT})
+
+
+class IllegalTransition(DomainError):
+    code = "illegal-transition"
+
+    def __init__(self, *, action: str, status: str) -> None:
+        super().__init__(f"cannot {action.replace('_', ' ')} a booking that is {status}")
+        self.action = action
+        self.status = status
+
+
+class HoldExpired(DomainError):
+    code = "hold-expired"
+
+
+class HoldNotYetExpired(DomainError):
+    code = "hold-not-expired"
+
+
+class NotArrivalDay(DomainError):
+    code = "not-arrival-day"
+
+
+class InvalidQuantity(InvalidCommand):
+    code = "invalid-quantity"
+
+
+class InvalidGuest(InvalidCommand):
+    code = "invalid-guest"
+
+
+class CurrencyMismatch(InvalidCommand):
+    code = "currency-mismatch"
+
+
+class InvalidPayment(InvalidCommand):
+    code = "invalid-payment"
+
+
+class RefundExceedsPaid(DomainError):
+    code = "refund-exceeds-paid"
+
+
+class UnknownRefund(DomainError):
+    code = "unknown-refund"
+
+
+MAX_QUANTITY = 1000
+
+
+def check_quantity(quantity: int) -> int:
+    if not 1 <= quantity <= MAX_QUANTITY:
+        raise InvalidQuantity(f"quantity must be 1 to {MAX_QUANTITY}, got {quantity}")
+    return quantity
+
+
+def check_guest(guest: dict[str, str]) -> dict[str, str]:
+    if not guest.get("name", "").strip():
+        raise InvalidGuest("a guest needs a name")
+    return {k: v.strip() for k, v in guest.items()}
+
+
+def stay_price(*, nightly_price: int, stay: Stay, quantity: int) -> int:
+    return nightly_price * stay.nights * quantity
+
+
+class Booking(Aggregate):
+    class Held(recorded.Created):
+        reference: str
+        facility_id: UUID
+        pool_id: UUID
+        channel: str
+        arrival: date
+        departure: date
+        quantity: int
+        guest: dict[str, str]
+        plates: list[str]
+        hold_expires_at: datetime
+        nightly_price: int
+        currency: str
+        total: int
+        time_zone: str
+        cancellation: dict[str, int]
+
+    class Confirmed(recorded.Event):
+        def apply(self, aggregate: "Booking") -> None:
+            aggregate.status = Status.CONFIRMED
+
+    class Amended(recorded.Event):
+        """The booking's terms after the amendment, and the total before it."""
+
+        arrival: date
+        departure: date
+        quantity: int
+        guest: dict[str, str]
+        plates: list[str]
+        total: int
+        previous_total: int
+
+        def apply(self, aggregate: "Booking") -> None:
+            aggregate.arrival = self.arrival
+            aggregate.departure = self.departure
+            aggregate.quantity = self.quantity
+            aggregate.guest = self.guest
+            aggregate.plates = self.plates
+            aggregate.total = self.total
+
+    class Cancelled(recorded.Event):
+        fee: int
+        reason: str
+
+        def apply(self, aggregate: "Booking") -> None:
+            aggregate.status = Status.CANCELLED
+            aggregate.cancellation_fee = self.fee
+
+    class Expired(recorded.Event):
+        def apply(self, aggregate: "Booking") -> None:
+            aggregate.status = Status.EXPIRED
+
+    class CheckedIn(recorded.Event):
+        def apply(self, aggregate: "Booking") -> None:
+            aggregate.status = Status.CHECKED_IN
+
+    class CheckedOut(recorded.Event):
+        def apply(self, aggregate: "Booking") -> None:
+            aggregate.status = Status.CHECKED_OUT
+
+    class NoShowRecorded(recorded.Event):
+        def apply(self, aggregate: "Booking") -> None:
+            aggregate.status = Status.NO_SHOW
+
+    class PaymentRecorded(recorded.Event):
+        payment_id: str
+        amount: int
+        currency: str
+        method: str
+
+        def apply(self, aggregate: "Booking") -> None:
+            aggregate.paid += self.amount
+
+    class RefundRequested(recorded.Event):
+        refund_id: str
+        amount: int
+        currency: str
+        reason: str
+
+        def apply(self, aggregate: "Booking") -> None:
+            aggregate.pending_refunds[self.refund_id] = self.amount
+
+    class RefundSucceeded(recorded.Event):
+        refund_id: str
+        amount: int
+
+        def apply(self, aggregate: "Booking") -> None:
+            del aggregate.pending_refunds[self.refund_id]
+            aggregate.refunded += self.amount
+
+    class RefundFailed(recorded.Event):
+        refund_id: str
+        amount: int
+        reason: str
+
+        def apply(self, aggregate: "Booking") -> None:
+            del aggregate.pending_refunds[self.refund_id]
+
+    def __init__(
+        self,
+        *,
+        reference: str,
+        facility_id: UUID,
+        pool_id: UUID,
+        channel: str,
+        arrival: date,
+        departure: date,
+        quantity: int,
+        guest: dict[str, str],
+        plates: list[str],
+        hold_expires_at: datetime,
+        nightly_price: int,
+        currency: str,
+        total: int,
+        time_zone: str,
+        cancellation: dict[str, int],
+    ) -> None:
+        self.reference = reference
+        self.facility_id = facility_id
+        self.pool_id = pool_id
+        self.channel = channel
+        self.arrival = arrival
+        self.departure = departure
+        self.quantity = quantity
+        self.guest = guest
+        self.plates = plates
+        self.hold_expires_at = hold_expires_at
+        self.nightly_price = nightly_price
+        self.currency = currency
+        self.total = total
+        self.time_zone = time_zone
+        self.cancellation = cancellation
+        self.status = Status.HELD
+        self.cancellation_fee = 0
+        self.paid = 0
+        self.refunded = 0
+        self.pending_refunds: dict[str, int] = {}
+
+    # -- queries -------------------------------------------------------------
+
+    @property
+    def stay(self) -> Stay:
+        return Stay(self.arrival, self.departure)
+
+    def charges(self) -> int:
+        """What the guest owes in all: the total, or only the fee once cancelled."""
+        if self.status == Status.CANCELLED:
+            return self.cancellation_fee
+        if self.status == Status.EXPIRED:
+            return 0
+        return self.total
+
+    def balance_due(self) -> int:
+        return self.charges() - self.paid + self.refunded
+
+    def refundable(self) -> int:
+        return self.paid - self.refunded - sum(self.pending_refunds.values())
+
+    def is_live_hold(self, now: datetime) -> bool:
+        return self.status == Status.HELD and now < self.hold_expires_at
+
+    # -- commands --------------------------------------------------------------
+
+    @classmethod
+    def hold(
+        cls,
+        *,
+        booking_id: UUID,
+        reference: str,
+        facility_id: UUID,
+        pool_id: UUID,
+        channel: str,
+        stay: Stay,
+        quantity: int,
+        guest: dict[str, str],
+        plates: list[str],
+        hold_expires_at: datetime,
+        nightly_price: int,
+        currency: str,
+        time_zone: str,
+        cancellation: CancellationPolicy,
+        now: datetime,
+        cause: dict[str, str],
+    ) -> "Booking":
+        stay.check_not_in_past(now=now, time_zone=time_zone)
+        return cls._create(
+            cls.Held,
+            id=booking_id,
+            timestamp=now,
+            cause=cause,
+            reference=reference,
+            facility_id=facility_id,
+            pool_id=pool_id,
+            channel=channel,
+            arrival=stay.arrival,
+            departure=stay.departure,
+            quantity=check_quantity(quantity),
+            guest=check_guest(guest),
+            plates=[p.strip() for p in plates if p.strip()],
+            hold_expires_at=hold_expires_at,
+            nightly_price=nightly_price,
+            currency=currency,
+            total=stay_price(nightly_price=nightly_price, stay=stay, quantity=quantity),
+            time_zone=time_zone,
+            cancellation=cancellation.as_dict(),
+        )
+
+    def _check(self, action: str) -> None:
+        if self.status not in ALLOWED[action]:
+            raise IllegalTransition(action=action, status=self.status)
+
+    def _record(self, event_class: type[recorded.Event], now: datetime, **kwargs: Any) -> None:
+        self.trigger_event(event_class, timestamp=now, **kwargs)
+
+    def confirm(self, *, now: datetime, cause: dict[str, str]) -> None:
+        self._check("confirm")
+        if not self.is_live_hold(now):
+            raise HoldExpired(f"the hold expired at {self.hold_expires_at.isoformat()}")
+        self._record(self.Confirmed, now, cause=cause)
+
+    def amend(
+        self,
+        *,
+        stay: Stay,
+        quantity: int,
+        guest: dict[str, str],
+        plates: list[str],
+        now: datetime,
+        cause: dict[str, str],
+    ) -> None:
+        self._check("amend")
+        if self.status == Status.HELD and not self.is_live_hold(now):
+            raise HoldExpired(f"the hold expired at {self.hold_expires_at.isoformat()}")
+        if stay != self.stay:
+            stay.check_not_in_past(now=now, time_zone=self.time_zone)
+        self._record(
+            self.Amended,
+            now,
+            cause=cause,
+            arrival=stay.arrival,
+            departure=stay.departure,
+            quantity=check_quantity(quantity),
+            guest=check_guest(guest),
+            plates=[p.strip() for p in plates if p.strip()],
+            total=stay_price(nightly_price=self.nightly_price, stay=stay, quantity=quantity),
+            previous_total=self.total,
+        )
+
+    def cancel(self, *, reason: str, now: datetime, cause: dict[str, str]) -> None:
+        self._check("cancel")
+        fee = 0
+        if self.status == Status.CONFIRMED:
+            fee = CancellationPolicy(**self.cancellation).fee(
+                total=self.total, arrival=self.arrival, time_zone=self.time_zone, now=now
+            )
+        self._record(self.Cancelled, now, cause=cause, fee=fee, reason=reason)
+
+    def expire(self, *, now: datetime, cause: dict[str, str]) -> None:
+        self._check("expire")
+        if now < self.hold_expires_at:
+            raise HoldNotYetExpired(f"the hold runs until {self.hold_expires_at.isoformat()}")
+        self._record(self.Expired, now, cause=cause)
+
+    def check_in(self, *, now: datetime, cause: dict[str, str]) -> None:
+        self._check("check_in")
+        today = local_date(now, self.time_zone)
+        if not self.arrival <= today <= self.departure:
+            raise NotArrivalDay(
+                f"check-in is possible from {self.arrival} to {self.departure}, today is {today}"
+            )
+        self._record(self.CheckedIn, now, cause=cause)
+
+    def check_out(self, *, now: datetime, cause: dict[str, str]) -> None:
+        self._check("check_out")
+        self._record(self.CheckedOut, now, cause=cause)
+
+    def record_no_show(self, *, now: datetime, cause: dict[str, str]) -> None:
+        self._check("no_show")
+        today = local_date(now, self.time_zone)
+        if today < self.arrival:
+            raise NotArrivalDay(f"a no-show can be recorded from {self.arrival}, not {today}")
+        self._record(self.NoShowRecorded, now, cause=cause)
+
+    def record_payment(
+        self,
+        *,
+        payment_id: str,
+        amount: int,
+        currency: str,
+        method: str,
+        now: datetime,
+        cause: dict[str, str],
+    ) -> None:
+        if amount <= 0:
+            raise InvalidPayment(f"a payment must be positive, got {amount}")
+        self._check_currency(currency)
+        self._record(
+            self.PaymentRecorded,
+            now,
+            cause=cause,
+            payment_id=payment_id,
+            amount=amount,
+            currency=currency,
+            method=method,
+        )
+
+    def request_refund(
+        self,
+        *,
+        refund_id: str,
+        amount: int,
+        currency: str,
+        reason: str,
+        now: datetime,
+        cause: dict[str, str],
+    ) -> None:
+        if amount <= 0:
+            raise InvalidPayment(f"a refund must be positive, got {amount}")
+        self._check_currency(currency)
+        if amount > self.refundable():
+            raise RefundExceedsPaid(f"{amount} asked, {self.refundable()} can be refunded")
+        self._record(
+            self.RefundRequested,
+            now,
+            cause=cause,
+            refund_id=refund_id,
+            amount=amount,
+            currency=currency,
+            reason=reason,
+        )
+
+    def settle_refund(
+        self,
+        *,
+        refund_id: str,
+        succeeded: bool,
+        reason: str,
+        now: datetime,
+        cause: dict[str, str],
+    ) -> None:
+        if refund_id not in self.pending_refunds:
+            raise UnknownRefund(f"no pending refund {refund_id!r} on this booking")
+        amount = self.pending_refunds[refund_id]
+        if succeeded:
+            self._record(self.RefundSucceeded, now, cause=cause, refund_id=refund_id, amount=amount)
+        else:
+            self._record(
+                self.RefundFailed,
+                now,
+                cause=cause,
+                refund_id=refund_id,
+                amount=amount,
+                reason=reason,
+            )
+
+    def _check_currency(self, currency: str) -> None:
+        if currency != self.currency:
+            raise CurrencyMismatch(f"this booking is in {self.currency}, not {currency}")

@@ -1,0 +1,112 @@
+"""A pool of capacity sold by the night: "long stay, 400 spaces" at a nightly price."""
+
+from datetime import date, datetime
+from uuid import UUID
+
+from eventsourcing.domain import Aggregate
+
+from berth.domain import recorded
+from berth.domain.cancellation import CancellationPolicy
+from berth.domain.error import InvalidCommand
+from berth.domain.facility import check_name
+from berth.domain.money import check_amount, check_currency
+
+MAX_CAPACITY = 1_000_000
+
+
+class InvalidCapacity(InvalidCommand):
+    code = "invalid-capacity"
+
+
+def check_capacity(capacity: int) -> int:
+    if not 0 <= capacity <= MAX_CAPACITY:
+        raise InvalidCapacity(f"capacity must be 0 to {MAX_CAPACITY}, got {capacity}")
+    return capacity
+
+
+class Pool(Aggregate):
+    class Added(recorded.Created):
+        facility_id: UUID
+        name: str
+        capacity: int
+        nightly_price: int
+        currency: str
+        time_zone: str
+        cancellation: dict[str, int]
+
+    class CapacityChanged(recorded.Event):
+        """Capacity set for the nights from `first_night` to `last_night` inclusive."""
+
+        first_night: date
+        last_night: date
+        capacity: int
+
+    def __init__(
+        self,
+        *,
+        facility_id: UUID,
+        name: str,
+        capacity: int,
+        nightly_price: int,
+        currency: str,
+        time_zone: str,
+        cancellation: dict[str, int],
+    ) -> None:
+        self.facility_id = facility_id
+        self.name = name
+        self.capacity = capacity
+        self.nightly_price = nightly_price
+        self.currency = currency
+        self.time_zone = time_zone
+        self.cancellation = cancellation
+
+    @property
+    def cancellation_policy(self) -> CancellationPolicy:
+        return CancellationPolicy(**self.cancellation)
+
+    @classmethod
+    def add(
+        cls,
+        *,
+        pool_id: UUID,
+        facility_id: UUID,
+        time_zone: str,
+        name: str,
+        capacity: int,
+        nightly_price: int,
+        currency: str,
+        cancellation: CancellationPolicy,
+        now: datetime,
+        cause: dict[str, str],
+    ) -> "Pool":
+        return cls._create(
+            cls.Added,
+            id=pool_id,
+            timestamp=now,
+            cause=cause,
+            facility_id=facility_id,
+            name=check_name(name),
+            capacity=check_capacity(capacity),
+            nightly_price=check_amount(nightly_price),
+            currency=check_currency(currency),
+            time_zone=time_zone,
+            cancellation=cancellation.as_dict(),
+        )
+
+    def record_capacity_change(
+        self,
+        *,
+        first_night: date,
+        last_night: date,
+        capacity: int,
+        now: datetime,
+        cause: dict[str, str],
+    ) -> None:
+        self.trigger_event(
+            self.CapacityChanged,
+            timestamp=now,
+            cause=cause,
+            first_night=first_night,
+            last_night=last_night,
+            capacity=check_capacity(capacity),
+        )
