@@ -25,7 +25,7 @@ from berth.domain.facility import Facility
 from berth.domain.inventory import NightInventory, inventory_id
 from berth.domain.locking import NightLock, no_lock
 from berth.domain.pool import Pool
-from berth.domain.reference import new_reference
+from berth.domain.reference import BookingReference, new_reference, reference_id
 from berth.domain.stay import MAX_NIGHTS, DatesOutOfOrder, Stay
 from berth.domain.transcodings import DateAsISO
 
@@ -189,10 +189,10 @@ class Reservations(Application[UUID]):
         if not timedelta(minutes=1) <= hold_for <= MAX_HOLD:
             raise InvalidHoldTime(f"a hold lasts from 1 minute to {MAX_HOLD}, not {hold_for}")
         booking_id = uuid4()
-        reference = self.make_reference()
 
         def attempt(now: datetime, meta: dict[str, str]) -> tuple[Aggregate, list[Aggregate]]:
             pool = self.pool(pool_id)
+            reference = self.make_reference()  # a fresh one on each try: a clash is a conflict
             expires_at = now + hold_for
             booking = Booking.hold(
                 booking_id=booking_id,
@@ -221,7 +221,10 @@ class Reservations(Application[UUID]):
                     now=now,
                     cause=meta,
                 )
-            return booking, [booking, *inventories]
+            claim = BookingReference.claim(
+                reference=reference, booking_id=booking_id, now=now, cause=meta
+            )
+            return booking, [booking, claim, *inventories]
 
         keys = [inventory_id(pool_id, night) for night in stay.days()]
         return self._execute(attempt, cause, lock=keys, **save_kwargs)
@@ -458,6 +461,14 @@ class Reservations(Application[UUID]):
 
     def booking(self, booking_id: UUID) -> Booking:
         return self._get(booking_id, Booking, UnknownBooking)
+
+    def booking_by_reference(self, reference: str) -> Booking:
+        try:
+            claim: object = self.repository.get(reference_id(reference))
+        except AggregateNotFoundError:
+            raise UnknownBooking(f"no booking with reference {reference!r}") from None
+        assert isinstance(claim, BookingReference)
+        return self.booking(claim.booking_id)
 
     def night_inventory(self, pool_id: UUID, night: date) -> NightInventory | None:
         try:
