@@ -1,0 +1,204 @@
+"""The `berth` command: migrate, run, operate and inspect Berth from a shell.
+
+Every command prints JSON on stdout and exits non-zero with a one-line reason
+on stderr when it fails.
+"""
+
+import argparse
+import getpass
+import json
+import os
+import sys
+from collections.abc import Callable, Sequence
+from datetime import date
+from typing import Any
+from uuid import UUID, uuid4
+
+from berth.adapters import database, migrations
+from berth.adapters.eventstore import open_reservations
+from berth.domain.application import CommandResult, Reservations
+from berth.domain.booking import Booking
+from berth.domain.cause import Cause
+from berth.domain.error import DomainError
+from berth.domain.stay import Stay
+
+Handler = Callable[[argparse.Namespace], Any]
+
+
+def cli_cause() -> Cause:
+    request_id = str(uuid4())
+    return Cause(
+        principal=f"cli:{getpass.getuser()}",
+        channel="operations",
+        request_id=request_id,
+        correlation_id=request_id,
+    )
+
+
+def connect() -> tuple[str, Reservations]:
+    url = database.database_url()
+    return url, open_reservations(url)
+
+
+def result(outcome: CommandResult) -> dict[str, Any]:
+    return {"id": str(outcome.id), "version": outcome.version, "position": outcome.position}
+
+
+def booking_view(booking: Booking) -> dict[str, Any]:
+    return {
+        "id": str(booking.id),
+        "reference": booking.reference,
+        "status": str(booking.status),
+        "pool_id": str(booking.pool_id),
+        "arrival": booking.arrival.isoformat(),
+        "departure": booking.departure.isoformat(),
+        "quantity": booking.quantity,
+        "guest": booking.guest,
+        "plates": booking.plates,
+        "total": booking.total,
+        "currency": booking.currency,
+        "balance_due": booking.balance_due(),
+        "hold_expires_at": booking.hold_expires_at.isoformat(),
+        "version": booking.version,
+    }
+
+
+# -- handlers -----------------------------------------------------------------
+
+
+def do_migrate(_: argparse.Namespace) -> Any:
+    return {"applied": migrations.migrate(database.database_url())}
+
+
+def do_up(_: argparse.Namespace) -> Any:
+    """Start PostgreSQL (embedded unless BERTH_DATABASE_URL), migrate, run the Procfile."""
+    from honcho.manager import Manager  # noqa: PLC0415 - only `up` needs honcho
+
+    url = database.database_url()
+    applied = migrations.migrate(url)
+    print(json.dumps({"database": url, "applied": applied}), flush=True)
+    env = dict(os.environ, BERTH_DATABASE_URL=url, PYTHONUNBUFFERED="1")
+    manager = Manager()
+    for name, command in procfile_processes():
+        if name != "release":
+            manager.add_process(name, command, env=env)
+    manager.loop()
+    sys.exit(manager.returncode)
+
+
+def procfile_processes(path: str = "Procfile") -> list[tuple[str, str]]:
+    processes = []
+    with open(path, encoding="utf-8") as procfile:
+        for line in procfile:
+            name, sep, command = line.partition(":")
+            if sep and not line.lstrip().startswith("#"):
+                processes.append((name.strip(), command.strip()))
+    return processes
+
+
+def do_facility_create(args: argparse.Namespace) -> Any:
+    _, app = connect()
+    return result(
+        app.register_facility(name=args.name, time_zone=args.time_zone, cause=cli_cause())
+    )
+
+
+def do_pool_create(args: argparse.Namespace) -> Any:
+    _, app = connect()
+    outcome = app.add_pool(
+        facility_id=args.facility_id,
+        name=args.name,
+        capacity=args.capacity,
+        nightly_price=args.price,
+        currency=args.currency,
+        cause=cli_cause(),
+    )
+    return result(outcome)
+
+
+def do_hold(args: argparse.Namespace) -> Any:
+    _, app = connect()
+    outcome = app.hold(
+        pool_id=args.pool_id,
+        stay=Stay(args.arrival, args.departure),
+        quantity=args.quantity,
+        guest={"name": args.guest},
+        plates=args.plate,
+        cause=cli_cause(),
+    )
+    return booking_view(app.booking(outcome.id)) | {"position": outcome.position}
+
+
+def booking_command(name: str) -> Handler:
+    def handle(args: argparse.Namespace) -> Any:
+        _, app = connect()
+        command = getattr(app, name)
+        outcome = command(booking_id=args.booking_id, cause=cli_cause())
+        return booking_view(app.booking(outcome.id)) | {"position": outcome.position}
+
+    return handle
+
+
+def do_show(args: argparse.Namespace) -> Any:
+    _, app = connect()
+    return booking_view(app.booking(args.booking_id))
+
+
+# -- parser -------------------------------------------------------------------
+
+
+def build_parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(prog="berth", description=__doc__)
+    commands = parser.add_subparsers(dest="command", required=True)
+
+    commands.add_parser("migrate", help="apply the SQL migrations").set_defaults(run=do_migrate)
+    commands.add_parser("up", help="start the database, migrate, run the Procfile").set_defaults(
+        run=do_up
+    )
+
+    facility = commands.add_parser("facility", help="facilities").add_subparsers(required=True)
+    create = facility.add_parser("create", help="register a facility")
+    create.add_argument("name")
+    create.add_argument("--time-zone", required=True, help="IANA time zone, e.g. Europe/London")
+    create.set_defaults(run=do_facility_create)
+
+    pool = commands.add_parser("pool", help="pools of capacity").add_subparsers(required=True)
+    create = pool.add_parser("create", help="add a pool to a facility")
+    create.add_argument("facility_id", type=UUID)
+    create.add_argument("name")
+    create.add_argument("--capacity", type=int, required=True)
+    create.add_argument("--price", type=int, required=True, help="nightly price in minor units")
+    create.add_argument("--currency", required=True)
+    create.set_defaults(run=do_pool_create)
+
+    booking = commands.add_parser("booking", help="bookings").add_subparsers(required=True)
+    hold = booking.add_parser("hold", help="hold capacity for a stay")
+    hold.add_argument("pool_id", type=UUID)
+    hold.add_argument("--arrival", type=date.fromisoformat, required=True)
+    hold.add_argument("--departure", type=date.fromisoformat, required=True)
+    hold.add_argument("--quantity", type=int, default=1)
+    hold.add_argument("--guest", required=True, help="the guest's name")
+    hold.add_argument("--plate", action="append", default=[], help="a vehicle plate (repeatable)")
+    hold.set_defaults(run=do_hold)
+    for name in ("confirm", "cancel", "check_in", "check_out"):
+        command = booking.add_parser(name.replace("_", "-"), help=f"{name.replace('_', ' ')}")
+        command.add_argument("booking_id", type=UUID)
+        command.set_defaults(run=booking_command(name))
+    show = booking.add_parser("show", help="show a booking from the event store")
+    show.add_argument("booking_id", type=UUID)
+    show.set_defaults(run=do_show)
+    return parser
+
+
+def main(argv: Sequence[str] | None = None) -> None:
+    args = build_parser().parse_args(argv)
+    try:
+        output = args.run(args)
+    except (DomainError, ValueError) as error:
+        print(f"berth: {error}", file=sys.stderr)
+        sys.exit(1)
+    print(json.dumps(output, indent=2, default=str))
+
+
+if __name__ == "__main__":
+    main()
