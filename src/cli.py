@@ -8,6 +8,7 @@ import argparse
 import getpass
 import json
 import os
+import signal
 import sys
 from collections.abc import Callable, Sequence
 from datetime import date
@@ -190,7 +191,13 @@ def build_parser() -> argparse.ArgumentParser:
     return parser
 
 
+def exit_on_sigterm(signum: int, frame: object) -> None:
+    """SIGTERM exits like Ctrl-C does, so exit handlers (the embedded server's) run."""
+    sys.exit(128 + signum)
+
+
 def main(argv: Sequence[str] | None = None) -> None:
+    signal.signal(signal.SIGTERM, exit_on_sigterm)
     args = build_parser().parse_args(argv)
     try:
         output = args.run(args)
