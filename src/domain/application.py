@@ -96,6 +96,12 @@ class Reservations(Application[UUID]):
         self.night_lock = night_lock
         self.make_reference = make_reference
 
+    def close(self) -> None:
+        super().close()
+        close_lock = getattr(self.night_lock, "close", None)
+        if callable(close_lock):
+            close_lock()
+
     def register_transcodings(self, transcoder: JSONTranscoder) -> None:
         super().register_transcodings(transcoder)
         transcoder.register(DateAsISO())
