@@ -24,7 +24,7 @@ from berth.domain.error import DomainError, InvalidCommand, NotFound
 from berth.domain.facility import Facility
 from berth.domain.inventory import NightInventory, inventory_id
 from berth.domain.locking import NightLock, no_lock
-from berth.domain.pool import Pool
+from berth.domain.pool import Pool, check_capacity
 from berth.domain.reference import BookingReference, new_reference, reference_id
 from berth.domain.stay import MAX_NIGHTS, DatesOutOfOrder, Stay
 from berth.domain.transcodings import DateAsISO
@@ -155,6 +155,7 @@ class Reservations(Application[UUID]):
         cause: Cause,
     ) -> CommandResult:
         """Set the capacity of every night from `first_night` to `last_night` inclusive."""
+        check_capacity(capacity)  # before any night compares it with what is sold
         if last_night < first_night:
             raise DatesOutOfOrder(f"last night {last_night} is before first night {first_night}")
         nights = Stay(first_night, last_night + timedelta(days=1)).days()
