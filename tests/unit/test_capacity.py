@@ -1,0 +1,244 @@
+"""Never sell more than a pool's capacity on any night; holds count until they expire."""
+
+from uuid import UUID
+
+import pytest
+
+from berth.domain.application import Reservations
+from berth.domain.booking import Status
+from berth.domain.cause import Cause
+from berth.domain.inventory import CapacityBelowSold, NoCapacity
+from berth.domain.pool import InvalidCapacity
+from berth.domain.stay import DatesOutOfOrder
+
+from .support import Clock, HoldFn, night, stay, store_size
+
+
+def test_a_hold_counts_against_capacity_until_it_expires(
+    app: Reservations, clock: Clock, hold: HoldFn, pool_id: UUID
+) -> None:
+    hold(quantity=2)
+    clock.advance(minutes=14, seconds=59)
+    assert app.sold(pool_id, night(0)) == 2
+
+    with pytest.raises(NoCapacity) as refused:
+        hold(quantity=1)
+
+    assert refused.value.remaining == 0
+    assert refused.value.night == night(0)
+
+
+def test_an_expired_hold_frees_its_capacity_at_once_without_a_worker(
+    app: Reservations, clock: Clock, hold: HoldFn, pool_id: UUID
+) -> None:
+    first = hold(quantity=2).id
+    clock.advance(minutes=15)
+
+    assert app.sold(pool_id, night(0)) == 0
+    second = hold(quantity=2).id
+
+    assert app.booking(first).status == Status.HELD  # nobody ran `expire`
+    assert app.booking(second).status == Status.HELD
+    assert app.sold(pool_id, night(0)) == 2
+
+
+def test_a_confirmed_booking_keeps_its_capacity_after_the_hold_time(
+    app: Reservations, clock: Clock, cause: Cause, hold: HoldFn, pool_id: UUID
+) -> None:
+    booking_id = hold(quantity=2).id
+    app.confirm(booking_id=booking_id, cause=cause)
+    clock.advance(hours=12)  # 22:00 local, still the same night
+
+    assert app.sold(pool_id, night(1)) == 0  # (the stay is tonight only)
+    assert app.sold(pool_id, night(0)) == 2
+    with pytest.raises(NoCapacity):
+        hold(quantity=1)
+
+
+def test_a_stay_is_refused_whole_when_any_of_its_nights_is_full(
+    app: Reservations, hold: HoldFn, pool_id: UUID
+) -> None:
+    hold(first=2, quantity=2)  # the third night is full
+    before = store_size(app)
+
+    with pytest.raises(NoCapacity) as refused:
+        hold(first=0, nights=4, quantity=1)
+
+    assert refused.value.night == night(2)
+    assert store_size(app) == before
+    assert [app.sold(pool_id, night(n)) for n in range(4)] == [0, 0, 2, 0]
+
+
+def test_a_stay_takes_every_night_but_the_departure_day(
+    app: Reservations, hold: HoldFn, pool_id: UUID
+) -> None:
+    hold(first=1, nights=3, quantity=2)
+
+    assert [app.sold(pool_id, night(n)) for n in range(5)] == [0, 2, 2, 2, 0]
+
+
+def test_holds_fill_a_pool_exactly_to_its_capacity(
+    app: Reservations, hold: HoldFn, pool_id: UUID
+) -> None:
+    hold(quantity=1)
+    hold(quantity=1)
+
+    with pytest.raises(NoCapacity):
+        hold(quantity=1)
+    assert app.sold(pool_id, night(0)) == 2
+
+
+def test_a_pool_of_zero_sells_nothing(app: Reservations, make_pool, cause: Cause) -> None:
+    empty = make_pool(capacity=0)
+
+    with pytest.raises(NoCapacity):
+        app.hold(pool_id=empty, stay=stay(0), quantity=1, guest={"name": "Ada"}, cause=cause)
+
+
+@pytest.mark.parametrize("end", ["cancel", "expire", "no_show"])
+def test_ending_a_booking_gives_its_nights_back(
+    app: Reservations, clock: Clock, cause: Cause, hold: HoldFn, pool_id: UUID, end: str
+) -> None:
+    booking_id = hold(nights=2, quantity=2).id
+    if end == "cancel":
+        app.cancel(booking_id=booking_id, cause=cause)
+    elif end == "expire":
+        clock.advance(minutes=20)
+        app.expire(booking_id=booking_id, cause=cause)
+    else:
+        app.confirm(booking_id=booking_id, cause=cause)
+        app.record_no_show(booking_id=booking_id, cause=cause)
+
+    assert [app.sold(pool_id, night(n)) for n in (0, 1)] == [0, 0]
+    inventory = app.night_inventory(pool_id, night(0))
+    assert inventory is not None
+    assert inventory.allocations == {}
+    hold(nights=2, quantity=2)  # and they can be sold again
+
+
+def test_capacity_cannot_be_set_below_what_is_sold(
+    app: Reservations, cause: Cause, hold: HoldFn, pool_id: UUID
+) -> None:
+    hold(first=1, quantity=2)
+    before = store_size(app)
+
+    with pytest.raises(CapacityBelowSold):
+        app.change_capacity(
+            pool_id=pool_id, first_night=night(0), last_night=night(2), capacity=1, cause=cause
+        )
+
+    assert store_size(app) == before
+    assert app.night_inventory(pool_id, night(0)) is None  # not even opened
+
+
+def test_capacity_can_be_set_down_to_exactly_what_is_sold(
+    app: Reservations, cause: Cause, hold: HoldFn, pool_id: UUID
+) -> None:
+    hold(quantity=1)
+
+    app.change_capacity(
+        pool_id=pool_id, first_night=night(0), last_night=night(0), capacity=1, cause=cause
+    )
+
+    with pytest.raises(NoCapacity):
+        hold(quantity=1)
+
+
+def test_capacity_can_be_set_below_an_expired_hold(
+    app: Reservations, clock: Clock, cause: Cause, hold: HoldFn, pool_id: UUID
+) -> None:
+    hold(quantity=2)
+    clock.advance(minutes=15)
+
+    app.change_capacity(
+        pool_id=pool_id, first_night=night(0), last_night=night(0), capacity=0, cause=cause
+    )
+
+    inventory = app.night_inventory(pool_id, night(0))
+    assert inventory is not None
+    assert inventory.capacity == 0
+
+
+def test_a_capacity_change_applies_to_its_nights_only(
+    app: Reservations, cause: Cause, hold: HoldFn, pool_id: UUID
+) -> None:
+    app.change_capacity(
+        pool_id=pool_id, first_night=night(1), last_night=night(2), capacity=5, cause=cause
+    )
+
+    hold(first=1, nights=2, quantity=5)
+    with pytest.raises(NoCapacity) as refused:
+        hold(first=0, quantity=3)
+    assert refused.value.remaining == 2
+    with pytest.raises(NoCapacity):
+        hold(first=3, quantity=3)
+
+
+def test_a_capacity_change_is_recorded_on_the_pool(
+    app: Reservations, cause: Cause, pool_id: UUID
+) -> None:
+    result = app.change_capacity(
+        pool_id=pool_id, first_night=night(0), last_night=night(1), capacity=7, cause=cause
+    )
+
+    assert result.id == pool_id
+    assert result.version == 2
+    assert app.pool(pool_id).capacity == 2  # the default for nights not yet changed
+    assert [app.night_inventory(pool_id, night(n)).capacity for n in (0, 1)] == [7, 7]  # type: ignore[union-attr]
+
+
+@pytest.mark.parametrize("capacity", [-1, 1_000_001])
+def test_a_capacity_out_of_range_is_invalid_and_stores_nothing(
+    app: Reservations, cause: Cause, pool_id: UUID, capacity: int
+) -> None:
+    before = store_size(app)
+
+    with pytest.raises(InvalidCapacity):
+        app.change_capacity(
+            pool_id=pool_id,
+            first_night=night(0),
+            last_night=night(1),
+            capacity=capacity,
+            cause=cause,
+        )
+
+    assert store_size(app) == before
+
+
+def test_a_capacity_change_with_its_nights_in_the_wrong_order_is_refused(
+    app: Reservations, cause: Cause, pool_id: UUID
+) -> None:
+    before = store_size(app)
+
+    with pytest.raises(DatesOutOfOrder):
+        app.change_capacity(
+            pool_id=pool_id, first_night=night(2), last_night=night(1), capacity=3, cause=cause
+        )
+
+    assert store_size(app) == before
+
+
+def test_a_busy_night_reloads_from_its_snapshot_with_the_same_allocations(
+    app: Reservations, clock: Clock, cause: Cause, pool_id: UUID, hold: HoldFn
+) -> None:
+    app.change_capacity(
+        pool_id=pool_id, first_night=night(0), last_night=night(0), capacity=100, cause=cause
+    )
+    for _ in range(30):
+        booking_id = hold().id
+        app.cancel(booking_id=booking_id, cause=cause)
+    kept = [hold().id for _ in range(3)]
+    app.confirm(booking_id=kept[0], cause=cause)
+    cached = app.night_inventory(pool_id, night(0))
+    assert cached is not None
+    assert cached.version > 50
+
+    snapshots = list(app.snapshots.get(cached.id)) if app.snapshots else []
+    reloaded = app.repository.get(cached.id, version=cached.version)
+
+    assert snapshots, "a night with more than 50 events is snapshotted"
+    assert reloaded.allocations == cached.allocations
+    assert reloaded.night == night(0)
+    assert reloaded.sold(now=clock.now) == 3
+    clock.advance(minutes=15)
+    assert reloaded.sold(now=clock.now) == 1
