@@ -249,7 +249,9 @@ class Reservations(Application[UUID]):
             booking.confirm(now=now, cause=meta)
             inventories = self._existing_inventories(booking.pool_id, booking.stay.days())
             for inventory in inventories:
-                inventory.firm(booking_id=booking.id, now=now, cause=meta)
+                inventory.firm(
+                    booking_id=booking.id, quantity=booking.quantity, now=now, cause=meta
+                )
             return booking, [booking, *inventories]
 
         return self._execute(attempt, cause, lock=self._booking_keys(booking_id), **save_kwargs)

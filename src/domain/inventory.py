@@ -64,6 +64,7 @@ class NightInventory(Aggregate):
         expires_at: datetime | None
 
         def apply(self, aggregate: "NightInventory") -> None:
+            aggregate.forget_expired_holds(self.timestamp)
             aggregate.allocations[str(self.booking_id)] = Allocation(
                 quantity=self.quantity, expires_at=self.expires_at
             )
@@ -74,19 +75,44 @@ class NightInventory(Aggregate):
         booking_id: UUID
 
         def apply(self, aggregate: "NightInventory") -> None:
-            aggregate.allocations[str(self.booking_id)]["expires_at"] = None
+            key = str(self.booking_id)
+            held = aggregate.allocations[key]
+            aggregate.allocations[key] = Allocation(quantity=held["quantity"], expires_at=None)
 
     class Released(recorded.Event):
         booking_id: UUID
 
         def apply(self, aggregate: "NightInventory") -> None:
-            del aggregate.allocations[str(self.booking_id)]
+            aggregate.allocations.pop(str(self.booking_id), None)
 
     def __init__(self, *, pool_id: UUID, night: date, capacity: int) -> None:
         self.pool_id = pool_id
         self.night = night
         self.capacity = capacity
+        # Values are replaced, never changed in place, so a shallow copy is a safe copy.
         self.allocations: dict[str, Allocation] = {}
+
+    def __deepcopy__(self, memo: dict[int, object]) -> "NightInventory":
+        """A cheap copy for the aggregate cache: a hot night has hundreds of allocations."""
+        copy = object.__new__(type(self))
+        copy.__dict__.update(self.__dict__)
+        copy.allocations = dict(self.allocations)
+        copy._pending_events = list(self._pending_events)
+        return copy
+
+    def forget_expired_holds(self, moment: datetime) -> None:
+        """Drop holds that expired by `moment` (an event's timestamp, so replay agrees).
+
+        They stopped counting at their expiry already; dropping them keeps a hot
+        night's state bounded by its capacity rather than by every hold ever made.
+        """
+        expired = [
+            key
+            for key, a in self.allocations.items()
+            if a["expires_at"] is not None and a["expires_at"] <= moment
+        ]
+        for key in expired:
+            del self.allocations[key]
 
     @classmethod
     def open(
@@ -136,13 +162,21 @@ class NightInventory(Aggregate):
             expires_at=expires_at,
         )
 
-    def firm(self, *, booking_id: UUID, now: datetime, cause: dict[str, str]) -> None:
+    def firm(
+        self, *, booking_id: UUID, quantity: int, now: datetime, cause: dict[str, str]
+    ) -> None:
+        """Make a booking's hold permanent; if the hold is gone, take the capacity afresh."""
         if str(booking_id) in self.allocations:
             self.trigger_event(self.Firmed, timestamp=now, cause=cause, booking_id=booking_id)
+        else:
+            self.allocate(
+                booking_id=booking_id, quantity=quantity, expires_at=None, now=now, cause=cause
+            )
 
     def release(self, *, booking_id: UUID, now: datetime, cause: dict[str, str]) -> None:
-        if str(booking_id) in self.allocations:
-            self.trigger_event(self.Released, timestamp=now, cause=cause, booking_id=booking_id)
+        """Give back a booking's night; recorded even for a hold already forgotten on expiry,
+        so read models can drop the allocation too."""
+        self.trigger_event(self.Released, timestamp=now, cause=cause, booking_id=booking_id)
 
     def set_capacity(self, *, capacity: int, now: datetime, cause: dict[str, str]) -> None:
         sold = self.sold(now=now)

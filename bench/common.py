@@ -1,0 +1,105 @@
+"""Shared helpers for Berth's benchmarks: a scratch database and a timed load loop."""
+
+from __future__ import annotations
+
+import statistics
+import sys
+import threading
+import time
+from collections.abc import Callable
+from dataclasses import dataclass
+
+import psycopg
+from psycopg import sql
+
+from berth.adapters.database import database_url, with_database
+from berth.adapters.migrations import migrate
+
+
+def scratch_database(name: str) -> str:
+    """A freshly migrated database on Berth's server (embedded unless BERTH_DATABASE_URL)."""
+    server = database_url()
+    with psycopg.connect(server, autocommit=True) as conn:
+        conn.execute(
+            sql.SQL("DROP DATABASE IF EXISTS {} WITH (FORCE)").format(sql.Identifier(name))
+        )
+        conn.execute(sql.SQL("CREATE DATABASE {}").format(sql.Identifier(name)))
+    url = with_database(server, name)
+    migrate(url)
+    return url
+
+
+@dataclass
+class Result:
+    name: str
+    clients: int
+    operations: int
+    failures: int
+    seconds: float
+    latencies: list[float]
+
+    @property
+    def rate(self) -> float:
+        return self.operations / self.seconds
+
+    def percentile(self, p: float) -> float:
+        ordered = sorted(self.latencies)
+        if not ordered:
+            return float("nan")
+        return ordered[min(len(ordered) - 1, int(p / 100 * len(ordered)))] * 1000
+
+    def row(self) -> str:
+        return (
+            f"| {self.name} | {self.clients} | {self.rate:,.0f} | {self.percentile(50):.1f} | "
+            f"{self.percentile(99):.1f} | {self.failures} |"
+        )
+
+
+HEADER = (
+    "| scenario | clients | ops/s | p50 ms | p99 ms | failures |\n"
+    "| --- | ---: | ---: | ---: | ---: | ---: |"
+)
+
+
+def run_load(
+    name: str, clients: int, seconds: float, operation: Callable[[int, int], None]
+) -> Result:
+    """Call operation(client, n) from `clients` threads for `seconds`, showing progress."""
+    latencies: list[list[float]] = [[] for _ in range(clients)]
+    failures = [0] * clients
+    stop = threading.Event()
+
+    def client(c: int) -> None:
+        n = 0
+        while not stop.is_set():
+            started = time.perf_counter()
+            try:
+                operation(c, n)
+            except Exception:
+                failures[c] += 1
+            else:
+                latencies[c].append(time.perf_counter() - started)
+            n += 1
+
+    threads = [threading.Thread(target=client, args=(c,), daemon=True) for c in range(clients)]
+    began = time.perf_counter()
+    for thread in threads:
+        thread.start()
+    while (elapsed := time.perf_counter() - began) < seconds:
+        time.sleep(min(1.0, seconds - elapsed))
+        done = sum(len(x) for x in latencies)
+        sys.stderr.write(
+            f"\r  {name} x{clients}: {elapsed:4.0f}/{seconds:.0f}s  {done:,} ops"
+            f"  {done / max(elapsed, 1e-9):,.0f}/s   "
+        )
+    stop.set()
+    for thread in threads:
+        thread.join()
+    elapsed = time.perf_counter() - began
+    sys.stderr.write("\n")
+    flat = [x for per_client in latencies for x in per_client]
+    return Result(name, clients, len(flat), sum(failures), elapsed, flat)
+
+
+def median(values: list[float]) -> float:
+    return statistics.median(values)

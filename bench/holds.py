@@ -1,0 +1,102 @@
+"""Holds per second on the write side, beside a raw eventsourcing baseline, in one run.
+
+    .venv/bin/python bench/holds.py [--seconds 10]
+
+Runs against the embedded PostgreSQL (or BERTH_DATABASE_URL) in a scratch
+database `berth_bench_holds`. Scenarios:
+- baseline: one trivial eventsourcing aggregate saved per operation (the raw rate);
+- spread: holds of one night on random nights of 20 pools x 365 nights;
+- hot night: every hold on the same night of one pool (the worst case).
+"""
+
+from __future__ import annotations
+
+import argparse
+import random
+import sys
+from datetime import UTC, datetime, timedelta
+from pathlib import Path
+
+from eventsourcing.domain import Aggregate
+
+sys.path.insert(0, str(Path(__file__).parent))
+
+from berth.adapters.eventstore import open_reservations
+from berth.domain.cause import Cause
+from berth.domain.stay import Stay
+from common import HEADER, run_load, scratch_database
+
+CAUSE = Cause(principal="bench", channel="bench", request_id="r", correlation_id="c")
+
+
+class Counter(Aggregate):
+    """The baseline's aggregate: one event per save, nothing else."""
+
+    def __init__(self, n: int) -> None:
+        self.n = n
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__)
+    parser.add_argument("--seconds", type=float, default=10.0)
+    args = parser.parse_args()
+
+    url = scratch_database("berth_bench_holds")
+    app = open_reservations(url, env={"POSTGRES_POOL_SIZE": "8", "POSTGRES_MAX_OVERFLOW": "8"})
+    facility = app.register_facility(name="Bench", time_zone="UTC", cause=CAUSE)
+    pools = [
+        app.add_pool(
+            facility_id=facility.id,
+            name=f"pool {p}",
+            capacity=1_000_000,
+            nightly_price=1500,
+            currency="EUR",
+            cause=CAUSE,
+        ).id
+        for p in range(20)
+    ]
+    first = datetime.now(UTC).date() + timedelta(days=1)
+    rng = random.Random(1)
+
+    def baseline(client: int, n: int) -> None:
+        app.save(Counter(n))
+
+    def spread(client: int, n: int) -> None:
+        night = first + timedelta(days=rng.randrange(365))
+        app.hold(
+            pool_id=rng.choice(pools),
+            stay=Stay(night, night + timedelta(days=1)),
+            quantity=1,
+            guest={"name": "bench"},
+            cause=CAUSE,
+        )
+
+    def hot(client: int, n: int) -> None:
+        app.hold(
+            pool_id=pools[0],
+            stay=Stay(first, first + timedelta(days=1)),
+            quantity=1,
+            guest={"name": "bench"},
+            cause=CAUSE,
+        )
+
+    results = []
+    for name, operation in (
+        ("baseline save", baseline),
+        ("hold, spread", spread),
+        ("hold, hot night", hot),
+    ):
+        for clients in (1, 8):
+            results.append(run_load(name, clients, args.seconds, operation))
+    app.close()
+
+    print(
+        f"\nholds benchmark, {args.seconds:.0f} s per row, {datetime.now(UTC):%Y-%m-%d %H:%M} UTC\n"
+    )
+    print(HEADER)
+    for result in results:
+        print(result.row())
+
+
+if __name__ == "__main__":
+    main()
