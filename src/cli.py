@@ -7,6 +7,7 @@ on stderr when it fails.
 import argparse
 import getpass
 import json
+import logging
 import os
 import signal
 import sys
@@ -97,6 +98,15 @@ def procfile_processes(path: str = "Procfile") -> list[tuple[str, str]]:
     return processes
 
 
+def do_worker(args: argparse.Namespace) -> Any:
+    """Run one long-running worker until SIGTERM or SIGINT."""
+    from berth import workers  # noqa: PLC0415 - only `worker` needs the workers
+
+    logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s %(message)s")
+    workers.run_worker(args.name, database.database_url())
+    return {"worker": args.name, "stopped": True}
+
+
 def do_facility_create(args: argparse.Namespace) -> Any:
     _, app = connect()
     return result(
@@ -156,6 +166,10 @@ def build_parser() -> argparse.ArgumentParser:
     commands.add_parser("up", help="start the database, migrate, run the Procfile").set_defaults(
         run=do_up
     )
+
+    worker = commands.add_parser("worker", help="run a worker (a projection, expire-holds)")
+    worker.add_argument("name", help="availability, bookings or expire-holds")
+    worker.set_defaults(run=do_worker)
 
     facility = commands.add_parser("facility", help="facilities").add_subparsers(required=True)
     create = facility.add_parser("create", help="register a facility")

@@ -270,3 +270,13 @@ def _poll(conn: Connection, reached: Any, deadline: float) -> bool:
     finally:
         if own_transaction:
             conn.rollback()
+
+
+def expired_holds(conn: Connection, *, now: datetime, limit: int = 500) -> list[UUID]:
+    """Bookings still held in the read model whose hold ran out by `now`, oldest first."""
+    rows = conn.execute(
+        "SELECT booking_id FROM bookings WHERE status = 'held' AND hold_expires_at <= %s"
+        " ORDER BY hold_expires_at LIMIT %s",
+        (now, limit),
+    ).fetchall()
+    return [row[0] for row in rows]

@@ -1,0 +1,139 @@
+"""The bookings projection: one row per booking, from the Booking events.
+
+`fold` nets a page of events into one change per booking: a whole row for a
+booking held in this page, otherwise the columns its later events set plus the
+sums paid and refunded, and always its latest version, position and time.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+from dataclasses import dataclass, field
+from datetime import datetime
+from typing import Any
+from uuid import UUID
+
+from eventsourcing.domain import AggregateEvent
+from eventsourcing.utils import get_topic
+
+from berth.domain.booking import Booking, Status
+
+NAME = "bookings"
+TOPICS = frozenset(
+    get_topic(cls)
+    for cls in (
+        Booking.Held,
+        Booking.Confirmed,
+        Booking.Amended,
+        Booking.Cancelled,
+        Booking.Expired,
+        Booking.CheckedIn,
+        Booking.CheckedOut,
+        Booking.NoShowRecorded,
+        Booking.PaymentRecorded,
+        Booking.RefundRequested,
+        Booking.RefundSucceeded,
+        Booking.RefundFailed,
+    )
+)
+
+# Columns a later event may set; every other column is fixed when the booking is held.
+CHANGEABLE = (
+    "status",
+    "arrival",
+    "departure",
+    "quantity",
+    "guest",
+    "plates",
+    "total",
+    "cancellation_fee",
+)
+
+_STATUS_OF: dict[type[Any], Status] = {
+    Booking.Confirmed: Status.CONFIRMED,
+    Booking.Expired: Status.EXPIRED,
+    Booking.CheckedIn: Status.CHECKED_IN,
+    Booking.CheckedOut: Status.CHECKED_OUT,
+    Booking.NoShowRecorded: Status.NO_SHOW,
+}
+
+
+@dataclass
+class BookingChange:
+    booking_id: UUID
+    version: int
+    position: int
+    modified_at: datetime
+    created: dict[str, Any] | None = None  # the row as held, when held in this page
+    sets: dict[str, Any] = field(default_factory=dict)  # columns from CHANGEABLE
+    paid: int = 0  # added to what was paid before
+    refunded: int = 0
+
+    def row(self) -> dict[str, Any]:
+        """The whole row of a booking held in this page."""
+        assert self.created is not None
+        row = self.created | self.sets
+        row["paid"] += self.paid
+        row["refunded"] += self.refunded
+        row.update(version=self.version, position=self.position, modified_at=self.modified_at)
+        return row
+
+
+def fold(events: Iterable[tuple[int, AggregateEvent]]) -> dict[UUID, BookingChange]:
+    """The net change per booking of a page of (position, event) pairs, in order."""
+    changes: dict[UUID, BookingChange] = {}
+    for position, event in events:
+        key = event.originator_id
+        change = changes.get(key)
+        if change is None:
+            change = changes[key] = BookingChange(
+                key, event.originator_version, position, event.timestamp
+            )
+        change.version = event.originator_version
+        change.position = position
+        change.modified_at = event.timestamp
+        apply(change, event)
+    return changes
+
+
+def apply(change: BookingChange, event: AggregateEvent) -> None:
+    if isinstance(event, Booking.Held):
+        change.created = {
+            "booking_id": event.originator_id,
+            "reference": event.reference,
+            "facility_id": event.facility_id,
+            "pool_id": event.pool_id,
+            "channel": event.channel,
+            "status": Status.HELD.value,
+            "arrival": event.arrival,
+            "departure": event.departure,
+            "quantity": event.quantity,
+            "guest": event.guest,
+            "plates": event.plates,
+            "hold_expires_at": event.hold_expires_at,
+            "currency": event.currency,
+            "nightly_price": event.nightly_price,
+            "total": event.total,
+            "cancellation_fee": 0,
+            "paid": 0,
+            "refunded": 0,
+            "created_at": event.timestamp,
+        }
+    elif isinstance(event, Booking.Amended):
+        change.sets.update(
+            arrival=event.arrival,
+            departure=event.departure,
+            quantity=event.quantity,
+            guest=event.guest,
+            plates=event.plates,
+            total=event.total,
+        )
+    elif isinstance(event, Booking.Cancelled):
+        change.sets.update(status=Status.CANCELLED.value, cancellation_fee=event.fee)
+    elif isinstance(event, Booking.PaymentRecorded):
+        change.paid += event.amount
+    elif isinstance(event, Booking.RefundSucceeded):
+        change.refunded += event.amount
+    elif type(event) in _STATUS_OF:
+        change.sets["status"] = _STATUS_OF[type(event)].value
+    # RefundRequested and RefundFailed change only the version, position and time.
