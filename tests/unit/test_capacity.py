@@ -242,3 +242,52 @@ def test_a_busy_night_reloads_from_its_snapshot_with_the_same_allocations(
     assert reloaded.sold(now=clock.now) == 3
     clock.advance(minutes=15)
     assert reloaded.sold(now=clock.now) == 1
+
+
+def test_a_refused_command_leaves_no_trace_on_a_night_already_loaded(
+    app: Reservations, cause: Cause, hold: HoldFn, pool_id: UUID
+) -> None:
+    hold(first=0, quantity=1)  # night 0 is now in the aggregate cache
+    hold(first=1, quantity=2)  # night 1 is full
+
+    with pytest.raises(NoCapacity):
+        hold(first=0, nights=2, quantity=1)  # would fit night 0, not night 1
+
+    inventory = app.night_inventory(pool_id, night(0))
+    assert inventory is not None
+    assert len(inventory.allocations) == 1
+    assert app.sold(pool_id, night(0)) == 1
+    hold(first=0, quantity=1)  # the one left on night 0 is still there to sell
+
+
+def test_a_night_forgets_expired_holds_when_it_next_allocates(
+    app: Reservations, clock: Clock, cause: Cause, hold: HoldFn, pool_id: UUID
+) -> None:
+    lapsed = hold(quantity=1).id
+    clock.advance(minutes=15)
+    kept = hold(quantity=1).id
+
+    inventory = app.night_inventory(pool_id, night(0))
+    assert inventory is not None
+    assert set(inventory.allocations) == {str(kept)}
+    before = store_size(app)
+    app.expire(booking_id=lapsed, cause=cause)
+    assert store_size(app) == before + 2  # the release is still recorded, for read models
+    assert app.sold(pool_id, night(0)) == 1
+
+
+def test_confirming_a_hold_its_night_already_forgot_takes_the_capacity_afresh(
+    app: Reservations, clock: Clock, cause: Cause, hold: HoldFn, pool_id: UUID
+) -> None:
+    """Only reachable when clocks disagree: a host behind the one that forgot the hold."""
+    booking_id = hold(quantity=1).id
+    clock.advance(minutes=20)
+    hold(quantity=1)  # forgets the first hold, expired by this host's clock
+    clock.advance(minutes=-10)  # a host whose clock is 10 minutes behind
+
+    app.confirm(booking_id=booking_id, cause=cause)
+
+    inventory = app.night_inventory(pool_id, night(0))
+    assert inventory is not None
+    assert inventory.allocations[str(booking_id)] == {"quantity": 1, "expires_at": None}
+    assert app.sold(pool_id, night(0)) == 2
