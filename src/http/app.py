@@ -1,0 +1,89 @@
+"""The Falcon app: routes, middleware and error handling, wired from what it is handed."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import falcon
+
+from berth.http import openapi, problems
+from berth.http.auth import Authenticate
+from berth.http.commands.bookings import (
+    ACTIONS,
+    BookingActionResource,
+    HoldResource,
+    SettleRefundResource,
+)
+from berth.http.commands.execution import CommandRunner
+from berth.http.commands.facilities import CapacityResource, FacilitiesResource, PoolsResource
+from berth.http.endpoint import Endpoint
+from berth.http.payloads import LoadPayloads
+from berth.http.queries.availability import AvailabilityResource
+from berth.http.queries.bookings import (
+    BookingListResource,
+    BookingResource,
+    arrivals,
+    departures,
+)
+from berth.http.queries.health import HealthResource, ProjectionsResource
+from berth.http.request_ids import RequestIds
+from berth.http.settings import Services, Settings
+
+
+class ByMethod:
+    """One path served by a resource per method (POST /bookings holds, GET lists)."""
+
+    def __init__(self, **resources: Any) -> None:
+        self.endpoints: dict[str, Endpoint] = {}
+        for method, resource in resources.items():
+            self.endpoints[method] = resource.endpoints[method]
+            responder = f"on_{method.lower()}"
+            setattr(self, responder, getattr(resource, responder))
+
+
+def routes(services: Services, settings: Settings) -> list[tuple[str, Any]]:
+    runner = CommandRunner(services, settings)
+    table: list[tuple[str, Any]] = [
+        ("/facilities", FacilitiesResource(services, runner)),
+        ("/facilities/{facility_id:uuid}/pools", PoolsResource(services, runner)),
+        ("/facilities/{facility_id:uuid}/arrivals", arrivals(services, settings)),
+        ("/facilities/{facility_id:uuid}/departures", departures(services, settings)),
+        ("/pools/{pool_id:uuid}/capacity", CapacityResource(services, runner)),
+        (
+            "/bookings",
+            ByMethod(
+                POST=HoldResource(services, runner),
+                GET=BookingListResource(services, settings),
+            ),
+        ),
+        ("/bookings/{booking_id:uuid}", BookingResource(services, settings)),
+    ]
+    table += [
+        (f"/bookings/{{booking_id:uuid}}/{name}", BookingActionResource(services, runner, action))
+        for name, action in ACTIONS.items()
+    ]
+    table += [
+        (
+            "/bookings/{booking_id:uuid}/refunds/{refund_id}/settle",
+            SettleRefundResource(services, runner),
+        ),
+        ("/availability", AvailabilityResource(services, settings)),
+        ("/health", HealthResource(services, settings)),
+        ("/projections", ProjectionsResource(services, settings)),
+    ]
+    return table
+
+
+def create_app(
+    settings: Settings, services: Services
+) -> falcon.App[falcon.Request, falcon.Response]:
+    middleware: list[Any] = [RequestIds(), Authenticate(services, settings), LoadPayloads(settings)]
+    app = falcon.App(middleware=middleware)
+    problems.register(app)
+    table = routes(services, settings)
+    document = openapi.OpenApiResource()
+    table.append(("/openapi.json", document))
+    for template, resource in table:
+        app.add_route(template, resource)
+    document.document = openapi.build(table)
+    return app

@@ -1,0 +1,135 @@
+"""POST /facilities, POST /facilities/{facility_id}/pools, PUT /pools/{pool_id}/capacity."""
+
+from __future__ import annotations
+
+from uuid import UUID
+
+import falcon
+
+from berth.domain.application import CommandResult
+from berth.domain.cancellation import CancellationPolicy
+from berth.http.auth import caller
+from berth.http.commands.execution import CommandRunner
+from berth.http.commands.views import at_result, render
+from berth.http.endpoint import ADMIN, OPERATIONS, Endpoint, roles
+from berth.http.preconditions import expected_version, refuse_if_match
+from berth.http.schemas import answers, commands
+from berth.http.settings import Services
+
+MANAGERS = roles(OPERATIONS, ADMIN)
+
+
+class _Command:
+    def __init__(self, services: Services, runner: CommandRunner) -> None:
+        self.app = services.reservations
+        self.runner = runner
+
+
+class FacilitiesResource(_Command):
+    endpoints = {
+        "POST": Endpoint(
+            summary="Register a facility",
+            tag="facilities",
+            roles=MANAGERS,
+            body=commands.RegisterFacility,
+            response=answers.Facility,
+            status=201,
+            idempotent=True,
+        )
+    }
+
+    def on_post(self, req: falcon.Request, resp: falcon.Response) -> None:
+        refuse_if_match(req)
+        body = req.context.body
+
+        def act() -> CommandResult:
+            return self.app.register_facility(
+                name=body["name"], time_zone=body["time_zone"], cause=caller(req).cause(req)
+            )
+
+        self.runner.run(
+            req,
+            resp,
+            act=act,
+            render=lambda r: render(answers.Facility, at_result(self.app, r), position=r.position),
+            status=201,
+            location=lambda r: f"/facilities/{r.id}",
+            atomic=False,  # register_facility takes no save kwargs
+        )
+
+
+class PoolsResource(_Command):
+    endpoints = {
+        "POST": Endpoint(
+            summary="Add a pool of capacity to a facility",
+            tag="facilities",
+            roles=MANAGERS,
+            body=commands.AddPool,
+            response=answers.Pool,
+            status=201,
+            idempotent=True,
+        )
+    }
+
+    def on_post(self, req: falcon.Request, resp: falcon.Response, facility_id: UUID) -> None:
+        refuse_if_match(req)
+        body = req.context.body
+        policy = body.get("cancellation")
+
+        def act() -> CommandResult:
+            return self.app.add_pool(
+                facility_id=facility_id,
+                name=body["name"],
+                capacity=body["capacity"],
+                nightly_price=body["nightly_price"],
+                currency=body["currency"],
+                cancellation=CancellationPolicy(**policy) if policy else None,
+                cause=caller(req).cause(req),
+            )
+
+        self.runner.run(
+            req,
+            resp,
+            act=act,
+            render=lambda r: render(answers.Pool, at_result(self.app, r), position=r.position),
+            status=201,
+            location=lambda r: f"/pools/{r.id}",
+            atomic=False,  # add_pool takes no save kwargs
+        )
+
+
+class CapacityResource(_Command):
+    endpoints = {
+        "PUT": Endpoint(
+            summary="Set a pool's capacity for a range of nights",
+            tag="facilities",
+            roles=MANAGERS,
+            body=commands.ChangeCapacity,
+            response=answers.Pool,
+            conditional=True,
+            idempotent=True,
+        )
+    }
+
+    def on_put(self, req: falcon.Request, resp: falcon.Response, pool_id: UUID) -> None:
+        body = req.context.body
+        version = expected_version(req)
+
+        def act() -> CommandResult:
+            return self.app.change_capacity(
+                pool_id=pool_id,
+                first_night=body["first_night"],
+                last_night=body["last_night"],
+                capacity=body["capacity"],
+                expected_version=version,
+                cause=caller(req).cause(req),
+            )
+
+        self.runner.run(
+            req,
+            resp,
+            act=act,
+            render=lambda r: render(answers.Pool, at_result(self.app, r), position=r.position),
+            subject=pool_id,
+            atomic=False,  # change_capacity takes no save kwargs
+        )

@@ -1,0 +1,33 @@
+"""A command's answer: the resource as the command left it, its version and position."""
+
+from __future__ import annotations
+
+from typing import Any
+from uuid import UUID
+
+from eventsourcing.domain import Aggregate
+from marshmallow import Schema
+
+from berth.domain.application import CommandResult, Reservations
+
+
+def at_result(app: Reservations, result: CommandResult) -> Aggregate:
+    """The aggregate at the version the command produced, whatever happened since."""
+    aggregate: Aggregate = app.repository.get(result.id, version=result.version)
+    return aggregate
+
+
+def render(
+    schema: type[Schema], aggregate: object, *, position: int | None, **extra: Any
+) -> dict[str, Any]:
+    body: dict[str, Any] = dict(schema().dump(aggregate))
+    if position is not None:
+        body["position"] = position
+    body.update(extra)
+    return body
+
+
+def current(app: Reservations, schema: type[Schema], aggregate_id: UUID) -> dict[str, Any]:
+    """The resource as it is now (used only to rebuild a lost idempotent answer)."""
+    aggregate: object = app.repository.get(aggregate_id)
+    return render(schema, aggregate, position=None)

@@ -1,0 +1,67 @@
+"""Reads the body and query string of each request through its endpoint's schemas.
+
+Bodies must be JSON objects sent as application/json, no larger than the
+configured limit; an empty body counts as `{}`. Unknown fields and query
+parameters are refused. The loaded values land in `req.context.body` and
+`req.context.query`; the parsed JSON in `req.context.payload` (for hashing).
+"""
+
+from __future__ import annotations
+
+import json
+from typing import Any
+
+import falcon
+
+from berth.http.endpoint import Endpoint
+from berth.http.problems import Problem
+from berth.http.settings import Settings
+
+JSON = "application/json"
+
+
+def _no_constants(name: str) -> Any:
+    raise ValueError(f"{name} is not JSON")
+
+
+def _too_large(limit: int) -> Problem:
+    return Problem(413, "body-too-large", "Body too large", f"a body is at most {limit} bytes")
+
+
+class LoadPayloads:
+    def __init__(self, settings: Settings) -> None:
+        self.limit = settings.max_body_bytes
+
+    def process_resource(
+        self, req: falcon.Request, resp: falcon.Response, resource: Any, params: dict[str, Any]
+    ) -> None:
+        endpoint: Endpoint | None = getattr(resource, "endpoints", {}).get(req.method)
+        if endpoint is None:
+            return
+        req.context.query = endpoint.query().load(dict(req.params))
+        if endpoint.body is not None:
+            req.context.payload = self._json(req)
+            req.context.body = endpoint.body().load(req.context.payload)
+
+    def _json(self, req: falcon.Request) -> Any:
+        if req.content_length is not None and req.content_length > self.limit:
+            raise _too_large(self.limit)
+        raw = req.bounded_stream.read(self.limit + 1)
+        if len(raw) > self.limit:
+            raise _too_large(self.limit)
+        if not raw.strip():
+            return {}
+        media_type = (req.content_type or "").split(";")[0].strip().lower()
+        if media_type != JSON:
+            raise Problem(
+                415,
+                "unsupported-media-type",
+                "Unsupported media type",
+                f"send the body as {JSON}, not {media_type or 'an unnamed type'}",
+            )
+        try:
+            return json.loads(raw.decode("utf-8"), parse_constant=_no_constants)
+        except (UnicodeDecodeError, ValueError, RecursionError) as error:
+            raise Problem(
+                400, "malformed-json", "Malformed JSON", f"the body is not valid JSON: {error}"
+            ) from None

@@ -1,0 +1,137 @@
+"""Every error answer is application/problem+json (RFC 9457) with a stable `type`.
+
+Named domain errors are mapped to statuses here, in one place; their `code`
+becomes the problem type. Anything unexpected is logged and answered with a
+generic 500 that says nothing about the inside.
+"""
+
+from __future__ import annotations
+
+import json
+import logging
+from typing import Any
+
+import falcon
+from marshmallow import ValidationError
+
+from berth.domain.application import StaleVersion
+from berth.domain.error import DomainError, InvalidCommand, NotFound
+
+TYPE_BASE = "https://berth.dev/problems/"
+CONTENT_TYPE = "application/problem+json"
+
+log = logging.getLogger("berth.http")
+
+# Problem types of the errors Falcon raises itself (routing, methods, headers).
+_FALCON_TYPES = {
+    400: "bad-request",
+    401: "unauthenticated",
+    403: "forbidden",
+    404: "not-found",
+    405: "method-not-allowed",
+    406: "not-acceptable",
+    409: "conflict",
+    411: "length-required",
+    412: "precondition-failed",
+    413: "body-too-large",
+    415: "unsupported-media-type",
+    422: "unprocessable",
+    500: "internal-error",
+    503: "unavailable",
+}
+
+
+def problem_type(code: str) -> str:
+    return TYPE_BASE + code
+
+
+class Problem(falcon.HTTPError):
+    """An HTTP error with a stable problem type and optional extension members."""
+
+    def __init__(
+        self,
+        status: int,
+        code: str,
+        title: str,
+        detail: str | None = None,
+        *,
+        headers: dict[str, str] | None = None,
+        **extensions: Any,
+    ) -> None:
+        super().__init__(status, title=title, description=detail, headers=headers)
+        self.code_name = code
+        self.extensions = extensions
+
+
+def domain_status(error: DomainError) -> int:
+    if isinstance(error, StaleVersion):
+        return 412
+    if isinstance(error, NotFound):
+        return 404
+    if isinstance(error, InvalidCommand):
+        return 400
+    return 409
+
+
+def _title(code: str) -> str:
+    return code.replace("-", " ").capitalize()
+
+
+def handle_domain_error(
+    req: falcon.Request, resp: falcon.Response, error: DomainError, params: dict[str, Any]
+) -> None:
+    raise Problem(domain_status(error), error.code, _title(error.code), str(error))
+
+
+def handle_validation_error(
+    req: falcon.Request, resp: falcon.Response, error: ValidationError, params: dict[str, Any]
+) -> None:
+    raise Problem(
+        400,
+        "invalid-request",
+        "Invalid request",
+        "the request has invalid or unknown fields; see `errors`",
+        errors=error.normalized_messages(),  # type: ignore[no-untyped-call]
+    )
+
+
+def handle_unexpected(
+    req: falcon.Request, resp: falcon.Response, error: Exception, params: dict[str, Any]
+) -> None:
+    log.exception(
+        "unhandled error on %s %s (request %s)",
+        req.method,
+        req.path,
+        getattr(req.context, "request_id", "-"),
+    )
+    raise Problem(500, "internal-error", "Internal error", "the server failed; it was logged")
+
+
+def serialize(req: falcon.Request, resp: falcon.Response, error: falcon.HTTPError) -> None:
+    """Falcon's error serializer: every HTTPError as problem+json."""
+    status = error.status_code
+    if isinstance(error, Problem):
+        code, extensions = error.code_name, error.extensions
+    else:
+        code, extensions = _FALCON_TYPES.get(status, f"http-{status}"), {}
+    body: dict[str, Any] = {
+        "type": problem_type(code),
+        "title": error.title or _title(code),
+        "status": status,
+    }
+    if error.description:
+        body["detail"] = error.description
+    body["instance"] = req.path
+    request_id = getattr(req.context, "request_id", None)
+    if request_id:
+        body["request_id"] = request_id
+    body.update(extensions)
+    resp.content_type = CONTENT_TYPE
+    resp.data = json.dumps(body).encode()
+
+
+def register(app: falcon.App[falcon.Request, falcon.Response]) -> None:
+    app.add_error_handler(Exception, handle_unexpected)
+    app.add_error_handler(DomainError, handle_domain_error)
+    app.add_error_handler(ValidationError, handle_validation_error)
+    app.set_error_serializer(serialize)
