@@ -8,7 +8,7 @@ clock, the reference generator and the night lock are injected.
 import random
 import time
 from collections.abc import Callable, Iterable, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import date, datetime, timedelta
 from typing import Any, TypeVar
 from uuid import UUID, uuid4
@@ -17,13 +17,16 @@ from eventsourcing.application import AggregateNotFoundError, Application
 from eventsourcing.domain import Aggregate
 from eventsourcing.persistence import IntegrityError, JSONTranscoder, Recording
 
+from berth.domain import barrier
 from berth.domain.booking import Booking
 from berth.domain.cancellation import CancellationPolicy
 from berth.domain.cause import Cause
 from berth.domain.error import DomainError, InvalidCommand, NotFound
 from berth.domain.facility import Facility
+from berth.domain.gate import Gate
 from berth.domain.inventory import NightInventory, inventory_id
 from berth.domain.locking import NightLock, no_lock
+from berth.domain.plate_read import PlateRead, plate_read_id
 from berth.domain.pool import Pool, check_capacity
 from berth.domain.reference import BookingReference, new_reference, reference_id
 from berth.domain.stay import MAX_NIGHTS, DatesOutOfOrder, Stay
@@ -64,6 +67,26 @@ class UnknownBooking(NotFound):
 
 class InvalidHoldTime(InvalidCommand):
     code = "invalid-hold-time"
+
+
+class UnknownGate(NotFound):
+    code = "unknown-gate"
+
+
+class UnknownRead(NotFound):
+    code = "unknown-read"
+
+
+@dataclass(frozen=True)
+class ReadOutcome:
+    """The barrier decision for a plate read; `duplicate` when the read was already stored."""
+
+    read_id: str
+    open: bool
+    reason: str
+    booking_id: UUID | None
+    duplicate: bool
+    position: int
 
 
 @dataclass(frozen=True)
@@ -460,6 +483,181 @@ class Reservations(Application[UUID]):
             **save_kwargs,
         )
 
+    # -- gates -------------------------------------------------------------------
+
+    def add_gate(
+        self,
+        *,
+        facility_id: UUID,
+        name: str,
+        direction: str,
+        early_grace_minutes: int = 120,
+        late_grace_minutes: int = 30,
+        passage_seconds: int = 60,
+        cause: Cause,
+    ) -> CommandResult:
+        facility = self.facility(facility_id)
+        gate = Gate.add(
+            gate_id=uuid4(),
+            facility_id=facility.id,
+            name=name,
+            direction=direction,
+            early_grace_minutes=early_grace_minutes,
+            late_grace_minutes=late_grace_minutes,
+            passage_seconds=passage_seconds,
+            now=self.clock(),
+            cause=cause.as_metadata(),
+        )
+        return self._result(gate, self.save(gate))
+
+    def set_overstay_tariff(
+        self, *, pool_id: UUID, hourly: int, cause: Cause, **save_kwargs: Any
+    ) -> CommandResult:
+        def attempt(now: datetime, meta: dict[str, str]) -> tuple[Aggregate, list[Aggregate]]:
+            pool = self.pool(pool_id)
+            pool.set_overstay_tariff(hourly=hourly, now=now, cause=meta)
+            return pool, [pool]
+
+        return self._execute(attempt, cause, lock=[], **save_kwargs)
+
+    def record_plate_read(
+        self,
+        *,
+        read_id: str,
+        camera_id: str,
+        gate_id: UUID,
+        plate: str,
+        confidence: float,
+        captured_at: datetime,
+        candidates: Sequence[str] = (),
+        image_ref: str | None = None,
+        booking_ids: Sequence[UUID] = (),
+        cause: Cause,
+        **save_kwargs: Any,
+    ) -> ReadOutcome:
+        """Decide on a read and store it once per read id, with any arrival or departure.
+
+        `booking_ids` are the bookings that may carry the plate (or a candidate
+        plate), found by the caller from a read model; each is checked here.
+        """
+        outcome: dict[str, ReadOutcome] = {}
+
+        def attempt(now: datetime, meta: dict[str, str]) -> tuple[Aggregate, list[Aggregate]]:
+            existing = self._plate_read(read_id)
+            if existing is not None:
+                outcome["read"] = ReadOutcome(
+                    read_id=read_id,
+                    open=existing.open,
+                    reason=existing.reason,
+                    booking_id=existing.booking_id,
+                    duplicate=True,
+                    position=0,
+                )
+                return existing, []
+            gate = self._get(gate_id, Gate, UnknownGate)
+            bookings = self._bookings(booking_ids)
+            tariffs = {b.pool_id: self.pool(b.pool_id).overstay_hourly for b in bookings}
+            decision = barrier.decide(
+                gate=gate,
+                plate=plate,
+                captured_at=captured_at,
+                bookings=bookings,
+                overstay_hourly=tariffs,
+            )
+            for candidate in candidates:
+                if decision.reason != "unknown-plate":
+                    break
+                decision = barrier.decide(
+                    gate=gate,
+                    plate=candidate,
+                    captured_at=captured_at,
+                    bookings=bookings,
+                    overstay_hourly=tariffs,
+                )
+            touched: list[Aggregate] = []
+            booking = next((b for b in bookings if b.id == decision.booking_id), None)
+            if booking is not None:
+                booking.charge_overstay(
+                    hours=decision.overstay_hours,
+                    hourly=tariffs[booking.pool_id],
+                    now=now,
+                    cause=meta,
+                )
+                if decision.action != barrier.Action.NONE:
+                    booking.record_passage(
+                        direction=gate.direction,
+                        read_id=read_id,
+                        gate_id=gate.id,
+                        plate=plate,
+                        captured_at=captured_at,
+                        now=now,
+                        cause=meta,
+                    )
+                if booking.pending_events:
+                    touched.append(booking)
+            read = PlateRead.record(
+                read_id=read_id,
+                camera_id=camera_id,
+                gate_id=gate.id,
+                facility_id=gate.facility_id,
+                direction=gate.direction,
+                plate=plate,
+                confidence=confidence,
+                captured_at=captured_at,
+                candidates=list(candidates),
+                image_ref=image_ref,
+                open=decision.open,
+                reason=decision.reason,
+                booking_id=decision.booking_id,
+                now=now,
+                cause=meta,
+            )
+            outcome["read"] = ReadOutcome(
+                read_id=read_id,
+                open=decision.open,
+                reason=decision.reason,
+                booking_id=decision.booking_id,
+                duplicate=False,
+                position=0,
+            )
+            return read, [read, *touched]
+
+        result = self._execute(attempt, cause, lock=[], **save_kwargs)
+        return replace(outcome["read"], position=result.position)
+
+    def resolve_read(
+        self,
+        *,
+        read_id: str,
+        booking_id: UUID | None,
+        note: str = "",
+        cause: Cause,
+        **save_kwargs: Any,
+    ) -> CommandResult:
+        """Match an unmatched read to a booking by hand (recording the passage), or dismiss it."""
+
+        def attempt(now: datetime, meta: dict[str, str]) -> tuple[Aggregate, list[Aggregate]]:
+            read = self._plate_read(read_id)
+            if read is None:
+                raise UnknownRead(f"no plate read {read_id!r}")
+            read.resolve(booking_id=booking_id, note=note, now=now, cause=meta)
+            touched: list[Aggregate] = [read]
+            if booking_id is not None:
+                booking = self.booking(booking_id)
+                booking.record_passage(
+                    direction=read.direction,
+                    read_id=read_id,
+                    gate_id=read.gate_id,
+                    plate=read.plate,
+                    captured_at=read.captured_at,
+                    now=now,
+                    cause=meta,
+                )
+                touched.append(booking)
+            return read, touched
+
+        return self._execute(attempt, cause, lock=[], **save_kwargs)
+
     # -- write-side reads ------------------------------------------------------
 
     def facility(self, facility_id: UUID) -> Facility:
@@ -478,6 +676,26 @@ class Reservations(Application[UUID]):
             raise UnknownBooking(f"no booking with reference {reference!r}") from None
         assert isinstance(claim, BookingReference)
         return self.booking(claim.booking_id)
+
+    def gate(self, gate_id: UUID) -> Gate:
+        return self._get(gate_id, Gate, UnknownGate)
+
+    def _plate_read(self, read_id: str) -> PlateRead | None:
+        try:
+            read: object = self.repository.get(plate_read_id(read_id))
+        except AggregateNotFoundError:
+            return None
+        assert isinstance(read, PlateRead)
+        return read
+
+    def _bookings(self, booking_ids: Iterable[UUID]) -> list[Booking]:
+        found = []
+        for booking_id in dict.fromkeys(booking_ids):
+            try:
+                found.append(self.booking(booking_id))
+            except UnknownBooking:
+                continue
+        return found
 
     def night_inventory(self, pool_id: UUID, night: date) -> NightInventory | None:
         try:
@@ -596,7 +814,8 @@ class Reservations(Application[UUID]):
             f"the command conflicted with concurrent changes {MAX_ATTEMPTS} times; retry it"
         )
 
-    @staticmethod
-    def _result(subject: Aggregate, recordings: list[Recording[UUID]]) -> CommandResult:
+    def _result(self, subject: Aggregate, recordings: list[Recording[UUID]]) -> CommandResult:
+        """The result; a command that changed nothing answers with the store's head position."""
         positions = [r.notification.id for r in recordings if r.notification.id is not None]
-        return CommandResult(id=subject.id, version=subject.version, position=max(positions))
+        position = max(positions) if positions else (self.recorder.max_notification_id() or 0)
+        return CommandResult(id=subject.id, version=subject.version, position=position)

@@ -197,6 +197,49 @@ class Booking(Aggregate):
             del aggregate.pending_refunds[self.refund_id]
             aggregate.refunded += self.amount
 
+    class VehicleArrived(recorded.Event):
+        """A gate read matched this booking on entry: the booking is checked in."""
+
+        read_id: str
+        gate_id: UUID
+        plate: str
+        captured_at: datetime
+
+        def apply(self, aggregate: "Booking") -> None:
+            aggregate.status = Status.CHECKED_IN
+            aggregate.last_passage = {
+                "gate_id": str(self.gate_id),
+                "plate": self.plate,
+                "captured_at": self.captured_at,
+            }
+
+    class VehicleDeparted(recorded.Event):
+        """A gate read matched this booking on exit: the booking is checked out."""
+
+        read_id: str
+        gate_id: UUID
+        plate: str
+        captured_at: datetime
+
+        def apply(self, aggregate: "Booking") -> None:
+            aggregate.status = Status.CHECKED_OUT
+            aggregate.last_passage = {
+                "gate_id": str(self.gate_id),
+                "plate": self.plate,
+                "captured_at": self.captured_at,
+            }
+
+    class OverstayCharged(recorded.Event):
+        """Further started hours past the stay, charged at the pool's tariff."""
+
+        hours: int
+        amount: int
+        currency: str
+
+        def apply(self, aggregate: "Booking") -> None:
+            aggregate.overstay_hours += self.hours
+            aggregate.overstay_charged += self.amount
+
     class RefundFailed(recorded.Event):
         refund_id: str
         amount: int
@@ -244,6 +287,9 @@ class Booking(Aggregate):
         self.paid = 0
         self.refunded = 0
         self.pending_refunds: dict[str, int] = {}
+        self.overstay_hours = 0
+        self.overstay_charged = 0
+        self.last_passage: dict[str, Any] | None = None
 
     # -- queries -------------------------------------------------------------
 
@@ -257,7 +303,7 @@ class Booking(Aggregate):
             return self.cancellation_fee
         if self.status == Status.EXPIRED:
             return 0
-        return self.total
+        return self.total + self.overstay_charged
 
     def balance_due(self) -> int:
         return self.charges() - self.paid + self.refunded
@@ -315,7 +361,7 @@ class Booking(Aggregate):
         )
 
     def _check(self, action: str) -> None:
-        if self.status not in ALLOWED[action]:
+        if Status(self.status) not in ALLOWED[action]:
             raise IllegalTransition(action=action, status=self.status)
 
     def _record(self, event_class: type[recorded.Event], now: datetime, **kwargs: Any) -> None:
@@ -460,6 +506,84 @@ class Booking(Aggregate):
                 refund_id=refund_id,
                 amount=amount,
                 reason=reason,
+            )
+
+    def record_arrival(
+        self,
+        *,
+        read_id: str,
+        gate_id: UUID,
+        plate: str,
+        captured_at: datetime,
+        now: datetime,
+        cause: dict[str, str],
+    ) -> None:
+        self._check("check_in")
+        self._record(
+            self.VehicleArrived,
+            now,
+            cause=cause,
+            read_id=read_id,
+            gate_id=gate_id,
+            plate=plate,
+            captured_at=captured_at,
+        )
+
+    def record_departure(
+        self,
+        *,
+        read_id: str,
+        gate_id: UUID,
+        plate: str,
+        captured_at: datetime,
+        now: datetime,
+        cause: dict[str, str],
+    ) -> None:
+        if Status(self.status) not in {Status.CHECKED_IN, Status.CONFIRMED}:
+            raise IllegalTransition(action="record_departure", status=self.status)
+        self._record(
+            self.VehicleDeparted,
+            now,
+            cause=cause,
+            read_id=read_id,
+            gate_id=gate_id,
+            plate=plate,
+            captured_at=captured_at,
+        )
+
+    def record_passage(
+        self,
+        *,
+        direction: str,
+        read_id: str,
+        gate_id: UUID,
+        plate: str,
+        captured_at: datetime,
+        now: datetime,
+        cause: dict[str, str],
+    ) -> None:
+        """An arrival through an entry gate, a departure through an exit gate."""
+        record = self.record_arrival if direction == "entry" else self.record_departure
+        record(
+            read_id=read_id,
+            gate_id=gate_id,
+            plate=plate,
+            captured_at=captured_at,
+            now=now,
+            cause=cause,
+        )
+
+    def charge_overstay(
+        self, *, hours: int, hourly: int, now: datetime, cause: dict[str, str]
+    ) -> None:
+        if hours > 0:
+            self._record(
+                self.OverstayCharged,
+                now,
+                cause=cause,
+                hours=hours,
+                amount=hours * hourly,
+                currency=self.currency,
             )
 
     def _check_currency(self, currency: str) -> None:

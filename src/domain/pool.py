@@ -41,6 +41,14 @@ class Pool(Aggregate):
         last_night: date
         capacity: int
 
+    class OverstayTariffSet(recorded.Event):
+        """The charge per started hour a vehicle stays past its stay and grace."""
+
+        hourly: int
+
+        def apply(self, aggregate: "Pool") -> None:
+            aggregate.overstay_hourly = self.hourly
+
     def __init__(
         self,
         *,
@@ -59,6 +67,7 @@ class Pool(Aggregate):
         self.currency = currency
         self.time_zone = time_zone
         self.cancellation = cancellation
+        self.overstay_hourly = 0
 
     @property
     def cancellation_policy(self) -> CancellationPolicy:
@@ -109,4 +118,9 @@ class Pool(Aggregate):
             first_night=first_night,
             last_night=last_night,
             capacity=check_capacity(capacity),
+        )
+
+    def set_overstay_tariff(self, *, hourly: int, now: datetime, cause: dict[str, str]) -> None:
+        self.trigger_event(
+            self.OverstayTariffSet, timestamp=now, cause=cause, hourly=check_amount(hourly)
         )
