@@ -16,7 +16,7 @@ from datetime import date
 from typing import Any
 from uuid import UUID, uuid4
 
-from berth.adapters import database, migrations
+from berth.adapters import apikeys, database, migrations
 from berth.adapters.eventstore import open_reservations
 from berth.domain.application import CommandResult, Reservations
 from berth.domain.booking import Booking
@@ -98,6 +98,15 @@ def procfile_processes(path: str = "Procfile") -> list[tuple[str, str]]:
     return processes
 
 
+def do_apikey_create(args: argparse.Namespace) -> Any:
+    """Create an API key; its token is printed this once and never stored."""
+    import psycopg  # noqa: PLC0415 - only key management talks to PostgreSQL directly
+
+    with psycopg.connect(database.database_url(), autocommit=True) as conn:
+        key, token = apikeys.create_key(conn, role=args.role, scope=args.scope, label=args.label)
+    return {"key_id": key.key_id, "role": key.role, "scope": key.scope, "token": token}
+
+
 def do_worker(args: argparse.Namespace) -> Any:
     """Run one long-running worker until SIGTERM or SIGINT."""
     from berth import workers  # noqa: PLC0415 - only `worker` needs the workers
@@ -166,6 +175,13 @@ def build_parser() -> argparse.ArgumentParser:
     commands.add_parser("up", help="start the database, migrate, run the Procfile").set_defaults(
         run=do_up
     )
+
+    apikey = commands.add_parser("apikey", help="API keys").add_subparsers(required=True)
+    create = apikey.add_parser("create", help="create a key and print its token once")
+    create.add_argument("--role", required=True, choices=apikeys.ROLES)
+    create.add_argument("--scope", default="", help="channel (booking) or facility id (gate)")
+    create.add_argument("--label", default="", help="who or what the key is for")
+    create.set_defaults(run=do_apikey_create)
 
     worker = commands.add_parser("worker", help="run a worker (a projection, expire-holds)")
     worker.add_argument("name", help="availability, bookings or expire-holds")
