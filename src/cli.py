@@ -80,6 +80,8 @@ def do_up(_: argparse.Namespace) -> Any:
     applied = migrations.migrate(url)
     print(json.dumps({"database": url, "applied": applied}), flush=True)
     env = dict(os.environ, BERTH_DATABASE_URL=url, PYTHONUNBUFFERED="1")
+    # The Procfile names `gunicorn` and `berth`: find this environment's, activated or not.
+    env["PATH"] = os.pathsep.join([os.path.dirname(sys.executable), env.get("PATH", "")])
     manager = Manager()
     for name, command in procfile_processes():
         if name != "release":
