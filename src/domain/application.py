@@ -19,8 +19,10 @@ from eventsourcing.persistence import IntegrityError, JSONTranscoder, Recording
 
 from berth.domain import barrier
 from berth.domain.booking import Booking
+from berth.domain.business_day import BusinessDay, DayAlreadyClosed, business_day_id
 from berth.domain.cancellation import CancellationPolicy
 from berth.domain.cause import Cause
+from berth.domain.correction import EntryAlreadyReversed, EntryReversal, reversal_id
 from berth.domain.error import DomainError, InvalidCommand, NotFound
 from berth.domain.facility import Facility
 from berth.domain.gate import Gate
@@ -152,20 +154,27 @@ class Reservations(Application[UUID]):
         cancellation: CancellationPolicy | None = None,
         cause: Cause,
     ) -> CommandResult:
-        facility = self.facility(facility_id)
-        pool = Pool.add(
-            pool_id=uuid4(),
-            facility_id=facility.id,
-            time_zone=facility.time_zone,
-            name=name,
-            capacity=capacity,
-            nightly_price=nightly_price,
-            currency=currency,
-            cancellation=cancellation or CancellationPolicy(),
-            now=self.clock(),
-            cause=cause.as_metadata(),
-        )
-        return self._result(pool, self.save(pool))
+        pool_id = uuid4()
+
+        def attempt(now: datetime, meta: dict[str, str]) -> tuple[Aggregate, list[Aggregate]]:
+            facility = self.facility(facility_id)
+            pool = Pool.add(
+                pool_id=pool_id,
+                facility_id=facility.id,
+                time_zone=facility.time_zone,
+                name=name,
+                capacity=capacity,
+                nightly_price=nightly_price,
+                currency=currency,
+                cancellation=cancellation or CancellationPolicy(),
+                now=now,
+                cause=meta,
+            )
+            # One currency per facility: the first pool's, recorded in the same transaction.
+            facility.adopt_currency(currency=pool.currency, now=now, cause=meta)
+            return pool, [pool, facility]
+
+        return self._execute(attempt, cause, lock=[])
 
     def change_capacity(
         self,
@@ -201,6 +210,62 @@ class Reservations(Application[UUID]):
             return pool, [pool, *inventories]
 
         return self._execute(attempt, cause, lock=[inventory_id(pool_id, n) for n in nights])
+
+    def set_tax_rate(
+        self, *, pool_id: UUID, rate_bp: int, cause: Cause, **save_kwargs: Any
+    ) -> CommandResult:
+        """The tax included in the pool's prices from now on, in basis points."""
+
+        def attempt(now: datetime, meta: dict[str, str]) -> tuple[Aggregate, list[Aggregate]]:
+            pool = self.pool(pool_id)
+            pool.set_tax_rate(rate_bp=rate_bp, now=now, cause=meta)
+            return pool, [pool]
+
+        return self._execute(attempt, cause, lock=[], **save_kwargs)
+
+    # -- finance -----------------------------------------------------------------
+
+    def close_day(
+        self, *, facility_id: UUID, business_date: date, cause: Cause, **save_kwargs: Any
+    ) -> CommandResult:
+        """Night audit: close a facility's business day, once; never a day not yet over."""
+
+        def attempt(now: datetime, meta: dict[str, str]) -> tuple[Aggregate, list[Aggregate]]:
+            facility = self.facility(facility_id)
+            if self._exists(business_day_id(facility_id, business_date)):
+                raise DayAlreadyClosed(f"{business_date} is already closed at this facility")
+            day = BusinessDay.close(
+                facility_id=facility.id,
+                business_date=business_date,
+                time_zone=facility.time_zone,
+                now=now,
+                cause=meta,
+            )
+            return day, [day]
+
+        return self._execute(attempt, cause, lock=[], **save_kwargs)
+
+    def reverse_entry(
+        self,
+        *,
+        facility_id: UUID,
+        entry_id: UUID,
+        reason: str,
+        cause: Cause,
+        **save_kwargs: Any,
+    ) -> CommandResult:
+        """Record that a ledger entry is reversed (at most once); the ledger posts the reversal."""
+
+        def attempt(now: datetime, meta: dict[str, str]) -> tuple[Aggregate, list[Aggregate]]:
+            facility = self.facility(facility_id)
+            if self._exists(reversal_id(entry_id)):
+                raise EntryAlreadyReversed(f"entry {entry_id} is already reversed")
+            reversal = EntryReversal.record(
+                facility_id=facility.id, entry_id=entry_id, reason=reason, now=now, cause=meta
+            )
+            return reversal, [reversal]
+
+        return self._execute(attempt, cause, lock=[], **save_kwargs)
 
     # -- bookings --------------------------------------------------------------
 
@@ -711,6 +776,13 @@ class Reservations(Application[UUID]):
         return inventory.sold(now=self.clock()) if inventory else 0
 
     # -- machinery -------------------------------------------------------------
+
+    def _exists(self, aggregate_id: UUID) -> bool:
+        try:
+            self.repository.get(aggregate_id)
+        except AggregateNotFoundError:
+            return False
+        return True
 
     def _get(self, aggregate_id: UUID, kind: type[A], missing: type[NotFound]) -> A:
         try:

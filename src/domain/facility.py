@@ -7,7 +7,7 @@ from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 from eventsourcing.domain import Aggregate
 
 from berth.domain import recorded
-from berth.domain.error import InvalidCommand
+from berth.domain.error import DomainError, InvalidCommand
 
 
 class UnknownTimeZone(InvalidCommand):
@@ -16,6 +16,12 @@ class UnknownTimeZone(InvalidCommand):
 
 class BlankName(InvalidCommand):
     code = "blank-name"
+
+
+class MixedCurrency(DomainError):
+    """A facility keeps its books in one currency: that of its first pool."""
+
+    code = "mixed-currency"
 
 
 def check_time_zone(time_zone: str) -> str:
@@ -37,9 +43,18 @@ class Facility(Aggregate):
         name: str
         time_zone: str
 
+    class CurrencySet(recorded.Event):
+        """The currency of the facility's books, taken from its first pool."""
+
+        currency: str
+
+        def apply(self, aggregate: "Facility") -> None:
+            aggregate.currency = self.currency
+
     def __init__(self, *, name: str, time_zone: str) -> None:
         self.name = name
         self.time_zone = time_zone
+        self.currency: str | None = None
 
     @classmethod
     def register(
@@ -53,3 +68,12 @@ class Facility(Aggregate):
             name=check_name(name),
             time_zone=check_time_zone(time_zone),
         )
+
+    def adopt_currency(self, *, currency: str, now: datetime, cause: dict[str, str]) -> None:
+        """Take `currency` if the facility has none yet; refuse any other one."""
+        if self.currency is None:
+            self.trigger_event(self.CurrencySet, timestamp=now, cause=cause, currency=currency)
+        elif currency != self.currency:
+            raise MixedCurrency(
+                f"this facility's pools are priced in {self.currency}, not {currency}"
+            )

@@ -18,6 +18,19 @@ class InvalidCapacity(InvalidCommand):
     code = "invalid-capacity"
 
 
+class InvalidTaxRate(InvalidCommand):
+    code = "invalid-tax-rate"
+
+
+MAX_TAX_RATE_BP = 10_000  # 100%, in basis points
+
+
+def check_tax_rate(rate_bp: int) -> int:
+    if not 0 <= rate_bp <= MAX_TAX_RATE_BP:
+        raise InvalidTaxRate(f"a tax rate is 0 to {MAX_TAX_RATE_BP} basis points, got {rate_bp}")
+    return rate_bp
+
+
 def check_capacity(capacity: int) -> int:
     if not 0 <= capacity <= MAX_CAPACITY:
         raise InvalidCapacity(f"capacity must be 0 to {MAX_CAPACITY}, got {capacity}")
@@ -49,6 +62,14 @@ class Pool(Aggregate):
         def apply(self, aggregate: "Pool") -> None:
             aggregate.overstay_hourly = self.hourly
 
+    class TaxRateSet(recorded.Event):
+        """The sales tax (VAT) included in this pool's prices, in basis points (2000 = 20%)."""
+
+        rate_bp: int
+
+        def apply(self, aggregate: "Pool") -> None:
+            aggregate.tax_rate_bp = self.rate_bp
+
     def __init__(
         self,
         *,
@@ -68,6 +89,7 @@ class Pool(Aggregate):
         self.time_zone = time_zone
         self.cancellation = cancellation
         self.overstay_hourly = 0
+        self.tax_rate_bp = 0
 
     @property
     def cancellation_policy(self) -> CancellationPolicy:
@@ -123,4 +145,9 @@ class Pool(Aggregate):
     def set_overstay_tariff(self, *, hourly: int, now: datetime, cause: dict[str, str]) -> None:
         self.trigger_event(
             self.OverstayTariffSet, timestamp=now, cause=cause, hourly=check_amount(hourly)
+        )
+
+    def set_tax_rate(self, *, rate_bp: int, now: datetime, cause: dict[str, str]) -> None:
+        self.trigger_event(
+            self.TaxRateSet, timestamp=now, cause=cause, rate_bp=check_tax_rate(rate_bp)
         )

@@ -1,0 +1,118 @@
+"""Finance commands on the write side: tax rates, one currency, night audit, reversals."""
+
+from datetime import timedelta
+from uuid import UUID, uuid4
+
+import pytest
+
+from berth.domain.application import Reservations, UnknownFacility, UnknownPool
+from berth.domain.business_day import BusinessDay, DayAlreadyClosed, DayNotOver, business_day_id
+from berth.domain.cause import Cause
+from berth.domain.correction import EntryAlreadyReversed, ReasonRequired
+from berth.domain.facility import MixedCurrency
+from berth.domain.pool import InvalidTaxRate
+
+from .conftest import PoolFactory
+from .support import TODAY, Clock, store_size
+
+
+def test_a_pool_has_no_tax_until_a_rate_is_set_in_basis_points(
+    app: Reservations, cause: Cause, pool_id: UUID
+) -> None:
+    assert app.pool(pool_id).tax_rate_bp == 0
+
+    app.set_tax_rate(pool_id=pool_id, rate_bp=2000, cause=cause)
+
+    assert app.pool(pool_id).tax_rate_bp == 2000
+
+
+@pytest.mark.parametrize("rate", [-1, 10_001])
+def test_a_tax_rate_outside_0_to_100_percent_is_refused(
+    app: Reservations, cause: Cause, pool_id: UUID, rate: int
+) -> None:
+    before = store_size(app)
+    with pytest.raises(InvalidTaxRate):
+        app.set_tax_rate(pool_id=pool_id, rate_bp=rate, cause=cause)
+    assert store_size(app) == before
+
+
+def test_setting_the_tax_rate_of_an_unknown_pool_is_refused(
+    app: Reservations, cause: Cause
+) -> None:
+    with pytest.raises(UnknownPool):
+        app.set_tax_rate(pool_id=uuid4(), rate_bp=2000, cause=cause)
+
+
+def test_a_facility_takes_the_currency_of_its_first_pool(
+    app: Reservations, facility_id: UUID, make_pool: PoolFactory
+) -> None:
+    assert app.facility(facility_id).currency is None
+
+    make_pool(currency="GBP")
+    make_pool(currency="GBP")
+
+    assert app.facility(facility_id).currency == "GBP"
+
+
+def test_a_pool_in_a_second_currency_is_refused_and_stores_nothing(
+    app: Reservations, make_pool: PoolFactory
+) -> None:
+    make_pool(currency="EUR")
+    before = store_size(app)
+
+    with pytest.raises(MixedCurrency):
+        make_pool(currency="USD")
+
+    assert store_size(app) == before
+
+
+def test_closing_today_or_a_past_day_records_the_business_day(
+    app: Reservations, cause: Cause, facility_id: UUID
+) -> None:
+    result = app.close_day(facility_id=facility_id, business_date=TODAY, cause=cause)
+    app.close_day(facility_id=facility_id, business_date=TODAY - timedelta(days=3), cause=cause)
+
+    assert result.id == business_day_id(facility_id, TODAY)
+    day = app.repository.get(result.id)
+    assert isinstance(day, BusinessDay)
+    assert (day.facility_id, day.business_date) == (facility_id, TODAY)
+
+
+def test_closing_a_day_twice_is_refused(app: Reservations, cause: Cause, facility_id: UUID) -> None:
+    app.close_day(facility_id=facility_id, business_date=TODAY, cause=cause)
+    before = store_size(app)
+
+    with pytest.raises(DayAlreadyClosed):
+        app.close_day(facility_id=facility_id, business_date=TODAY, cause=cause)
+
+    assert store_size(app) == before
+
+
+def test_closing_tomorrow_is_refused_until_tomorrow_at_the_facility(
+    app: Reservations, cause: Cause, facility_id: UUID, clock: Clock
+) -> None:
+    tomorrow = TODAY + timedelta(days=1)
+    with pytest.raises(DayNotOver):
+        app.close_day(facility_id=facility_id, business_date=tomorrow, cause=cause)
+
+    # 23:30 UTC on 1 June is 00:30 on 2 June in London: tomorrow has begun there.
+    clock.set(clock.now.replace(hour=23, minute=30))
+    app.close_day(facility_id=facility_id, business_date=tomorrow, cause=cause)
+
+
+def test_closing_a_day_of_an_unknown_facility_is_refused(app: Reservations, cause: Cause) -> None:
+    with pytest.raises(UnknownFacility):
+        app.close_day(facility_id=uuid4(), business_date=TODAY, cause=cause)
+
+
+def test_an_entry_is_reversed_at_most_once_and_only_with_a_reason(
+    app: Reservations, cause: Cause, facility_id: UUID
+) -> None:
+    entry = uuid4()
+    with pytest.raises(ReasonRequired):
+        app.reverse_entry(facility_id=facility_id, entry_id=entry, reason=" ", cause=cause)
+
+    app.reverse_entry(facility_id=facility_id, entry_id=entry, reason="posted twice", cause=cause)
+
+    with pytest.raises(EntryAlreadyReversed):
+        app.reverse_entry(facility_id=facility_id, entry_id=entry, reason="again", cause=cause)
