@@ -30,7 +30,7 @@ def test_a_pool_is_added_to_a_facility(api: Api, world: World):
             "name": "Short stay",
             "capacity": 10,
             "nightly_price": 900,
-            "currency": "GBP",
+            "currency": "EUR",
             "cancellation": {"free_until_hours": 24, "fee_percent": 50},
         },
     )
@@ -45,6 +45,12 @@ def test_a_pool_of_an_unknown_facility_is_a_404(api: Api):
     answer = api.post("/facilities/00000000-0000-4000-8000-000000000000/pools", body)
     assert answer.status_code == 404
     assert problem_type(answer) == "unknown-facility"
+
+
+def test_a_pool_in_another_currency_than_the_facilitys_is_a_409(api: Api, world: World):
+    body = {"name": "P", "capacity": 1, "nightly_price": 1, "currency": "GBP"}
+    answer = api.post(f"/facilities/{world.facility_id}/pools", body)
+    assert (answer.status_code, problem_type(answer)) == (409, "mixed-currency")
 
 
 def test_an_unknown_currency_is_a_400(api: Api, world: World):
