@@ -166,6 +166,96 @@ def do_show(args: argparse.Namespace) -> Any:
     return booking_view(app.booking(args.booking_id))
 
 
+# -- audit --------------------------------------------------------------------
+
+
+def do_audit_verify(args: argparse.Namespace) -> Any:
+    from berth.adapters import audit_chain, progress  # noqa: PLC0415 - only audit needs them
+
+    with progress.progress_bar("verifying") as update:
+        report = audit_chain.verify(
+            database.database_url(), start=args.start, anchor=args.anchor, progress=update
+        )
+    return audit_outcome(report.as_dict(), report.broken)
+
+
+def do_audit_anchor(_: argparse.Namespace) -> Any:
+    from berth.adapters import audit_chain  # noqa: PLC0415 - only audit needs it
+
+    return audit_chain.anchor(database.database_url()).as_dict()
+
+
+def do_audit_export(args: argparse.Namespace) -> Any:
+    """Write JSON Lines to --output, or stdout (the summary then goes to stderr)."""
+    from berth.adapters import audit_export, progress  # noqa: PLC0415 - only audit needs them
+
+    url = database.database_url()
+
+    def write(out: Any) -> dict[str, Any]:
+        with progress.progress_bar("exporting") as update:
+            summary = audit_export.export(
+                url,
+                out,
+                start=args.start,
+                stop=args.stop,
+                aggregate_id=args.aggregate,
+                progress=update,
+            )
+        return summary.as_dict()
+
+    if args.output:
+        with open(args.output, "w", encoding="utf-8") as out:
+            return write(out)
+    print(json.dumps(write(sys.stdout)), file=sys.stderr)
+    return None
+
+
+def do_audit_verify_export(args: argparse.Namespace) -> Any:
+    from berth.adapters import audit_export  # noqa: PLC0415 - only audit needs it
+
+    report = audit_export.verify_export(args.file, anchor=args.anchor, allow_gaps=args.allow_gaps)
+    return audit_outcome(report.as_dict(), report.broken)
+
+
+def audit_outcome(output: dict[str, Any], broken: object | None) -> Any:
+    """The report; on a broken chain, also a one-line reason on stderr and exit 1."""
+    if broken is not None:
+        print(json.dumps(output, indent=2))
+        sys.exit(f"berth: {broken}")
+    return output
+
+
+def add_audit_commands(commands: "argparse._SubParsersAction[argparse.ArgumentParser]") -> None:
+    audit = commands.add_parser("audit", help="tamper evidence and exports")
+    subcommands = audit.add_subparsers(required=True)
+    anchor_help = "a link kept from `berth audit anchor`: the chain must pass through it"
+
+    verify = subcommands.add_parser("verify", help="recompute the event store's hash chain")
+    verify.add_argument(
+        "--from", dest="start", type=int, help="start here (the link before is taken as given)"
+    )
+    verify.add_argument("--anchor", type=bytes.fromhex, help=anchor_help)
+    verify.set_defaults(run=do_audit_verify)
+
+    anchor = subcommands.add_parser("anchor", help="print the chain's head, to keep elsewhere")
+    anchor.set_defaults(run=do_audit_anchor)
+
+    export = subcommands.add_parser("export", help="write events and links as JSON Lines")
+    export.add_argument("--from", dest="start", type=int, help="first position")
+    export.add_argument("--to", dest="stop", type=int, help="last position")
+    export.add_argument("--aggregate", type=UUID, help="only this aggregate's events")
+    export.add_argument("--output", help="a file (default: stdout)")
+    export.set_defaults(run=do_audit_export)
+
+    check = subcommands.add_parser("verify-export", help="re-verify an export from the file")
+    check.add_argument("file")
+    check.add_argument("--anchor", type=bytes.fromhex, help=anchor_help)
+    check.add_argument(
+        "--allow-gaps", action="store_true", help="an --aggregate export: lines may skip links"
+    )
+    check.set_defaults(run=do_audit_verify_export)
+
+
 # -- parser -------------------------------------------------------------------
 
 
@@ -220,6 +310,7 @@ def build_parser() -> argparse.ArgumentParser:
     show = booking.add_parser("show", help="show a booking from the event store")
     show.add_argument("booking_id", type=UUID)
     show.set_defaults(run=do_show)
+    add_audit_commands(commands)
     return parser
 
 
@@ -236,7 +327,8 @@ def main(argv: Sequence[str] | None = None) -> None:
     except (DomainError, ValueError) as error:
         print(f"berth: {error}", file=sys.stderr)
         sys.exit(1)
-    print(json.dumps(output, indent=2, default=str))
+    if output is not None:
+        print(json.dumps(output, indent=2, default=str))
 
 
 if __name__ == "__main__":
