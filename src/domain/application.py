@@ -133,7 +133,9 @@ class Reservations(Application[UUID]):
 
     # -- facilities and pools ------------------------------------------------
 
-    def register_facility(self, *, name: str, time_zone: str, cause: Cause) -> CommandResult:
+    def register_facility(
+        self, *, name: str, time_zone: str, cause: Cause, **save_kwargs: Any
+    ) -> CommandResult:
         facility = Facility.register(
             facility_id=uuid4(),
             name=name,
@@ -141,7 +143,7 @@ class Reservations(Application[UUID]):
             now=self.clock(),
             cause=cause.as_metadata(),
         )
-        return self._result(facility, self.save(facility))
+        return self._result(facility, self.save(facility, **save_kwargs))
 
     def add_pool(
         self,
@@ -153,6 +155,7 @@ class Reservations(Application[UUID]):
         currency: str,
         cancellation: CancellationPolicy | None = None,
         cause: Cause,
+        **save_kwargs: Any,
     ) -> CommandResult:
         pool_id = uuid4()
 
@@ -174,7 +177,7 @@ class Reservations(Application[UUID]):
             facility.adopt_currency(currency=pool.currency, now=now, cause=meta)
             return pool, [pool, facility]
 
-        return self._execute(attempt, cause, lock=[])
+        return self._execute(attempt, cause, lock=[], **save_kwargs)
 
     def change_capacity(
         self,
@@ -185,6 +188,7 @@ class Reservations(Application[UUID]):
         capacity: int,
         expected_version: int | None = None,
         cause: Cause,
+        **save_kwargs: Any,
     ) -> CommandResult:
         """Set the capacity of every night from `first_night` to `last_night` inclusive."""
         check_capacity(capacity)  # before any night compares it with what is sold
@@ -209,7 +213,8 @@ class Reservations(Application[UUID]):
             )
             return pool, [pool, *inventories]
 
-        return self._execute(attempt, cause, lock=[inventory_id(pool_id, n) for n in nights])
+        keys = [inventory_id(pool_id, n) for n in nights]
+        return self._execute(attempt, cause, lock=keys, **save_kwargs)
 
     def set_tax_rate(
         self, *, pool_id: UUID, rate_bp: int, cause: Cause, **save_kwargs: Any

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from typing import Any
 from uuid import UUID
 
 import falcon
@@ -42,9 +43,12 @@ class FacilitiesResource(_Command):
         refuse_if_match(req)
         body = req.context.body
 
-        def act() -> CommandResult:
+        def act(**save: Any) -> CommandResult:
             return self.app.register_facility(
-                name=body["name"], time_zone=body["time_zone"], cause=caller(req).cause(req)
+                name=body["name"],
+                time_zone=body["time_zone"],
+                cause=caller(req).cause(req),
+                **save,
             )
 
         self.runner.run(
@@ -54,7 +58,6 @@ class FacilitiesResource(_Command):
             render=lambda r: render(answers.Facility, at_result(self.app, r), position=r.position),
             status=201,
             location=lambda r: f"/facilities/{r.id}",
-            atomic=False,  # register_facility takes no save kwargs
         )
 
 
@@ -76,7 +79,7 @@ class PoolsResource(_Command):
         body = req.context.body
         policy = body.get("cancellation")
 
-        def act() -> CommandResult:
+        def act(**save: Any) -> CommandResult:
             return self.app.add_pool(
                 facility_id=facility_id,
                 name=body["name"],
@@ -85,6 +88,7 @@ class PoolsResource(_Command):
                 currency=body["currency"],
                 cancellation=CancellationPolicy(**policy) if policy else None,
                 cause=caller(req).cause(req),
+                **save,
             )
 
         self.runner.run(
@@ -94,7 +98,6 @@ class PoolsResource(_Command):
             render=lambda r: render(answers.Pool, at_result(self.app, r), position=r.position),
             status=201,
             location=lambda r: f"/pools/{r.id}",
-            atomic=False,  # add_pool takes no save kwargs
         )
 
 
@@ -115,7 +118,7 @@ class CapacityResource(_Command):
         body = req.context.body
         version = expected_version(req)
 
-        def act() -> CommandResult:
+        def act(**save: Any) -> CommandResult:
             return self.app.change_capacity(
                 pool_id=pool_id,
                 first_night=body["first_night"],
@@ -123,6 +126,7 @@ class CapacityResource(_Command):
                 capacity=body["capacity"],
                 expected_version=version,
                 cause=caller(req).cause(req),
+                **save,
             )
 
         self.runner.run(
@@ -131,5 +135,4 @@ class CapacityResource(_Command):
             act=act,
             render=lambda r: render(answers.Pool, at_result(self.app, r), position=r.position),
             subject=pool_id,
-            atomic=False,  # change_capacity takes no save kwargs
         )
