@@ -18,7 +18,7 @@ from berth.adapters import availability_rows, booking_rows
 from berth.adapters.eventstore import open_reservations
 from berth.adapters.projection_store import event_mapper
 from berth.projections import availability, bookings
-from berth.workers import expire_holds
+from berth.workers import expire_holds, kafka_relay
 from berth.workers.projection_runner import Projection, ProjectionRunner
 
 log = logging.getLogger(__name__)
@@ -54,6 +54,7 @@ WORKERS: dict[str, Callable[[str, threading.Event], None]] = {
     availability.NAME: _projection_worker(availability.NAME),
     bookings.NAME: _projection_worker(bookings.NAME),
     expire_holds.NAME: _expire_holds_worker,
+    kafka_relay.NAME: kafka_relay.run,
 }
 
 

@@ -1,0 +1,188 @@
+"""Publishes every domain event to Kafka, in store order, and remembers how far it got.
+
+The loop: read a page of the notification log after the tracked position, turn
+it into records (`kafka_records`), publish the page and wait until the broker
+has acknowledged every record (`kafka_producer`), and only then advance the
+position in `relay_positions`. A crash or a SIGKILL anywhere leaves the position
+at the last acknowledged page, so the next run publishes the page in flight
+again: nothing is lost, and the duplicates carry the same event ids. A broker
+that fails or does not answer makes the page fail as a whole; the relay backs
+off (0.5 s doubling to 30 s) and sends it again, for as long as it takes.
+
+Live, the relay waits on LISTEN berth_events between pages. One instance is
+active; others stand by on its advisory lock. Without BERTH_KAFKA_BOOTSTRAP
+Berth runs without Kafka: the worker says so and idles until stopped, so a
+Procfile or supervisor that lists it is not upset by an exit.
+"""
+
+from __future__ import annotations
+
+import logging
+import os
+import threading
+import time
+from typing import Any
+from uuid import UUID
+
+import psycopg
+from eventsourcing.persistence import Mapper
+
+from berth.adapters import relay_positions
+from berth.adapters.kafka_producer import (
+    BOOTSTRAP_VAR,
+    KafkaPublisher,
+    KafkaSettings,
+    PublishFailed,
+    PublishInterrupted,
+)
+from berth.adapters.kafka_records import to_record
+from berth.adapters.projection_store import event_mapper, read_page
+from berth.adapters.standby_lock import StandbyLock
+
+log = logging.getLogger(__name__)
+
+NAME = "kafka-relay"
+PAGE_SIZE_VAR = "BERTH_KAFKA_RELAY_PAGE_SIZE"
+EVENTS_CHANNEL = "berth_events"  # the eventsourcing recorder NOTIFYs it on every insert
+PROGRESS_EVERY = 5.0  # seconds between progress lines
+
+
+class KafkaRelay:
+    def __init__(
+        self,
+        url: str,
+        settings: KafkaSettings,
+        mapper: Mapper[UUID],
+        *,
+        page_size: int = 2000,
+        idle_timeout: float = 1.0,
+        standby_poll: float = 0.5,
+        first_backoff: float = 0.5,
+        max_backoff: float = 30.0,
+    ) -> None:
+        self.url = url
+        self.settings = settings
+        self.mapper = mapper
+        self.page_size = page_size
+        self.idle_timeout = idle_timeout
+        self.standby_poll = standby_poll
+        self.first_backoff = first_backoff
+        self.max_backoff = max_backoff
+
+    def run(self, stop: threading.Event) -> None:
+        """Stand by for the lock, then relay until `stop` is set."""
+        lock = StandbyLock(self.url, NAME)
+        log.info("%s: standing by for its lock", NAME)
+        if not lock.acquire(stop, poll=self.standby_poll):
+            return
+        publisher = KafkaPublisher(self.settings)
+        try:
+            log.info("%s: lock acquired, publishing to %s", NAME, self.settings.bootstrap)
+            self._follow(lock, publisher, stop)
+        finally:
+            publisher.close()
+            lock.release()
+            log.info("%s: stopped", NAME)
+
+    def _follow(self, lock: StandbyLock, publisher: KafkaPublisher, stop: threading.Event) -> None:
+        with (
+            psycopg.connect(self.url, application_name=f"berth-worker:{NAME}") as conn,
+            psycopg.connect(self.url, autocommit=True) as listener,
+        ):
+            listener.execute(f"LISTEN {EVENTS_CHANNEL}")
+            position = relay_positions.tracked_position(conn, NAME)
+            log.info(
+                "%s: resuming after position %d (head %d)",
+                NAME, position, relay_positions.head(conn),
+            )  # fmt: skip
+            progress = _Progress(conn)
+            failures = 0
+            while not stop.is_set():
+                page = read_page(conn, after=position, limit=self.page_size)
+                if not page:
+                    progress.report(position, force=True)
+                    lock.check()
+                    self._wait(listener, stop)
+                    continue
+                records = [
+                    to_record(n, self.mapper, prefix=self.settings.topic_prefix) for n in page
+                ]
+                try:
+                    publisher.publish(records, stop)
+                except PublishInterrupted:
+                    log.info("%s: stopping with the page after %d unacknowledged", NAME, position)
+                    return
+                except PublishFailed as failure:
+                    failures += 1
+                    delay = min(self.max_backoff, self.first_backoff * 2 ** (failures - 1))
+                    log.warning(
+                        "%s: %d events after position %d not published (attempt %d): %s;"
+                        " retrying in %.1f s",
+                        NAME, len(records), position, failures, failure, delay,
+                    )  # fmt: skip
+                    stop.wait(delay)
+                    continue
+                if failures:
+                    log.info("%s: publishing again after %d failed attempts", NAME, failures)
+                    failures = 0
+                try:
+                    relay_positions.advance(
+                        conn,
+                        relay=NAME,
+                        after=position,
+                        position=page[-1].id,
+                        event_time=records[-1].timestamp,
+                    )
+                except relay_positions.RelayPositionMoved as moved:
+                    log.warning("%s: %s; continuing from there", NAME, moved)
+                    position = moved.actual
+                    continue
+                position = page[-1].id
+                progress.published(len(records), position)
+
+    def _wait(self, listener: psycopg.Connection[Any], stop: threading.Event) -> None:
+        """Until an event is inserted, `idle_timeout` passes or `stop` is set."""
+        deadline = time.monotonic() + self.idle_timeout
+        while not stop.is_set():
+            remaining = deadline - time.monotonic()
+            if remaining <= 0:
+                return
+            if list(listener.notifies(timeout=min(remaining, 0.25), stop_after=1)):
+                list(listener.notifies(timeout=0))  # drain the rest: one page reads them all
+                return
+
+
+class _Progress:
+    """Log lines every PROGRESS_EVERY seconds while publishing: count, rate, position, head."""
+
+    def __init__(self, conn: psycopg.Connection[Any]) -> None:
+        self.conn = conn
+        self.count = 0
+        self.since = time.monotonic()
+
+    def published(self, count: int, position: int) -> None:
+        self.count += count
+        self.report(position)
+
+    def report(self, position: int, *, force: bool = False) -> None:
+        now = time.monotonic()
+        if not self.count or (now - self.since < PROGRESS_EVERY and not force):
+            return
+        log.info(
+            "%s: published %d events (%.0f/s), at position %d of %d",
+            NAME, self.count, self.count / max(now - self.since, 1e-6), position,
+            relay_positions.head(self.conn),
+        )  # fmt: skip
+        self.count, self.since = 0, now
+
+
+def run(url: str, stop: threading.Event) -> None:
+    """`berth worker kafka-relay`: settings from the environment, or idle without Kafka."""
+    settings = KafkaSettings.from_environ()
+    if settings is None:
+        log.info("%s: %s is not set: Berth runs without Kafka; idling", NAME, BOOTSTRAP_VAR)
+        while not stop.wait(60.0):
+            pass
+        return
+    page_size = int(os.environ.get(PAGE_SIZE_VAR) or 2000)
+    KafkaRelay(url, settings, event_mapper(), page_size=page_size).run(stop)
