@@ -350,6 +350,28 @@ def test_an_insert_that_reaches_the_head_after_a_later_one_is_given_a_later_posi
     assert audit_chain.verify(db_url).ok
 
 
+def test_many_events_in_one_transaction_chain_across_statements_and_savepoints(
+    db_url: str, booking: UUID
+):
+    bulk = (
+        "INSERT INTO berth_events (originator_id, originator_version, topic, state)"
+        " SELECT gen_random_uuid(), 1, 'test:Event', convert_to(g::text, 'UTF8')"
+        " FROM generate_series(1, %s) g"
+    )
+    before = audit_chain.anchor(db_url).events
+    with psycopg.connect(db_url) as conn:
+        conn.execute(bulk, (2_000,))
+        with pytest.raises(psycopg.errors.DivisionByZero), conn.transaction():
+            conn.execute(bulk, (500,))
+            conn.execute("SELECT 1 / 0")
+        conn.execute(bulk, (300,))
+
+    report = audit_chain.verify(db_url)
+
+    assert report.ok, report.broken
+    assert report.verified == report.head.events == before + 2_300
+
+
 def wait_for_lock_waiter(url: str) -> None:
     with psycopg.connect(url, autocommit=True) as conn:
         for _ in range(200):
