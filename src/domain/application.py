@@ -8,7 +8,7 @@ clock, the reference generator and the night lock are injected.
 import random
 import time
 from collections.abc import Callable, Iterable, Sequence
-from dataclasses import dataclass, replace
+from dataclasses import dataclass, field, replace
 from datetime import date, datetime, timedelta
 from typing import Any, TypeVar
 from uuid import UUID, uuid4
@@ -93,11 +93,16 @@ class ReadOutcome:
 
 @dataclass(frozen=True)
 class CommandResult:
-    """The aggregate a command acted on, its new version, and its last event's position."""
+    """The aggregate a command acted on, its new version, and its last event's position.
+
+    `subject` is that aggregate as the command left it, so a caller can show it
+    without reading it back.
+    """
 
     id: UUID
     version: int
     position: int
+    subject: Aggregate | None = field(default=None, compare=False, repr=False)
 
 
 class Reservations(Application[UUID]):
@@ -895,4 +900,6 @@ class Reservations(Application[UUID]):
         """The result; a command that changed nothing answers with the store's head position."""
         positions = [r.notification.id for r in recordings if r.notification.id is not None]
         position = max(positions) if positions else (self.recorder.max_notification_id() or 0)
-        return CommandResult(id=subject.id, version=subject.version, position=position)
+        return CommandResult(
+            id=subject.id, version=subject.version, position=position, subject=subject
+        )

@@ -13,6 +13,8 @@ from berth.domain.application import CommandResult, Reservations
 
 def at_result(app: Reservations, result: CommandResult) -> Aggregate:
     """The aggregate at the version the command produced, whatever happened since."""
+    if result.subject is not None and result.subject.version == result.version:
+        return result.subject
     aggregate: Aggregate = app.repository.get(result.id, version=result.version)
     return aggregate
 

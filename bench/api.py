@@ -1,0 +1,228 @@
+"""The booking API under load through gunicorn, beside a raw baseline, in one run.
+
+    .venv/bin/python bench/api.py [--seconds 20] [--clients 8]
+
+Starts, on free loopback ports, gunicorn serving Berth (as in the Procfile:
+2 workers x 4 threads) with its availability and bookings projection workers,
+and gunicorn serving bench/baseline_app.py (one eventsourcing aggregate saved
+per POST, same settings). Then, for each, `--clients` keep-alive clients for
+`--seconds`:
+
+- baseline: POST /save;
+- berth: POST /bookings (a hold of 1-3 nights on a random night of 20 pools x
+  365 nights) then POST /bookings/{id}/confirm, while 2 more clients query
+  GET /availability for a week, and a sampler measures how long each command's
+  position takes to reach the availability projection (projection lag).
+
+Everything runs on this machine, clients included, so the figures are what
+2 shared cores give.
+"""
+
+from __future__ import annotations
+
+import argparse
+import http.client
+import json
+import os
+import random
+import socket
+import subprocess
+import sys
+import threading
+import time
+from datetime import UTC, datetime, timedelta
+from pathlib import Path
+
+import psycopg
+
+sys.path.insert(0, str(Path(__file__).parent))
+from berth.adapters import apikeys
+from common import HEADER, Result, run_load, scratch_database
+
+ROOT = Path(__file__).resolve().parents[1]
+BIN = Path(sys.executable).parent
+
+
+def free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return int(s.getsockname()[1])
+
+
+def start(args: list[str], env: dict[str, str]) -> subprocess.Popen[bytes]:
+    return subprocess.Popen(
+        args, env=env, cwd=ROOT, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL
+    )
+
+
+def gunicorn(app: str, port: int, env: dict[str, str]) -> subprocess.Popen[bytes]:
+    return start(
+        [str(BIN / "gunicorn"), "--bind", f"127.0.0.1:{port}", "--workers", "2",
+         "--threads", "4", "--keep-alive", "30", app],
+        env,
+    )  # fmt: skip
+
+
+def wait_until_up(port: int, path: str) -> None:
+    deadline = time.monotonic() + 60
+    while time.monotonic() < deadline:
+        try:
+            conn = http.client.HTTPConnection("127.0.0.1", port, timeout=2)
+            conn.request("GET", path)
+            conn.getresponse().read()
+            return
+        except OSError:
+            time.sleep(0.2)
+    raise SystemExit(f"server on port {port} did not start")
+
+
+class Client:
+    """A keep-alive HTTP client for one thread."""
+
+    def __init__(self, port: int, token: str | None = None) -> None:
+        self.conn = http.client.HTTPConnection("127.0.0.1", port, timeout=30)
+        self.headers = {"Content-Type": "application/json"}
+        if token:
+            self.headers["Authorization"] = f"Bearer {token}"
+
+    def call(self, method: str, path: str, body: object | None = None) -> dict[str, object]:
+        payload = json.dumps(body) if body is not None else None
+        self.conn.request(method, path, body=payload, headers=self.headers)
+        response = self.conn.getresponse()
+        data = response.read()
+        if response.status >= 300:
+            raise RuntimeError(f"{method} {path}: {response.status} {data[:200]!r}")
+        return json.loads(data) if data else {}
+
+
+def make_key(url: str, role: str, scope: str = "") -> str:
+    with psycopg.connect(url, autocommit=True) as conn:
+        return apikeys.create_key(conn, role=role, scope=scope, label="bench")[1]
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__)
+    parser.add_argument("--seconds", type=float, default=20.0)
+    parser.add_argument("--clients", type=int, default=8)
+    args = parser.parse_args()
+
+    url = scratch_database("berth_bench_api")
+    env = dict(os.environ, BERTH_DATABASE_URL=url, BERTH_LOG_LEVEL="WARNING",
+               PATH=f"{BIN}{os.pathsep}{os.environ.get('PATH', '')}",
+               PYTHONPATH=str(ROOT))  # fmt: skip
+    berth_port, baseline_port = free_port(), free_port()
+    processes = [
+        gunicorn("berth.http.wsgi:app", berth_port, env),
+        gunicorn("bench.baseline_app:app", baseline_port, env),
+        start([str(BIN / "berth"), "worker", "availability"], env),
+        start([str(BIN / "berth"), "worker", "bookings"], env),
+    ]
+    try:
+        wait_until_up(berth_port, "/health")
+        wait_until_up(baseline_port, "/")
+        results = run(url, berth_port, baseline_port, args)
+    finally:
+        for process in processes:
+            process.terminate()
+        for process in processes:
+            process.wait(timeout=30)
+
+    print(
+        f"\nAPI benchmark, {args.seconds:.0f} s per row, {datetime.now(UTC):%Y-%m-%d %H:%M} UTC\n"
+    )
+    print(HEADER)
+    for result in results:
+        print(result.row())
+
+
+def run(url: str, berth_port: int, baseline_port: int, args: argparse.Namespace) -> list[Result]:
+    operations = make_key(url, "operations")
+    booking = make_key(url, "booking", "bench-site")
+    setup = Client(berth_port, operations)
+    facility = setup.call("POST", "/facilities", {"name": "Bench", "time_zone": "UTC"})
+    pools = [
+        str(setup.call("POST", f"/facilities/{facility['id']}/pools", {
+            "name": f"pool {p}", "capacity": 1_000_000, "nightly_price": 1500, "currency": "EUR",
+        })["id"])
+        for p in range(20)
+    ]  # fmt: skip
+    first = datetime.now(UTC).date() + timedelta(days=1)
+
+    baseline_clients = [Client(baseline_port) for _ in range(args.clients)]
+    baseline = run_load(
+        "baseline: save one aggregate per POST", args.clients, args.seconds,
+        lambda c, n: baseline_clients[c].call("POST", "/save", {"n": n}),
+    )  # fmt: skip
+
+    clients = [Client(berth_port, booking) for _ in range(args.clients)]
+    rng = [random.Random(c) for c in range(args.clients)]
+    committed: list[tuple[int, float]] = []  # (position, when the answer arrived)
+    hold_latencies: list[float] = []
+
+    def hold_and_confirm(c: int, n: int) -> None:
+        night = first + timedelta(days=rng[c].randrange(365))
+        started = time.perf_counter()
+        held = clients[c].call("POST", "/bookings", {
+            "pool_id": rng[c].choice(pools), "arrival": night.isoformat(),
+            "departure": (night + timedelta(days=rng[c].randint(1, 3))).isoformat(),
+            "guest": {"name": "Bench Guest"}, "plates": ["BE-NCH-1"],
+        })  # fmt: skip
+        hold_latencies.append(time.perf_counter() - started)
+        confirmed = clients[c].call("POST", f"/bookings/{held['id']}/confirm", {})
+        committed.append((int(confirmed["position"]), time.perf_counter()))
+
+    readers = [Client(berth_port, booking) for _ in range(2)]
+    query_latencies: list[float] = []
+    lags: list[float] = []
+    stop = threading.Event()
+
+    def query_loop(reader: Client) -> None:
+        while not stop.is_set():
+            pool = random.choice(pools)
+            started = time.perf_counter()
+            reader.call(
+                "GET", f"/availability?pool_id={pool}&from={first}&to={first + timedelta(days=6)}"
+            )
+            query_latencies.append(time.perf_counter() - started)
+
+    def lag_sampler() -> None:
+        seen = 0
+        with psycopg.connect(url, autocommit=True) as conn:
+            while not stop.is_set():
+                row = conn.execute(
+                    "SELECT position FROM projection_positions WHERE projection = 'availability'"
+                ).fetchone()
+                now = time.perf_counter()
+                position = int(row[0]) if row else 0
+                pending = committed[seen:]
+                for commit_position, answered in pending:
+                    if commit_position > position:
+                        break
+                    lags.append(max(now - answered, 0.0))
+                    seen += 1
+                time.sleep(0.005)
+
+    helpers = [threading.Thread(target=query_loop, args=(r,), daemon=True) for r in readers]
+    helpers.append(threading.Thread(target=lag_sampler, daemon=True))
+    for helper in helpers:
+        helper.start()
+    pairs = run_load(
+        "berth: hold + confirm (2 requests)", args.clients, args.seconds, hold_and_confirm
+    )
+    stop.set()
+    for helper in helpers:
+        helper.join(timeout=10)
+
+    requests = Result(
+        "berth: command requests", args.clients, pairs.operations * 2, pairs.failures,
+        pairs.seconds, hold_latencies,
+    )  # fmt: skip
+    queries = Result("berth: GET /availability under that load", 2, len(query_latencies), 0,
+                     pairs.seconds, query_latencies)  # fmt: skip
+    lag = Result("availability projection lag (per command)", 1, len(lags), 0, pairs.seconds, lags)
+    print(f"\ncommand requests/s vs baseline: {requests.rate / baseline.rate:.0%}", file=sys.stderr)
+    return [baseline, pairs, requests, queries, lag]
+
+
+if __name__ == "__main__":
+    main()
