@@ -15,8 +15,8 @@ Cursor = psycopg.Cursor[Any]
 COLUMNS = (
     "booking_id", "reference", "facility_id", "pool_id", "channel", "status", "arrival",
     "departure", "quantity", "guest", "plates", "hold_expires_at", "currency", "nightly_price",
-    "total", "cancellation_fee", "paid", "refunded", "version", "position", "created_at",
-    "modified_at",
+    "total", "cancellation_fee", "paid", "refunded", "overstay_charged", "version", "position",
+    "created_at", "modified_at",
 )  # fmt: skip
 _JSON = frozenset({"guest", "plates"})
 
@@ -31,6 +31,7 @@ _UPDATE = (
     "UPDATE bookings SET "
     + ", ".join(f"{c} = COALESCE(%({c})s::{_TYPES[c]}, {c})" for c in CHANGEABLE)
     + ", paid = paid + %(paid)s, refunded = refunded + %(refunded)s,"
+    " overstay_charged = overstay_charged + %(overstay_charged)s,"
     " version = %(version)s, position = %(position)s, modified_at = %(modified_at)s"
     " WHERE booking_id = %(booking_id)s"
 )
@@ -49,6 +50,7 @@ def write(cur: Cursor, changes: dict[UUID, BookingChange]) -> None:
         | {
             "paid": change.paid,
             "refunded": change.refunded,
+            "overstay_charged": change.overstay_charged,
             "version": change.version,
             "position": change.position,
             "modified_at": change.modified_at,

@@ -570,6 +570,7 @@ class Reservations(Application[UUID]):
         late_grace_minutes: int = 30,
         passage_seconds: int = 60,
         cause: Cause,
+        **save_kwargs: Any,
     ) -> CommandResult:
         facility = self.facility(facility_id)
         gate = Gate.add(
@@ -583,7 +584,7 @@ class Reservations(Application[UUID]):
             now=self.clock(),
             cause=cause.as_metadata(),
         )
-        return self._result(gate, self.save(gate))
+        return self._result(gate, self.save(gate, **save_kwargs))
 
     def set_overstay_tariff(
         self, *, pool_id: UUID, hourly: int, cause: Cause, **save_kwargs: Any

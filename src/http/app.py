@@ -16,6 +16,13 @@ from berth.http.commands.bookings import (
 )
 from berth.http.commands.execution import CommandRunner
 from berth.http.commands.facilities import CapacityResource, FacilitiesResource, PoolsResource
+from berth.http.commands.gates import (
+    CamerasResource,
+    GatesResource,
+    OverstayTariffResource,
+    ResolveReadResource,
+)
+from berth.http.commands.plate_reads import PlateReadsResource
 from berth.http.endpoint import Endpoint
 from berth.http.payloads import LoadPayloads
 from berth.http.queries.availability import AvailabilityResource
@@ -26,6 +33,7 @@ from berth.http.queries.bookings import (
     departures,
 )
 from berth.http.queries.health import HealthResource, ProjectionsResource
+from berth.http.queries.occupancy import OccupancyResource, UnmatchedReadsResource
 from berth.http.request_ids import RequestIds
 from berth.http.settings import Services, Settings
 
@@ -67,6 +75,16 @@ def routes(services: Services, settings: Settings) -> list[tuple[str, Any]]:
             "/bookings/{booking_id:uuid}/refunds/{refund_id}/settle",
             SettleRefundResource(services, runner),
         ),
+        ("/facilities/{facility_id:uuid}/gates", GatesResource(services, runner)),
+        ("/facilities/{facility_id:uuid}/occupancy", OccupancyResource(services, settings)),
+        (
+            "/facilities/{facility_id:uuid}/unmatched-reads",
+            UnmatchedReadsResource(services, settings),
+        ),
+        ("/gates/{gate_id:uuid}/cameras", CamerasResource(services, runner)),
+        ("/gates/{gate_id:uuid}/reads", PlateReadsResource(services, settings)),
+        ("/pools/{pool_id:uuid}/overstay-tariff", OverstayTariffResource(services, runner)),
+        ("/reads/{read_id}/resolve", ResolveReadResource(services, runner)),
         ("/availability", AvailabilityResource(services, settings)),
         ("/health", HealthResource(services, settings)),
         ("/projections", ProjectionsResource(services, settings)),

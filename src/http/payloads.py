@@ -49,6 +49,7 @@ class LoadPayloads:
         raw = req.bounded_stream.read(self.limit + 1)
         if len(raw) > self.limit:
             raise _too_large(self.limit)
+        req.context.raw_body = raw  # exactly as sent, for signature checks
         if not raw.strip():
             return {}
         media_type = (req.content_type or "").split(";")[0].strip().lower()

@@ -20,6 +20,8 @@ class Settings:
     # How long a verified API key is trusted before it is looked up again.
     key_cache_seconds: float = 10.0
     idempotency_hours: int = 24
+    # How far a camera's signature timestamp may be from now.
+    signature_tolerance_seconds: int = 300
 
     @classmethod
     def from_environ(cls, environ: Mapping[str, str] = os.environ) -> Settings:
@@ -31,6 +33,11 @@ class Settings:
             ),
             key_cache_seconds=float(
                 environ.get("BERTH_KEY_CACHE_SECONDS", defaults.key_cache_seconds)
+            ),
+            signature_tolerance_seconds=int(
+                environ.get(
+                    "BERTH_SIGNATURE_TOLERANCE_SECONDS", defaults.signature_tolerance_seconds
+                )
             ),
         )
 

@@ -34,6 +34,9 @@ TOPICS = frozenset(
         Booking.RefundRequested,
         Booking.RefundSucceeded,
         Booking.RefundFailed,
+        Booking.VehicleArrived,
+        Booking.VehicleDeparted,
+        Booking.OverstayCharged,
     )
 )
 
@@ -55,6 +58,8 @@ _STATUS_OF: dict[type[Any], Status] = {
     Booking.CheckedIn: Status.CHECKED_IN,
     Booking.CheckedOut: Status.CHECKED_OUT,
     Booking.NoShowRecorded: Status.NO_SHOW,
+    Booking.VehicleArrived: Status.CHECKED_IN,
+    Booking.VehicleDeparted: Status.CHECKED_OUT,
 }
 
 
@@ -68,6 +73,7 @@ class BookingChange:
     sets: dict[str, Any] = field(default_factory=dict)  # columns from CHANGEABLE
     paid: int = 0  # added to what was paid before
     refunded: int = 0
+    overstay_charged: int = 0
 
     def row(self) -> dict[str, Any]:
         """The whole row of a booking held in this page."""
@@ -75,6 +81,7 @@ class BookingChange:
         row = self.created | self.sets
         row["paid"] += self.paid
         row["refunded"] += self.refunded
+        row["overstay_charged"] += self.overstay_charged
         row.update(version=self.version, position=self.position, modified_at=self.modified_at)
         return row
 
@@ -117,6 +124,7 @@ def apply(change: BookingChange, event: AggregateEvent) -> None:
             "cancellation_fee": 0,
             "paid": 0,
             "refunded": 0,
+            "overstay_charged": 0,
             "created_at": event.timestamp,
         }
     elif isinstance(event, Booking.Amended):
@@ -134,6 +142,8 @@ def apply(change: BookingChange, event: AggregateEvent) -> None:
         change.paid += event.amount
     elif isinstance(event, Booking.RefundSucceeded):
         change.refunded += event.amount
+    elif isinstance(event, Booking.OverstayCharged):
+        change.overstay_charged += event.amount
     elif type(event) in _STATUS_OF:
         change.sets["status"] = _STATUS_OF[type(event)].value
     # RefundRequested and RefundFailed change only the version, position and time.

@@ -1,0 +1,129 @@
+"""Bodies and answers of the gate endpoints."""
+
+from __future__ import annotations
+
+from marshmallow import Schema, fields, validate
+
+from berth.http.schemas.answers import Answer
+from berth.http.schemas.base import Strict, min_position
+from berth.http.schemas.commands import INT63, strict_int, text
+
+
+class AddGate(Strict):
+    name = text(100, required=True)
+    direction = fields.String(required=True, validate=validate.OneOf(["entry", "exit"]))
+    early_grace_minutes = strict_int(0, 7 * 24 * 60, load_default=120)
+    late_grace_minutes = strict_int(0, 7 * 24 * 60, load_default=30)
+    passage_seconds = strict_int(0, 3600, load_default=60)
+
+
+class Gate(Answer):
+    id = fields.UUID(required=True)
+    facility_id = fields.UUID(required=True)
+    name = fields.String(required=True)
+    direction = fields.String(required=True)
+    early_grace_minutes = fields.Integer()
+    late_grace_minutes = fields.Integer()
+    passage_seconds = fields.Integer()
+
+
+class RegisterCamera(Strict):
+    camera_id = text(100, required=True)
+
+
+class Camera(Schema):
+    camera_id = fields.String(required=True)
+    gate_id = fields.UUID(required=True)
+    secret = fields.String(
+        required=True, metadata={"description": "shown once: sign webhook calls with it"}
+    )
+
+
+class OverstayTariff(Strict):
+    hourly = strict_int(0, INT63, required=True, metadata={"description": "minor units per hour"})
+
+
+class PlateReadBody(Strict):
+    read_id = text(200, required=True)
+    camera_id = text(100, required=True)
+    plate = text(20, required=True)
+    confidence = fields.Float(required=True, validate=validate.Range(min=0, max=1))
+    captured_at = fields.AwareDateTime(required=True)
+    candidates = fields.List(text(20), load_default=list, validate=validate.Length(max=10))
+    image_ref = text(500, load_default=None, allow_none=True)
+
+
+class GateDecision(Schema):
+    read_id = fields.String(required=True)
+    decision = fields.String(required=True, metadata={"description": "open or deny"})
+    open = fields.Boolean(required=True)
+    reason = fields.String(required=True)
+    booking_id = fields.UUID(allow_none=True)
+    duplicate = fields.Boolean(
+        metadata={"description": "the read was already stored; this is its first decision"}
+    )
+    position = fields.Integer()
+
+
+class ResolveRead(Strict):
+    booking_id = fields.UUID(load_default=None, allow_none=True)
+    note = text(500, minimum=0, load_default="")
+
+
+class Resolved(Schema):
+    read_id = fields.String()
+    booking_id = fields.UUID(allow_none=True)
+    position = fields.Integer()
+
+
+class OccupancyQuery(Strict):
+    min_position = min_position()
+
+
+class UnmatchedQuery(Strict):
+    include_resolved = fields.Boolean(load_default=False)
+    min_position = min_position()
+
+
+class Vehicle(Schema):
+    booking_id = fields.UUID()
+    reference = fields.String()
+    plate = fields.String()
+    gate_id = fields.UUID()
+    read_id = fields.String()
+    arrived_at = fields.AwareDateTime()
+
+
+class Overstay(Schema):
+    booking_id = fields.UUID()
+    reference = fields.String()
+    hours = fields.Integer()
+    amount = fields.Integer()
+    currency = fields.String()
+
+
+class Occupancy(Schema):
+    facility_id = fields.UUID()
+    on_site = fields.Integer()
+    vehicles = fields.List(fields.Nested(Vehicle))
+    overstays = fields.List(fields.Nested(Overstay))
+    unmatched_reads = fields.Integer()
+
+
+class UnmatchedRead(Schema):
+    read_id = fields.String()
+    gate_id = fields.UUID()
+    direction = fields.String()
+    camera_id = fields.String()
+    plate = fields.String()
+    confidence = fields.Float()
+    captured_at = fields.AwareDateTime()
+    reason = fields.String()
+    resolved = fields.Boolean()
+    booking_id = fields.UUID(allow_none=True)
+    resolution_note = fields.String(allow_none=True)
+
+
+class UnmatchedReads(Schema):
+    facility_id = fields.UUID()
+    reads = fields.List(fields.Nested(UnmatchedRead))

@@ -1,0 +1,42 @@
+"""Signed webhook calls from cameras, as ANPR vendors sign them.
+
+The camera sends `X-Berth-Signature: t=<unix seconds>,v1=<hex>`, where the hex
+is HMAC-SHA256 with its shared secret over `<t>.` followed by the raw body.
+A timestamp further than the tolerance from now is refused, so a captured
+request cannot be replayed later.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import hmac
+from datetime import datetime
+
+from berth.http.problems import Problem
+
+HEADER = "X-Berth-Signature"
+
+
+def sign(secret: str, timestamp: int, body: bytes) -> str:
+    digest = hmac.new(secret.encode(), f"{timestamp}.".encode() + body, hashlib.sha256)
+    return f"t={timestamp},v1={digest.hexdigest()}"
+
+
+def _refused(detail: str) -> Problem:
+    return Problem(401, "bad-signature", "Bad signature", detail)
+
+
+def verify(header: str | None, *, secret: str, body: bytes, now: datetime, tolerance: int) -> None:
+    """Raise a 401 problem unless `header` signs `body` with `secret`, recently enough."""
+    if not header:
+        raise _refused(f"send the {HEADER} header")
+    parts = dict(part.partition("=")[::2] for part in header.split(","))
+    try:
+        timestamp = int(parts.get("t", ""))
+    except ValueError:
+        raise _refused(f"{HEADER} must be t=<unix seconds>,v1=<hex>") from None
+    if abs(now.timestamp() - timestamp) > tolerance:
+        raise _refused(f"the signature's timestamp is more than {tolerance} s from now")
+    expected = sign(secret, timestamp, body).partition(",v1=")[2]
+    if not hmac.compare_digest(expected, parts.get("v1", "")):
+        raise _refused("the signature does not match the body")
