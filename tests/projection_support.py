@@ -21,6 +21,13 @@ READ_MODELS = {
         "availability_allocations": "pool_id, night, booking_id",
     },
     "bookings": {"bookings": "booking_id"},
+    "occupancy": {
+        "occupancy_gates": "gate_id",
+        "occupancy_bookings": "booking_id",
+        "occupancy_on_site": "booking_id",
+        "occupancy_reads": "read_id",
+        "occupancy_overstays": "booking_id",
+    },
 }
 
 
