@@ -62,16 +62,30 @@ HEADER = (
 
 
 def run_load(
-    name: str, clients: int, seconds: float, operation: Callable[[int, int], None]
+    name: str,
+    clients: int,
+    seconds: float,
+    operation: Callable[[int, int], None],
+    *,
+    every: float | None = None,
 ) -> Result:
-    """Call operation(client, n) from `clients` threads for `seconds`, showing progress."""
+    """Call operation(client, n) from `clients` threads for `seconds`, showing progress.
+
+    Each client calls again as soon as the last call returns (a closed loop, the
+    server's saturation point), or, with `every`, starts one call per `every`
+    seconds (a paced load, as real devices send).
+    """
     latencies: list[list[float]] = [[] for _ in range(clients)]
     failures = [0] * clients
     stop = threading.Event()
 
     def client(c: int) -> None:
         n = 0
+        next_start = time.perf_counter()
         while not stop.is_set():
+            if every is not None:
+                time.sleep(max(next_start - time.perf_counter(), 0))
+                next_start += every
             started = time.perf_counter()
             try:
                 operation(c, n)
