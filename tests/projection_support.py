@@ -28,6 +28,13 @@ READ_MODELS = {
         "occupancy_reads": "read_id",
         "occupancy_overstays": "booking_id",
     },
+    "ledger": {
+        "ledger_journal": "entry_id, line_no",
+        "ledger_bookings": "booking_id",
+        "ledger_pools": "pool_id",
+        "ledger_facilities": "facility_id",
+        "ledger_closed_days": "facility_id, business_date",
+    },
 }
 
 

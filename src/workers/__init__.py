@@ -14,10 +14,10 @@ from collections.abc import Callable
 from types import FrameType
 from typing import Any
 
-from berth.adapters import availability_rows, booking_rows, occupancy_rows
+from berth.adapters import availability_rows, booking_rows, ledger_rows, occupancy_rows
 from berth.adapters.eventstore import open_reservations
 from berth.adapters.projection_store import event_mapper
-from berth.projections import availability, bookings, occupancy
+from berth.projections import availability, bookings, ledger, occupancy
 from berth.workers import expire_holds, kafka_relay
 from berth.workers.projection_runner import Projection, ProjectionRunner
 
@@ -28,6 +28,7 @@ PROJECTIONS: dict[str, Projection[Any]] = {
         availability.NAME, availability.TOPICS, availability.fold, availability_rows.write
     ),
     bookings.NAME: Projection(bookings.NAME, bookings.TOPICS, bookings.fold, booking_rows.write),
+    ledger.NAME: Projection(ledger.NAME, ledger.TOPICS, ledger.fold, ledger_rows.write),
     occupancy.NAME: Projection(
         occupancy.NAME, occupancy.TOPICS, occupancy.fold, occupancy_rows.write
     ),
@@ -56,6 +57,7 @@ def _expire_holds_worker(url: str, stop: threading.Event) -> None:
 WORKERS: dict[str, Callable[[str, threading.Event], None]] = {
     availability.NAME: _projection_worker(availability.NAME),
     bookings.NAME: _projection_worker(bookings.NAME),
+    ledger.NAME: _projection_worker(ledger.NAME),
     occupancy.NAME: _projection_worker(occupancy.NAME),
     expire_holds.NAME: _expire_holds_worker,
     kafka_relay.NAME: kafka_relay.run,
