@@ -90,6 +90,14 @@ class KafkaSettings:
         }
 
 
+@dataclass(frozen=True)
+class InFlight:
+    """A sent batch: the producer it went to and one future per record."""
+
+    producer: Any
+    futures: list[Any]
+
+
 class KafkaPublisher:
     """Publishes batches of records; a failed batch raises and is to be sent again whole."""
 
@@ -99,13 +107,14 @@ class KafkaPublisher:
         self._producer: Any = None
 
     def publish(self, records: Sequence[Record], stop: threading.Event) -> None:
-        """Send every record and wait for all their acknowledgements.
+        """Send every record and wait for all their acknowledgements (`send`, then `wait`)."""
+        self.wait(self.send(records), stop)
 
-        Raises PublishFailed if any record was refused or timed out, and
-        PublishInterrupted if `stop` was set and the batch could not finish
-        within `stop_grace` seconds. Either way some records may have reached the
-        broker: the caller sends the batch again (same event ids) or leaves it to
-        the next run.
+    def send(self, records: Sequence[Record]) -> InFlight:
+        """Hand every record to the producer, without waiting; raises PublishFailed.
+
+        Batches sent one after the other go out in that order, partition by
+        partition; a later one may be sent before an earlier one is acknowledged.
         """
         try:
             producer = self._open()
@@ -115,7 +124,21 @@ class KafkaPublisher:
         except KafkaError as error:
             self._discard()
             raise PublishFailed(f"could not send to Kafka: {error}") from error
-        self._await(producer, futures, stop)
+        return InFlight(producer, futures)
+
+    def wait(self, batch: InFlight, stop: threading.Event) -> None:
+        """Return when every record of `batch` is acknowledged.
+
+        Raises PublishFailed if any record was refused or timed out, and
+        PublishInterrupted if `stop` was set and the batch could not finish
+        within `stop_grace` seconds. Either way some records may have reached the
+        broker, and the producer is discarded (with whatever was sent after the
+        batch): the caller sends the batch again (same event ids) or leaves it to
+        the next run.
+        """
+        if batch.producer is not self._producer:
+            raise PublishFailed("the producer of this batch was discarded")
+        self._await(batch.producer, batch.futures, stop)
 
     def close(self) -> None:
         self._discard()

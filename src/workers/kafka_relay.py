@@ -1,13 +1,16 @@
 """Publishes every domain event to Kafka, in store order, and remembers how far it got.
 
 The loop: read a page of the notification log after the tracked position, turn
-it into records (`kafka_records`), publish the page and wait until the broker
-has acknowledged every record (`kafka_producer`), and only then advance the
-position in `relay_positions`. A crash or a SIGKILL anywhere leaves the position
-at the last acknowledged page, so the next run publishes the page in flight
-again: nothing is lost, and the duplicates carry the same event ids. A broker
-that fails or does not answer makes the page fail as a whole; the relay backs
-off (0.5 s doubling to 30 s) and sends it again, for as long as it takes.
+it into records (`kafka_records`), send the page (`kafka_producer`), and advance
+the position in `relay_positions` only once the broker has acknowledged every
+record of it. While one page waits for its acknowledgements the next is read and
+sent (`pipeline` pages in flight), and positions still advance in page order.
+A crash or a SIGKILL anywhere leaves the position at the last acknowledged page,
+so the next run publishes the pages in flight again: nothing is lost, and the
+duplicates carry the same event ids. A broker that fails or does not answer
+fails the pages in flight; the relay throws its producer away, backs off (0.5 s
+doubling to 30 s) and sends them again from the acknowledged position, for as
+long as it takes.
 
 Live, the relay waits on LISTEN berth_events between pages. One instance is
 active; others stand by on its advisory lock. Without BERTH_KAFKA_BOOTSTRAP
@@ -21,6 +24,9 @@ import logging
 import os
 import threading
 import time
+from collections import deque
+from dataclasses import dataclass
+from datetime import datetime
 from typing import Any
 from uuid import UUID
 
@@ -30,13 +36,14 @@ from eventsourcing.persistence import Mapper
 from berth.adapters import relay_positions
 from berth.adapters.kafka_producer import (
     BOOTSTRAP_VAR,
+    InFlight,
     KafkaPublisher,
     KafkaSettings,
     PublishFailed,
     PublishInterrupted,
 )
 from berth.adapters.kafka_records import to_record
-from berth.adapters.projection_store import event_mapper, read_page
+from berth.adapters.projection_store import Notification, event_mapper, read_page
 from berth.adapters.standby_lock import StandbyLock
 
 log = logging.getLogger(__name__)
@@ -55,6 +62,7 @@ class KafkaRelay:
         mapper: Mapper[UUID],
         *,
         page_size: int = 2000,
+        pipeline: int = 2,
         idle_timeout: float = 1.0,
         standby_poll: float = 0.5,
         first_backoff: float = 0.5,
@@ -64,6 +72,7 @@ class KafkaRelay:
         self.settings = settings
         self.mapper = mapper
         self.page_size = page_size
+        self.pipeline = pipeline
         self.idle_timeout = idle_timeout
         self.standby_poll = standby_poll
         self.first_backoff = first_backoff
@@ -90,36 +99,43 @@ class KafkaRelay:
             psycopg.connect(self.url, autocommit=True) as listener,
         ):
             listener.execute(f"LISTEN {EVENTS_CHANNEL}")
-            position = relay_positions.tracked_position(conn, NAME)
+            committed = relay_positions.tracked_position(conn, NAME)
             log.info(
                 "%s: resuming after position %d (head %d)",
-                NAME, position, relay_positions.head(conn),
+                NAME, committed, relay_positions.head(conn),
             )  # fmt: skip
             progress = _Progress(conn)
+            sent_to = committed  # pages up to here are sent; up to `committed`, acknowledged
+            in_flight: deque[_Page] = deque()
             failures = 0
             while not stop.is_set():
-                page = read_page(conn, after=position, limit=self.page_size)
-                if not page:
-                    progress.report(position, force=True)
-                    lock.check()
-                    self._wait(listener, stop)
-                    continue
-                records = [
-                    to_record(n, self.mapper, prefix=self.settings.topic_prefix) for n in page
-                ]
                 try:
-                    publisher.publish(records, stop)
+                    if len(in_flight) < self.pipeline:
+                        page = read_page(conn, after=sent_to, limit=self.page_size)
+                        if page:
+                            in_flight.append(self._send(publisher, page))
+                            sent_to = page[-1].id
+                            continue  # read and send ahead while the oldest page is on its way
+                    if not in_flight:
+                        progress.report(committed, force=True)
+                        lock.check()
+                        self._wait(listener, stop)
+                        continue
+                    oldest = in_flight.popleft()
+                    publisher.wait(oldest.batch, stop)
                 except PublishInterrupted:
-                    log.info("%s: stopping with the page after %d unacknowledged", NAME, position)
+                    log.info("%s: stopping with events after %d unacknowledged", NAME, committed)
                     return
                 except PublishFailed as failure:
                     failures += 1
                     delay = min(self.max_backoff, self.first_backoff * 2 ** (failures - 1))
                     log.warning(
-                        "%s: %d events after position %d not published (attempt %d): %s;"
+                        "%s: events after position %d not published (attempt %d): %s;"
                         " retrying in %.1f s",
-                        NAME, len(records), position, failures, failure, delay,
+                        NAME, committed, failures, failure, delay,
                     )  # fmt: skip
+                    in_flight.clear()
+                    sent_to = committed
                     stop.wait(delay)
                     continue
                 if failures:
@@ -127,18 +143,45 @@ class KafkaRelay:
                     failures = 0
                 try:
                     relay_positions.advance(
-                        conn,
-                        relay=NAME,
-                        after=position,
-                        position=page[-1].id,
-                        event_time=records[-1].timestamp,
-                    )
+                        conn, relay=NAME, after=committed, position=oldest.position,
+                        event_time=oldest.event_time,
+                    )  # fmt: skip
                 except relay_positions.RelayPositionMoved as moved:
                     log.warning("%s: %s; continuing from there", NAME, moved)
-                    position = moved.actual
+                    in_flight.clear()
+                    committed = sent_to = moved.actual
                     continue
-                position = page[-1].id
-                progress.published(len(records), position)
+                committed = oldest.position
+                progress.published(oldest.count, committed)
+            self._drain(conn, publisher, in_flight, committed, stop)
+
+    def _drain(
+        self,
+        conn: psycopg.Connection[Any],
+        publisher: KafkaPublisher,
+        in_flight: deque[_Page],
+        committed: int,
+        stop: threading.Event,
+    ) -> None:
+        """On stopping, record the pages already sent once acknowledged (within the grace)."""
+        for page in in_flight:
+            try:
+                publisher.wait(page.batch, stop)
+                relay_positions.advance(
+                    conn, relay=NAME, after=committed, position=page.position,
+                    event_time=page.event_time,
+                )  # fmt: skip
+            except (PublishFailed, relay_positions.RelayPositionMoved) as failure:
+                log.info(
+                    "%s: stopping with events after %d unacknowledged: %s", NAME, committed, failure
+                )
+                return
+            committed = page.position
+        log.info("%s: stopping at position %d", NAME, committed)
+
+    def _send(self, publisher: KafkaPublisher, page: list[Notification]) -> _Page:
+        records = [to_record(n, self.mapper, prefix=self.settings.topic_prefix) for n in page]
+        return _Page(publisher.send(records), page[-1].id, records[-1].timestamp, len(records))
 
     def _wait(self, listener: psycopg.Connection[Any], stop: threading.Event) -> None:
         """Until an event is inserted, `idle_timeout` passes or `stop` is set."""
@@ -150,6 +193,16 @@ class KafkaRelay:
             if list(listener.notifies(timeout=min(remaining, 0.25), stop_after=1)):
                 list(listener.notifies(timeout=0))  # drain the rest: one page reads them all
                 return
+
+
+@dataclass(frozen=True)
+class _Page:
+    """A page sent to the broker, its last position, the time of its last event, its size."""
+
+    batch: InFlight
+    position: int
+    event_time: datetime | None
+    count: int
 
 
 class _Progress:
