@@ -166,6 +166,15 @@ def do_show(args: argparse.Namespace) -> Any:
     return booking_view(app.booking(args.booking_id))
 
 
+def do_close_day(args: argparse.Namespace) -> Any:
+    """Night audit: close a facility's business day (the ledger recognises its nights)."""
+    _, app = connect()
+    outcome = app.close_day(
+        facility_id=args.facility_id, business_date=args.date, cause=cli_cause()
+    )
+    return result(outcome) | {"facility_id": str(args.facility_id), "date": args.date.isoformat()}
+
+
 # -- audit --------------------------------------------------------------------
 
 
@@ -310,6 +319,10 @@ def build_parser() -> argparse.ArgumentParser:
     show = booking.add_parser("show", help="show a booking from the event store")
     show.add_argument("booking_id", type=UUID)
     show.set_defaults(run=do_show)
+    close_day = commands.add_parser("close-day", help="close a facility's business day")
+    close_day.add_argument("facility_id", type=UUID)
+    close_day.add_argument("date", type=date.fromisoformat, help="the business date, YYYY-MM-DD")
+    close_day.set_defaults(run=do_close_day)
     add_audit_commands(commands)
     return parser
 

@@ -13,7 +13,7 @@ from uuid import NAMESPACE_URL, UUID, uuid5
 from eventsourcing.domain import Aggregate
 
 from berth.domain import recorded
-from berth.domain.error import DomainError, InvalidCommand
+from berth.domain.error import DomainError, InvalidCommand, NotFound
 
 REVERSAL_NAMESPACE = uuid5(NAMESPACE_URL, "https://berth.invalid/entry-reversal")
 MAX_REASON = 500
@@ -65,3 +65,9 @@ class EntryReversal(Aggregate):
             entry_id=entry_id,
             reason=reason.strip(),
         )
+
+
+class UnknownEntry(NotFound):
+    """No journal entry by that id (the ledger read model says)."""
+
+    code = "unknown-entry"

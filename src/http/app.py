@@ -16,6 +16,7 @@ from berth.http.commands.bookings import (
 )
 from berth.http.commands.execution import CommandRunner
 from berth.http.commands.facilities import CapacityResource, FacilitiesResource, PoolsResource
+from berth.http.commands.finance import CloseDayResource, ReverseEntryResource, TaxRateResource
 from berth.http.commands.gates import (
     CamerasResource,
     GatesResource,
@@ -33,6 +34,13 @@ from berth.http.queries.bookings import (
     departures,
 )
 from berth.http.queries.health import HealthResource, ProjectionsResource
+from berth.http.queries.ledger import (
+    BalancesResource,
+    JournalCsvResource,
+    JournalResource,
+    RevenueResource,
+    StatementResource,
+)
 from berth.http.queries.occupancy import OccupancyResource, UnmatchedReadsResource
 from berth.http.request_ids import RequestIds
 from berth.http.settings import Services, Settings
@@ -89,7 +97,27 @@ def routes(services: Services, settings: Settings) -> list[tuple[str, Any]]:
         ("/health", HealthResource(services, settings)),
         ("/projections", ProjectionsResource(services, settings)),
     ]
+    table += ledger_routes(services, settings, runner)
     return table
+
+
+def ledger_routes(
+    services: Services, settings: Settings, runner: CommandRunner
+) -> list[tuple[str, Any]]:
+    return [
+        (
+            "/facilities/{facility_id:uuid}/days/{business_date}/close",
+            CloseDayResource(services, runner),
+        ),
+        ("/pools/{pool_id:uuid}/tax-rate", TaxRateResource(services, runner)),
+        ("/ledger/entries/{entry_id:uuid}/reverse", ReverseEntryResource(services, runner)),
+        ("/ledger/accounts", BalancesResource(services, settings, trial=False)),
+        ("/ledger/trial-balance", BalancesResource(services, settings, trial=True)),
+        ("/ledger/journal", JournalResource(services, settings)),
+        ("/ledger/journal.csv", JournalCsvResource(services, settings)),
+        ("/ledger/bookings/{booking_id:uuid}/statement", StatementResource(services, settings)),
+        ("/ledger/revenue", RevenueResource(services, settings)),
+    ]
 
 
 def create_app(
