@@ -18,7 +18,7 @@ from berth.adapters import availability_rows, booking_rows, ledger_rows, occupan
 from berth.adapters.eventstore import open_reservations
 from berth.adapters.projection_store import event_mapper
 from berth.projections import availability, bookings, ledger, occupancy
-from berth.workers import expire_holds, kafka_relay
+from berth.workers import expire_holds, gate_reads, kafka_relay
 from berth.workers.projection_runner import Projection, ProjectionRunner
 
 log = logging.getLogger(__name__)
@@ -61,6 +61,7 @@ WORKERS: dict[str, Callable[[str, threading.Event], None]] = {
     occupancy.NAME: _projection_worker(occupancy.NAME),
     expire_holds.NAME: _expire_holds_worker,
     kafka_relay.NAME: kafka_relay.run,
+    gate_reads.NAME: gate_reads.run,
 }
 
 

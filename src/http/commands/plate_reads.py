@@ -1,9 +1,8 @@
 """POST /gates/{gate_id}/reads: a camera reports a plate read and gets the barrier decision.
 
 The caller is a gate device key of the gate's facility, and the body is signed
-by the camera (see berth.http.signatures). Bookings that may carry the plate
-are found in the bookings read model; the command side checks each of them,
-decides, and stores the read once per read id.
+by the camera (see berth.http.signatures). The read is then recorded exactly as
+the Kafka inlet records it (berth.adapters.plate_reads).
 """
 
 from __future__ import annotations
@@ -12,17 +11,13 @@ from uuid import UUID
 
 import falcon
 
-from berth.adapters import gate_cameras, gate_queries, queries
+from berth.adapters import gate_cameras, plate_reads
 from berth.http import signatures
 from berth.http.auth import caller
 from berth.http.endpoint import ADMIN, GATE_DEVICE, Endpoint, roles
 from berth.http.problems import Problem
 from berth.http.schemas import gates
 from berth.http.settings import Services, Settings
-
-# How long an unknown plate waits for the bookings read model to catch up, in case
-# the booking was confirmed a moment ago.
-CATCH_UP_SECONDS = 0.25
 
 
 class PlateReadsResource:
@@ -50,7 +45,6 @@ class PlateReadsResource:
             raise Problem(
                 403, "wrong-facility", "Wrong facility", "this key is for another facility"
             )
-        plates = [body["plate"], *body["candidates"]]
         with self.services.pool.connection() as conn:
             camera = gate_cameras.find(conn, body["camera_id"])
             if camera is None or camera.gate_id != gate.id:
@@ -65,29 +59,7 @@ class PlateReadsResource:
                 now=self.services.clock(),
                 tolerance=self.tolerance,
             )
-            booking_ids = gate_queries.bookings_carrying(
-                conn, facility_id=gate.facility_id, plates=plates
-            )
-            if not booking_ids:
-                head = self.app.recorder.max_notification_id() or 0
-                queries.wait_for_position(
-                    conn, projections=["bookings"], min_position=head, timeout=CATCH_UP_SECONDS
-                )
-                booking_ids = gate_queries.bookings_carrying(
-                    conn, facility_id=gate.facility_id, plates=plates
-                )
-        outcome = self.app.record_plate_read(
-            read_id=body["read_id"],
-            camera_id=body["camera_id"],
-            gate_id=gate.id,
-            plate=body["plate"],
-            confidence=body["confidence"],
-            captured_at=body["captured_at"],
-            candidates=body["candidates"],
-            image_ref=body["image_ref"],
-            booking_ids=booking_ids,
-            cause=who.cause(req),
-        )
+            outcome = plate_reads.record(self.app, conn, gate=gate, read=body, cause=who.cause(req))
         resp.media = gates.GateDecision().dump(
             {
                 "read_id": outcome.read_id,

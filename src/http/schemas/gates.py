@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from marshmallow import Schema, fields, validate
 
+from berth.adapters import plate_reads
 from berth.http.schemas.answers import Answer
 from berth.http.schemas.base import Strict, min_position
 from berth.http.schemas.commands import INT63, strict_int, text
@@ -43,14 +44,7 @@ class OverstayTariff(Strict):
     hourly = strict_int(0, INT63, required=True, metadata={"description": "minor units per hour"})
 
 
-class PlateReadBody(Strict):
-    read_id = text(200, required=True)
-    camera_id = text(100, required=True)
-    plate = text(20, required=True)
-    confidence = fields.Float(required=True, validate=validate.Range(min=0, max=1))
-    captured_at = fields.AwareDateTime(required=True)
-    candidates = fields.List(text(20), load_default=list, validate=validate.Length(max=10))
-    image_ref = text(500, load_default=None, allow_none=True)
+PlateReadBody = plate_reads.PlateReadPayload
 
 
 class GateDecision(Schema):

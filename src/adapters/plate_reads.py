@@ -1,0 +1,75 @@
+"""Recording a plate read, whichever way it arrived (signed webhook or Kafka topic).
+
+Both inlets validate the same payload and call `record`: it finds the bookings
+that may carry the plate in the bookings read model (waiting briefly for that
+read model when the plate is unknown, in case the booking was confirmed a
+moment ago), then lets the command side decide and store the read once per
+read id.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+import psycopg
+from marshmallow import RAISE, Schema, fields, validate
+
+from berth.adapters import gate_queries, queries
+from berth.domain.application import ReadOutcome, Reservations
+from berth.domain.cause import Cause
+from berth.domain.gate import Gate
+
+# How long an unknown plate waits for the bookings read model to catch up.
+CATCH_UP_SECONDS = 0.25
+
+
+def _text(maximum: int, **kwargs: Any) -> fields.String:
+    return fields.String(validate=validate.Length(min=1, max=maximum), **kwargs)
+
+
+class PlateReadPayload(Schema):
+    """A plate read as cameras and vendor gateways send it."""
+
+    class Meta:
+        unknown = RAISE
+
+    read_id = _text(200, required=True)
+    camera_id = _text(100, required=True)
+    plate = _text(20, required=True)
+    confidence = fields.Float(required=True, validate=validate.Range(min=0, max=1))
+    captured_at = fields.AwareDateTime(required=True)
+    candidates = fields.List(_text(20), load_default=list, validate=validate.Length(max=10))
+    image_ref = fields.String(load_default=None, allow_none=True, validate=validate.Length(max=500))
+
+
+def record(
+    app: Reservations,
+    conn: psycopg.Connection[Any],
+    *,
+    gate: Gate,
+    read: dict[str, Any],
+    cause: Cause,
+) -> ReadOutcome:
+    """Decide on a validated read at `gate` and store it (once per read id)."""
+    plates = [read["plate"], *read["candidates"]]
+    booking_ids = gate_queries.bookings_carrying(conn, facility_id=gate.facility_id, plates=plates)
+    if not booking_ids:
+        head = app.recorder.max_notification_id() or 0
+        queries.wait_for_position(
+            conn, projections=["bookings"], min_position=head, timeout=CATCH_UP_SECONDS
+        )
+        booking_ids = gate_queries.bookings_carrying(
+            conn, facility_id=gate.facility_id, plates=plates
+        )
+    return app.record_plate_read(
+        read_id=read["read_id"],
+        camera_id=read["camera_id"],
+        gate_id=gate.id,
+        plate=read["plate"],
+        confidence=read["confidence"],
+        captured_at=read["captured_at"],
+        candidates=read["candidates"],
+        image_ref=read["image_ref"],
+        booking_ids=booking_ids,
+        cause=cause,
+    )
