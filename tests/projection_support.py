@@ -7,6 +7,7 @@ from typing import Any
 
 import psycopg
 
+from berth.adapters import read_models
 from berth.domain.application import Reservations
 from berth.domain.cause import Cause
 from berth.workers import PROJECTIONS
@@ -14,27 +15,10 @@ from berth.workers.projection_runner import ProjectionRunner
 
 START = datetime(2030, 6, 1, 9, 0, tzinfo=UTC)
 
+# Each projection's tables and the columns that order them, from the map rebuilds use.
 READ_MODELS = {
-    "availability": {
-        "availability_pools": "pool_id",
-        "availability_nights": "pool_id, night",
-        "availability_allocations": "pool_id, night, booking_id",
-    },
-    "bookings": {"bookings": "booking_id"},
-    "occupancy": {
-        "occupancy_gates": "gate_id",
-        "occupancy_bookings": "booking_id",
-        "occupancy_on_site": "booking_id",
-        "occupancy_reads": "read_id",
-        "occupancy_overstays": "booking_id",
-    },
-    "ledger": {
-        "ledger_journal": "entry_id, line_no",
-        "ledger_bookings": "booking_id",
-        "ledger_pools": "pool_id",
-        "ledger_facilities": "facility_id",
-        "ledger_closed_days": "facility_id, business_date",
-    },
+    name: {table: ", ".join(key) for table, key in tables.items()}
+    for name, tables in read_models.TABLES.items()
 }
 
 

@@ -23,6 +23,7 @@ from berth.domain.application import Reservations
 
 Connection = psycopg.Connection[Any]
 Cursor = psycopg.Cursor[Any]
+LAST_POSITION = 2**63 - 1  # notification ids are bigint
 
 
 class PositionMoved(Exception):
@@ -43,8 +44,10 @@ class Notification:
     state: bytes
 
 
-def read_page(conn: Connection, *, after: int, limit: int) -> list[Notification]:
-    """Up to `limit` notifications after position `after`, in order.
+def read_page(
+    conn: Connection, *, after: int, limit: int, until: int | None = None
+) -> list[Notification]:
+    """Up to `limit` notifications after position `after` (and up to `until`), in order.
 
     The library inserts events under a table lock held to commit, so positions
     become visible in order and a reader never passes over one committed later.
@@ -52,8 +55,9 @@ def read_page(conn: Connection, *, after: int, limit: int) -> list[Notification]
     with conn.cursor() as cur:
         cur.execute(
             "SELECT notification_id, originator_id, originator_version, topic, state"
-            " FROM berth_events WHERE notification_id > %s ORDER BY notification_id LIMIT %s",
-            (after, limit),
+            " FROM berth_events WHERE notification_id > %s AND notification_id <= %s"
+            " ORDER BY notification_id LIMIT %s",
+            (after, LAST_POSITION if until is None else until, limit),
             prepare=True,
         )
         rows = [Notification(n, o, v, t, bytes(s)) for n, o, v, t, s in cur]

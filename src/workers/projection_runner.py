@@ -70,9 +70,14 @@ class ProjectionRunner(Generic[C]):
 
     # -- one page ------------------------------------------------------------
 
-    def apply_page(self, conn: psycopg.Connection[Any], after: int) -> PageResult:
-        """Read, fold and commit the page after `after`. Raises PositionMoved if it lost a race."""
-        page = projection_store.read_page(conn, after=after, limit=self.page_size)
+    def apply_page(
+        self, conn: psycopg.Connection[Any], after: int, *, until: int | None = None
+    ) -> PageResult:
+        """Read, fold and commit the page after `after` (up to `until`, if given).
+
+        Raises PositionMoved, writing nothing, if it lost a race.
+        """
+        page = projection_store.read_page(conn, after=after, limit=self.page_size, until=until)
         if not page:
             return PageResult(0, 0, after)
         events = [(n.id, self._decode(n)) for n in page if n.topic in self.projection.topics]
