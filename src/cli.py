@@ -265,6 +265,67 @@ def add_audit_commands(commands: "argparse._SubParsersAction[argparse.ArgumentPa
     check.set_defaults(run=do_audit_verify_export)
 
 
+# -- rebuilds -----------------------------------------------------------------
+
+REBUILD_FAILED = 3  # exit status of a rebuild or check that could not run; 1: differences found
+
+
+def do_rebuild(args: argparse.Namespace) -> Any:
+    """Rebuild projections from zero and swap them in, or (--check) compare with the live ones."""
+    import psycopg  # noqa: PLC0415 - only rebuilds need these
+
+    from berth import workers  # noqa: PLC0415
+    from berth.adapters import progress, projection_store  # noqa: PLC0415
+    from berth.workers import rebuild  # noqa: PLC0415
+
+    names = sorted(workers.PROJECTIONS) if args.all else args.projections
+    known = ", ".join(sorted(workers.PROJECTIONS))
+    unknown = [name for name in names if name not in workers.PROJECTIONS]
+    if unknown or not names:
+        what = f"no projection {unknown[0]!r}" if unknown else "name a projection, or --all"
+        print(f"berth: {what}; there are {known}", file=sys.stderr)
+        sys.exit(2)  # a usage error, as argparse's
+    url, mapper, outcomes = database.database_url(), projection_store.event_mapper(), []
+    verb, run = ("checking", rebuild.check) if args.check else ("rebuilding", rebuild.rebuild)
+    for name in names:
+        try:
+            with progress.progress_bar(f"{verb} {name}", unit="notifications") as update:
+                projection = workers.PROJECTIONS[name]
+                outcome = run(url, projection, mapper, page_size=args.page_size, progress=update)
+        except (rebuild.RebuildError, psycopg.Error) as error:
+            lines = str(error).strip().splitlines()
+            reason = lines[0] if lines else type(error).__name__
+            print(f"berth: {verb} {name} failed: {reason}", file=sys.stderr)
+            sys.exit(REBUILD_FAILED)
+        outcomes.append(outcome)
+    output = [outcome.as_dict() for outcome in outcomes]
+    differing = [o for o in outcomes if isinstance(o, rebuild.Checked) and not o.same]
+    if differing:
+        print(json.dumps(output, indent=2, default=str))
+        print("berth: " + " | ".join(o.summary() for o in differing), file=sys.stderr)
+        sys.exit(1)
+    return output
+
+
+def add_rebuild_command(commands: "argparse._SubParsersAction[argparse.ArgumentParser]") -> None:
+    command = commands.add_parser(
+        "rebuild",
+        help="rebuild a projection from zero and swap it in (--check: compare only)",
+        description="Exit status: 0 done (with --check: no difference), 1 a difference found,"
+        f" 2 a usage error, {REBUILD_FAILED} the rebuild could not run (for example one is"
+        " already running).",
+    )
+    command.add_argument(
+        "projections", nargs="*", metavar="PROJECTION", help="availability, bookings, ledger, ..."
+    )
+    command.add_argument("--all", action="store_true", help="every projection, one after another")
+    command.add_argument(
+        "--check", action="store_true", help="rebuild aside, compare with the live tables, drop"
+    )
+    command.add_argument("--page-size", type=int, default=5000, help="notifications per page")
+    command.set_defaults(run=do_rebuild)
+
+
 # -- parser -------------------------------------------------------------------
 
 
@@ -324,6 +385,7 @@ def build_parser() -> argparse.ArgumentParser:
     close_day.add_argument("date", type=date.fromisoformat, help="the business date, YYYY-MM-DD")
     close_day.set_defaults(run=do_close_day)
     add_audit_commands(commands)
+    add_rebuild_command(commands)
     return parser
 
 
