@@ -446,8 +446,9 @@ def test_an_export_with_an_edited_state_is_detected(db_url: str, booking: UUID, 
     path = tmp_path / "store.jsonl"
     export_to(db_url, path)
     lines = read_lines(path)
-    number = next(n for n, line in enumerate(lines) if "Ann Lee" in json.dumps(line["state"]))
-    edited = json.loads(json.dumps(lines[number]["state"]).replace("Ann Lee", "Bob Lee"))
+    ann = '"given_name": "Ann"'
+    number = next(n for n, line in enumerate(lines) if ann in json.dumps(line["state"]))
+    edited = json.loads(json.dumps(lines[number]["state"]).replace(ann, '"given_name": "Bob"'))
 
     lines[number]["state"] = edited
     write_lines(path, lines)

@@ -104,7 +104,8 @@ def test_the_bookings_row_follows_every_event(db_url: str, app: Reservations, cl
     pool = new_pool(app)
     booking_id = hold(app, pool)
     app.confirm(booking_id=booking_id, cause=cause())
-    app.amend(booking_id=booking_id, quantity=2, guest={"name": "Grace"}, cause=cause())
+    grace = {"given_name": "Grace", "family_name": "Hopper"}
+    app.amend(booking_id=booking_id, quantity=2, guest=grace, cause=cause())
     app.record_payment(
         booking_id=booking_id, amount=6000, currency="GBP", method="card", cause=cause()
     )
@@ -124,7 +125,7 @@ def test_the_bookings_row_follows_every_event(db_url: str, app: Reservations, cl
     assert row is not None
     assert booking_event is not None
     assert row["status"] == "cancelled"
-    assert (row["quantity"], row["total"], row["guest"]) == (2, 6000, {"name": "Grace"})
+    assert (row["quantity"], row["total"], row["guest"]) == (2, 6000, grace)
     assert (row["paid"], row["refunded"]) == (6000, 1000)
     assert row["cancellation_fee"] == written.cancellation_fee
     # The booking's own last event: the command's position also counts the nights it freed.

@@ -54,7 +54,7 @@ def add_booking(conn: psycopg.Connection[Any], position: int, **fields: Any) -> 
         "arrival": DAY,
         "departure": DAY + timedelta(days=2),
         "quantity": 1,
-        "guest": Jsonb({"name": "Ada"}),
+        "guest": Jsonb({"given_name": "Ada", "family_name": "Lovelace"}),
         "plates": Jsonb(["AB12CDE"]),
         "hold_expires_at": NOW,
         "currency": "GBP",
@@ -130,7 +130,7 @@ def test_booking_returns_the_whole_row_or_none(conn: psycopg.Connection[Any]) ->
     assert row is not None
     assert row["version"] == 2
     assert row["position"] == 7
-    assert row["guest"] == {"name": "Ada"}
+    assert row["guest"] == {"given_name": "Ada", "family_name": "Lovelace"}
     assert row["plates"] == ["AB12CDE"]
     assert queries.booking(conn, uuid4()) is None
 

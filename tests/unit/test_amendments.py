@@ -5,8 +5,9 @@ from uuid import UUID
 import pytest
 
 from berth.domain.application import Reservations
-from berth.domain.booking import Booking, HoldExpired, InvalidGuest, InvalidQuantity
+from berth.domain.booking import Booking, HoldExpired, InvalidQuantity
 from berth.domain.cause import Cause
+from berth.domain.guest import InvalidGuest
 from berth.domain.inventory import NoCapacity
 from berth.domain.stay import DatesOutOfOrder, StayInPast
 
@@ -142,14 +143,14 @@ def test_changing_only_the_guest_touches_no_night(
 
     app.amend(
         booking_id=booking_id,
-        guest={"name": " Bo ", "phone": "1"},
+        guest={"given_name": " Bo ", "family_name": " Lee", "phone": "1"},
         plates=[" AB12 ", " "],
         cause=cause,
     )
 
     assert store_size(app) == before + 1
     booking = app.booking(booking_id)
-    assert booking.guest == {"name": "Bo", "phone": "1"}
+    assert booking.guest == {"given_name": "Bo", "family_name": "Lee", "phone": "1"}
     assert booking.plates == ["AB12"]
 
 

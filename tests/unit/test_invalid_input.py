@@ -12,10 +12,11 @@ from berth.domain.application import (
     UnknownFacility,
     UnknownPool,
 )
-from berth.domain.booking import InvalidGuest, InvalidQuantity
+from berth.domain.booking import InvalidQuantity
 from berth.domain.cause import Cause
 from berth.domain.error import DomainError, InvalidCommand, NotFound
 from berth.domain.facility import BlankName, UnknownTimeZone
+from berth.domain.guest import InvalidGuest
 from berth.domain.money import NegativeAmount, UnknownCurrency
 from berth.domain.pool import InvalidCapacity
 from berth.domain.stay import DatesOutOfOrder, Stay, StayInPast, StayTooLong

@@ -4,7 +4,9 @@ from __future__ import annotations
 
 from typing import Any
 
-from marshmallow import Schema, fields
+from marshmallow import Schema, fields, pre_dump
+
+from berth.domain.guest import upcast_guest_v1_v2
 
 
 class Answer(Schema):
@@ -41,6 +43,28 @@ class PendingRefund(Schema):
     amount = fields.Integer()
 
 
+class GuestRecord(Schema):
+    given_name = fields.String()
+    family_name = fields.String(metadata={"description": "empty for a guest with one name"})
+    name = fields.Method(
+        "get_name",
+        metadata={
+            "description": "given and family name joined by a space, for clients of the first "
+            "guest shape; read-only, derived"
+        },
+    )
+    email = fields.String()
+    phone = fields.String()
+
+    @pre_dump
+    def upcast(self, guest: dict[str, str], **kwargs: Any) -> dict[str, Any]:
+        """Rows a bookings read model wrote before version 2 carry `name`: shown split too."""
+        return upcast_guest_v1_v2(dict(guest))
+
+    def get_name(self, guest: dict[str, str]) -> str:
+        return " ".join(p for p in (guest.get("given_name"), guest.get("family_name")) if p)
+
+
 class BookingFields(Schema):
     reference = fields.String(required=True)
     facility_id = fields.UUID(required=True)
@@ -50,7 +74,7 @@ class BookingFields(Schema):
     arrival = fields.Date(required=True)
     departure = fields.Date(required=True)
     quantity = fields.Integer(required=True)
-    guest = fields.Dict(keys=fields.String(), values=fields.String())
+    guest = fields.Nested(GuestRecord)
     plates = fields.List(fields.String())
     hold_expires_at = fields.AwareDateTime()
     currency = fields.String()

@@ -52,9 +52,29 @@ class ChangeCapacity(Strict):
 
 
 class Guest(Strict):
-    name = text(200, required=True)
+    """The guest: `given_name` and `family_name`, or (the first shape, still accepted) `name`."""
+
+    given_name = text(200, metadata={"description": "required unless `name` is given"})
+    family_name = text(
+        200, minimum=0, metadata={"description": "empty for a guest with one name; default empty"}
+    )
+    name = text(
+        200,
+        metadata={
+            "description": "the full name, as before given and family names: split at its last "
+            "space (`Augusta Ada King`: given `Augusta Ada`, family `King`; one word is a given "
+            "name). Not together with `given_name` or `family_name`"
+        },
+    )
     email = fields.Email(validate=validate.Length(max=254))
     phone = text(40)
+
+    @validates_schema
+    def named_one_way(self, data: dict[str, Any], **kwargs: Any) -> None:
+        if "name" in data and ({"given_name", "family_name"} & data.keys()):
+            raise ValidationError("give `name` or `given_name` and `family_name`, not both", "name")
+        if "name" not in data and "given_name" not in data:
+            raise ValidationError("the guest needs a `given_name` (or a `name`)", "given_name")
 
 
 def plates() -> fields.List[str]:

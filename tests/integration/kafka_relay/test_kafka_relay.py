@@ -56,7 +56,7 @@ def test_relay_publishes_every_event_in_order_per_aggregate_with_headers_and_eve
     assert value["cause"] == {
         "principal": "test", "channel": "web", "request_id": "r", "correlation_id": "req-0"
     }  # fmt: skip
-    assert value["data"]["guest"] == {"name": "guest 0"}
+    assert value["data"]["guest"] == {"given_name": "guest", "family_name": "0"}
     assert value["data"]["arrival"] == "2030-06-10"
     assert value["data"]["pool_id"] == str(bookings.pool)
     assert value["timestamp"].endswith("+00:00")
