@@ -12,7 +12,7 @@ import os
 import signal
 import sys
 from collections.abc import Callable, Sequence
-from datetime import date
+from datetime import date, datetime
 from typing import Any
 from uuid import UUID, uuid4
 
@@ -226,6 +226,70 @@ def do_audit_verify_export(args: argparse.Namespace) -> Any:
     return audit_outcome(report.as_dict(), report.broken)
 
 
+def do_audit_history(args: argparse.Namespace) -> Any:
+    """Every event of an aggregate with the state after it: JSON Lines, or a table."""
+    import psycopg  # noqa: PLC0415 - only audit needs these
+    from rich.console import Console  # noqa: PLC0415
+    from rich.table import Table  # noqa: PLC0415
+
+    from berth.adapters import audit_history  # noqa: PLC0415
+
+    table = Table("version", "position", "time", "type", "principal", "channel", "request")
+    with psycopg.connect(database.database_url(), autocommit=True) as conn:
+        for step in audit_history.iter_history(conn, args.aggregate_id):
+            if not args.table:
+                print(json.dumps(step.as_dict()))
+                continue
+            cause = step.cause
+            table.add_row(
+                str(step.version), str(step.position), step.timestamp.isoformat(), step.type,
+                cause.get("principal", ""), cause.get("channel", ""), cause.get("request_id", ""),
+            )  # fmt: skip
+    if args.table:
+        Console(width=None if sys.stdout.isatty() else 200).print(table)
+
+
+def audit_cut(args: argparse.Namespace) -> Any:
+    from berth.adapters.audit_history import Cut  # noqa: PLC0415 - only audit needs it
+
+    return Cut(as_of=args.as_of, position=args.position)
+
+
+def do_audit_as_of(args: argparse.Namespace) -> Any:
+    import psycopg  # noqa: PLC0415 - only audit needs these
+
+    from berth.adapters import audit_history, progress  # noqa: PLC0415
+
+    with (
+        psycopg.connect(database.database_url(), autocommit=True) as conn,
+        progress.progress_bar("replaying") as update,
+    ):
+        step = audit_history.state_as_of(conn, args.aggregate_id, audit_cut(args), progress=update)
+    return step.as_dict()
+
+
+def do_audit_trial_balance(args: argparse.Namespace) -> Any:
+    import psycopg  # noqa: PLC0415 - only audit needs these
+
+    from berth.adapters import audit_history, progress  # noqa: PLC0415
+
+    with (
+        psycopg.connect(database.database_url(), autocommit=True) as conn,
+        progress.progress_bar("replaying") as update,
+    ):
+        return audit_history.trial_balance_as_of(
+            conn, args.facility_id, audit_cut(args), progress=update
+        )
+
+
+def aware_time(text: str) -> datetime:
+    """An ISO 8601 time with its UTC offset (`2030-06-01T09:00:00Z`)."""
+    when = datetime.fromisoformat(text)
+    if when.utcoffset() is None:
+        raise argparse.ArgumentTypeError(f"{text!r} needs a UTC offset, e.g. {text}Z")
+    return when
+
+
 def audit_outcome(output: dict[str, Any], broken: object | None) -> Any:
     """The report; on a broken chain, also a one-line reason on stderr and exit 1."""
     if broken is not None:
@@ -263,6 +327,31 @@ def add_audit_commands(commands: "argparse._SubParsersAction[argparse.ArgumentPa
         "--allow-gaps", action="store_true", help="an --aggregate export: lines may skip links"
     )
     check.set_defaults(run=do_audit_verify_export)
+
+    history = subcommands.add_parser("history", help="an aggregate's events and state after each")
+    history.add_argument("aggregate_id", type=UUID, help="a booking, pool, facility, gate, ... id")
+    history.add_argument("--table", action="store_true", help="a table, not JSON Lines")
+    history.set_defaults(run=do_audit_history)
+
+    as_of = subcommands.add_parser("as-of", help="an aggregate's state as of a time or position")
+    as_of.add_argument("aggregate_id", type=UUID)
+    add_cut_arguments(as_of)
+    as_of.set_defaults(run=do_audit_as_of)
+
+    books = subcommands.add_parser(
+        "trial-balance", help="a facility's trial balance as of a time or position, replayed"
+    )
+    books.add_argument("facility_id", type=UUID)
+    add_cut_arguments(books)
+    books.set_defaults(run=do_audit_trial_balance)
+
+
+def add_cut_arguments(parser: argparse.ArgumentParser) -> None:
+    cut = parser.add_mutually_exclusive_group(required=True)
+    cut.add_argument(
+        "--as-of", type=aware_time, help="a time with offset: events up to the first after it"
+    )
+    cut.add_argument("--position", type=int, help="the events stored up to this position")
 
 
 # -- rebuilds -----------------------------------------------------------------

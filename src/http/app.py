@@ -26,6 +26,7 @@ from berth.http.commands.gates import (
 from berth.http.commands.plate_reads import PlateReadsResource
 from berth.http.endpoint import Endpoint
 from berth.http.payloads import LoadPayloads
+from berth.http.queries.audit import audit_routes
 from berth.http.queries.availability import AvailabilityResource
 from berth.http.queries.bookings import (
     BookingListResource,
@@ -98,6 +99,7 @@ def routes(services: Services, settings: Settings) -> list[tuple[str, Any]]:
         ("/projections", ProjectionsResource(services, settings)),
     ]
     table += ledger_routes(services, settings, runner)
+    table += audit_routes(services)
     return table
 
 

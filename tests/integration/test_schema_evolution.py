@@ -14,7 +14,7 @@ from uuid import UUID, uuid4
 import psycopg
 import pytest
 
-from berth.adapters import audit_chain, queries
+from berth.adapters import audit_chain, audit_history, queries
 from berth.adapters.eventstore import open_reservations
 from berth.domain.application import Reservations
 from berth.domain.cause import Cause
@@ -92,4 +92,10 @@ def test_old_guest_events_project_and_show_in_the_new_shape(
         for name in ("bookings", "ledger", "availability"):
             ProjectionRunner(db_url, PROJECTIONS[name], app.mapper).catch_up(conn)
         row = queries.booking(conn, old_booking)
+        history = audit_history.history_page(conn, old_booking).steps
     assert row is not None and row["guest"] == ADA
+    assert [step.data["guest"] for step in history] == [
+        {"given_name": "Ada", "family_name": "Lovelace", "email": "ada@example.com"},
+        ADA,
+    ]
+    assert history[-1].state["guest"] == ADA
