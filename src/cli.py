@@ -18,9 +18,10 @@ from uuid import UUID, uuid4
 
 from berth.adapters import apikeys, database, migrations
 from berth.adapters.eventstore import open_reservations
-from berth.domain.application import CommandResult, Reservations
+from berth.domain.application import Reservations
 from berth.domain.booking import Booking
 from berth.domain.cause import Cause
+from berth.domain.commanding import CommandResult
 from berth.domain.error import DomainError
 from berth.domain.stay import Stay
 

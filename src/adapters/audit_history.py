@@ -29,7 +29,7 @@ from eventsourcing.domain import Aggregate, AggregateEvent
 from eventsourcing.persistence import Mapper, StoredEvent
 
 from berth.adapters.projection_store import event_mapper
-from berth.domain.application import UnknownFacility
+from berth.domain.catalog_commands import UnknownFacility
 from berth.domain.error import NotFound
 from berth.projections import history, ledger
 from berth.projections.ledger_replay import BooksReplay

@@ -15,9 +15,10 @@ import psycopg
 from marshmallow import RAISE, Schema, fields, validate
 
 from berth.adapters import gate_queries, queries
-from berth.domain.application import ReadOutcome, Reservations
+from berth.domain.application import Reservations
 from berth.domain.cause import Cause
 from berth.domain.gate import Gate
+from berth.domain.gate_commands import ReadOutcome
 
 # How long an unknown plate waits for the bookings read model to catch up.
 CATCH_UP_SECONDS = 0.25

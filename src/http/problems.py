@@ -14,7 +14,7 @@ from typing import Any
 import falcon
 from marshmallow import ValidationError
 
-from berth.domain.application import StaleVersion
+from berth.domain.commanding import StaleVersion
 from berth.domain.error import DomainError, InvalidCommand, NotFound
 
 TYPE_BASE = "https://berth.dev/problems/"

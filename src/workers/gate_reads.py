@@ -26,9 +26,10 @@ from berth.adapters import kafka_consumer, plate_reads
 from berth.adapters.eventstore import open_reservations
 from berth.adapters.kafka_producer import BOOTSTRAP_VAR
 from berth.adapters.standby_lock import StandbyLock
-from berth.domain.application import Reservations, UnknownGate
+from berth.domain.application import Reservations
 from berth.domain.cause import Cause
 from berth.domain.error import DomainError
+from berth.domain.gate_commands import UnknownGate
 
 log = logging.getLogger(__name__)
 

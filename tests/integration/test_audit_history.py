@@ -20,8 +20,10 @@ import pytest
 from berth.adapters import audit_history, ledger_queries
 from berth.adapters.audit_history import Cut, NotYetCreated, UnknownAggregate
 from berth.adapters.eventstore import open_reservations
-from berth.domain.application import CommandResult, Reservations, UnknownFacility
+from berth.domain.application import Reservations
+from berth.domain.catalog_commands import UnknownFacility
 from berth.domain.cause import Cause
+from berth.domain.commanding import CommandResult
 from berth.domain.stay import Stay
 from berth.projections.history import state_of
 from berth.workers import PROJECTIONS

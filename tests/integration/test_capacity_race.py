@@ -16,9 +16,10 @@ from uuid import UUID
 import pytest
 
 from berth.adapters.eventstore import open_reservations
-from berth.domain.application import Reservations, TooManyConflicts
+from berth.domain.application import Reservations
 from berth.domain.booking import Booking
 from berth.domain.cause import Cause
+from berth.domain.commanding import TooManyConflicts
 from berth.domain.inventory import NightInventory, NoCapacity
 from berth.domain.locking import no_lock
 from berth.domain.stay import Stay

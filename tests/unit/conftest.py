@@ -12,9 +12,10 @@ from uuid import UUID
 
 import pytest
 
-from berth.domain.application import CommandResult, Reservations
+from berth.domain.application import Reservations
 from berth.domain.cancellation import CancellationPolicy
 from berth.domain.cause import Cause
+from berth.domain.commanding import CommandResult
 
 from .support import IN_MEMORY, START, Clock, HoldFn, stay
 

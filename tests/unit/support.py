@@ -5,7 +5,8 @@ from __future__ import annotations
 from collections.abc import Callable
 from datetime import UTC, date, datetime, timedelta
 
-from berth.domain.application import CommandResult, Reservations
+from berth.domain.application import Reservations
+from berth.domain.commanding import CommandResult
 from berth.domain.stay import Stay
 
 IN_MEMORY = {"PERSISTENCE_MODULE": "eventsourcing.popo"}

@@ -5,8 +5,9 @@ from uuid import UUID, uuid4
 
 import pytest
 
-from berth.domain.application import Reservations, UnknownFacility, UnknownPool
+from berth.domain.application import Reservations
 from berth.domain.business_day import BusinessDay, DayAlreadyClosed, DayNotOver, business_day_id
+from berth.domain.catalog_commands import UnknownFacility, UnknownPool
 from berth.domain.cause import Cause
 from berth.domain.correction import EntryAlreadyReversed, ReasonRequired
 from berth.domain.facility import MixedCurrency

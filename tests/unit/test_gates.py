@@ -7,10 +7,11 @@ from uuid import UUID
 
 import pytest
 
-from berth.domain.application import Reservations, UnknownGate
+from berth.domain.application import Reservations
 from berth.domain.booking import Status
 from berth.domain.cause import Cause
 from berth.domain.gate import InvalidGateSettings
+from berth.domain.gate_commands import UnknownGate
 from berth.domain.plate_read import AlreadyResolved, InvalidRead
 from berth.domain.plates import normalise_plate
 

@@ -5,14 +5,10 @@ from uuid import UUID, uuid4
 
 import pytest
 
-from berth.domain.application import (
-    InvalidHoldTime,
-    Reservations,
-    UnknownBooking,
-    UnknownFacility,
-    UnknownPool,
-)
+from berth.domain.application import Reservations
 from berth.domain.booking import InvalidQuantity
+from berth.domain.booking_commands import InvalidHoldTime, UnknownBooking
+from berth.domain.catalog_commands import UnknownFacility, UnknownPool
 from berth.domain.cause import Cause
 from berth.domain.error import DomainError, InvalidCommand, NotFound
 from berth.domain.facility import BlankName, UnknownTimeZone

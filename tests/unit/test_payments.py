@@ -4,13 +4,14 @@ from uuid import UUID, uuid4
 
 import pytest
 
-from berth.domain.application import Reservations, UnknownBooking
+from berth.domain.application import Reservations
 from berth.domain.booking import (
     CurrencyMismatch,
     InvalidPayment,
     RefundExceedsPaid,
     UnknownRefund,
 )
+from berth.domain.booking_commands import UnknownBooking
 from berth.domain.cause import Cause
 
 from .support import HoldFn, store_size

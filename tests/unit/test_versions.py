@@ -4,9 +4,10 @@ from uuid import UUID
 
 import pytest
 
-from berth.domain.application import Reservations, StaleVersion
+from berth.domain.application import Reservations
 from berth.domain.booking import Status
 from berth.domain.cause import Cause
+from berth.domain.commanding import StaleVersion
 
 from .support import HoldFn, night, store_size
 

@@ -13,9 +13,11 @@ from eventsourcing.utils import get_topic
 from marshmallow import Schema
 
 from berth.adapters import idempotency
-from berth.domain.application import CommandResult, Reservations, UnknownBooking
+from berth.domain.application import Reservations
 from berth.domain.booking import Booking
+from berth.domain.booking_commands import UnknownBooking
 from berth.domain.cause import Cause
+from berth.domain.commanding import CommandResult
 from berth.domain.stay import Stay
 from berth.http.auth import Caller, caller
 from berth.http.commands.execution import CommandRunner

@@ -27,7 +27,7 @@ import falcon
 
 from berth.adapters import idempotency
 from berth.adapters.eventstore import IdempotencyRecord
-from berth.domain.application import CommandResult
+from berth.domain.commanding import CommandResult
 from berth.http.auth import caller
 from berth.http.preconditions import etag
 from berth.http.problems import Problem

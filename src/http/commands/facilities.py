@@ -7,8 +7,8 @@ from uuid import UUID
 
 import falcon
 
-from berth.domain.application import CommandResult
 from berth.domain.cancellation import CancellationPolicy
+from berth.domain.commanding import CommandResult
 from berth.http.auth import caller
 from berth.http.commands.execution import CommandRunner
 from berth.http.commands.views import at_result, render

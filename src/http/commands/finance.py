@@ -9,7 +9,7 @@ from uuid import UUID
 import falcon
 
 from berth.adapters import ledger_queries
-from berth.domain.application import CommandResult
+from berth.domain.commanding import CommandResult
 from berth.domain.correction import UnknownEntry
 from berth.http.auth import caller
 from berth.http.commands.execution import CommandRunner

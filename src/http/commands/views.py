@@ -8,7 +8,8 @@ from uuid import UUID
 from eventsourcing.domain import Aggregate
 from marshmallow import Schema
 
-from berth.domain.application import CommandResult, Reservations
+from berth.domain.application import Reservations
+from berth.domain.commanding import CommandResult
 
 
 def at_result(app: Reservations, result: CommandResult) -> Aggregate:

@@ -9,7 +9,8 @@ from uuid import UUID
 import falcon
 
 from berth.adapters import queries
-from berth.domain.application import UnknownBooking, UnknownFacility
+from berth.domain.booking_commands import UnknownBooking
+from berth.domain.catalog_commands import UnknownFacility
 from berth.http.auth import caller
 from berth.http.endpoint import (
     ADMIN,

@@ -13,7 +13,8 @@ import falcon
 from berth.adapters import ledger_queries
 from berth.adapters.ledger_queries import JournalFilter
 from berth.adapters.ledger_rows import JOURNAL_COLUMNS
-from berth.domain.application import UnknownBooking, UnknownFacility
+from berth.domain.booking_commands import UnknownBooking
+from berth.domain.catalog_commands import UnknownFacility
 from berth.http.endpoint import ADMIN, AUDITOR, FINANCE, Endpoint, roles
 from berth.http.queries.reads import Query
 from berth.http.schemas import ledger as schemas

@@ -1,0 +1,369 @@
+"""Booking commands: hold, confirm, amend, cancel, expire, no-show, check in and out,
+payments and refunds. A command that takes or gives back nights saves their
+inventories in the same transaction as the booking."""
+
+from collections.abc import Callable, Sequence
+from datetime import date, datetime, timedelta
+from typing import Any
+from uuid import UUID, uuid4
+
+from eventsourcing.application import AggregateNotFoundError
+from eventsourcing.domain import Aggregate
+
+from berth.domain.booking import Booking
+from berth.domain.catalog_commands import CatalogCommands
+from berth.domain.cause import Cause
+from berth.domain.commanding import CommandResult
+from berth.domain.error import InvalidCommand, NotFound
+from berth.domain.inventory import inventory_id
+from berth.domain.reference import BookingReference, reference_id
+from berth.domain.stay import Stay
+
+DEFAULT_HOLD = timedelta(minutes=15)
+MAX_HOLD = timedelta(hours=24)
+
+
+class UnknownBooking(NotFound):
+    code = "unknown-booking"
+
+
+class InvalidHoldTime(InvalidCommand):
+    code = "invalid-hold-time"
+
+
+class BookingCommands(CatalogCommands):
+    def hold(
+        self,
+        *,
+        pool_id: UUID,
+        stay: Stay,
+        quantity: int,
+        guest: dict[str, str],
+        plates: Sequence[str] = (),
+        hold_for: timedelta = DEFAULT_HOLD,
+        cause: Cause,
+        **save_kwargs: Any,
+    ) -> CommandResult:
+        if not timedelta(minutes=1) <= hold_for <= MAX_HOLD:
+            raise InvalidHoldTime(f"a hold lasts from 1 minute to {MAX_HOLD}, not {hold_for}")
+        booking_id = uuid4()
+
+        def attempt(now: datetime, meta: dict[str, str]) -> tuple[Aggregate, list[Aggregate]]:
+            pool = self.pool(pool_id)
+            reference = self.make_reference()  # a fresh one on each try: a clash is a conflict
+            expires_at = now + hold_for
+            booking = Booking.hold(
+                booking_id=booking_id,
+                reference=reference,
+                facility_id=pool.facility_id,
+                pool_id=pool.id,
+                channel=cause.channel,
+                stay=stay,
+                quantity=quantity,
+                guest=guest,
+                plates=list(plates),
+                hold_expires_at=expires_at,
+                nightly_price=pool.nightly_price,
+                currency=pool.currency,
+                time_zone=pool.time_zone,
+                cancellation=pool.cancellation_policy,
+                now=now,
+                cause=meta,
+            )
+            inventories = self._inventories(pool, stay.days(), now, meta)
+            for inventory in inventories:
+                inventory.allocate(
+                    booking_id=booking_id,
+                    quantity=quantity,
+                    expires_at=expires_at,
+                    now=now,
+                    cause=meta,
+                )
+            claim = BookingReference.claim(
+                reference=reference, booking_id=booking_id, now=now, cause=meta
+            )
+            return booking, [booking, claim, *inventories]
+
+        keys = [inventory_id(pool_id, night) for night in stay.days()]
+        return self._execute(attempt, cause, lock=keys, **save_kwargs)
+
+    def confirm(
+        self,
+        *,
+        booking_id: UUID,
+        expected_version: int | None = None,
+        cause: Cause,
+        **save_kwargs: Any,
+    ) -> CommandResult:
+        def attempt(now: datetime, meta: dict[str, str]) -> tuple[Aggregate, list[Aggregate]]:
+            booking = self._booking_at(booking_id, expected_version)
+            booking.confirm(now=now, cause=meta)
+            inventories = self._existing_inventories(booking.pool_id, booking.stay.days())
+            for inventory in inventories:
+                inventory.firm(
+                    booking_id=booking.id, quantity=booking.quantity, now=now, cause=meta
+                )
+            return booking, [booking, *inventories]
+
+        return self._execute(attempt, cause, lock=self._booking_keys(booking_id), **save_kwargs)
+
+    def amend(
+        self,
+        *,
+        booking_id: UUID,
+        arrival: date | None = None,
+        departure: date | None = None,
+        quantity: int | None = None,
+        guest: dict[str, str] | None = None,
+        plates: Sequence[str] | None = None,
+        expected_version: int | None = None,
+        cause: Cause,
+        **save_kwargs: Any,
+    ) -> CommandResult:
+        def attempt(now: datetime, meta: dict[str, str]) -> tuple[Aggregate, list[Aggregate]]:
+            booking = self._booking_at(booking_id, expected_version)
+            old_nights = set(booking.stay.days())
+            old_quantity = booking.quantity
+            stay = Stay(arrival or booking.arrival, departure or booking.departure)
+            booking.amend(
+                stay=stay,
+                quantity=booking.quantity if quantity is None else quantity,
+                guest=booking.guest if guest is None else guest,
+                plates=booking.plates if plates is None else list(plates),
+                now=now,
+                cause=meta,
+            )
+            touched: list[Aggregate] = [booking]
+            new_nights = set(stay.days())
+            if new_nights != old_nights or booking.quantity != old_quantity:
+                pool = self.pool(booking.pool_id)
+                expires_at = booking.hold_expires_at if booking.status == "held" else None
+                for inventory in self._inventories(pool, sorted(new_nights), now, meta):
+                    inventory.allocate(
+                        booking_id=booking.id,
+                        quantity=booking.quantity,
+                        expires_at=expires_at,
+                        now=now,
+                        cause=meta,
+                    )
+                    touched.append(inventory)
+                for inventory in self._existing_inventories(
+                    booking.pool_id, sorted(old_nights - new_nights)
+                ):
+                    inventory.release(booking_id=booking.id, now=now, cause=meta)
+                    touched.append(inventory)
+            return booking, touched
+
+        lock = self._booking_keys(booking_id)
+        if arrival or departure:
+            booking = self.booking(booking_id)
+            new_stay = Stay(arrival or booking.arrival, departure or booking.departure)
+            lock += [inventory_id(booking.pool_id, night) for night in new_stay.days()]
+        return self._execute(attempt, cause, lock=lock, **save_kwargs)
+
+    def cancel(
+        self,
+        *,
+        booking_id: UUID,
+        reason: str = "",
+        expected_version: int | None = None,
+        cause: Cause,
+        **save_kwargs: Any,
+    ) -> CommandResult:
+        return self._end_booking(
+            booking_id,
+            expected_version,
+            cause,
+            lambda booking, now, meta: booking.cancel(reason=reason, now=now, cause=meta),
+            **save_kwargs,
+        )
+
+    def expire(self, *, booking_id: UUID, cause: Cause, **save_kwargs: Any) -> CommandResult:
+        return self._end_booking(
+            booking_id,
+            None,
+            cause,
+            lambda booking, now, meta: booking.expire(now=now, cause=meta),
+            **save_kwargs,
+        )
+
+    def record_no_show(
+        self,
+        *,
+        booking_id: UUID,
+        expected_version: int | None = None,
+        cause: Cause,
+        **save_kwargs: Any,
+    ) -> CommandResult:
+        return self._end_booking(
+            booking_id,
+            expected_version,
+            cause,
+            lambda booking, now, meta: booking.record_no_show(now=now, cause=meta),
+            **save_kwargs,
+        )
+
+    def check_in(
+        self,
+        *,
+        booking_id: UUID,
+        expected_version: int | None = None,
+        cause: Cause,
+        **save_kwargs: Any,
+    ) -> CommandResult:
+        return self._change_booking(
+            booking_id,
+            expected_version,
+            cause,
+            lambda booking, now, meta: booking.check_in(now=now, cause=meta),
+            **save_kwargs,
+        )
+
+    def check_out(
+        self,
+        *,
+        booking_id: UUID,
+        expected_version: int | None = None,
+        cause: Cause,
+        **save_kwargs: Any,
+    ) -> CommandResult:
+        return self._change_booking(
+            booking_id,
+            expected_version,
+            cause,
+            lambda booking, now, meta: booking.check_out(now=now, cause=meta),
+            **save_kwargs,
+        )
+
+    def record_payment(
+        self,
+        *,
+        booking_id: UUID,
+        amount: int,
+        currency: str,
+        method: str,
+        payment_id: str | None = None,
+        expected_version: int | None = None,
+        cause: Cause,
+        **save_kwargs: Any,
+    ) -> CommandResult:
+        payment = payment_id or str(uuid4())
+        return self._change_booking(
+            booking_id,
+            expected_version,
+            cause,
+            lambda booking, now, meta: booking.record_payment(
+                payment_id=payment,
+                amount=amount,
+                currency=currency,
+                method=method,
+                now=now,
+                cause=meta,
+            ),
+            **save_kwargs,
+        )
+
+    def request_refund(
+        self,
+        *,
+        booking_id: UUID,
+        amount: int,
+        currency: str,
+        reason: str = "",
+        refund_id: str | None = None,
+        expected_version: int | None = None,
+        cause: Cause,
+        **save_kwargs: Any,
+    ) -> CommandResult:
+        refund = refund_id or str(uuid4())
+        return self._change_booking(
+            booking_id,
+            expected_version,
+            cause,
+            lambda booking, now, meta: booking.request_refund(
+                refund_id=refund,
+                amount=amount,
+                currency=currency,
+                reason=reason,
+                now=now,
+                cause=meta,
+            ),
+            **save_kwargs,
+        )
+
+    def settle_refund(
+        self,
+        *,
+        booking_id: UUID,
+        refund_id: str,
+        succeeded: bool,
+        reason: str = "",
+        cause: Cause,
+        **save_kwargs: Any,
+    ) -> CommandResult:
+        return self._change_booking(
+            booking_id,
+            None,
+            cause,
+            lambda booking, now, meta: booking.settle_refund(
+                refund_id=refund_id, succeeded=succeeded, reason=reason, now=now, cause=meta
+            ),
+            **save_kwargs,
+        )
+
+    def booking(self, booking_id: UUID) -> Booking:
+        return self._get(booking_id, Booking, UnknownBooking)
+
+    def booking_by_reference(self, reference: str) -> Booking:
+        try:
+            claim: object = self.repository.get(reference_id(reference))
+        except AggregateNotFoundError:
+            raise UnknownBooking(f"no booking with reference {reference!r}") from None
+        assert isinstance(claim, BookingReference)
+        return self.booking(claim.booking_id)
+
+    def _booking_at(self, booking_id: UUID, expected_version: int | None) -> Booking:
+        booking = self.booking(booking_id)
+        self._check_version(booking, expected_version)
+        return booking
+
+    def _booking_keys(self, booking_id: UUID) -> list[UUID]:
+        booking = self.booking(booking_id)
+        return [inventory_id(booking.pool_id, night) for night in booking.stay.days()]
+
+    def _change_booking(
+        self,
+        booking_id: UUID,
+        expected_version: int | None,
+        cause: Cause,
+        change: Callable[[Booking, datetime, dict[str, str]], None],
+        **save_kwargs: Any,
+    ) -> CommandResult:
+        """A command that touches the booking alone."""
+
+        def attempt(now: datetime, meta: dict[str, str]) -> tuple[Aggregate, list[Aggregate]]:
+            booking = self._booking_at(booking_id, expected_version)
+            change(booking, now, meta)
+            return booking, [booking]
+
+        return self._execute(attempt, cause, lock=[], **save_kwargs)
+
+    def _end_booking(
+        self,
+        booking_id: UUID,
+        expected_version: int | None,
+        cause: Cause,
+        end: Callable[[Booking, datetime, dict[str, str]], None],
+        **save_kwargs: Any,
+    ) -> CommandResult:
+        """A command that ends a booking and gives its nights back."""
+
+        def attempt(now: datetime, meta: dict[str, str]) -> tuple[Aggregate, list[Aggregate]]:
+            booking = self._booking_at(booking_id, expected_version)
+            end(booking, now, meta)
+            inventories = self._existing_inventories(booking.pool_id, booking.stay.days())
+            for inventory in inventories:
+                inventory.release(booking_id=booking.id, now=now, cause=meta)
+            return booking, [booking, *inventories]
+
+        return self._execute(attempt, cause, lock=self._booking_keys(booking_id), **save_kwargs)

@@ -1,0 +1,160 @@
+"""Commands on facilities, pools and their nights' capacity, and the reads they need."""
+
+from collections.abc import Iterable
+from datetime import date, datetime, timedelta
+from typing import Any
+from uuid import UUID, uuid4
+
+from eventsourcing.application import AggregateNotFoundError
+from eventsourcing.domain import Aggregate
+
+from berth.domain.cancellation import CancellationPolicy
+from berth.domain.cause import Cause
+from berth.domain.commanding import CommandApplication, CommandResult
+from berth.domain.error import NotFound
+from berth.domain.facility import Facility
+from berth.domain.inventory import NightInventory, inventory_id
+from berth.domain.pool import Pool, check_capacity
+from berth.domain.stay import MAX_NIGHTS, DatesOutOfOrder, Stay
+
+
+class UnknownFacility(NotFound):
+    code = "unknown-facility"
+
+
+class UnknownPool(NotFound):
+    code = "unknown-pool"
+
+
+class CatalogCommands(CommandApplication):
+    def register_facility(
+        self, *, name: str, time_zone: str, cause: Cause, **save_kwargs: Any
+    ) -> CommandResult:
+        facility = Facility.register(
+            facility_id=uuid4(),
+            name=name,
+            time_zone=time_zone,
+            now=self.clock(),
+            cause=cause.as_metadata(),
+        )
+        return self._result(facility, self.save(facility, **save_kwargs))
+
+    def add_pool(
+        self,
+        *,
+        facility_id: UUID,
+        name: str,
+        capacity: int,
+        nightly_price: int,
+        currency: str,
+        cancellation: CancellationPolicy | None = None,
+        cause: Cause,
+        **save_kwargs: Any,
+    ) -> CommandResult:
+        pool_id = uuid4()
+
+        def attempt(now: datetime, meta: dict[str, str]) -> tuple[Aggregate, list[Aggregate]]:
+            facility = self.facility(facility_id)
+            pool = Pool.add(
+                pool_id=pool_id,
+                facility_id=facility.id,
+                time_zone=facility.time_zone,
+                name=name,
+                capacity=capacity,
+                nightly_price=nightly_price,
+                currency=currency,
+                cancellation=cancellation or CancellationPolicy(),
+                now=now,
+                cause=meta,
+            )
+            # One currency per facility: the first pool's, recorded in the same transaction.
+            facility.adopt_currency(currency=pool.currency, now=now, cause=meta)
+            return pool, [pool, facility]
+
+        return self._execute(attempt, cause, lock=[], **save_kwargs)
+
+    def change_capacity(
+        self,
+        *,
+        pool_id: UUID,
+        first_night: date,
+        last_night: date,
+        capacity: int,
+        expected_version: int | None = None,
+        cause: Cause,
+        **save_kwargs: Any,
+    ) -> CommandResult:
+        """Set the capacity of every night from `first_night` to `last_night` inclusive."""
+        check_capacity(capacity)  # before any night compares it with what is sold
+        if last_night < first_night:
+            raise DatesOutOfOrder(f"last night {last_night} is before first night {first_night}")
+        nights = Stay(first_night, last_night + timedelta(days=1)).days()
+        if len(nights) > MAX_NIGHTS:
+            raise DatesOutOfOrder(f"a capacity change covers at most {MAX_NIGHTS} nights")
+
+        def attempt(now: datetime, meta: dict[str, str]) -> tuple[Aggregate, list[Aggregate]]:
+            pool = self.pool(pool_id)
+            self._check_version(pool, expected_version)
+            inventories = self._inventories(pool, nights, now, meta)
+            for inventory in inventories:
+                inventory.set_capacity(capacity=capacity, now=now, cause=meta)
+            pool.record_capacity_change(
+                first_night=first_night,
+                last_night=last_night,
+                capacity=capacity,
+                now=now,
+                cause=meta,
+            )
+            return pool, [pool, *inventories]
+
+        keys = [inventory_id(pool_id, n) for n in nights]
+        return self._execute(attempt, cause, lock=keys, **save_kwargs)
+
+    def set_tax_rate(
+        self, *, pool_id: UUID, rate_bp: int, cause: Cause, **save_kwargs: Any
+    ) -> CommandResult:
+        """The tax included in the pool's prices from now on, in basis points."""
+
+        def attempt(now: datetime, meta: dict[str, str]) -> tuple[Aggregate, list[Aggregate]]:
+            pool = self.pool(pool_id)
+            pool.set_tax_rate(rate_bp=rate_bp, now=now, cause=meta)
+            return pool, [pool]
+
+        return self._execute(attempt, cause, lock=[], **save_kwargs)
+
+    def facility(self, facility_id: UUID) -> Facility:
+        return self._get(facility_id, Facility, UnknownFacility)
+
+    def pool(self, pool_id: UUID) -> Pool:
+        return self._get(pool_id, Pool, UnknownPool)
+
+    def night_inventory(self, pool_id: UUID, night: date) -> NightInventory | None:
+        try:
+            inventory: object = self.repository.get(inventory_id(pool_id, night))
+        except AggregateNotFoundError:
+            return None
+        assert isinstance(inventory, NightInventory)
+        return inventory
+
+    def sold(self, pool_id: UUID, night: date) -> int:
+        """Sold on the write side (confirmed plus live holds) as of the clock's now."""
+        inventory = self.night_inventory(pool_id, night)
+        return inventory.sold(now=self.clock()) if inventory else 0
+
+    def _inventories(
+        self, pool: Pool, nights: Iterable[date], now: datetime, meta: dict[str, str]
+    ) -> list[NightInventory]:
+        """The inventory of each night, opened at the pool's capacity if new."""
+        inventories = []
+        for night in nights:
+            inventory = self.night_inventory(pool.id, night)
+            if inventory is None:
+                inventory = NightInventory.open(
+                    pool_id=pool.id, night=night, capacity=pool.capacity, now=now, cause=meta
+                )
+            inventories.append(inventory)
+        return inventories
+
+    def _existing_inventories(self, pool_id: UUID, nights: Iterable[date]) -> list[NightInventory]:
+        found = (self.night_inventory(pool_id, night) for night in nights)
+        return [inventory for inventory in found if inventory is not None]

@@ -1,0 +1,137 @@
+"""The machinery every command shares: one transaction per command, bounded retries.
+
+`CommandApplication` is Berth's eventsourcing Application with the injected
+clock, night lock and reference generator. A command builds an `attempt` that
+loads what it needs, checks its rules and returns the aggregates it touched;
+`_execute` saves them in one transaction with optimistic concurrency, under the
+night lock, and retries a conflict a bounded number of times.
+"""
+
+import random
+import time
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass, field
+from datetime import datetime
+from typing import Any, TypeVar
+from uuid import UUID
+
+from eventsourcing.application import AggregateNotFoundError, Application
+from eventsourcing.domain import Aggregate
+from eventsourcing.persistence import IntegrityError, JSONTranscoder, Recording
+
+from berth.domain.cause import Cause
+from berth.domain.error import DomainError, NotFound
+from berth.domain.locking import NightLock, no_lock
+from berth.domain.reference import new_reference
+from berth.domain.transcodings import DateAsISO
+
+Clock = Callable[[], datetime]
+Attempt = Callable[[datetime, dict[str, str]], tuple[Aggregate, list[Aggregate]]]
+A = TypeVar("A", bound=Aggregate)
+
+MAX_ATTEMPTS = 6
+
+
+class TooManyConflicts(DomainError):
+    code = "too-many-conflicts"
+
+
+class StaleVersion(DomainError):
+    code = "stale-version"
+
+    def __init__(self, *, expected: int, actual: int) -> None:
+        super().__init__(f"expected version {expected}, the resource is at version {actual}")
+        self.expected = expected
+        self.actual = actual
+
+
+@dataclass(frozen=True)
+class CommandResult:
+    """The aggregate a command acted on, its new version, and its last event's position.
+
+    `subject` is that aggregate as the command left it, so a caller can show it
+    without reading it back.
+    """
+
+    id: UUID
+    version: int
+    position: int
+    subject: Aggregate | None = field(default=None, compare=False, repr=False)
+
+
+class CommandApplication(Application[UUID]):
+    def __init__(
+        self,
+        env: dict[str, str] | None = None,
+        *,
+        clock: Clock,
+        night_lock: NightLock = no_lock,
+        make_reference: Callable[[], str] = new_reference,
+    ) -> None:
+        super().__init__(env)
+        self.clock = clock
+        self.night_lock = night_lock
+        self.make_reference = make_reference
+
+    def close(self) -> None:
+        super().close()
+        close_lock = getattr(self.night_lock, "close", None)
+        if callable(close_lock):
+            close_lock()
+
+    def register_transcodings(self, transcoder: JSONTranscoder) -> None:
+        super().register_transcodings(transcoder)
+        transcoder.register(DateAsISO())
+
+    def _exists(self, aggregate_id: UUID) -> bool:
+        try:
+            self.repository.get(aggregate_id)
+        except AggregateNotFoundError:
+            return False
+        return True
+
+    def _get(self, aggregate_id: UUID, kind: type[A], missing: type[NotFound]) -> A:
+        try:
+            aggregate: object = self.repository.get(aggregate_id)
+        except AggregateNotFoundError:
+            raise missing(f"no {kind.__name__.lower()} {aggregate_id}") from None
+        if not isinstance(aggregate, kind):
+            raise missing(f"no {kind.__name__.lower()} {aggregate_id}")
+        return aggregate
+
+    @staticmethod
+    def _check_version(aggregate: Aggregate, expected_version: int | None) -> None:
+        if expected_version is not None and aggregate.version != expected_version:
+            raise StaleVersion(expected=expected_version, actual=aggregate.version)
+
+    def _execute(
+        self,
+        attempt: Attempt,
+        cause: Cause,
+        *,
+        lock: Sequence[UUID],
+        **save_kwargs: Any,
+    ) -> CommandResult:
+        """Run `attempt` and save what it touched in one transaction, retrying conflicts."""
+        meta = cause.as_metadata()
+        for attempt_number in range(1, MAX_ATTEMPTS + 1):
+            with self.night_lock(sorted(set(lock))):
+                subject, touched = attempt(self.clock(), meta)
+                try:
+                    recordings = self.save(*touched, **save_kwargs)
+                except IntegrityError:
+                    pass
+                else:
+                    return self._result(subject, recordings)
+            time.sleep(random.uniform(0, 0.005 * attempt_number))  # noqa: S311 - jitter
+        raise TooManyConflicts(
+            f"the command conflicted with concurrent changes {MAX_ATTEMPTS} times; retry it"
+        )
+
+    def _result(self, subject: Aggregate, recordings: list[Recording[UUID]]) -> CommandResult:
+        """The result; a command that changed nothing answers with the store's head position."""
+        positions = [r.notification.id for r in recordings if r.notification.id is not None]
+        position = max(positions) if positions else (self.recorder.max_notification_id() or 0)
+        return CommandResult(
+            id=subject.id, version=subject.version, position=position, subject=subject
+        )

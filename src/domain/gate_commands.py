@@ -1,0 +1,236 @@
+"""Gate commands: lanes, overstay tariffs, plate reads with their barrier decisions,
+and resolving unmatched reads by hand."""
+
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass, replace
+from datetime import datetime
+from typing import Any
+from uuid import UUID, uuid4
+
+from eventsourcing.application import AggregateNotFoundError
+from eventsourcing.domain import Aggregate
+
+from berth.domain import barrier
+from berth.domain.booking import Booking
+from berth.domain.booking_commands import BookingCommands, UnknownBooking
+from berth.domain.cause import Cause
+from berth.domain.commanding import CommandResult
+from berth.domain.error import NotFound
+from berth.domain.gate import Gate
+from berth.domain.plate_read import PlateRead, plate_read_id
+
+
+class UnknownGate(NotFound):
+    code = "unknown-gate"
+
+
+class UnknownRead(NotFound):
+    code = "unknown-read"
+
+
+@dataclass(frozen=True)
+class ReadOutcome:
+    """The barrier decision for a plate read; `duplicate` when the read was already stored."""
+
+    read_id: str
+    open: bool
+    reason: str
+    booking_id: UUID | None
+    duplicate: bool
+    position: int
+
+
+class GateCommands(BookingCommands):
+    def add_gate(
+        self,
+        *,
+        facility_id: UUID,
+        name: str,
+        direction: str,
+        early_grace_minutes: int = 120,
+        late_grace_minutes: int = 30,
+        passage_seconds: int = 60,
+        cause: Cause,
+        **save_kwargs: Any,
+    ) -> CommandResult:
+        facility = self.facility(facility_id)
+        gate = Gate.add(
+            gate_id=uuid4(),
+            facility_id=facility.id,
+            name=name,
+            direction=direction,
+            early_grace_minutes=early_grace_minutes,
+            late_grace_minutes=late_grace_minutes,
+            passage_seconds=passage_seconds,
+            now=self.clock(),
+            cause=cause.as_metadata(),
+        )
+        return self._result(gate, self.save(gate, **save_kwargs))
+
+    def set_overstay_tariff(
+        self, *, pool_id: UUID, hourly: int, cause: Cause, **save_kwargs: Any
+    ) -> CommandResult:
+        def attempt(now: datetime, meta: dict[str, str]) -> tuple[Aggregate, list[Aggregate]]:
+            pool = self.pool(pool_id)
+            pool.set_overstay_tariff(hourly=hourly, now=now, cause=meta)
+            return pool, [pool]
+
+        return self._execute(attempt, cause, lock=[], **save_kwargs)
+
+    def record_plate_read(
+        self,
+        *,
+        read_id: str,
+        camera_id: str,
+        gate_id: UUID,
+        plate: str,
+        confidence: float,
+        captured_at: datetime,
+        candidates: Sequence[str] = (),
+        image_ref: str | None = None,
+        booking_ids: Sequence[UUID] = (),
+        cause: Cause,
+        **save_kwargs: Any,
+    ) -> ReadOutcome:
+        """Decide on a read and store it once per read id, with any arrival or departure.
+
+        `booking_ids` are the bookings that may carry the plate (or a candidate
+        plate), found by the caller from a read model; each is checked here.
+        """
+        outcome: dict[str, ReadOutcome] = {}
+
+        def attempt(now: datetime, meta: dict[str, str]) -> tuple[Aggregate, list[Aggregate]]:
+            existing = self._plate_read(read_id)
+            if existing is not None:
+                outcome["read"] = ReadOutcome(
+                    read_id=read_id,
+                    open=existing.open,
+                    reason=existing.reason,
+                    booking_id=existing.booking_id,
+                    duplicate=True,
+                    position=0,
+                )
+                return existing, []
+            gate = self._get(gate_id, Gate, UnknownGate)
+            bookings = self._bookings(booking_ids)
+            tariffs = {b.pool_id: self.pool(b.pool_id).overstay_hourly for b in bookings}
+            decision = barrier.decide(
+                gate=gate,
+                plate=plate,
+                captured_at=captured_at,
+                bookings=bookings,
+                overstay_hourly=tariffs,
+            )
+            for candidate in candidates:
+                if decision.reason != "unknown-plate":
+                    break
+                decision = barrier.decide(
+                    gate=gate,
+                    plate=candidate,
+                    captured_at=captured_at,
+                    bookings=bookings,
+                    overstay_hourly=tariffs,
+                )
+            touched: list[Aggregate] = []
+            booking = next((b for b in bookings if b.id == decision.booking_id), None)
+            if booking is not None:
+                booking.charge_overstay(
+                    hours=decision.overstay_hours,
+                    hourly=tariffs[booking.pool_id],
+                    now=now,
+                    cause=meta,
+                )
+                if decision.action != barrier.Action.NONE:
+                    booking.record_passage(
+                        direction=gate.direction,
+                        read_id=read_id,
+                        gate_id=gate.id,
+                        plate=plate,
+                        captured_at=captured_at,
+                        now=now,
+                        cause=meta,
+                    )
+                if booking.pending_events:
+                    touched.append(booking)
+            read = PlateRead.record(
+                read_id=read_id,
+                camera_id=camera_id,
+                gate_id=gate.id,
+                facility_id=gate.facility_id,
+                direction=gate.direction,
+                plate=plate,
+                confidence=confidence,
+                captured_at=captured_at,
+                candidates=list(candidates),
+                image_ref=image_ref,
+                open=decision.open,
+                reason=decision.reason,
+                booking_id=decision.booking_id,
+                now=now,
+                cause=meta,
+            )
+            outcome["read"] = ReadOutcome(
+                read_id=read_id,
+                open=decision.open,
+                reason=decision.reason,
+                booking_id=decision.booking_id,
+                duplicate=False,
+                position=0,
+            )
+            return read, [read, *touched]
+
+        result = self._execute(attempt, cause, lock=[], **save_kwargs)
+        return replace(outcome["read"], position=result.position)
+
+    def resolve_read(
+        self,
+        *,
+        read_id: str,
+        booking_id: UUID | None,
+        note: str = "",
+        cause: Cause,
+        **save_kwargs: Any,
+    ) -> CommandResult:
+        """Match an unmatched read to a booking by hand (recording the passage), or dismiss it."""
+
+        def attempt(now: datetime, meta: dict[str, str]) -> tuple[Aggregate, list[Aggregate]]:
+            read = self._plate_read(read_id)
+            if read is None:
+                raise UnknownRead(f"no plate read {read_id!r}")
+            read.resolve(booking_id=booking_id, note=note, now=now, cause=meta)
+            touched: list[Aggregate] = [read]
+            if booking_id is not None:
+                booking = self.booking(booking_id)
+                booking.record_passage(
+                    direction=read.direction,
+                    read_id=read_id,
+                    gate_id=read.gate_id,
+                    plate=read.plate,
+                    captured_at=read.captured_at,
+                    now=now,
+                    cause=meta,
+                )
+                touched.append(booking)
+            return read, touched
+
+        return self._execute(attempt, cause, lock=[], **save_kwargs)
+
+    def gate(self, gate_id: UUID) -> Gate:
+        return self._get(gate_id, Gate, UnknownGate)
+
+    def _plate_read(self, read_id: str) -> PlateRead | None:
+        try:
+            read: object = self.repository.get(plate_read_id(read_id))
+        except AggregateNotFoundError:
+            return None
+        assert isinstance(read, PlateRead)
+        return read
+
+    def _bookings(self, booking_ids: Iterable[UUID]) -> list[Booking]:
+        found = []
+        for booking_id in dict.fromkeys(booking_ids):
+            try:
+                found.append(self.booking(booking_id))
+            except UnknownBooking:
+                continue
+        return found
