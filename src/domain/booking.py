@@ -302,6 +302,18 @@ class Booking(Aggregate):
         self.overstay_charged = 0
         self.last_passage: dict[str, Any] | None = None
 
+    def __deepcopy__(self, memo: dict[int, object]) -> "Booking":
+        """A cheap copy for the aggregate cache, which copies on every read.
+
+        Events replace the guest, plates and last passage rather than change them;
+        only the pending refunds are changed in place, so they are copied.
+        """
+        copy = object.__new__(type(self))
+        copy.__dict__.update(self.__dict__)
+        copy.pending_refunds = dict(self.pending_refunds)
+        copy._pending_events = list(self._pending_events)
+        return copy
+
     # -- queries -------------------------------------------------------------
 
     @property
