@@ -81,7 +81,9 @@ def run_load(
 
     def client(c: int) -> None:
         n = 0
-        next_start = time.perf_counter()
+        # Paced clients start spread over one interval, as independent devices would,
+        # not all at once in lockstep.
+        next_start = time.perf_counter() + (every * c / clients if every else 0.0)
         while not stop.is_set():
             if every is not None:
                 time.sleep(max(next_start - time.perf_counter(), 0))

@@ -130,8 +130,8 @@ def run(url: str, port: int, args: argparse.Namespace) -> list[Result]:
     bookers = [Client(port, make_key(url, "booking", "bench")) for _ in range(args.bookers)]
     command_latencies: list[float] = []
 
-    def book(client: Client) -> None:
-        next_start = time.perf_counter()
+    def book(index: int, client: Client) -> None:
+        next_start = time.perf_counter() + args.booking_every * index / len(bookers)
         while not stop.is_set():
             time.sleep(max(next_start - time.perf_counter(), 0))
             next_start += args.booking_every
@@ -143,20 +143,30 @@ def run(url: str, port: int, args: argparse.Namespace) -> list[Result]:
             client.call("POST", f"/bookings/{held['id']}/confirm", {})
             command_latencies.append(time.perf_counter() - started)
 
-    threads = [threading.Thread(target=book, args=(c,), daemon=True) for c in bookers]
+    threads = [
+        threading.Thread(target=book, args=(i, c), daemon=True) for i, c in enumerate(bookers)
+    ]
     for thread in threads:
         thread.start()
     rng = [random.Random(n) for n in range(LANES)]
 
+    by_kind: dict[bool, list[float]] = {True: [], False: []}  # paced run only
+
     def read(lane: int, n: int) -> None:
         unknown = rng[lane].random() < 0.1
         plate = f"ZZ{rng[lane].randrange(10**5):05d}" if unknown else rng[lane].choice(plates)
+        started = time.perf_counter()
         lanes[lane].read(plate, n)
+        if not stop.is_set() and not flat_out.is_set():
+            by_kind[unknown].append(time.perf_counter() - started)
+
+    flat_out = threading.Event()
 
     paced = run_load(
         f"barrier decision, each lane {1 / args.every:g} read/s", LANES, args.seconds, read,
         every=args.every,
     )  # fmt: skip
+    flat_out.set()
     decisions = run_load("barrier decision, lanes flat out", LANES, args.seconds, read)
     stop.set()
     for thread in threads:
@@ -164,7 +174,11 @@ def run(url: str, port: int, args: argparse.Namespace) -> list[Result]:
     label = f"hold + confirm alongside, paced every {args.booking_every:g} s"
     commands = Result(label, args.bookers, len(command_latencies), 0,
                       decisions.seconds, command_latencies)  # fmt: skip
-    return [paced, decisions, commands]
+    known = Result("  of which a booked plate", LANES, len(by_kind[False]), 0, paced.seconds,
+                   by_kind[False])  # fmt: skip
+    unknown = Result("  of which an unknown plate", LANES, len(by_kind[True]), 0, paced.seconds,
+                     by_kind[True])  # fmt: skip
+    return [paced, known, unknown, decisions, commands]
 
 
 if __name__ == "__main__":
