@@ -155,73 +155,89 @@ def run(url: str, berth_port: int, baseline_port: int, args: argparse.Namespace)
     )  # fmt: skip
 
     clients = [Client(berth_port, booking) for _ in range(args.clients)]
-    rng = [random.Random(c) for c in range(args.clients)]
-    committed: list[tuple[int, float]] = []  # (position, when the answer arrived)
-    hold_latencies: list[float] = []
-
-    def hold_and_confirm(c: int, n: int) -> None:
-        night = first + timedelta(days=rng[c].randrange(365))
-        started = time.perf_counter()
-        held = clients[c].call("POST", "/bookings", {
-            "pool_id": rng[c].choice(pools), "arrival": night.isoformat(),
-            "departure": (night + timedelta(days=rng[c].randint(1, 3))).isoformat(),
-            "guest": {"name": "Bench Guest"}, "plates": ["BE-NCH-1"],
-        })  # fmt: skip
-        hold_latencies.append(time.perf_counter() - started)
-        confirmed = clients[c].call("POST", f"/bookings/{held['id']}/confirm", {})
-        committed.append((int(confirmed["position"]), time.perf_counter()))
-
     readers = [Client(berth_port, booking) for _ in range(2)]
-    query_latencies: list[float] = []
-    lags: list[float] = []
-    stop = threading.Event()
+    rng = [random.Random(c) for c in range(args.clients)]
 
-    def query_loop(reader: Client) -> None:
-        while not stop.is_set():
-            pool = random.choice(pools)
+    def phase(label: str, every: float | None, query_every: float | None) -> list[Result]:
+        """Commands (flat out, or one pair per `every` s per client) with queries and lag."""
+        committed: list[tuple[int, float]] = []  # (position, when the answer arrived)
+        hold_latencies: list[float] = []
+        query_latencies: list[float] = []
+        lags: list[float] = []
+        stop = threading.Event()
+
+        def hold_and_confirm(c: int, n: int) -> None:
+            night = first + timedelta(days=rng[c].randrange(365))
             started = time.perf_counter()
-            reader.call(
-                "GET", f"/availability?pool_id={pool}&from={first}&to={first + timedelta(days=6)}"
-            )
-            query_latencies.append(time.perf_counter() - started)
+            held = clients[c].call("POST", "/bookings", {
+                "pool_id": rng[c].choice(pools), "arrival": night.isoformat(),
+                "departure": (night + timedelta(days=rng[c].randint(1, 3))).isoformat(),
+                "guest": {"name": "Bench Guest"}, "plates": ["BE-NCH-1"],
+            })  # fmt: skip
+            hold_latencies.append(time.perf_counter() - started)
+            confirmed = clients[c].call("POST", f"/bookings/{held['id']}/confirm", {})
+            committed.append((int(confirmed["position"]), time.perf_counter()))
 
-    def lag_sampler() -> None:
-        seen = 0
-        with psycopg.connect(url, autocommit=True) as conn:
+        def query_loop(index: int, reader: Client) -> None:
+            next_start = time.perf_counter() + (query_every or 0) * index / len(readers)
             while not stop.is_set():
-                row = conn.execute(
-                    "SELECT position FROM projection_positions WHERE projection = 'availability'"
-                ).fetchone()
-                now = time.perf_counter()
-                position = int(row[0]) if row else 0
-                pending = committed[seen:]
-                for commit_position, answered in pending:
-                    if commit_position > position:
-                        break
-                    lags.append(max(now - answered, 0.0))
-                    seen += 1
-                time.sleep(0.005)
+                if query_every:
+                    time.sleep(max(next_start - time.perf_counter(), 0))
+                    next_start += query_every
+                pool = random.choice(pools)
+                started = time.perf_counter()
+                reader.call(
+                    "GET",
+                    f"/availability?pool_id={pool}&from={first}&to={first + timedelta(days=6)}",
+                )
+                query_latencies.append(time.perf_counter() - started)
 
-    helpers = [threading.Thread(target=query_loop, args=(r,), daemon=True) for r in readers]
-    helpers.append(threading.Thread(target=lag_sampler, daemon=True))
-    for helper in helpers:
-        helper.start()
-    pairs = run_load(
-        "berth: hold + confirm (2 requests)", args.clients, args.seconds, hold_and_confirm
-    )
-    stop.set()
-    for helper in helpers:
-        helper.join(timeout=10)
+        def lag_sampler() -> None:
+            """When each command's position reached the availability projection."""
+            waiting: list[tuple[int, float]] = []
+            with psycopg.connect(url, autocommit=True) as conn:
+                while not stop.is_set():
+                    row = conn.execute(
+                        "SELECT position FROM projection_positions"
+                        " WHERE projection = 'availability'"
+                    ).fetchone()
+                    now = time.perf_counter()
+                    position = int(row[0]) if row else 0
+                    while committed:
+                        waiting.append(committed.pop())
+                    lags.extend(now - answered for p, answered in waiting if p <= position)
+                    waiting = [(p, answered) for p, answered in waiting if p > position]
+                    time.sleep(0.002)
 
-    requests = Result(
-        "berth: command requests", args.clients, pairs.operations * 2, pairs.failures,
-        pairs.seconds, hold_latencies,
-    )  # fmt: skip
-    queries = Result("berth: GET /availability under that load", 2, len(query_latencies), 0,
-                     pairs.seconds, query_latencies)  # fmt: skip
-    lag = Result("availability projection lag (per command)", 1, len(lags), 0, pairs.seconds, lags)
-    print(f"\ncommand requests/s vs baseline: {requests.rate / baseline.rate:.0%}", file=sys.stderr)
-    return [baseline, pairs, requests, queries, lag]
+        helpers = [
+            threading.Thread(target=query_loop, args=(i, r), daemon=True)
+            for i, r in enumerate(readers)
+        ]
+        helpers.append(threading.Thread(target=lag_sampler, daemon=True))
+        for helper in helpers:
+            helper.start()
+        pairs = run_load(
+            f"berth: hold + confirm, {label}", args.clients, args.seconds, hold_and_confirm,
+            every=every,
+        )  # fmt: skip
+        stop.set()
+        for helper in helpers:
+            helper.join(timeout=10)
+        requests = Result(
+            "  the hold requests of those", args.clients, len(hold_latencies), pairs.failures,
+            pairs.seconds, hold_latencies,
+        )  # fmt: skip
+        queries = Result("  GET /availability meanwhile", len(readers), len(query_latencies), 0,
+                         pairs.seconds, query_latencies)  # fmt: skip
+        lag = Result("  availability projection lag", 1, len(lags), 0, pairs.seconds, lags)
+        return [pairs, requests, queries, lag]
+
+    saturated = phase("flat out", None, None)
+    pairs = saturated[0]
+    command_rate = 2 * pairs.rate
+    print(f"\ncommand requests/s vs baseline: {command_rate / baseline.rate:.0%}", file=sys.stderr)
+    half = phase("paced at half that rate", 2 * args.clients / pairs.rate, 0.05)
+    return [baseline, *saturated, *half]
 
 
 if __name__ == "__main__":
