@@ -21,7 +21,7 @@ from berth.domain.commanding import CommandResult
 from berth.domain.stay import Stay
 from berth.http.auth import Caller, caller
 from berth.http.commands.execution import CommandRunner
-from berth.http.commands.views import at_result, current, render
+from berth.http.commands.views import as_resource, current
 from berth.http.endpoint import ADMIN, BOOKING, FINANCE, GATE_DEVICE, OPERATIONS, Endpoint, roles
 from berth.http.preconditions import expected_version, refuse_if_match
 from berth.http.schemas import answers, commands
@@ -93,7 +93,7 @@ class HoldResource:
             req,
             resp,
             act=act,
-            render=lambda r: render(answers.Booking, at_result(self.app, r), position=r.position),
+            render=as_resource(self.app, answers.Booking),
             status=201,
             location=lambda r: f"/bookings/{r.id}",
             recover=self._recover,
@@ -264,11 +264,15 @@ class BookingActionResource:
             extra.update(found)
             return result
 
+        def answer(result: CommandResult) -> dict[str, Any]:
+            # `extra` (a payment's or refund's id) is known only once `act` has run.
+            return as_resource(self.app, schema, **extra)(result)
+
         self.runner.run(
             req,
             resp,
             act=act,
-            render=lambda r: render(schema, at_result(self.app, r), position=r.position, **extra),
+            render=answer,
             subject=booking_id,
             recover=lambda _: current(self.app, schema, booking_id),
         )
@@ -312,12 +316,7 @@ class SettleRefundResource:
             req,
             resp,
             act=act,
-            render=lambda r: render(
-                answers.RefundAnswer,
-                at_result(self.app, r),
-                position=r.position,
-                refund_id=refund_id,
-            ),
+            render=as_resource(self.app, answers.RefundAnswer, refund_id=refund_id),
             subject=booking_id,
             recover=lambda _: current(self.app, answers.RefundAnswer, booking_id),
         )

@@ -11,7 +11,7 @@ from berth.domain.cancellation import CancellationPolicy
 from berth.domain.commanding import CommandResult
 from berth.http.auth import caller
 from berth.http.commands.execution import CommandRunner
-from berth.http.commands.views import at_result, render
+from berth.http.commands.views import as_resource
 from berth.http.endpoint import ADMIN, OPERATIONS, Endpoint, roles
 from berth.http.preconditions import expected_version, refuse_if_match
 from berth.http.schemas import answers, commands
@@ -55,7 +55,7 @@ class FacilitiesResource(_Command):
             req,
             resp,
             act=act,
-            render=lambda r: render(answers.Facility, at_result(self.app, r), position=r.position),
+            render=as_resource(self.app, answers.Facility),
             status=201,
             location=lambda r: f"/facilities/{r.id}",
         )
@@ -95,7 +95,7 @@ class PoolsResource(_Command):
             req,
             resp,
             act=act,
-            render=lambda r: render(answers.Pool, at_result(self.app, r), position=r.position),
+            render=as_resource(self.app, answers.Pool),
             status=201,
             location=lambda r: f"/pools/{r.id}",
         )
@@ -133,6 +133,6 @@ class CapacityResource(_Command):
             req,
             resp,
             act=act,
-            render=lambda r: render(answers.Pool, at_result(self.app, r), position=r.position),
+            render=as_resource(self.app, answers.Pool),
             subject=pool_id,
         )

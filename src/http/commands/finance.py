@@ -13,7 +13,7 @@ from berth.domain.commanding import CommandResult
 from berth.domain.correction import UnknownEntry
 from berth.http.auth import caller
 from berth.http.commands.execution import CommandRunner
-from berth.http.commands.views import at_result, render
+from berth.http.commands.views import as_resource
 from berth.http.endpoint import ADMIN, FINANCE, OPERATIONS, Endpoint, roles
 from berth.http.preconditions import refuse_if_match
 from berth.http.problems import Problem
@@ -71,9 +71,7 @@ class CloseDayResource(_Command):
             req,
             resp,
             act=act,
-            render=lambda r: render(
-                schemas.BusinessDayAnswer, at_result(self.app, r), position=r.position
-            ),
+            render=as_resource(self.app, schemas.BusinessDayAnswer),
             status=201,
         )
 
@@ -103,9 +101,7 @@ class TaxRateResource(_Command):
             req,
             resp,
             act=act,
-            render=lambda r: render(
-                schemas.TaxRateAnswer, at_result(self.app, r), position=r.position
-            ),
+            render=as_resource(self.app, schemas.TaxRateAnswer),
             subject=pool_id,
         )
 
@@ -144,8 +140,6 @@ class ReverseEntryResource(_Command):
             req,
             resp,
             act=act,
-            render=lambda r: render(
-                schemas.ReversalAnswer, at_result(self.app, r), position=r.position
-            ),
+            render=as_resource(self.app, schemas.ReversalAnswer),
             status=201,
         )

@@ -12,7 +12,7 @@ from berth.adapters import gate_cameras
 from berth.domain.commanding import CommandResult
 from berth.http.auth import caller
 from berth.http.commands.execution import CommandRunner
-from berth.http.commands.views import at_result, render
+from berth.http.commands.views import as_resource
 from berth.http.endpoint import ADMIN, OPERATIONS, Endpoint, roles
 from berth.http.preconditions import refuse_if_match
 from berth.http.schemas import answers, gates
@@ -54,7 +54,7 @@ class GatesResource(_Command):
             req,
             resp,
             act=act,
-            render=lambda r: render(gates.Gate, at_result(self.app, r), position=r.position),
+            render=as_resource(self.app, gates.Gate),
             status=201,
             location=lambda r: f"/gates/{r.id}",
         )
@@ -110,7 +110,7 @@ class OverstayTariffResource(_Command):
             req,
             resp,
             act=act,
-            render=lambda r: render(answers.Pool, at_result(self.app, r), position=r.position),
+            render=as_resource(self.app, answers.Pool),
         )
 
 

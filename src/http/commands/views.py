@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from typing import Any
 from uuid import UUID
 
@@ -18,6 +19,13 @@ def at_result(app: Reservations, result: CommandResult) -> Aggregate:
         return result.subject
     aggregate: Aggregate = app.repository.get(result.id, version=result.version)
     return aggregate
+
+
+def as_resource(
+    app: Reservations, schema: type[Schema], **extra: Any
+) -> Callable[[CommandResult], dict[str, Any]]:
+    """A command's answer: the aggregate as the command left it, with its position."""
+    return lambda result: render(schema, at_result(app, result), position=result.position, **extra)
 
 
 def render(
