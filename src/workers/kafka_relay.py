@@ -33,7 +33,7 @@ from uuid import UUID
 import psycopg
 from eventsourcing.persistence import Mapper
 
-from berth.adapters import relay_positions
+from berth.adapters import event_wakeups, relay_positions
 from berth.adapters.kafka_producer import (
     BOOTSTRAP_VAR,
     InFlight,
@@ -50,7 +50,6 @@ log = logging.getLogger(__name__)
 
 NAME = "kafka-relay"
 PAGE_SIZE_VAR = "BERTH_KAFKA_RELAY_PAGE_SIZE"
-EVENTS_CHANNEL = "berth_events"  # the eventsourcing recorder NOTIFYs it on every insert
 PROGRESS_EVERY = 5.0  # seconds between progress lines
 
 
@@ -98,7 +97,7 @@ class KafkaRelay:
             psycopg.connect(self.url, application_name=f"berth-worker:{NAME}") as conn,
             psycopg.connect(self.url, autocommit=True) as listener,
         ):
-            listener.execute(f"LISTEN {EVENTS_CHANNEL}")
+            event_wakeups.listen(listener)
             committed = relay_positions.tracked_position(conn, NAME)
             log.info(
                 "%s: resuming after position %d (head %d)",
@@ -184,15 +183,7 @@ class KafkaRelay:
         return _Page(publisher.send(records), page[-1].id, records[-1].timestamp, len(records))
 
     def _wait(self, listener: psycopg.Connection[Any], stop: threading.Event) -> None:
-        """Until an event is inserted, `idle_timeout` passes or `stop` is set."""
-        deadline = time.monotonic() + self.idle_timeout
-        while not stop.is_set():
-            remaining = deadline - time.monotonic()
-            if remaining <= 0:
-                return
-            if list(listener.notifies(timeout=min(remaining, 0.25), stop_after=1)):
-                list(listener.notifies(timeout=0))  # drain the rest: one page reads them all
-                return
+        event_wakeups.wait_for_events(listener, stop, timeout=self.idle_timeout)
 
 
 @dataclass(frozen=True)

@@ -24,13 +24,12 @@ import psycopg
 from eventsourcing.domain import AggregateEvent
 from eventsourcing.persistence import Mapper, StoredEvent
 
-from berth.adapters import projection_store
+from berth.adapters import event_wakeups, projection_store
 from berth.adapters.standby_lock import StandbyLock
 
 log = logging.getLogger(__name__)
 
 C = TypeVar("C")
-EVENTS_CHANNEL = "berth_events"
 PROGRESS_EVERY = 5.0  # seconds between progress lines while catching up
 
 
@@ -133,7 +132,7 @@ class ProjectionRunner(Generic[C]):
             psycopg.connect(self.url, application_name=f"berth-worker:{name}") as conn,
             psycopg.connect(self.url, autocommit=True) as listener,
         ):
-            listener.execute(f"LISTEN {EVENTS_CHANNEL}")
+            event_wakeups.listen(listener)
             position = projection_store.tracked_position(conn, name)
             log.info("projection %s: starting after position %d", name, position)
             applied, last_report = 0, time.monotonic()
@@ -158,20 +157,9 @@ class ProjectionRunner(Generic[C]):
                     self._wait(listener, stop)
 
     def _wait(self, listener: psycopg.Connection[Any], stop: threading.Event) -> None:
-        """Until an event is inserted, `idle_timeout` passes or `stop` is set."""
-        deadline = time.monotonic() + self.idle_timeout
-        while not stop.is_set():
-            remaining = deadline - time.monotonic()
-            if remaining <= 0:
-                return
-            woken = list(listener.notifies(timeout=min(remaining, 0.25), stop_after=1))
-            if woken:
-                # Linger a moment so that one page takes what a burst of commands
-                # inserts, rather than a transaction per event: under load this
-                # costs at most `linger` of lag and saves most of the wake-ups.
-                time.sleep(self.linger)
-                list(listener.notifies(timeout=0))  # drain the rest: one page reads them all
-                return
+        # Lingering a moment after a wake-up makes a burst of commands one page
+        # rather than a transaction per event: it costs at most `linger` of lag.
+        event_wakeups.wait_for_events(listener, stop, timeout=self.idle_timeout, linger=self.linger)
 
 
 def _stored(n: projection_store.Notification) -> StoredEvent:
