@@ -148,3 +148,18 @@ def test_an_empty_body_is_an_empty_object(api: Api, world: World):
     booking = hold(api, world)
     answer = raw_post(api, f"/bookings/{booking['id']}/confirm", b"", "")
     assert answer.status_code == 200, answer.text
+
+
+def test_nul_characters_in_text_are_400_and_store_nothing(api: Api, world: World, db_url: str):
+    """PostgreSQL text cannot hold U+0000; it was a 500 from the query or the insert."""
+    before = event_count(db_url)
+    query = api.get("/bookings", params={"channel": "web\x00"})
+    assert (query.status_code, problem_type(query)) == (400, "invalid-request"), query.text
+    assert "channel" in query.json["errors"]
+    guest = {"name": "Ada\x00", "email": "ada@example.com"}
+    body = api.post("/bookings", hold_body(world, guest=guest, plates=["AB12\x00CDE"]))
+    assert (body.status_code, problem_type(body)) == (400, "invalid-request"), body.text
+    assert {"guest", "plates"} <= set(body.json["errors"])
+    facility = api.post("/facilities", {"name": "\x00", "time_zone": "Europe/London"})
+    assert (facility.status_code, problem_type(facility)) == (400, "invalid-request")
+    assert event_count(db_url) == before
