@@ -435,8 +435,11 @@ def build_parser() -> argparse.ArgumentParser:
     create.add_argument("--label", default="", help="who or what the key is for")
     create.set_defaults(run=do_apikey_create)
 
-    worker = commands.add_parser("worker", help="run a worker (a projection, expire-holds)")
-    worker.add_argument("name", help="availability, bookings or expire-holds")
+    worker = commands.add_parser("worker", help="run a long-running worker until SIGTERM")
+    worker.add_argument(
+        "name",
+        help="availability, bookings, ledger, occupancy, expire-holds, kafka-relay or gate-reads",
+    )
     worker.set_defaults(run=do_worker)
 
     facility = commands.add_parser("facility", help="facilities").add_subparsers(required=True)
