@@ -12,11 +12,12 @@ import os
 import signal
 import sys
 from collections.abc import Callable, Sequence
-from datetime import date, datetime
+from datetime import datetime
 from typing import Any
 from uuid import UUID, uuid4
 
 from berth.adapters import apikeys, database, migrations
+from berth.adapters import fields as bounded
 from berth.adapters.eventstore import open_reservations
 from berth.domain.application import Reservations
 from berth.domain.booking import Booking
@@ -444,27 +445,45 @@ def build_parser() -> argparse.ArgumentParser:
 
     facility = commands.add_parser("facility", help="facilities").add_subparsers(required=True)
     create = facility.add_parser("create", help="register a facility")
-    create.add_argument("name")
-    create.add_argument("--time-zone", required=True, help="IANA time zone, e.g. Europe/London")
+    create.add_argument("name", type=bounded.argument(bounded.text(200)))
+    create.add_argument(
+        "--time-zone",
+        required=True,
+        type=bounded.argument(bounded.text(64)),
+        help="IANA time zone, e.g. Europe/London",
+    )
     create.set_defaults(run=do_facility_create)
 
     pool = commands.add_parser("pool", help="pools of capacity").add_subparsers(required=True)
     create = pool.add_parser("create", help="add a pool to a facility")
     create.add_argument("facility_id", type=UUID)
-    create.add_argument("name")
-    create.add_argument("--capacity", type=int, required=True)
-    create.add_argument("--price", type=int, required=True, help="nightly price in minor units")
+    create.add_argument("name", type=bounded.argument(bounded.text(200)))
+    create.add_argument("--capacity", type=bounded.argument(bounded.capacity()), required=True)
+    create.add_argument(
+        "--price",
+        type=bounded.argument(bounded.money()),
+        required=True,
+        help="nightly price in minor units",
+    )
     create.add_argument("--currency", required=True)
     create.set_defaults(run=do_pool_create)
 
     booking = commands.add_parser("booking", help="bookings").add_subparsers(required=True)
     hold = booking.add_parser("hold", help="hold capacity for a stay")
     hold.add_argument("pool_id", type=UUID)
-    hold.add_argument("--arrival", type=date.fromisoformat, required=True)
-    hold.add_argument("--departure", type=date.fromisoformat, required=True)
-    hold.add_argument("--quantity", type=int, default=1)
-    hold.add_argument("--guest", required=True, help="the guest's name")
-    hold.add_argument("--plate", action="append", default=[], help="a vehicle plate (repeatable)")
+    hold.add_argument("--arrival", type=bounded.argument(bounded.Day()), required=True)
+    hold.add_argument("--departure", type=bounded.argument(bounded.Day()), required=True)
+    hold.add_argument("--quantity", type=bounded.argument(bounded.quantity()), default=1)
+    hold.add_argument(
+        "--guest", required=True, type=bounded.argument(bounded.text(200)), help="the guest's name"
+    )
+    hold.add_argument(
+        "--plate",
+        action="append",
+        default=[],
+        type=bounded.argument(bounded.text(16)),
+        help="a vehicle plate (repeatable)",
+    )
     hold.set_defaults(run=do_hold)
     for name in ("confirm", "cancel", "check_in", "check_out"):
         command = booking.add_parser(name.replace("_", "-"), help=f"{name.replace('_', ' ')}")
@@ -475,7 +494,9 @@ def build_parser() -> argparse.ArgumentParser:
     show.set_defaults(run=do_show)
     close_day = commands.add_parser("close-day", help="close a facility's business day")
     close_day.add_argument("facility_id", type=UUID)
-    close_day.add_argument("date", type=date.fromisoformat, help="the business date, YYYY-MM-DD")
+    close_day.add_argument(
+        "date", type=bounded.argument(bounded.Day()), help="the business date, YYYY-MM-DD"
+    )
     close_day.set_defaults(run=do_close_day)
     add_audit_commands(commands)
     add_rebuild_command(commands)

@@ -12,8 +12,9 @@ from __future__ import annotations
 from typing import Any
 
 import psycopg
-from marshmallow import RAISE, Schema, fields, validate
+from marshmallow import fields, validate
 
+from berth.adapters import fields as bounded
 from berth.adapters import gate_queries, queries
 from berth.domain.application import Reservations
 from berth.domain.cause import Cause
@@ -24,23 +25,16 @@ from berth.domain.gate_commands import ReadOutcome
 CATCH_UP_SECONDS = 0.25
 
 
-def _text(maximum: int, **kwargs: Any) -> fields.String:
-    return fields.String(validate=validate.Length(min=1, max=maximum), **kwargs)
-
-
-class PlateReadPayload(Schema):
+class PlateReadPayload(bounded.BoundedSchema):
     """A plate read as cameras and vendor gateways send it."""
 
-    class Meta:
-        unknown = RAISE
-
-    read_id = _text(200, required=True)
-    camera_id = _text(100, required=True)
-    plate = _text(20, required=True)
+    read_id = bounded.identifier(200, required=True)
+    camera_id = bounded.identifier(100, required=True)
+    plate = bounded.text(20, required=True)
     confidence = fields.Float(required=True, validate=validate.Range(min=0, max=1))
-    captured_at = fields.AwareDateTime(required=True)
-    candidates = fields.List(_text(20), load_default=list, validate=validate.Length(max=10))
-    image_ref = fields.String(load_default=None, allow_none=True, validate=validate.Length(max=500))
+    captured_at = bounded.Moment(required=True)
+    candidates = fields.List(bounded.text(20), load_default=list, validate=validate.Length(max=10))
+    image_ref = bounded.Text(500, minimum=0, load_default=None, allow_none=True)
 
 
 def record(

@@ -13,6 +13,7 @@ from uuid import UUID
 from eventsourcing.domain import Aggregate
 
 from berth.domain import recorded
+from berth.domain.bounds import MAX_QUANTITY, check_money, check_money_sum, check_text
 from berth.domain.cancellation import CancellationPolicy
 from berth.domain.error import DomainError, InvalidCommand
 from berth.domain.guest import check_guest, upcast_guest_v1_v2
@@ -84,9 +85,6 @@ class UnknownRefund(DomainError):
     code = "unknown-refund"
 
 
-MAX_QUANTITY = 1000
-
-
 def check_quantity(quantity: int) -> int:
     if not 1 <= quantity <= MAX_QUANTITY:
         raise InvalidQuantity(f"quantity must be 1 to {MAX_QUANTITY}, got {quantity}")
@@ -94,7 +92,8 @@ def check_quantity(quantity: int) -> int:
 
 
 def stay_price(*, nightly_price: int, stay: Stay, quantity: int) -> int:
-    return nightly_price * stay.nights * quantity
+    """The price of the stay; refused (MoneyLimitExceeded) above what a booking can keep."""
+    return check_money_sum(nightly_price * stay.nights * quantity, what="the booking's total")
 
 
 class Booking(Aggregate):
@@ -426,6 +425,7 @@ class Booking(Aggregate):
 
     def cancel(self, *, reason: str, now: datetime, cause: dict[str, str]) -> None:
         self._check("cancel")
+        check_text(reason, what="a reason", multiline=True)
         fee = 0
         if self.status == Status.CONFIRMED:
             fee = CancellationPolicy(**self.cancellation).fee(
@@ -471,7 +471,11 @@ class Booking(Aggregate):
     ) -> None:
         if amount <= 0:
             raise InvalidPayment(f"a payment must be positive, got {amount}")
+        check_money(amount, what="a payment")
+        check_text(payment_id, what="a payment id", maximum=200)
+        check_text(method, what="a payment method", maximum=200)
         self._check_currency(currency)
+        check_money_sum(self.paid + amount, what="paid on this booking")
         self._record(
             self.PaymentRecorded,
             now,
@@ -494,6 +498,9 @@ class Booking(Aggregate):
     ) -> None:
         if amount <= 0:
             raise InvalidPayment(f"a refund must be positive, got {amount}")
+        check_money(amount, what="a refund")
+        check_text(refund_id, what="a refund id", maximum=200)
+        check_text(reason, what="a reason", multiline=True)
         self._check_currency(currency)
         if amount > self.refundable():
             raise RefundExceedsPaid(f"{amount} asked, {self.refundable()} can be refunded")
@@ -516,6 +523,7 @@ class Booking(Aggregate):
         now: datetime,
         cause: dict[str, str],
     ) -> None:
+        check_text(reason, what="a reason", multiline=True)
         if refund_id not in self.pending_refunds:
             raise UnknownRefund(f"no pending refund {refund_id!r} on this booking")
         amount = self.pending_refunds[refund_id]
@@ -600,12 +608,16 @@ class Booking(Aggregate):
         self, *, hours: int, hourly: int, now: datetime, cause: dict[str, str]
     ) -> None:
         if hours > 0:
+            amount = hours * hourly
+            check_money_sum(
+                self.total + self.overstay_charged + amount, what="the booking's charges"
+            )
             self._record(
                 self.OverstayCharged,
                 now,
                 cause=cause,
                 hours=hours,
-                amount=hours * hourly,
+                amount=amount,
                 currency=self.currency,
             )
 

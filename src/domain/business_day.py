@@ -12,6 +12,7 @@ from uuid import NAMESPACE_URL, UUID, uuid5
 from eventsourcing.domain import Aggregate
 
 from berth.domain import recorded
+from berth.domain.bounds import check_date
 from berth.domain.error import DomainError
 from berth.domain.stay import local_date
 
@@ -51,6 +52,7 @@ class BusinessDay(Aggregate):
         now: datetime,
         cause: dict[str, str],
     ) -> "BusinessDay":
+        check_date(business_date)
         today = local_date(now, time_zone)
         if business_date > today:
             raise DayNotOver(f"{business_date} is not over: today is {today} at the facility")

@@ -8,6 +8,7 @@ from uuid import UUID, uuid4
 from eventsourcing.application import AggregateNotFoundError
 from eventsourcing.domain import Aggregate
 
+from berth.domain.bounds import check_date
 from berth.domain.cancellation import CancellationPolicy
 from berth.domain.cause import Cause
 from berth.domain.commanding import CommandApplication, CommandResult
@@ -86,6 +87,8 @@ class CatalogCommands(CommandApplication):
     ) -> CommandResult:
         """Set the capacity of every night from `first_night` to `last_night` inclusive."""
         check_capacity(capacity)  # before any night compares it with what is sold
+        check_date(first_night)
+        check_date(last_night)  # so the night after it can be computed
         if last_night < first_night:
             raise DatesOutOfOrder(f"last night {last_night} is before first night {first_night}")
         nights = Stay(first_night, last_night + timedelta(days=1)).days()

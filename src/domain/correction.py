@@ -13,6 +13,7 @@ from uuid import NAMESPACE_URL, UUID, uuid5
 from eventsourcing.domain import Aggregate
 
 from berth.domain import recorded
+from berth.domain.bounds import check_text
 from berth.domain.error import DomainError, InvalidCommand, NotFound
 
 REVERSAL_NAMESPACE = uuid5(NAMESPACE_URL, "https://berth.invalid/entry-reversal")
@@ -52,6 +53,7 @@ class EntryReversal(Aggregate):
         now: datetime,
         cause: dict[str, str],
     ) -> "EntryReversal":
+        check_text(reason, what="a reason", multiline=True)
         if not reason.strip():
             raise ReasonRequired("a reversal needs a reason")
         if len(reason) > MAX_REASON:

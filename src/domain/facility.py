@@ -7,6 +7,7 @@ from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 from eventsourcing.domain import Aggregate
 
 from berth.domain import recorded
+from berth.domain.bounds import check_text
 from berth.domain.error import DomainError, InvalidCommand
 
 
@@ -33,6 +34,7 @@ def check_time_zone(time_zone: str) -> str:
 
 
 def check_name(name: str) -> str:
+    check_text(name, what="a name", maximum=200)
     if not name.strip():
         raise BlankName("a name cannot be blank")
     return name.strip()

@@ -12,6 +12,7 @@ split comes out wrong is amended with `given_name` and `family_name`.
 
 from typing import Any
 
+from berth.domain.bounds import check_text
 from berth.domain.error import InvalidCommand
 
 FIELDS = ("given_name", "family_name", "email", "phone")
@@ -40,7 +41,10 @@ def check_guest(guest: dict[str, str]) -> dict[str, str]:
     """The guest in the version 2 shape, trimmed; a legacy `name` is split, never both."""
     if "name" in guest and ({"given_name", "family_name"} & guest.keys()):
         raise InvalidGuest("give the guest's `name` or `given_name` and `family_name`, not both")
-    checked = {key: value.strip() for key, value in upcast_guest_v1_v2(guest).items()}
+    checked = {
+        key: check_text(value, what=f"the guest's {key}", maximum=254).strip()
+        for key, value in upcast_guest_v1_v2(guest).items()
+    }
     if not checked.get("given_name"):
         raise InvalidGuest("a guest needs a name")
     checked.setdefault("family_name", "")

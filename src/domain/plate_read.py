@@ -11,6 +11,7 @@ from uuid import NAMESPACE_URL, UUID, uuid5
 from eventsourcing.domain import Aggregate
 
 from berth.domain import recorded
+from berth.domain.bounds import check_text
 from berth.domain.error import DomainError, InvalidCommand
 
 READ_NAMESPACE = uuid5(NAMESPACE_URL, "https://berth.invalid/plate-read")
@@ -106,6 +107,10 @@ class PlateRead(Aggregate):
         now: datetime,
         cause: dict[str, str],
     ) -> "PlateRead":
+        for what, text in [("read id", read_id), ("camera id", camera_id), ("plate", plate)]:
+            check_text(text, what=f"a read's {what}", maximum=200)
+        for text in [*candidates, image_ref or ""]:
+            check_text(text, what="a read's candidate plate or image", maximum=500)
         if not read_id.strip() or not plate.strip():
             raise InvalidRead("a read needs a read id and a plate")
         if not 0.0 <= confidence <= 1.0:
@@ -133,6 +138,7 @@ class PlateRead(Aggregate):
     def resolve(
         self, *, booking_id: UUID | None, note: str, now: datetime, cause: dict[str, str]
     ) -> None:
+        check_text(note, what="a note", multiline=True)
         if self.matched or self.resolved:
             raise AlreadyResolved(f"read {self.read_id} is already matched or resolved")
         self.trigger_event(

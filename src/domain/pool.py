@@ -6,12 +6,11 @@ from uuid import UUID
 from eventsourcing.domain import Aggregate
 
 from berth.domain import recorded
+from berth.domain.bounds import MAX_CAPACITY, check_money
 from berth.domain.cancellation import CancellationPolicy
 from berth.domain.error import InvalidCommand
 from berth.domain.facility import check_name
 from berth.domain.money import check_amount, check_currency
-
-MAX_CAPACITY = 1_000_000
 
 
 class InvalidCapacity(InvalidCommand):
@@ -118,7 +117,7 @@ class Pool(Aggregate):
             facility_id=facility_id,
             name=check_name(name),
             capacity=check_capacity(capacity),
-            nightly_price=check_amount(nightly_price),
+            nightly_price=check_money(check_amount(nightly_price), what="a nightly price"),
             currency=check_currency(currency),
             time_zone=time_zone,
             cancellation=cancellation.as_dict(),
@@ -144,7 +143,10 @@ class Pool(Aggregate):
 
     def set_overstay_tariff(self, *, hourly: int, now: datetime, cause: dict[str, str]) -> None:
         self.trigger_event(
-            self.OverstayTariffSet, timestamp=now, cause=cause, hourly=check_amount(hourly)
+            self.OverstayTariffSet,
+            timestamp=now,
+            cause=cause,
+            hourly=check_money(check_amount(hourly), what="an hourly tariff"),
         )
 
     def set_tax_rate(self, *, rate_bp: int, now: datetime, cause: dict[str, str]) -> None:

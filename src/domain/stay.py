@@ -4,6 +4,7 @@ from dataclasses import dataclass
 from datetime import date, datetime, timedelta
 from zoneinfo import ZoneInfo
 
+from berth.domain.bounds import check_date
 from berth.domain.error import InvalidCommand
 
 MAX_NIGHTS = 366
@@ -27,6 +28,8 @@ class Stay:
     departure: date
 
     def __post_init__(self) -> None:
+        check_date(self.arrival)
+        check_date(self.departure)
         if self.departure <= self.arrival:
             raise DatesOutOfOrder(
                 f"departure {self.departure} must be after arrival {self.arrival}"

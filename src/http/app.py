@@ -25,6 +25,7 @@ from berth.http.commands.gates import (
 )
 from berth.http.commands.plate_reads import PlateReadsResource
 from berth.http.endpoint import Endpoint
+from berth.http.header_limits import HeaderLimits
 from berth.http.payloads import LoadPayloads
 from berth.http.queries.audit import audit_routes
 from berth.http.queries.availability import AvailabilityResource
@@ -126,6 +127,7 @@ def create_app(
     settings: Settings, services: Services
 ) -> falcon.App[falcon.Request, falcon.Response]:
     middleware: list[Any] = [RequestIds(), Authenticate(services, settings), LoadPayloads(settings)]
+    middleware.insert(0, HeaderLimits())
     app = falcon.App(middleware=middleware)
     problems.register(app)
     table = routes(services, settings)

@@ -91,6 +91,10 @@ class KeyVerifier:
         return key
 
 
+# An API key's token is at most 200 characters (berth.adapters.apikeys.parse_token).
+MAX_AUTHORIZATION = 1024
+
+
 def _unauthenticated(detail: str) -> Problem:
     return Problem(
         401,
@@ -114,6 +118,10 @@ class Authenticate:
         header = req.get_header("Authorization")
         if not header:
             raise _unauthenticated("send an API key as `Authorization: Bearer <key>`")
+        if len(header) > MAX_AUTHORIZATION:
+            raise _unauthenticated(
+                f"the Authorization header is {len(header)} characters; an API key is far shorter"
+            )
         scheme, _, token = header.partition(" ")
         if scheme.lower() != "bearer" or not token.strip():
             raise _unauthenticated("the Authorization header must be `Bearer <key>`")

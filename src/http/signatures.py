@@ -10,11 +10,16 @@ from __future__ import annotations
 
 import hashlib
 import hmac
+import re
 from datetime import datetime
 
 from berth.http.problems import Problem
 
 HEADER = "X-Berth-Signature"
+# ASCII only, bounded: a unix time of at most 12 digits, a sha256 hex digest.
+_TIMESTAMP = re.compile(r"[0-9]{1,12}", re.ASCII)
+_DIGEST = re.compile(r"[0-9a-f]{64}", re.ASCII)
+_MAX_HEADER = 512
 
 
 def sign(secret: str, timestamp: int, body: bytes) -> str:
@@ -30,13 +35,17 @@ def verify(header: str | None, *, secret: str, body: bytes, now: datetime, toler
     """Raise a 401 problem unless `header` signs `body` with `secret`, recently enough."""
     if not header:
         raise _refused(f"send the {HEADER} header")
-    parts = dict(part.partition("=")[::2] for part in header.split(","))
-    try:
-        timestamp = int(parts.get("t", ""))
-    except ValueError:
-        raise _refused(f"{HEADER} must be t=<unix seconds>,v1=<hex>") from None
+    parts = dict(part.partition("=")[::2] for part in header[: _MAX_HEADER + 1].split(","))
+    stamp, digest = parts.get("t", ""), parts.get("v1", "")
+    if (
+        len(header) > _MAX_HEADER
+        or not _TIMESTAMP.fullmatch(stamp)
+        or not _DIGEST.fullmatch(digest)
+    ):
+        raise _refused(f"{HEADER} must be t=<unix seconds>,v1=<64 lowercase hex digits>")
+    timestamp = int(stamp)
     if abs(now.timestamp() - timestamp) > tolerance:
         raise _refused(f"the signature's timestamp is more than {tolerance} s from now")
     expected = sign(secret, timestamp, body).partition(",v1=")[2]
-    if not hmac.compare_digest(expected, parts.get("v1", "")):
+    if not hmac.compare_digest(expected, digest):
         raise _refused("the signature does not match the body")

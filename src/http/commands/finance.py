@@ -7,7 +7,9 @@ from typing import Any
 from uuid import UUID
 
 import falcon
+from marshmallow import ValidationError
 
+from berth.adapters import fields as bounded
 from berth.adapters import ledger_queries
 from berth.domain.commanding import CommandResult
 from berth.domain.correction import UnknownEntry
@@ -31,15 +33,16 @@ class _Command:
 
 def _business_date(text: str) -> date:
     try:
-        return date.fromisoformat(text)
-    except ValueError:
+        day: date = bounded.Day().deserialize(text)
+    except ValidationError as error:
         raise Problem(
             400,
             "invalid-request",
             "Invalid request",
             "the request has invalid or unknown fields; see `errors`",
-            errors={"business_date": ["not a date (YYYY-MM-DD)"]},
+            errors={"business_date": error.messages},
         ) from None
+    return day
 
 
 class CloseDayResource(_Command):

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from marshmallow import Schema, fields, pre_dump
+from marshmallow import INCLUDE, Schema, fields, pre_dump
 
 from berth.domain.guest import upcast_guest_v1_v2
 
@@ -162,7 +162,10 @@ class Health(Schema):
 
 
 class Problem(Schema):
-    """RFC 9457 problem details."""
+    """RFC 9457 problem details; further extension members may be added (clients ignore them)."""
+
+    class Meta:
+        unknown = INCLUDE  # additionalProperties: true, as RFC 9457 allows extension members
 
     type = fields.String(required=True)
     title = fields.String(required=True)
@@ -171,3 +174,7 @@ class Problem(Schema):
     instance = fields.String()
     request_id = fields.String()
     errors = fields.Dict(metadata={"description": "field errors of invalid input"})
+    projections = fields.List(
+        fields.String(), metadata={"description": "503: the read models that were behind"}
+    )
+    min_position = fields.Integer(metadata={"description": "503: the position asked for"})

@@ -6,6 +6,7 @@ from typing import Any
 
 from marshmallow import Schema, ValidationError, fields, validate, validates_schema
 
+from berth.adapters import fields as bounded
 from berth.http.schemas.base import Strict
 from berth.http.schemas.ledger import AccountBalance
 
@@ -21,7 +22,7 @@ class HistoryQuery(Strict):
 
 
 class CutQuery(Strict):
-    as_of = fields.AwareDateTime(
+    as_of = bounded.Moment(
         metadata={
             "description": "a time with its UTC offset (`Z`, or `%2B02:00` in a URL): "
             "the events up to the first one stamped after it"

@@ -1,38 +1,12 @@
-"""Base schemas: every input schema refuses unknown fields and NUL characters in text."""
+"""Base schemas: every input schema refuses unknown fields, and text PostgreSQL cannot hold."""
 
-from typing import Any
+from marshmallow import fields, validate
 
-from marshmallow import RAISE, Schema, ValidationError, fields, pre_load, validate
-
-NUL = "\x00"
+from berth.adapters.fields import BoundedSchema
 
 
-def _has_nul(value: Any) -> bool:
-    if isinstance(value, str):
-        return NUL in value
-    if isinstance(value, list | tuple):
-        return any(_has_nul(item) for item in value)
-    if isinstance(value, dict):
-        return any(_has_nul(key) or _has_nul(item) for key, item in value.items())
-    return False
-
-
-class Strict(Schema):
-    class Meta:
-        unknown = RAISE
-
-    @pre_load
-    def no_nul_characters(self, data: Any, **kwargs: Any) -> Any:
-        """PostgreSQL text cannot hold U+0000: refuse it here, as invalid input (400)."""
-        if isinstance(data, dict):
-            errors = {
-                str(name): ["text cannot contain NUL (U+0000) characters"]
-                for name, value in data.items()
-                if _has_nul(name) or _has_nul(value)
-            }
-            if errors:
-                raise ValidationError(errors)
-        return data
+class Strict(BoundedSchema):
+    """Unknown fields, and NUL or lone surrogates anywhere, are refused (400) before loading."""
 
 
 class NoQuery(Strict):

@@ -6,18 +6,12 @@ from typing import Any
 
 from marshmallow import ValidationError, fields, validate, validates_schema
 
+from berth.adapters import fields as bounded
 from berth.http.schemas.base import Strict
 
-INT32 = 2**31 - 1
-INT63 = 2**63 - 1
-
-
-def strict_int(minimum: int, maximum: int, **kwargs: Any) -> fields.Integer:
-    return fields.Integer(strict=True, validate=validate.Range(min=minimum, max=maximum), **kwargs)
-
-
-def text(maximum: int, *, minimum: int = 1, **kwargs: Any) -> fields.String:
-    return fields.String(validate=validate.Length(min=minimum, max=maximum), **kwargs)
+# The field types live in berth.adapters.fields, shared with Kafka and the CLI.
+strict_int = bounded.whole
+text = bounded.text
 
 
 def currency() -> fields.String:
@@ -39,16 +33,16 @@ class CancellationPolicy(Strict):
 
 class AddPool(Strict):
     name = text(200, required=True)
-    capacity = strict_int(0, 1_000_000, required=True)
-    nightly_price = strict_int(0, INT63, required=True, metadata={"description": "minor units"})
+    capacity = bounded.capacity(required=True)
+    nightly_price = bounded.money(required=True)
     currency = currency()
     cancellation = fields.Nested(CancellationPolicy, load_default=None)
 
 
 class ChangeCapacity(Strict):
-    first_night = fields.Date(required=True)
-    last_night = fields.Date(required=True, metadata={"description": "inclusive"})
-    capacity = strict_int(0, 1_000_000, required=True)
+    first_night = bounded.Day(required=True)
+    last_night = bounded.Day(required=True, metadata={"description": "inclusive"})
+    capacity = bounded.capacity(required=True)
 
 
 class Guest(Strict):
@@ -83,18 +77,18 @@ def plates() -> fields.List[str]:
 
 class HoldBooking(Strict):
     pool_id = fields.UUID(required=True)
-    arrival = fields.Date(required=True)
-    departure = fields.Date(required=True)
-    quantity = strict_int(1, 1000, load_default=1)
+    arrival = bounded.Day(required=True)
+    departure = bounded.Day(required=True)
+    quantity = bounded.quantity(load_default=1)
     guest = fields.Nested(Guest, required=True)
     plates = plates()
     hold_minutes = strict_int(1, 24 * 60, load_default=15)
 
 
 class AmendBooking(Strict):
-    arrival = fields.Date()
-    departure = fields.Date()
-    quantity = strict_int(1, 1000)
+    arrival = bounded.Day()
+    departure = bounded.Day()
+    quantity = bounded.quantity()
     guest = fields.Nested(Guest)
     plates = plates()
 
@@ -105,23 +99,25 @@ class AmendBooking(Strict):
 
 
 class CancelBooking(Strict):
-    reason = text(500, minimum=0, load_default="")
+    reason = bounded.free_text(500, load_default="")
 
 
 class RecordPayment(Strict):
-    amount = strict_int(1, INT63, required=True, metadata={"description": "minor units"})
+    amount = bounded.money(minimum=1, required=True)
     currency = currency()
     method = text(40, required=True)
-    payment_id = text(100, metadata={"description": "the provider's id; generated if absent"})
+    payment_id = bounded.identifier(
+        100, metadata={"description": "the provider's id; generated if absent"}
+    )
 
 
 class RequestRefund(Strict):
-    amount = strict_int(1, INT63, required=True, metadata={"description": "minor units"})
+    amount = bounded.money(minimum=1, required=True)
     currency = currency()
-    reason = text(500, minimum=0, load_default="")
-    refund_id = text(100, metadata={"description": "generated if absent"})
+    reason = bounded.free_text(500, load_default="")
+    refund_id = bounded.identifier(100, metadata={"description": "generated if absent"})
 
 
 class SettleRefund(Strict):
     succeeded = fields.Boolean(required=True, truthy={True}, falsy={False})
-    reason = text(500, minimum=0, load_default="")
+    reason = bounded.free_text(500, load_default="")

@@ -4,10 +4,11 @@ from __future__ import annotations
 
 from marshmallow import Schema, fields, validate
 
+from berth.adapters import fields as bounded
 from berth.adapters import plate_reads
 from berth.http.schemas.answers import Answer
 from berth.http.schemas.base import Strict, min_position
-from berth.http.schemas.commands import INT63, strict_int, text
+from berth.http.schemas.commands import strict_int, text
 
 
 class AddGate(Strict):
@@ -29,7 +30,7 @@ class Gate(Answer):
 
 
 class RegisterCamera(Strict):
-    camera_id = text(100, required=True)
+    camera_id = bounded.identifier(100, required=True)
 
 
 class Camera(Schema):
@@ -41,7 +42,7 @@ class Camera(Schema):
 
 
 class OverstayTariff(Strict):
-    hourly = strict_int(0, INT63, required=True, metadata={"description": "minor units per hour"})
+    hourly = bounded.money(required=True, metadata={"description": "minor units per hour"})
 
 
 PlateReadBody = plate_reads.PlateReadPayload
@@ -61,7 +62,7 @@ class GateDecision(Schema):
 
 class ResolveRead(Strict):
     booking_id = fields.UUID(load_default=None, allow_none=True)
-    note = text(500, minimum=0, load_default="")
+    note = bounded.free_text(500, load_default="")
 
 
 class Resolved(Schema):

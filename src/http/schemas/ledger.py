@@ -6,6 +6,7 @@ from typing import Any
 
 from marshmallow import Schema, ValidationError, fields, validate, validates_schema
 
+from berth.adapters import fields as bounded
 from berth.http.schemas.base import Strict
 from berth.http.schemas.queries import Consistent
 from berth.projections.ledger_books import Account
@@ -33,7 +34,7 @@ def _range(data: dict[str, Any], *, required: bool) -> None:
 
 class AsOfQuery(Consistent):
     facility_id = fields.UUID(required=True)
-    as_of = fields.Date(metadata={"description": "business dates up to this one, inclusive"})
+    as_of = bounded.Day(metadata={"description": "business dates up to this one, inclusive"})
     position = fields.Integer(
         validate=validate.Range(min=0, max=2**63 - 1),
         metadata={"description": "entries caused by events up to this position"},
@@ -49,8 +50,8 @@ class JournalFilters(Consistent):
     facility_id = fields.UUID()
     account = account()
     booking_id = fields.UUID()
-    first = fields.Date(data_key="from", metadata={"description": "first business date"})
-    last = fields.Date(data_key="to", metadata={"description": "last business date, inclusive"})
+    first = bounded.Day(data_key="from", metadata={"description": "first business date"})
+    last = bounded.Day(data_key="to", metadata={"description": "last business date, inclusive"})
 
     @validates_schema
     def a_range(self, data: dict[str, Any], **kwargs: Any) -> None:
@@ -66,8 +67,8 @@ class JournalQuery(JournalFilters):
 
 class RevenueQuery(Consistent):
     facility_id = fields.UUID(required=True)
-    first = fields.Date(required=True, data_key="from")
-    last = fields.Date(required=True, data_key="to", metadata={"description": "inclusive"})
+    first = bounded.Day(required=True, data_key="from")
+    last = bounded.Day(required=True, data_key="to", metadata={"description": "inclusive"})
 
     @validates_schema
     def a_range(self, data: dict[str, Any], **kwargs: Any) -> None:
@@ -84,7 +85,7 @@ class SetTaxRate(Strict):
 
 
 class ReverseEntry(Strict):
-    reason = fields.String(required=True, validate=validate.Length(min=1, max=500))
+    reason = bounded.free_text(500, minimum=1, required=True)
 
 
 # -- answers ------------------------------------------------------------------------

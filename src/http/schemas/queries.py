@@ -6,6 +6,7 @@ from typing import Any
 
 from marshmallow import ValidationError, fields, validate, validates_schema
 
+from berth.adapters import fields as bounded
 from berth.domain.booking import Status
 from berth.http.schemas.base import Strict, min_position
 
@@ -18,8 +19,8 @@ class Consistent(Strict):
 
 class AvailabilityQuery(Consistent):
     pool_id = fields.UUID(required=True)
-    first = fields.Date(required=True, data_key="from", metadata={"description": "first night"})
-    last = fields.Date(required=True, data_key="to", metadata={"description": "last night"})
+    first = bounded.Day(required=True, data_key="from", metadata={"description": "first night"})
+    last = bounded.Day(required=True, data_key="to", metadata={"description": "last night"})
 
     @validates_schema
     def a_range(self, data: dict[str, Any], **kwargs: Any) -> None:
@@ -35,13 +36,13 @@ class AvailabilityQuery(Consistent):
 class BookingListQuery(Consistent):
     facility_id = fields.UUID()
     status = fields.String(validate=validate.OneOf([s.value for s in Status]))
-    arrival = fields.Date()
-    channel = fields.String(validate=validate.Length(min=1, max=100))
-    modified_since = fields.AwareDateTime()
+    arrival = bounded.Day()
+    channel = bounded.identifier(100)
+    modified_since = bounded.Moment()
     cursor = fields.Integer(validate=validate.Range(min=0, max=2**63 - 1))
     limit = fields.Integer(load_default=50, validate=validate.Range(min=1, max=500))
 
 
 class DayQuery(Consistent):
-    date = fields.Date(required=True)
-    channel = fields.String(validate=validate.Length(min=1, max=100))
+    date = bounded.Day(required=True)
+    channel = bounded.identifier(100)
