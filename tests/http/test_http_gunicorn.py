@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import http.client
 import json
 import os
 import socket
@@ -20,6 +21,7 @@ import pytest
 from berth.adapters import apikeys
 
 REPO = Path(__file__).resolve().parents[2]
+GUNICORN_CONFIG = "python:berth.http.gunicorn_config"  # as the Procfile's web line names it
 
 
 def free_port() -> int:
@@ -54,6 +56,7 @@ def server(db_url: str) -> Iterator[str]:
     process = subprocess.Popen(
         [
             *(sys.executable, "-m", "gunicorn", "--bind", f"127.0.0.1:{port}"),
+            *("--config", GUNICORN_CONFIG),
             *("--workers", "1", "--threads", "2", "berth.http.wsgi:app"),
         ],
         cwd=REPO,
@@ -103,3 +106,34 @@ def test_gunicorn_serves_commands_queries_and_problems(server: str, db_url: str)
     assert status == 200 and "/bookings" in document["paths"]
     status, _, projections = request(f"{server}/projections", token=token)
     assert status == 200 and projections["projections"]
+
+
+def test_the_procfile_runs_gunicorn_with_the_tested_config():
+    web = dict(line.split(":", 1) for line in (REPO / "Procfile").read_text().splitlines())["web"]
+    assert f"--config {GUNICORN_CONFIG}" in web
+
+
+def test_gunicorn_passes_chunked_bodies_and_long_headers_to_the_app(server: str, db_url: str):
+    """A chunked body was read as `{}`; a 9,000-character token got gunicorn's HTML 431."""
+    with psycopg.connect(db_url, autocommit=True) as conn:
+        _, token = apikeys.create_key(conn, role="admin")
+    body = json.dumps({"name": "Chunked quay", "time_zone": "Europe/Dublin"}).encode()
+    connection = http.client.HTTPConnection(server.removeprefix("http://"), timeout=10)
+    try:
+        connection.request(
+            "POST",
+            "/facilities",
+            body=iter([body[:10], body[10:]]),  # no length known: sent chunked
+            headers={"Content-Type": "application/json", "Authorization": f"Bearer {token}"},
+            encode_chunked=True,
+        )
+        answer = connection.getresponse()
+        created = json.loads(answer.read())
+    finally:
+        connection.close()
+    assert answer.status == 201, created
+    assert created["name"] == "Chunked quay"
+
+    status, headers, problem = request(f"{server}/projections", token="x" * 9000)
+    assert (status, headers["content-type"]) == (431, "application/problem+json"), problem
+    assert problem["type"].endswith("/header-too-large")

@@ -14,6 +14,7 @@ import psycopg
 import pytest
 from kafka import KafkaProducer
 
+from berth.adapters import kafka_consumer
 from berth.adapters.eventstore import open_reservations
 from berth.domain.application import Reservations
 from berth.domain.booking import Status
@@ -127,3 +128,26 @@ def test_a_read_already_stored_by_the_webhook_is_not_stored_again(
     publish(broker, read(site["gate"], "both-ways", "KF01"), read(site["gate"], "after", "X1"))
     wait_until(lambda: {r.read_id for r in stored_reads(app)} == {"both-ways", "after"})
     assert [r.read_id for r in stored_reads(app)].count("both-ways") == 1
+
+
+@pytest.mark.parametrize(
+    "changes",
+    [
+        {"read_id": "nul\x00"},
+        {"image_ref": "img\x00"},
+        {"plate": "KF\x0001"},
+        {"camera_id": "cam\ud800"},
+        {"captured_at": "9999-12-31T23:59:59-14:00"},
+    ],
+)
+def test_a_record_with_text_or_a_time_postgres_cannot_hold_is_skipped_and_stores_nothing(
+    db_url: str, app: Reservations, site: dict[str, Any], changes: dict[str, str]
+) -> None:
+    """A read with NUL in its read id or image was stored, and the occupancy worker then
+    failed on every start."""
+    before = app.recorder.max_notification_id()
+    value = json.dumps({**read(site["gate"], "k-bad", "KF01"), **changes}).encode()
+    with psycopg.connect(db_url, autocommit=True) as conn:
+        gate_reads.handle(app, conn, kafka_consumer.Message(0, 7, value), TOPIC)
+    assert app.recorder.max_notification_id() == before
+    assert stored_reads(app) == []
