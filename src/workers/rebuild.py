@@ -29,6 +29,7 @@ position (everything is dropped, nothing live changed).
 
 from __future__ import annotations
 
+import os
 import time
 from collections.abc import Callable
 from dataclasses import dataclass, field
@@ -53,7 +54,10 @@ __all__ = ["Checked", "RebuildError", "RebuildRunning", "Rebuilt", "check", "reb
 Progress = Callable[[int, int], None]  # (position reached, position aimed at)
 SWAP_ATTEMPTS = 3
 LOCK_TIMEOUT = "5s"  # per attempt, for the live position row and the live tables
-STUCK_AFTER = 300.0  # seconds: a check reports a live projection this far behind as stuck
+# A check reports a live projection as stuck when its oldest unapplied event is
+# older than this many seconds (the same setting makes GET /health red).
+MAX_LAG_VAR = "BERTH_PROJECTION_MAX_LAG_SECONDS"
+STUCK_AFTER = 300.0
 
 
 @dataclass
@@ -209,7 +213,7 @@ def check(
     page_size: int = 5000,
     progress: Progress | None = None,
     samples: int = 3,
-    stuck_after: float = STUCK_AFTER,
+    stuck_after: float | None = None,
 ) -> Checked:
     """Rebuild the projection aside to the live position and compare. See the module doc."""
     name, tables = projection.name, read_models.TABLES[projection.name]
@@ -238,6 +242,8 @@ def check(
                 shadow.advance(until=held, aim=held, to_the_end=True)
                 differences = shadow_tables.compare(live, name, tables, samples=samples)
             failure = projection_failures.current(live, name)
+            if stuck_after is None:
+                stuck_after = float(os.environ.get(MAX_LAG_VAR) or STUCK_AFTER)
             stuck = None if failure is not None else _stuck(live, name, stuck_after)
         finally:
             shadow.close()
