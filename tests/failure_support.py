@@ -52,7 +52,7 @@ def poison_pool(app: Reservations, facility_id: UUID) -> tuple[UUID, int]:
 
 def berth(db_url: str, *args: str) -> subprocess.CompletedProcess[str]:
     env = dict(os.environ, BERTH_DATABASE_URL=db_url)
-    return subprocess.run(  # noqa: S603 - our own command
+    return subprocess.run(
         [str(BERTH), *args], env=env, capture_output=True, text=True, timeout=120, check=False
     )
 
@@ -64,7 +64,7 @@ def start_worker(db_url: str, name: str, log: Path) -> subprocess.Popen[bytes]:
         BERTH_PROJECTION_RETRY_SECONDS="3600",
     )  # fmt: skip
     with log.open("ab") as out:
-        return subprocess.Popen(  # noqa: S603
+        return subprocess.Popen(
             [str(BERTH), "worker", name], env=env, stdout=out, stderr=subprocess.STDOUT
         )
 

@@ -11,6 +11,15 @@ from typing import Any
 import psycopg
 import pytest
 from falcon import testing
+from psycopg_pool import ConnectionPool
+
+from berth.adapters import projection_admin
+from berth.adapters.eventstore import open_reservations
+from berth.domain.application import Reservations
+from berth.domain.projection_skip import AlreadySkipped, skip_id
+from berth.http import Services, Settings, create_app
+from berth.workers import PROJECTIONS, rebuild
+from berth.workers.projection_runner import ApplyFailed
 from failure_support import (
     berth,
     facility,
@@ -21,16 +30,7 @@ from failure_support import (
     start_worker,
     wait_until,
 )
-from psycopg_pool import ConnectionPool
-
-from berth.adapters import projection_admin
-from berth.adapters.eventstore import open_reservations
-from berth.domain.application import Reservations
-from berth.domain.projection_skip import AlreadySkipped, skip_id
-from berth.http import Services, Settings, create_app
-from berth.workers import PROJECTIONS, rebuild
-from berth.workers.projection_runner import ApplyFailed
-from projection_support import Clock, cause, catch_up, head, position, runner
+from projection_support import Clock, catch_up, cause, head, position, runner
 
 
 @pytest.fixture
