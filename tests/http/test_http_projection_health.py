@@ -12,6 +12,7 @@ from http_support import Api, World, problem_type
 
 from berth.adapters import projection_failures
 from berth.adapters.eventstore import open_reservations
+from berth.domain.projection_skip import skip_id
 from berth.http import Services, Settings, create_app
 from berth.workers import PROJECTIONS
 from berth.workers.projection_runner import ApplyFailed, ProjectionRunner
@@ -73,3 +74,39 @@ def test_health_is_red_when_a_projection_lags_beyond_the_setting(
     assert problem_type(answer) == "projection-lagging"
     assert set(answer.json["failed"]) == {"availability", "bookings", "ledger", "occupancy"}
     assert "more than 300 s" in answer.json["detail"]
+
+
+def test_an_admin_retries_or_skips_a_failed_event_over_http(
+    api: Api, world: World, services: Services, db_url: str
+) -> None:
+    bad = record_failure(db_url, services, world)
+    base = "/projections/availability"
+
+    assert api.post(f"{base}/retries", {"position": bad}, who="operations").status_code == 403
+    retried = api.post(f"{base}/retries", {"position": bad})
+    assert (retried.status_code, retried.json) == (
+        200, {"projection": "availability", "retried": bad},
+    )  # fmt: skip
+    again = api.post(f"{base}/retries", {"position": bad})
+    assert (again.status_code, problem_type(again)) == (404, "no-failure")
+
+    skipped = api.post(f"{base}/skips", {"position": bad, "reason": "price overflow"})
+    assert skipped.status_code == 201, skipped.text
+    assert skipped.json["skipped"] == bad and skipped.json["position"] > bad
+    skip = skip_id(projection="availability", position=bad)
+    [event] = list(services.reservations.events.get(skip))
+    assert event.cause["channel"] and event.cause["request_id"]  # type: ignore[attr-defined]
+    twice = api.post(f"{base}/skips", {"position": bad, "reason": "again"})
+    assert (twice.status_code, problem_type(twice)) == (409, "already-skipped")
+    unknown = api.post("/projections/nonesuch/skips", {"position": bad, "reason": "x"})
+    assert (unknown.status_code, problem_type(unknown)) == (404, "unknown-projection")
+    blank = api.post(f"{base}/skips", {"position": 0, "reason": ""})
+    assert (blank.status_code, problem_type(blank)) == (400, "invalid-request")
+
+    with psycopg.connect(db_url) as conn:
+        assert (
+            ProjectionRunner(
+                db_url, PROJECTIONS["availability"], services.reservations.mapper
+            ).catch_up(conn)
+            > bad
+        )
