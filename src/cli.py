@@ -417,6 +417,52 @@ def add_rebuild_command(commands: "argparse._SubParsersAction[argparse.ArgumentP
     command.set_defaults(run=do_rebuild)
 
 
+# -- projection failures ------------------------------------------------------
+
+
+def do_projection_skip(args: argparse.Namespace) -> Any:
+    """Record that a projection passes over the event at a position (an event, with its cause)."""
+    import psycopg  # noqa: PLC0415 - only projection commands need these
+
+    from berth.adapters import projection_admin  # noqa: PLC0415
+
+    url, app = connect()
+    with psycopg.connect(url) as conn:
+        outcome = projection_admin.skip(
+            conn, app, projection=args.projection, position=args.position,
+            reason=args.reason, cause=cli_cause(),
+        )  # fmt: skip
+    return {"projection": args.projection, "skipped": args.position, **result(outcome)}
+
+
+def do_projection_retry(args: argparse.Namespace) -> Any:
+    """Clear a projection's recorded failure, so its worker tries the event again now."""
+    import psycopg  # noqa: PLC0415
+
+    from berth.adapters import projection_admin  # noqa: PLC0415
+
+    with psycopg.connect(database.database_url()) as conn:
+        projection_admin.retry(conn, projection=args.projection, position=args.position)
+    return {"projection": args.projection, "retried": args.position}
+
+
+def add_projection_commands(
+    commands: "argparse._SubParsersAction[argparse.ArgumentParser]",
+) -> None:
+    projection = commands.add_parser(
+        "projection", help="a failed projection: skip or retry the event it is stuck on"
+    ).add_subparsers(required=True)
+    skip = projection.add_parser("skip", help="record that NAME passes over the event at POSITION")
+    skip.add_argument("projection", metavar="NAME")
+    skip.add_argument("position", type=int, metavar="POSITION")
+    skip.add_argument("--reason", required=True, help="why (kept with the skip event)")
+    skip.set_defaults(run=do_projection_skip)
+    retry = projection.add_parser("retry", help="clear NAME's failure at POSITION: try it now")
+    retry.add_argument("projection", metavar="NAME")
+    retry.add_argument("position", type=int, metavar="POSITION")
+    retry.set_defaults(run=do_projection_retry)
+
+
 # -- parser -------------------------------------------------------------------
 
 
@@ -500,6 +546,7 @@ def build_parser() -> argparse.ArgumentParser:
     close_day.set_defaults(run=do_close_day)
     add_audit_commands(commands)
     add_rebuild_command(commands)
+    add_projection_commands(commands)
     return parser
 
 

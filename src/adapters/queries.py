@@ -160,8 +160,15 @@ def _day_list(
         return cur.fetchall()
 
 
-def projection_status(conn: Connection) -> list[dict[str, Any]]:
-    """Per projection: its position, the store's head, and how far behind it is."""
+def projection_status(
+    conn: Connection, *, max_lag_seconds: float | None = None
+) -> list[dict[str, Any]]:
+    """Per projection: its position, the store's head, how far behind it is, and its state.
+
+    `state` is `failed` when its runner recorded an event it cannot apply
+    (`failure` says which and why), `lagging` when its oldest unapplied event is
+    older than `max_lag_seconds` (if given), `ok` otherwise.
+    """
     head_row = conn.execute(
         "SELECT COALESCE(MAX(notification_id), 0), now() FROM berth_events"
     ).fetchone()
@@ -173,6 +180,20 @@ def projection_status(conn: Connection) -> list[dict[str, Any]]:
             "SELECT projection, position, updated_at FROM projection_positions"
         )
     }
+    failures = {
+        row[0]: {
+            "position": int(row[1]),
+            "error_class": row[2],
+            "error_message": row[3],
+            "first_seen": row[4],
+            "last_seen": row[5],
+            "attempts": int(row[6]),
+        }
+        for row in conn.execute(
+            "SELECT projection, position, error_class, error_message, first_seen, last_seen,"
+            " attempts FROM projection_failures"
+        )
+    }
     status = []
     for name in sorted(set(PROJECTION_NAMES) | set(stored)):
         position, updated_at = stored.get(name, (0, None))
@@ -180,6 +201,12 @@ def projection_status(conn: Connection) -> list[dict[str, Any]]:
         if position < head:
             oldest = _oldest_unapplied_time(conn, position) or updated_at or db_now
             lag_seconds = max((db_now - oldest).total_seconds(), 0.0)
+        failure = failures.get(name)
+        state = "ok"
+        if failure is not None:
+            state = "failed"
+        elif max_lag_seconds is not None and lag_seconds > max_lag_seconds:
+            state = "lagging"
         status.append(
             {
                 "projection": name,
@@ -187,6 +214,8 @@ def projection_status(conn: Connection) -> list[dict[str, Any]]:
                 "head": head,
                 "lag_events": head - position,
                 "lag_seconds": lag_seconds,
+                "state": state,
+                "failure": failure,
             }
         )
     return status

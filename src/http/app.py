@@ -24,6 +24,7 @@ from berth.http.commands.gates import (
     ResolveReadResource,
 )
 from berth.http.commands.plate_reads import PlateReadsResource
+from berth.http.commands.projections import ProjectionRetriesResource, ProjectionSkipsResource
 from berth.http.endpoint import Endpoint
 from berth.http.header_limits import HeaderLimits
 from berth.http.payloads import LoadPayloads
@@ -98,6 +99,8 @@ def routes(services: Services, settings: Settings) -> list[tuple[str, Any]]:
         ("/availability", AvailabilityResource(services, settings)),
         ("/health", HealthResource(services, settings)),
         ("/projections", ProjectionsResource(services, settings)),
+        ("/projections/{projection}/skips", ProjectionSkipsResource(services)),
+        ("/projections/{projection}/retries", ProjectionRetriesResource(services)),
     ]
     table += ledger_routes(services, settings, runner)
     table += audit_routes(services)

@@ -22,6 +22,8 @@ class Settings:
     idempotency_hours: int = 24
     # How far a camera's signature timestamp may be from now.
     signature_tolerance_seconds: int = 300
+    # GET /health is red once a projection's oldest unapplied event is older than this.
+    projection_max_lag_seconds: float = 300.0
 
     @classmethod
     def from_environ(cls, environ: Mapping[str, str] = os.environ) -> Settings:
@@ -38,6 +40,9 @@ class Settings:
                 environ.get(
                     "BERTH_SIGNATURE_TOLERANCE_SECONDS", defaults.signature_tolerance_seconds
                 )
+            ),
+            projection_max_lag_seconds=float(
+                environ.get("BERTH_PROJECTION_MAX_LAG_SECONDS", defaults.projection_max_lag_seconds)
             ),
         )
 

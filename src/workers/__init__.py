@@ -36,12 +36,18 @@ PROJECTIONS: dict[str, Projection[Any]] = {
 
 
 PAGE_SIZE_VAR = "BERTH_PROJECTION_PAGE_SIZE"
+# Seconds before a projection retries an event it could not apply, doubled per attempt
+# up to a minute (or this, if longer); an operator's `berth projection retry` is at once.
+RETRY_VAR = "BERTH_PROJECTION_RETRY_SECONDS"
 
 
 def _projection_worker(name: str) -> Callable[[str, threading.Event], None]:
     def run(url: str, stop: threading.Event) -> None:
         page_size = int(os.environ.get(PAGE_SIZE_VAR) or 5000)
-        ProjectionRunner(url, PROJECTIONS[name], event_mapper(), page_size=page_size).run(stop)
+        runner = ProjectionRunner(url, PROJECTIONS[name], event_mapper(), page_size=page_size)
+        runner.retry_first = float(os.environ.get(RETRY_VAR) or runner.retry_first)
+        runner.retry_max = max(runner.retry_max, runner.retry_first)
+        runner.run(stop)
 
     return run
 

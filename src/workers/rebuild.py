@@ -18,11 +18,18 @@ neither table set, events up to it were applied once, to the tables now live.
 `check` never lets the shadow pass the live position: it chases it, then locks
 the live row, brings the shadow to exactly that position, compares every table
 row by row while the live projection is held still, releases it and drops the
-shadow.
+shadow. It also reports a live projection that is stuck: one with a recorded
+failure (`projection_failures`), or whose oldest unapplied event is older than
+`stuck_after` seconds; such a check is not "same", whatever the rows say.
+
+Both pass over the positions an operator skipped, as the live runner does. An
+event neither can apply fails the rebuild with a `RebuildError` naming its
+position (everything is dropped, nothing live changed).
 """
 
 from __future__ import annotations
 
+import os
 import time
 from collections.abc import Callable
 from dataclasses import dataclass, field
@@ -32,15 +39,25 @@ from uuid import UUID
 import psycopg
 from eventsourcing.persistence import Mapper
 
-from berth.adapters import projection_store, read_models, shadow_tables
+from berth.adapters import (
+    projection_failures,
+    projection_store,
+    queries,
+    read_models,
+    shadow_tables,
+)
 from berth.adapters.shadow_tables import RebuildError, RebuildRunning, TableDifference
-from berth.workers.projection_runner import Projection, ProjectionRunner
+from berth.workers.projection_runner import ApplyFailed, Projection, ProjectionRunner
 
 __all__ = ["Checked", "RebuildError", "RebuildRunning", "Rebuilt", "check", "rebuild"]
 
 Progress = Callable[[int, int], None]  # (position reached, position aimed at)
 SWAP_ATTEMPTS = 3
 LOCK_TIMEOUT = "5s"  # per attempt, for the live position row and the live tables
+# A check reports a live projection as stuck when its oldest unapplied event is
+# older than this many seconds (the same setting makes GET /health red).
+MAX_LAG_VAR = "BERTH_PROJECTION_MAX_LAG_SECONDS"
+STUCK_AFTER = 300.0
 
 
 @dataclass
@@ -65,10 +82,13 @@ class Checked:
     projection: str
     position: int
     differences: list[TableDifference] = field(default_factory=list)
+    failure: projection_failures.Failure | None = None
+    stuck: str | None = None  # why the live projection is stuck without a recorded failure
 
     @property
     def same(self) -> bool:
-        return not self.differences
+        """The rows match a rebuild and the live projection is neither failed nor stuck."""
+        return not self.differences and self.failure is None and self.stuck is None
 
     def as_dict(self) -> dict[str, Any]:
         return {
@@ -76,13 +96,22 @@ class Checked:
             "position": self.position,
             "same": self.same,
             "differences": [d.as_dict() for d in self.differences],
+            "failure": None if self.failure is None else self.failure.as_dict(),
+            "stuck": self.stuck,
         }
 
     def summary(self) -> str:
-        return (
-            f"{self.projection} differs from a rebuild at position {self.position}: "
-            + "; ".join(d.summary() for d in self.differences)
-        )
+        problems = []
+        if self.failure is not None:
+            problems.append(f"failed: {self.failure.summary()}")
+        elif self.stuck is not None:
+            problems.append(f"stuck: {self.stuck}")
+        if self.differences:
+            problems.append(
+                f"differs from a rebuild at position {self.position}: "
+                + "; ".join(d.summary() for d in self.differences)
+            )
+        return f"{self.projection} " + "; ".join(problems)
 
 
 class _Shadow:
@@ -108,7 +137,12 @@ class _Shadow:
     def advance(self, *, until: int | None, aim: int, to_the_end: bool) -> None:
         """Apply pages (up to `until`) until one is short, or, `to_the_end`, empty."""
         while True:
-            result = self.runner.apply_page(self.conn, self.position, until=until)
+            try:
+                result = self.runner.advance(self.conn, self.position, until=until)
+            except ApplyFailed as failed:
+                raise RebuildError(
+                    f"{failed} (skip it with `berth projection skip {self.name} {failed.position}`)"
+                ) from None
             self.position = result.position
             self.notifications += result.notifications
             if self.progress is not None:
@@ -179,6 +213,7 @@ def check(
     page_size: int = 5000,
     progress: Progress | None = None,
     samples: int = 3,
+    stuck_after: float | None = None,
 ) -> Checked:
     """Rebuild the projection aside to the live position and compare. See the module doc."""
     name, tables = projection.name, read_models.TABLES[projection.name]
@@ -206,10 +241,24 @@ def check(
                     )
                 shadow.advance(until=held, aim=held, to_the_end=True)
                 differences = shadow_tables.compare(live, name, tables, samples=samples)
+            failure = projection_failures.current(live, name)
+            if stuck_after is None:
+                stuck_after = float(os.environ.get(MAX_LAG_VAR) or STUCK_AFTER)
+            stuck = None if failure is not None else _stuck(live, name, stuck_after)
         finally:
             shadow.close()
             shadow_tables.drop(live, name)
-    return Checked(name, held, differences)
+    return Checked(name, held, differences, failure, stuck)
+
+
+def _stuck(conn: psycopg.Connection[Any], name: str, after: float) -> str | None:
+    for status in queries.projection_status(conn):
+        if status["projection"] == name and status["lag_seconds"] > after:
+            return (
+                f"at position {status['position']} of {status['head']}, its oldest unapplied"
+                f" event {status['lag_seconds']:.0f} s old (is its worker running?)"
+            )
+    return None
 
 
 def _head(conn: psycopg.Connection[Any]) -> int:

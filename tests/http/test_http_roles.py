@@ -50,6 +50,8 @@ TABLE: list[tuple[str, str, Any, set[str]]] = [
     ("GET", "/facilities/{facility}/arrivals?" + DAY, None, DAY_LISTS),
     ("GET", "/facilities/{facility}/departures?" + DAY, None, DAY_LISTS),
     ("GET", "/projections", None, MANAGERS),
+    ("POST", "/projections/availability/retries", {"position": 1}, {"admin"}),
+    ("POST", "/projections/availability/skips", {"position": 1, "reason": "r"}, {"admin"}),
 ]
 
 

@@ -1,8 +1,16 @@
-"""GET /health (no key: for load balancers) and GET /projections (lag per projection)."""
+"""GET /health (no key: for load balancers) and GET /projections (lag per projection).
+
+Health is red (503 problem+json) when the database does not answer
+(`database-unavailable`), when a projection has recorded an event it cannot
+apply (`projection-failed`, naming it, its position and the error), or when one
+lags: its oldest unapplied event is older than `BERTH_PROJECTION_MAX_LAG_SECONDS`
+(`projection-lagging`). Either way the problem carries every projection's status.
+"""
 
 from __future__ import annotations
 
 import logging
+from typing import Any
 
 import falcon
 import psycopg
@@ -13,6 +21,7 @@ from berth.http.endpoint import ADMIN, OPERATIONS, PUBLIC, Endpoint, roles
 from berth.http.problems import Problem
 from berth.http.queries.reads import Query
 from berth.http.schemas import answers
+from berth.http.settings import Services, Settings
 
 log = logging.getLogger("berth.http")
 
@@ -28,19 +37,57 @@ class HealthResource(Query):
         )
     }
 
+    def __init__(self, services: Services, settings: Settings) -> None:
+        super().__init__(services, settings)
+        self.max_lag = settings.projection_max_lag_seconds
+
     def on_get(self, req: falcon.Request, resp: falcon.Response) -> None:
         try:
             with self.services.pool.connection(timeout=2.0) as conn:
-                status = queries.projection_status(conn)
+                status = queries.projection_status(conn, max_lag_seconds=self.max_lag)
         except (psycopg.Error, psycopg_pool.PoolTimeout) as error:
             log.warning("health: the database did not answer: %s", error)
             raise Problem(
                 503, "database-unavailable", "Database unavailable", "the database did not answer"
             ) from None
+        unwell = [s for s in status if s["state"] != "ok"]
+        if unwell:
+            raise projection_problem(unwell, status, max_lag=self.max_lag)
         resp.media = answers.Health().dump(
             {"status": "ok", "database": "ok", "projections": status}
         )
         resp.cache_control = ["no-store"]
+
+
+def projection_problem(
+    unwell: list[dict[str, Any]], status: list[dict[str, Any]], *, max_lag: float
+) -> Problem:
+    """503 naming each failed (or else lagging) projection, with every projection's status."""
+    failed = [s for s in unwell if s["state"] == "failed"]
+    if failed:
+        code, title = "projection-failed", "Projection failed"
+        detail = "; ".join(
+            f"{s['projection']} cannot apply the event at position {s['failure']['position']}"
+            f" ({s['failure']['error_class']}: {s['failure']['error_message']})"
+            for s in failed
+        )
+    else:
+        code, title = "projection-lagging", "Projection lagging"
+        detail = "; ".join(
+            f"{s['projection']} is {s['lag_events']} events behind, the oldest"
+            f" {s['lag_seconds']:.0f} s old (more than {max_lag:g} s)"
+            for s in unwell
+        )
+    return Problem(
+        503,
+        code,
+        title,
+        detail,
+        headers={"Retry-After": "30"},
+        database="ok",
+        failed=[s["projection"] for s in unwell],
+        projections=answers.ProjectionStatus(many=True).dump(status),
+    )
 
 
 class ProjectionsResource(Query):
@@ -53,7 +100,11 @@ class ProjectionsResource(Query):
         )
     }
 
+    def __init__(self, services: Services, settings: Settings) -> None:
+        super().__init__(services, settings)
+        self.max_lag = settings.projection_max_lag_seconds
+
     def on_get(self, req: falcon.Request, resp: falcon.Response) -> None:
         with self.services.pool.connection() as conn:
-            status = queries.projection_status(conn)
+            status = queries.projection_status(conn, max_lag_seconds=self.max_lag)
         resp.media = answers.Projections().dump({"projections": status})

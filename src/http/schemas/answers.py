@@ -143,12 +143,23 @@ class Availability(Schema):
     nights = fields.List(fields.Nested(Night))
 
 
+class ProjectionFailure(Schema):
+    position = fields.Integer(metadata={"description": "the event it cannot apply"})
+    error_class = fields.String()
+    error_message = fields.String()
+    first_seen = fields.AwareDateTime()
+    last_seen = fields.AwareDateTime()
+    attempts = fields.Integer()
+
+
 class ProjectionStatus(Schema):
     projection = fields.String()
     position = fields.Integer()
     head = fields.Integer()
     lag_events = fields.Integer()
     lag_seconds = fields.Float()
+    state = fields.String(metadata={"description": "ok, lagging or failed"})
+    failure = fields.Nested(ProjectionFailure, allow_none=True)
 
 
 class Projections(Schema):
