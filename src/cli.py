@@ -70,15 +70,15 @@ def booking_view(booking: Booking) -> dict[str, Any]:
 
 
 def do_migrate(_: argparse.Namespace) -> Any:
-    return {"applied": migrations.migrate(database.database_url())}
+    return {"applied": migrations.migrate_deployment()}
 
 
 def do_up(_: argparse.Namespace) -> Any:
     """Start PostgreSQL (embedded unless BERTH_DATABASE_URL), migrate, run the Procfile."""
     from honcho.manager import Manager  # noqa: PLC0415 - only `up` needs honcho
 
+    applied = migrations.migrate_deployment()
     url = database.database_url()
-    applied = migrations.migrate(url)
     print(json.dumps({"database": url, "applied": applied}), flush=True)
     env = dict(os.environ, BERTH_DATABASE_URL=url, PYTHONUNBUFFERED="1")
     # The Procfile names `gunicorn` and `berth`: find this environment's, activated or not.
@@ -375,7 +375,8 @@ def do_rebuild(args: argparse.Namespace) -> Any:
         what = f"no projection {unknown[0]!r}" if unknown else "name a projection, or --all"
         print(f"berth: {what}; there are {known}", file=sys.stderr)
         sys.exit(2)  # a usage error, as argparse's
-    url, mapper, outcomes = database.database_url(), projection_store.event_mapper(), []
+    # A rebuild creates, drops and swaps tables: DDL, which only the owner may run.
+    url, mapper, outcomes = database.migrate_database_url(), projection_store.event_mapper(), []
     verb, run = ("checking", rebuild.check) if args.check else ("rebuilding", rebuild.rebuild)
     for name in names:
         try:
