@@ -184,7 +184,16 @@ def do_audit_verify(args: argparse.Namespace) -> Any:
 
     with progress.progress_bar("verifying") as update:
         report = audit_chain.verify(
-            database.database_url(), start=args.start, anchor=args.anchor, progress=update
+            database.database_url(),
+            start=args.start,
+            anchor=args.anchor,
+            progress=update,
+            all_breaks=args.all_breaks,
+        )
+    if len(report.breaks) > 1:
+        places = ", ".join(f"{b.position} ({b.kind})" for b in report.breaks)
+        return audit_outcome(
+            report.as_dict(), f"chain broken at {len(report.breaks)} places: {places}"
         )
     return audit_outcome(report.as_dict(), report.broken)
 
@@ -309,6 +318,9 @@ def add_audit_commands(commands: "argparse._SubParsersAction[argparse.ArgumentPa
         "--from", dest="start", type=int, help="start here (the link before is taken as given)"
     )
     verify.add_argument("--anchor", type=bytes.fromhex, help=anchor_help)
+    verify.add_argument(
+        "--all-breaks", action="store_true", help="go on past a break and report every one"
+    )
     verify.set_defaults(run=do_audit_verify)
 
     anchor = subcommands.add_parser("anchor", help="print the chain's head, to keep elsewhere")

@@ -56,14 +56,20 @@ $$
 
 def ensure_roles(conn: Connection) -> None:
     """Create the three roles if missing (needs CREATEROLE; safe to race)."""
-    for role, options in (
-        (OWNER_ROLE, "LOGIN"),
-        (APP_ROLE, "LOGIN"),
-        (STORE_ROLE, "NOLOGIN"),
-    ):
-        conn.execute(
-            sql.SQL(_CREATE_ROLE).format(role=sql.Identifier(role), options=sql.SQL(options))
-        )
+    create_role(conn, OWNER_ROLE, login=True)
+    create_role(conn, APP_ROLE, login=True)
+    create_role(conn, STORE_ROLE, login=False)
+
+
+def create_role(conn: Connection, role: str, *, login: bool) -> None:
+    """``CREATE ROLE``, where a role of that name already there counts as done.
+
+    Two sessions creating one role at once: the second waits on the first's
+    catalogue row, then fails with unique_violation (or duplicate_object once the
+    first has committed); either means the role is there.
+    """
+    options = sql.SQL("LOGIN" if login else "NOLOGIN")
+    conn.execute(sql.SQL(_CREATE_ROLE).format(role=sql.Identifier(role), options=options))
 
 
 def prepare_database(conn: Connection, *, owner: str = OWNER_ROLE) -> None:

@@ -16,8 +16,8 @@ from eventsourcing.persistence import StoredEvent
 from eventsourcing.postgres import PostgresApplicationRecorder
 from eventsourcing.utils import get_topic
 from psycopg import Cursor
-from psycopg.sql import SQL
 from psycopg.rows import DictRow
+from psycopg.sql import SQL
 from psycopg.types.json import Jsonb
 
 from berth.adapters.database import eventsourcing_environment
