@@ -79,8 +79,11 @@ def embedded_superuser_url(environ: Mapping[str, str] = os.environ) -> str:
 
 
 def with_user(url: str, user: str) -> str:
-    """The same server and database as ``url``, as ``user`` (trust or PGPASSFILE auth)."""
-    return make_conninfo(url, user=user, password=None)
+    """The same server and database as ``url``, as ``user``, without ``url``'s password
+    (the embedded server trusts local connections; elsewhere use PGPASSFILE)."""
+    params: dict[str, Any] = {k: v for k, v in conninfo_to_dict(url).items() if k != "password"}
+    params["user"] = user
+    return make_conninfo("", **params)
 
 
 def embedded_server_url(pgdata: Path) -> str:
