@@ -104,6 +104,17 @@ def test_the_application_role_runs_a_projection_page(
     assert status == ("confirmed",)
 
 
+def test_the_application_role_catches_every_projection_up(
+    app: Reservations, app_db_url: str, booking: UUID
+):
+    with psycopg.connect(app_db_url) as conn:
+        reached = {
+            name: ProjectionRunner(app_db_url, projection, app.mapper).catch_up(conn)
+            for name, projection in PROJECTIONS.items()
+        }
+    assert set(reached.values()) == {head(app_db_url)[0]}
+
+
 # -- what the application role cannot do ------------------------------------------------
 
 APP_REFUSED = {
