@@ -71,15 +71,15 @@ def booking_view(booking: Booking) -> dict[str, Any]:
 
 
 def do_migrate(_: argparse.Namespace) -> Any:
-    return {"applied": migrations.migrate(database.database_url())}
+    return {"applied": migrations.migrate_deployment()}
 
 
 def do_up(_: argparse.Namespace) -> Any:
     """Start PostgreSQL (embedded unless BERTH_DATABASE_URL), migrate, run the Procfile."""
     from honcho.manager import Manager  # noqa: PLC0415 - only `up` needs honcho
 
+    applied = migrations.migrate_deployment()
     url = database.database_url()
-    applied = migrations.migrate(url)
     print(json.dumps({"database": url, "applied": applied}), flush=True)
     env = dict(os.environ, BERTH_DATABASE_URL=url, PYTHONUNBUFFERED="1")
     # The Procfile names `gunicorn` and `berth`: find this environment's, activated or not.
@@ -185,7 +185,16 @@ def do_audit_verify(args: argparse.Namespace) -> Any:
 
     with progress.progress_bar("verifying") as update:
         report = audit_chain.verify(
-            database.database_url(), start=args.start, anchor=args.anchor, progress=update
+            database.database_url(),
+            start=args.start,
+            anchor=args.anchor,
+            progress=update,
+            all_breaks=args.all_breaks,
+        )
+    if len(report.breaks) > 1:
+        places = ", ".join(f"{b.position} ({b.kind})" for b in report.breaks)
+        return audit_outcome(
+            report.as_dict(), f"chain broken at {len(report.breaks)} places: {places}"
         )
     return audit_outcome(report.as_dict(), report.broken)
 
@@ -310,6 +319,9 @@ def add_audit_commands(commands: "argparse._SubParsersAction[argparse.ArgumentPa
         "--from", dest="start", type=int, help="start here (the link before is taken as given)"
     )
     verify.add_argument("--anchor", type=bytes.fromhex, help=anchor_help)
+    verify.add_argument(
+        "--all-breaks", action="store_true", help="go on past a break and report every one"
+    )
     verify.set_defaults(run=do_audit_verify)
 
     anchor = subcommands.add_parser("anchor", help="print the chain's head, to keep elsewhere")
@@ -376,7 +388,8 @@ def do_rebuild(args: argparse.Namespace) -> Any:
         what = f"no projection {unknown[0]!r}" if unknown else "name a projection, or --all"
         print(f"berth: {what}; there are {known}", file=sys.stderr)
         sys.exit(2)  # a usage error, as argparse's
-    url, mapper, outcomes = database.database_url(), projection_store.event_mapper(), []
+    # A rebuild creates, drops and swaps tables: DDL, which only the owner may run.
+    url, mapper, outcomes = database.migrate_database_url(), projection_store.event_mapper(), []
     verb, run = ("checking", rebuild.check) if args.check else ("rebuilding", rebuild.rebuild)
     for name in names:
         try:

@@ -6,6 +6,12 @@ never touches PostgreSQL. The server is ``BERTH_TEST_DATABASE_URL`` if set
 with its data in ``var/test`` (apart from ``make up``'s ``var/``). Each test
 gets its own database, cloned from a template migrated once per session; names
 carry the pid, so parallel runs against one server do not clash.
+
+The template is migrated as Berth is deployed: as the owner role, granting the
+application role its rights, then sealed by the superuser (``berth_owner``,
+``berth_app``, ``berth_store``; roles are global to the server, so they are
+created, idempotently, by every session). Tests connect as the superuser unless
+they ask for ``app_db_url`` or ``owner_db_url``.
 """
 
 from __future__ import annotations
@@ -19,8 +25,9 @@ import psycopg
 import pytest
 from psycopg import sql
 
-from berth.adapters.database import database_url, with_database
-from berth.adapters.migrations import migrate
+from berth.adapters import database_roles
+from berth.adapters.database import embedded_superuser_url, with_database, with_user
+from berth.adapters.migrations import default_directory, migrate
 
 REPO = Path(__file__).resolve().parents[1]
 INTEGRATION = REPO / "tests" / "integration"
@@ -67,7 +74,7 @@ def server_url() -> str:
     configured = os.environ.get("BERTH_TEST_DATABASE_URL")
     if configured:
         return configured
-    return database_url({"BERTH_DATA_DIR": str(REPO / "var" / "test")})
+    return embedded_superuser_url({"BERTH_DATA_DIR": str(REPO / "var" / "test")})
 
 
 @pytest.fixture(scope="session")
@@ -76,7 +83,17 @@ def template_database(server_url: str) -> Iterator[str]:
     name = f"berth_template_{os.getpid()}"
     url = _create_database(server_url, name)
     try:
-        migrate(url)
+        with psycopg.connect(url, autocommit=True) as conn:
+            database_roles.ensure_roles(conn)
+            database_roles.prepare_database(conn)
+        migrate(with_user(url, database_roles.OWNER_ROLE), app_role=database_roles.APP_ROLE)
+        with psycopg.connect(url, autocommit=True) as conn:
+            database_roles.seal_event_store(
+                conn,
+                app_role=database_roles.APP_ROLE,
+                owner=database_roles.OWNER_ROLE,
+                migrations_dir=default_directory(),
+            )
         yield name
     finally:
         _drop_database(server_url, name)
@@ -89,6 +106,18 @@ def db_url(server_url: str, template_database: str) -> Iterator[str]:
     url = _create_database(server_url, name, template=template_database)
     yield url
     _drop_database(server_url, name)
+
+
+@pytest.fixture
+def app_db_url(db_url: str) -> str:
+    """``db_url`` as the application role (``BERTH_DATABASE_URL`` in production)."""
+    return with_user(db_url, database_roles.APP_ROLE)
+
+
+@pytest.fixture
+def owner_db_url(db_url: str) -> str:
+    """``db_url`` as the owner that ran the migrations (``BERTH_MIGRATE_DATABASE_URL``)."""
+    return with_user(db_url, database_roles.OWNER_ROLE)
 
 
 @pytest.fixture

@@ -3,7 +3,8 @@
 `verify` walks ``berth_events`` and ``event_chain`` side by side in position order,
 over two server-side cursors in one repeatable-read snapshot, recomputes every
 link in Python (`berth.adapters.chain_record`) and stops at the first one that
-does not hold, saying where and what is wrong. `anchor` gives the head an
+does not hold, saying where and what is wrong; with ``all_breaks`` it goes on
+from the stored link after each break and reports every one. `anchor` gives the head an
 auditor keeps outside the system; passing it back to `verify` later proves the
 chain still runs through it, so history up to it was not rewritten or cut off.
 """
@@ -69,6 +70,7 @@ class VerifyReport:
     head: Anchor
     broken: Break | None
     anchor_position: int | None = None
+    breaks: tuple[Break, ...] = ()
 
     @property
     def ok(self) -> bool:
@@ -83,14 +85,13 @@ class VerifyReport:
             "verified_to_link": self.last_link.hex(),
             "head": self.head.as_dict(),
             "anchor_position": self.anchor_position,
-            "broken": None
-            if self.broken is None
-            else {
-                "position": self.broken.position,
-                "kind": self.broken.kind,
-                "detail": self.broken.detail,
-            },
+            "broken": None if self.broken is None else _break_dict(self.broken),
+            "breaks": [_break_dict(broken) for broken in self.breaks],
         }
+
+
+def _break_dict(broken: Break) -> dict[str, Any]:
+    return {"position": broken.position, "kind": broken.kind, "detail": broken.detail}
 
 
 def anchor(url: str) -> Anchor:
@@ -106,11 +107,14 @@ def verify(
     anchor: bytes | None = None,
     progress: Progress | None = None,
     batch: int = BATCH,
+    all_breaks: bool = False,
 ) -> VerifyReport:
     """Recompute the chain from ``start`` (default: the first event) to the head.
 
     From a later ``start``, the link before it is taken as given. With ``anchor``
-    (a link kept from `anchor`), the chain must also pass through it.
+    (a link kept from `anchor`), the chain must also pass through it. With
+    ``all_breaks``, every break is in ``breaks``: after one, each later link is
+    checked against the stored link before it, so each break is reported once.
     """
     with psycopg.connect(url) as conn:
         conn.isolation_level = IsolationLevel.REPEATABLE_READ
@@ -118,25 +122,29 @@ def verify(
         head = _head(conn)
         position, link = _before(conn, start)
         total = head.events if position == 0 else _count_after(conn, position)
-        walk = _Walk(conn, position, link, anchor)
-        broken = walk.run(batch, total, progress)
-        if broken is None:
-            broken = _check_head(head, walk)
-        if broken is None and anchor is not None and walk.anchor_position is None:
-            broken = Break(
-                head.position,
-                "anchor",
-                f"the anchor {anchor.hex()} is not on the chain verified from position "
-                f"{walk.start}: history up to it was rewritten or removed",
+        walk = _Walk(conn, position, link, anchor, all_breaks=all_breaks)
+        walk.run(batch, total, progress)
+        if walk.going_on():
+            walk.found(_check_head(head, walk))
+        if walk.going_on() and anchor is not None and walk.anchor_position is None:
+            walk.found(
+                Break(
+                    head.position,
+                    "anchor",
+                    f"the anchor {anchor.hex()} is not on the chain verified from position "
+                    f"{walk.start}: history up to it was rewritten or removed",
+                )
             )
+        held_position, held_link = walk.held
         return VerifyReport(
             start=walk.start,
             verified=walk.verified,
-            last_position=walk.position,
-            last_link=walk.link,
+            last_position=held_position,
+            last_link=held_link,
             head=head,
-            broken=broken,
+            broken=walk.breaks[0] if walk.breaks else None,
             anchor_position=walk.anchor_position,
+            breaks=tuple(walk.breaks),
         )
 
 
@@ -144,7 +152,13 @@ class _Walk:
     """The state of one verification: the last good position and link."""
 
     def __init__(
-        self, conn: psycopg.Connection[Row], position: int, link: bytes, anchor: bytes | None
+        self,
+        conn: psycopg.Connection[Row],
+        position: int,
+        link: bytes,
+        anchor: bytes | None,
+        *,
+        all_breaks: bool = False,
     ) -> None:
         self.conn = conn
         self.start = position + 1
@@ -153,8 +167,30 @@ class _Walk:
         self.anchor = anchor
         self.anchor_position: int | None = None
         self.verified = 0
+        self.all_breaks = all_breaks
+        self.breaks: list[Break] = []
+        self._held: tuple[int, bytes] | None = None
 
-    def run(self, batch: int, total: int, progress: Progress | None) -> Break | None:
+    @property
+    def held(self) -> tuple[int, bytes]:
+        """The last position and link before the first break (the walk's end if none)."""
+        return self._held or (self.position, self.link)
+
+    def going_on(self) -> bool:
+        return self.all_breaks or not self.breaks
+
+    def found(self, broken: Break | None) -> None:
+        if broken is not None:
+            if not self.breaks:
+                self._held = (self.position, self.link)
+            self.breaks.append(broken)
+
+    def resume(self, position: int, link: bytes) -> None:
+        """Go on after a break from the stored link at ``position``, taken as given."""
+        self.position = position
+        self.link = link
+
+    def run(self, batch: int, total: int, progress: Progress | None) -> None:
         events = _stream(
             self.conn,
             "berth_verify_events",
@@ -172,7 +208,7 @@ class _Walk:
             batch,
         )
         try:
-            return self._merge(events, links, batch, total, progress)
+            self._merge(events, links, batch, total, progress)
         finally:
             events.close()
             links.close()
@@ -184,31 +220,44 @@ class _Walk:
         batch: int,
         total: int,
         progress: Progress | None,
-    ) -> Break | None:
+    ) -> None:
         event = next(events, None)
         chained = next(links, None)
-        while event is not None or chained is not None:
+        while (event is not None or chained is not None) and self.going_on():
             if chained is None or (event is not None and event[0] < chained[0]):
                 assert event is not None
-                return Break(
-                    event[0], "unchained", "the event has no link: it was written around the chain"
+                self.found(
+                    Break(
+                        event[0],
+                        "unchained",
+                        "the event has no link: it was written around the chain",
+                    )
                 )
+                event = next(events, None)  # the chain goes on around it
+                continue
             if event is None or chained[0] < event[0]:
-                return Break(
-                    chained[0],
-                    "missing",
-                    f"{_identity(chained[2], chained[3])} was chained here but is not in the store",
+                self.found(
+                    Break(
+                        chained[0],
+                        "missing",
+                        f"{_identity(chained[2], chained[3])} was chained here "
+                        "but is not in the store",
+                    )
                 )
+                self.resume(chained[0], bytes(chained[4]))
+                chained = next(links, None)
+                continue
             broken = self._step(event, chained)
             if broken is not None:
-                return broken
-            if progress is not None and self.verified % batch == 0:
+                self.found(broken)
+                # Go on from the stored link (for a missing predecessor: the only one left).
+                self.resume(event[0], bytes(chained[4]))
+            if progress is not None and self.verified and self.verified % batch == 0:
                 progress(self.verified, total)
             event = next(events, None)
             chained = next(links, None)
         if progress is not None:
             progress(self.verified, max(total, self.verified))
-        return None
 
     def _step(self, event: Row, chained: Row) -> Break | None:
         position, originator_id, version, topic, state = event

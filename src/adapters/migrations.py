@@ -4,6 +4,8 @@ Each file runs in its own transaction together with its row in
 ``berth_migrations``, so a failing file leaves no trace. A session advisory lock
 serialises concurrent runs (two releases starting at once); a run applies only
 what is missing, and refuses to continue if a file that was applied has changed.
+After every run, ``migrations/grants/app_role.sql`` gives the application role
+its rights on every table, whichever migration made it (`database_roles`).
 """
 
 from __future__ import annotations
@@ -12,10 +14,13 @@ import hashlib
 import itertools
 import os
 import re
+from collections.abc import Mapping
 from dataclasses import dataclass
 from pathlib import Path
 
 import psycopg
+
+from berth.adapters import database, database_roles
 
 MIGRATIONS_DIR_VAR = "BERTH_MIGRATIONS_DIR"
 
@@ -83,12 +88,16 @@ def discover(directory: Path) -> list[Migration]:
     return migrations
 
 
-def migrate(url: str, directory: Path | None = None) -> list[str]:
+def migrate(url: str, directory: Path | None = None, *, app_role: str | None = None) -> list[str]:
     """Apply the migrations not yet applied to the database at ``url``.
 
+    With ``app_role`` (a role other than the one ``url`` connects as), then grant it
+    its rights on everything the connecting role owns; when that role is a superuser,
+    also seal the event store (`database_roles.seal_event_store`).
     Returns the versions applied by this call, in order (empty if it was up to date).
     """
-    migrations = discover(directory or default_directory())
+    directory = directory or default_directory()
+    migrations = discover(directory)
     # The session lock lasts until the connection closes, whatever happens in between.
     with psycopg.connect(url, autocommit=True) as conn:
         conn.execute("SELECT pg_advisory_lock(%s)", (ADVISORY_LOCK_KEY,))
@@ -103,7 +112,25 @@ def migrate(url: str, directory: Path | None = None) -> list[str]:
             if migration.version not in applied:
                 _apply(conn, migration)
                 done.append(migration.version)
+        if app_role is not None:
+            _grant(conn, app_role, directory)
         return done
+
+
+def _grant(conn: psycopg.Connection[tuple[object, ...]], app_role: str, directory: Path) -> None:
+    row = conn.execute("SELECT current_user").fetchone()
+    if row is None or row[0] == app_role:
+        return  # one role for everything: nothing to grant
+    try:
+        if database_roles.is_superuser(conn):
+            database_roles.seal_event_store(
+                conn, app_role=app_role, owner=str(row[0]), migrations_dir=directory
+            )
+        else:
+            database_roles.apply_grants(conn, app_role=app_role, migrations_dir=directory)
+    except psycopg.Error as error:
+        msg = f"granting the application role {app_role} its rights failed: {error}"
+        raise MigrationError(msg) from error
 
 
 def _check_unchanged(migrations: list[Migration], applied: dict[str, str]) -> None:
@@ -131,3 +158,22 @@ def _apply(conn: psycopg.Connection[tuple[object, ...]], migration: Migration) -
     except psycopg.Error as error:
         msg = f"migration {migration.version}_{migration.name} failed: {error}"
         raise MigrationError(msg) from error
+
+
+def migrate_deployment(environ: Mapping[str, str] = os.environ) -> list[str]:
+    """What `berth migrate` does: migrate as the owner, grant the application role.
+
+    On the embedded server (no ``BERTH_DATABASE_URL``) Berth has the superuser at
+    hand, and seals the event store with it after every run.
+    """
+    app_role = database_roles.current_role(database.database_url(environ))
+    applied = migrate(database.migrate_database_url(environ), app_role=app_role)
+    if database.is_embedded(environ):
+        with psycopg.connect(database.embedded_superuser_url(environ), autocommit=True) as conn:
+            database_roles.seal_event_store(
+                conn,
+                app_role=app_role,
+                owner=database_roles.OWNER_ROLE,
+                migrations_dir=default_directory(),
+            )
+    return applied

@@ -205,12 +205,21 @@ def swap(conn: Connection, projection: str, tables: Tables) -> int:
     ).fetchone()
     position, event_time = (int(row[0]), row[1]) if row else (0, None)
     for table in tables:
+        grants = _grants(conn, table)
         conn.execute(sql.SQL("DROP TABLE {}").format(sql.Identifier(LIVE, table)))
         conn.execute(
             sql.SQL("ALTER TABLE {} SET SCHEMA {}").format(
                 sql.Identifier(aside, table), sql.Identifier(LIVE)
             )
         )
+        for privilege, grantee in grants:
+            conn.execute(
+                sql.SQL("GRANT {} ON {} TO {}").format(
+                    sql.SQL(privilege),
+                    sql.Identifier(LIVE, table),
+                    sql.SQL("PUBLIC") if grantee is None else sql.Identifier(grantee),
+                )
+            )
     conn.execute(
         "UPDATE public.projection_positions"
         " SET position = %s, event_time = %s, updated_at = now() WHERE projection = %s",
@@ -219,6 +228,24 @@ def swap(conn: Connection, projection: str, tables: Tables) -> int:
     conn.execute("SELECT pg_notify(%s, %s)", (POSITIONS_CHANNEL, f"{projection}:{position}"))
     conn.execute(sql.SQL("DROP SCHEMA {} CASCADE").format(sql.Identifier(aside)))
     return position
+
+
+_PRIVILEGES = frozenset(
+    {"SELECT", "INSERT", "UPDATE", "DELETE", "TRUNCATE", "REFERENCES", "TRIGGER"}
+)
+
+
+def _grants(conn: Connection, table: str) -> list[tuple[str, str | None]]:
+    """The live table's grants (privilege, grantee; None is PUBLIC), to carry over to its
+    rebuilt successor: the application role keeps exactly its rights across a swap."""
+    rows = conn.execute(
+        "SELECT a.privilege_type, CASE WHEN a.grantee = 0 THEN NULL"
+        " ELSE pg_get_userbyid(a.grantee) END"
+        " FROM pg_class c, aclexplode(c.relacl) a"
+        " WHERE c.oid = %s::regclass AND a.grantee <> c.relowner",
+        (f"{LIVE}.{table}",),
+    ).fetchall()
+    return [(str(privilege), grantee) for privilege, grantee in rows if privilege in _PRIVILEGES]
 
 
 # -- comparing ---------------------------------------------------------------------

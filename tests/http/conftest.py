@@ -24,9 +24,12 @@ def clock() -> Clock:
 
 
 @pytest.fixture
-def services(db_url: str, clock: Clock) -> Iterator[Services]:
-    reservations = open_reservations(db_url, clock=clock)
-    pool = ConnectionPool(db_url, min_size=1, max_size=8, kwargs={"autocommit": True}, open=True)
+def services(app_db_url: str, clock: Clock) -> Iterator[Services]:
+    """As deployed: connected as the application role (BERTH_DATABASE_URL)."""
+    reservations = open_reservations(app_db_url, clock=clock)
+    pool = ConnectionPool(
+        app_db_url, min_size=1, max_size=8, kwargs={"autocommit": True}, open=True
+    )
     yield Services(reservations=reservations, pool=pool, clock=clock)
     pool.close()
     reservations.night_lock.close()  # type: ignore[attr-defined]
@@ -63,13 +66,13 @@ def world(api: Api, services: Services) -> World:
 
 
 @pytest.fixture
-def workers(db_url: str) -> Iterator[None]:
+def workers(app_db_url: str) -> Iterator[None]:
     """The availability and bookings projection workers, in background threads."""
     from berth.workers import run_worker  # noqa: PLC0415 - tests may import workers
 
     stop = threading.Event()
     threads = [
-        threading.Thread(target=run_worker, args=(name, db_url, stop), daemon=True)
+        threading.Thread(target=run_worker, args=(name, app_db_url, stop), daemon=True)
         for name in ("availability", "bookings")
     ]
     for thread in threads:

@@ -3,8 +3,15 @@ from __future__ import annotations
 from pathlib import Path
 
 import pytest
+from psycopg.conninfo import conninfo_to_dict
 
-from berth.adapters.database import database_url, eventsourcing_environment, with_database
+from berth.adapters.database import (
+    database_url,
+    eventsourcing_environment,
+    migrate_database_url,
+    with_database,
+    with_user,
+)
 from berth.adapters.migrations import MigrationError, discover
 
 
@@ -82,3 +89,28 @@ def test_two_migrations_with_one_version_are_refused(tmp_path: Path):
 
     with pytest.raises(MigrationError, match="share version 0001"):
         discover(tmp_path)
+
+
+def test_migrations_run_as_the_migrate_url_when_it_is_set():
+
+    app = "postgresql://berth_app@db.example/berth"
+    owner = "postgresql://berth_owner:secret@db.example/berth"
+
+    assert migrate_database_url({"BERTH_DATABASE_URL": app}) == app
+    assert (
+        migrate_database_url({"BERTH_DATABASE_URL": app, "BERTH_MIGRATE_DATABASE_URL": owner})
+        == owner
+    )
+    assert database_url({"BERTH_DATABASE_URL": app, "BERTH_MIGRATE_DATABASE_URL": owner}) == app
+
+
+def test_a_url_as_another_role_keeps_the_server_and_drops_the_password():
+
+    url = with_user("postgresql://postgres:pw@127.0.0.1:5433/berth", "berth_app")
+
+    assert conninfo_to_dict(url) == {
+        "user": "berth_app",
+        "host": "127.0.0.1",
+        "port": "5433",
+        "dbname": "berth",
+    }

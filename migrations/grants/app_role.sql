@@ -1,0 +1,62 @@
+-- The rights of the application role: the user of BERTH_DATABASE_URL, as which the web
+-- app, the workers and the operating commands connect. `berth migrate` runs this file
+-- after every run, as the owner (and again as a superuser when it seals the event store,
+-- see README "Database roles"), with berth.app_role set to that role's name. It is
+-- idempotent, and it covers every table in schema public whoever added it:
+--
+--   * every table, view and sequence not listed below: the read models, positions,
+--     API keys, idempotency records, offsets, ...: SELECT, INSERT, UPDATE, DELETE
+--     (sequences: USAGE, SELECT). No TRUNCATE, REFERENCES or TRIGGER, and never DDL:
+--     only an object's owner may ALTER or DROP it, and the role owns nothing.
+--   * the tables listed below get exactly the rights given here, and nothing else.
+--
+-- A new table that needs tighter rights than read-and-write must be added to the list
+-- (the `tighter` array and a GRANT below); otherwise it gets read-and-write on the next
+-- `berth migrate`. Only objects the running role may grant on are touched: run as the
+-- owner, the event store a superuser sealed (owned by berth_store) is left as it is.
+DO $grants$
+DECLARE
+    app name := current_setting('berth.app_role');
+    tighter text[] := ARRAY[
+        'berth_events', 'berth_snapshots',          -- the event store: append and read
+        'event_chain', 'event_chain_head',          -- the hash chain: read; the trigger writes
+        'berth_migrations'                          -- which migrations ran: read
+    ];
+    object record;
+BEGIN
+    FOR object IN
+        SELECT c.oid::regclass AS name, c.relname, c.relkind
+        FROM pg_class c JOIN pg_namespace n ON n.oid = c.relnamespace
+        WHERE n.nspname = 'public' AND c.relkind IN ('r', 'p', 'v', 'm', 'f', 'S')
+          AND pg_has_role(c.relowner, 'USAGE')
+        ORDER BY c.relname
+    LOOP
+        EXECUTE format('REVOKE ALL ON %s FROM %I', object.name, app);
+        IF object.relkind = 'S' THEN
+            EXECUTE format('GRANT USAGE, SELECT ON SEQUENCE %s TO %I', object.name, app);
+        ELSIF object.relname = ANY (tighter) THEN
+            EXECUTE format('GRANT SELECT ON %s TO %I', object.name, app);
+        ELSE
+            EXECUTE format('GRANT SELECT, INSERT, UPDATE, DELETE ON %s TO %I', object.name, app);
+        END IF;
+    END LOOP;
+
+    -- Events and snapshots: INSERT of the columns the library writes. The position
+    -- (notification_id) always comes from its sequence; no UPDATE, DELETE or TRUNCATE.
+    FOR object IN
+        SELECT c.oid::regclass AS name FROM pg_class c JOIN pg_namespace n ON n.oid = c.relnamespace
+        WHERE n.nspname = 'public' AND c.relname IN ('berth_events', 'berth_snapshots')
+          AND pg_has_role(c.relowner, 'USAGE')
+    LOOP
+        EXECUTE format('GRANT INSERT (originator_id, originator_version, topic, state) ON %s TO %I',
+            object.name, app);
+    END LOOP;
+
+    -- The recorder's table lock (migration 0090).
+    IF to_regprocedure('public.berth_lock_events()') IS NOT NULL
+       AND pg_has_role((SELECT proowner FROM pg_proc
+                        WHERE oid = 'public.berth_lock_events()'::regprocedure), 'USAGE') THEN
+        EXECUTE format('GRANT EXECUTE ON FUNCTION public.berth_lock_events() TO %I', app);
+    END IF;
+END
+$grants$;
