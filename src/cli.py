@@ -106,8 +106,38 @@ def do_apikey_create(args: argparse.Namespace) -> Any:
     import psycopg  # noqa: PLC0415 - only key management talks to PostgreSQL directly
 
     with psycopg.connect(database.database_url(), autocommit=True) as conn:
-        key, token = apikeys.create_key(conn, role=args.role, scope=args.scope, label=args.label)
+        key, token = apikeys.create_key(
+            conn, role=args.role, scope=args.scope, label=args.label, principal=cli_principal()
+        )
     return {"key_id": key.key_id, "role": key.role, "scope": key.scope, "token": token}
+
+
+def cli_principal() -> str:
+    return f"cli:{getpass.getuser()}"
+
+
+def do_apikey_list(_: argparse.Namespace) -> Any:
+    """Every key, never its secret."""
+    import psycopg  # noqa: PLC0415 - only key management talks to PostgreSQL directly
+
+    with psycopg.connect(database.database_url(), autocommit=True) as conn:
+        return [key.as_dict() for key in apikeys.iter_keys(conn)]
+
+
+def do_apikey_revoke(args: argparse.Namespace) -> Any:
+    import psycopg  # noqa: PLC0415 - only key management talks to PostgreSQL directly
+
+    with psycopg.connect(database.database_url(), autocommit=True) as conn:
+        return apikeys.revoke(conn, args.key_id, principal=cli_principal()).as_dict()
+
+
+def do_apikey_rotate(args: argparse.Namespace) -> Any:
+    """A new secret for the key; the new token is printed this once."""
+    import psycopg  # noqa: PLC0415 - only key management talks to PostgreSQL directly
+
+    with psycopg.connect(database.database_url(), autocommit=True) as conn:
+        key, token = apikeys.rotate(conn, args.key_id, principal=cli_principal())
+    return key.as_dict() | {"token": token}
 
 
 def do_worker(args: argparse.Namespace) -> Any:
@@ -419,6 +449,20 @@ def add_rebuild_command(commands: "argparse._SubParsersAction[argparse.ArgumentP
 # -- parser -------------------------------------------------------------------
 
 
+def add_apikey_lifecycle_commands(
+    apikey: "argparse._SubParsersAction[argparse.ArgumentParser]",
+) -> None:
+    apikey.add_parser("list", help="list keys (never their secrets)").set_defaults(
+        run=do_apikey_list
+    )
+    revoke = apikey.add_parser("revoke", help="revoke a key (refused within the cache time)")
+    revoke.add_argument("key_id")
+    revoke.set_defaults(run=do_apikey_revoke)
+    rotate = apikey.add_parser("rotate", help="a new secret for a key; print its token once")
+    rotate.add_argument("key_id")
+    rotate.set_defaults(run=do_apikey_rotate)
+
+
 def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(prog="berth", description=__doc__)
     commands = parser.add_subparsers(dest="command", required=True)
@@ -431,9 +475,12 @@ def build_parser() -> argparse.ArgumentParser:
     apikey = commands.add_parser("apikey", help="API keys").add_subparsers(required=True)
     create = apikey.add_parser("create", help="create a key and print its token once")
     create.add_argument("--role", required=True, choices=apikeys.ROLES)
-    create.add_argument("--scope", default="", help="channel (booking) or facility id (gate)")
+    create.add_argument(
+        "--scope", default="", help="channel (booking) or facility id (gate_device); others none"
+    )
     create.add_argument("--label", default="", help="who or what the key is for")
     create.set_defaults(run=do_apikey_create)
+    add_apikey_lifecycle_commands(apikey)
 
     worker = commands.add_parser("worker", help="run a long-running worker until SIGTERM")
     worker.add_argument(
