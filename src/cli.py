@@ -5,6 +5,7 @@ on stderr when it fails.
 """
 
 import argparse
+import contextlib
 import getpass
 import json
 import logging
@@ -266,8 +267,11 @@ def do_audit_history(args: argparse.Namespace) -> Any:
     from berth.adapters import audit_history  # noqa: PLC0415
 
     table = Table("version", "position", "time", "type", "principal", "channel", "request")
-    with psycopg.connect(database.database_url(), autocommit=True) as conn:
-        for step in audit_history.iter_history(conn, args.aggregate_id):
+    with (
+        psycopg.connect(database.database_url(), autocommit=True) as conn,
+        contextlib.closing(audit_history.iter_history(conn, args.aggregate_id)) as steps,
+    ):
+        for step in steps:
             if not args.table:
                 print(json.dumps(step.as_dict()))
                 continue
@@ -309,7 +313,11 @@ def do_audit_trial_balance(args: argparse.Namespace) -> Any:
         progress.progress_bar("replaying") as update,
     ):
         return audit_history.trial_balance_as_of(
-            conn, args.facility_id, audit_cut(args), progress=update
+            conn,
+            args.facility_id,
+            audit_cut(args),
+            progress=update,
+            checkpoints=not args.from_zero,
         )
 
 
@@ -374,6 +382,9 @@ def add_audit_commands(commands: "argparse._SubParsersAction[argparse.ArgumentPa
     )
     books.add_argument("facility_id", type=UUID)
     add_cut_arguments(books)
+    books.add_argument(
+        "--from-zero", action="store_true", help="replay from zero, not the nearest checkpoint"
+    )
     books.set_defaults(run=do_audit_trial_balance)
 
 
