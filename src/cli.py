@@ -5,6 +5,7 @@ on stderr when it fails.
 """
 
 import argparse
+import contextlib
 import getpass
 import json
 import logging
@@ -107,8 +108,38 @@ def do_apikey_create(args: argparse.Namespace) -> Any:
     import psycopg  # noqa: PLC0415 - only key management talks to PostgreSQL directly
 
     with psycopg.connect(database.database_url(), autocommit=True) as conn:
-        key, token = apikeys.create_key(conn, role=args.role, scope=args.scope, label=args.label)
+        key, token = apikeys.create_key(
+            conn, role=args.role, scope=args.scope, label=args.label, principal=cli_principal()
+        )
     return {"key_id": key.key_id, "role": key.role, "scope": key.scope, "token": token}
+
+
+def cli_principal() -> str:
+    return f"cli:{getpass.getuser()}"
+
+
+def do_apikey_list(_: argparse.Namespace) -> Any:
+    """Every key, never its secret."""
+    import psycopg  # noqa: PLC0415 - only key management talks to PostgreSQL directly
+
+    with psycopg.connect(database.database_url(), autocommit=True) as conn:
+        return [key.as_dict() for key in apikeys.iter_keys(conn)]
+
+
+def do_apikey_revoke(args: argparse.Namespace) -> Any:
+    import psycopg  # noqa: PLC0415 - only key management talks to PostgreSQL directly
+
+    with psycopg.connect(database.database_url(), autocommit=True) as conn:
+        return apikeys.revoke(conn, args.key_id, principal=cli_principal()).as_dict()
+
+
+def do_apikey_rotate(args: argparse.Namespace) -> Any:
+    """A new secret for the key; the new token is printed this once."""
+    import psycopg  # noqa: PLC0415 - only key management talks to PostgreSQL directly
+
+    with psycopg.connect(database.database_url(), autocommit=True) as conn:
+        key, token = apikeys.rotate(conn, args.key_id, principal=cli_principal())
+    return key.as_dict() | {"token": token}
 
 
 def do_worker(args: argparse.Namespace) -> Any:
@@ -246,8 +277,11 @@ def do_audit_history(args: argparse.Namespace) -> Any:
     from berth.adapters import audit_history  # noqa: PLC0415
 
     table = Table("version", "position", "time", "type", "principal", "channel", "request")
-    with psycopg.connect(database.database_url(), autocommit=True) as conn:
-        for step in audit_history.iter_history(conn, args.aggregate_id):
+    with (
+        psycopg.connect(database.database_url(), autocommit=True) as conn,
+        contextlib.closing(audit_history.iter_history(conn, args.aggregate_id)) as steps,
+    ):
+        for step in steps:
             if not args.table:
                 print(json.dumps(step.as_dict()))
                 continue
@@ -289,7 +323,11 @@ def do_audit_trial_balance(args: argparse.Namespace) -> Any:
         progress.progress_bar("replaying") as update,
     ):
         return audit_history.trial_balance_as_of(
-            conn, args.facility_id, audit_cut(args), progress=update
+            conn,
+            args.facility_id,
+            audit_cut(args),
+            progress=update,
+            checkpoints=not args.from_zero,
         )
 
 
@@ -357,6 +395,9 @@ def add_audit_commands(commands: "argparse._SubParsersAction[argparse.ArgumentPa
     )
     books.add_argument("facility_id", type=UUID)
     add_cut_arguments(books)
+    books.add_argument(
+        "--from-zero", action="store_true", help="replay from zero, not the nearest checkpoint"
+    )
     books.set_defaults(run=do_audit_trial_balance)
 
 
@@ -479,6 +520,20 @@ def add_projection_commands(
 # -- parser -------------------------------------------------------------------
 
 
+def add_apikey_lifecycle_commands(
+    apikey: "argparse._SubParsersAction[argparse.ArgumentParser]",
+) -> None:
+    apikey.add_parser("list", help="list keys (never their secrets)").set_defaults(
+        run=do_apikey_list
+    )
+    revoke = apikey.add_parser("revoke", help="revoke a key (refused within the cache time)")
+    revoke.add_argument("key_id")
+    revoke.set_defaults(run=do_apikey_revoke)
+    rotate = apikey.add_parser("rotate", help="a new secret for a key; print its token once")
+    rotate.add_argument("key_id")
+    rotate.set_defaults(run=do_apikey_rotate)
+
+
 def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(prog="berth", description=__doc__)
     commands = parser.add_subparsers(dest="command", required=True)
@@ -491,9 +546,12 @@ def build_parser() -> argparse.ArgumentParser:
     apikey = commands.add_parser("apikey", help="API keys").add_subparsers(required=True)
     create = apikey.add_parser("create", help="create a key and print its token once")
     create.add_argument("--role", required=True, choices=apikeys.ROLES)
-    create.add_argument("--scope", default="", help="channel (booking) or facility id (gate)")
+    create.add_argument(
+        "--scope", default="", help="channel (booking) or facility id (gate_device); others none"
+    )
     create.add_argument("--label", default="", help="who or what the key is for")
     create.set_defaults(run=do_apikey_create)
+    add_apikey_lifecycle_commands(apikey)
 
     worker = commands.add_parser("worker", help="run a long-running worker until SIGTERM")
     worker.add_argument(

@@ -28,6 +28,7 @@ import psycopg
 from eventsourcing.domain import Aggregate, AggregateEvent
 from eventsourcing.persistence import Mapper, StoredEvent
 
+from berth.adapters import ledger_checkpoints
 from berth.adapters.projection_store import event_mapper
 from berth.domain.catalog_commands import UnknownFacility
 from berth.domain.error import NotFound
@@ -39,6 +40,9 @@ Connection = psycopg.Connection[Any]
 Progress = Callable[[int, int], None]
 
 BATCH = 5_000
+CURSOR = "berth_audit_replay"
+# The replayed books are checkpointed at every multiple of this many store positions.
+CHECKPOINT_EVERY = 10_000
 MAX_POSITION = 2**63 - 1
 
 E = TypeVar("E", bound=AggregateEvent)
@@ -108,22 +112,27 @@ def history_page(
         if last_version is None:
             raise UnknownAggregate(f"no aggregate {aggregate_id} in the event store")
         stop = min(after + limit, last_version)
-        events = _aggregate_events(conn, aggregate_id, last_version=stop)
-        steps = [
-            history.step(position, event, aggregate)
-            for position, event, aggregate in history.replay(events)
-            if event.originator_version > after
-        ]
+        with _aggregate_events(conn, aggregate_id, last_version=stop) as events:
+            steps = [
+                history.step(position, event, aggregate)
+                for position, event, aggregate in history.replay(events)
+                if event.originator_version > after
+            ]
     return HistoryPage(steps, stop if stop < last_version else None)
 
 
 def iter_history(conn: Connection, aggregate_id: UUID) -> Iterator[history.Step]:
-    """Every step of the aggregate's history, streamed (for the CLI)."""
+    """Every step of the aggregate's history, streamed (for the CLI).
+
+    It holds a server-side cursor and a transaction on `conn` while it runs:
+    consume it fully, or close it (`contextlib.closing`), before using `conn` again.
+    """
     with _snapshot(conn):
         if _last_version(conn, aggregate_id) is None:
             raise UnknownAggregate(f"no aggregate {aggregate_id} in the event store")
-        for position, event, aggregate in history.replay(_aggregate_events(conn, aggregate_id)):
-            yield history.step(position, event, aggregate)
+        with _aggregate_events(conn, aggregate_id) as events:
+            for position, event, aggregate in history.replay(events):
+                yield history.step(position, event, aggregate)
 
 
 def state_as_of(
@@ -134,12 +143,13 @@ def state_as_of(
         last_version = _last_version(conn, aggregate_id)
         if last_version is None:
             raise UnknownAggregate(f"no aggregate {aggregate_id} in the event store")
-        events = _aggregate_events(conn, aggregate_id, last_position=cut.last_position)
         last: tuple[int, Aggregate.Event, Aggregate] | None = None
-        for done, (position, event, aggregate) in enumerate(history.replay(_within(events, cut))):
-            last = (position, event, aggregate)
-            if progress is not None and done % BATCH == 0:
-                progress(done, last_version)
+        with _aggregate_events(conn, aggregate_id, last_position=cut.last_position) as events:
+            replayed = history.replay(_within(events, cut))
+            for done, (position, event, aggregate) in enumerate(replayed):
+                last = (position, event, aggregate)
+                if progress is not None and done % BATCH == 0:
+                    progress(done, last_version)
         if last is None:
             raise NotYetCreated(f"aggregate {aggregate_id} had no events at {_describe(cut)}")
         if progress is not None:
@@ -154,33 +164,54 @@ def trial_balance_as_of(
     *,
     progress: Progress | None = None,
     batch: int = BATCH,
+    checkpoints: bool = True,
+    checkpoint_every: int = CHECKPOINT_EVERY,
 ) -> dict[str, Any]:
-    """The facility's trial balance from replaying every ledger event within the cut."""
-    replay = BooksReplay(facility_id)
+    """The facility's trial balance from replaying every ledger event within the cut.
+
+    With `checkpoints`, the replay starts from the nearest checkpoint at or below
+    the cut (`berth.adapters.ledger_checkpoints`) and leaves one behind at each
+    multiple of `checkpoint_every` positions it passes; without, it starts from
+    zero and writes none (for an auditor who trusts only the events).
+    """
     topics = sorted(ledger.TOPICS)
+    written: list[ledger_checkpoints.Checkpoint] = []
     with _snapshot(conn):
+        start = None
+        if checkpoints:
+            start = ledger_checkpoints.nearest(
+                conn, facility_id, last_position=cut.last_position, as_of=cut.as_of
+            )
+        replay = BooksReplay(facility_id) if start is None else start.restore()
+        after = 0 if start is None else start.position
         row = conn.execute(
-            "SELECT count(*) FROM berth_events WHERE topic = ANY(%s) AND notification_id <= %s",
-            (topics, cut.last_position),
+            "SELECT count(*) FROM berth_events WHERE topic = ANY(%s)"
+            " AND notification_id > %s AND notification_id <= %s",
+            (topics, after, cut.last_position),
         ).fetchone()
-        total = int(row[0]) if row else 0
-        rows = _stream(
-            conn,
+        total = replay.events + (int(row[0]) if row else 0)
+        query = (
             "SELECT notification_id, originator_id, originator_version, topic, state"
-            " FROM berth_events WHERE topic = ANY(%s) AND notification_id <= %s"
-            " ORDER BY notification_id",
-            (topics, cut.last_position),
-            batch,
+            " FROM berth_events WHERE topic = ANY(%s) AND notification_id > %s"
+            " AND notification_id <= %s ORDER BY notification_id"
         )
-        for position, event in _within(_mapped(rows), cut):
-            replay.apply(position, event)
-            if progress is not None and replay.events % batch == 0:
-                progress(replay.events, total)
+        with _stream(conn, query, (topics, after, cut.last_position), batch) as rows:
+            for position, event in _within(_mapped(rows), cut):
+                # The last multiple of N below this event: if no event replayed is past
+                # it, the books now are the books there.
+                boundary = (position - 1) // checkpoint_every * checkpoint_every
+                passed = boundary > after and boundary >= replay.position
+                if checkpoints and passed and replay.known:
+                    written.append(ledger_checkpoints.Checkpoint.of(replay, boundary))
+                replay.apply(position, event)
+                if progress is not None and replay.events % batch == 0:
+                    progress(replay.events, total)
+    ledger_checkpoints.save(conn, facility_id, written)
     if progress is not None:
         progress(replay.events, replay.events)
     if not replay.known:
         raise UnknownFacility(f"no facility {facility_id} at {_describe(cut)}")
-    return replay.trial_balance() | cut.as_dict()
+    return replay.trial_balance() | cut.as_dict() | {"replayed_from": after}
 
 
 # -- reading ----------------------------------------------------------------------
@@ -202,22 +233,27 @@ def _last_version(conn: Connection, aggregate_id: UUID) -> int | None:
     return None if row is None or row[0] is None else int(row[0])
 
 
+@contextmanager
 def _aggregate_events(
     conn: Connection,
     aggregate_id: UUID,
     *,
     last_version: int = MAX_POSITION,
     last_position: int = MAX_POSITION,
-) -> Iterator[tuple[int, Aggregate.Event]]:
-    rows = _stream(
-        conn,
+) -> Iterator[Iterator[tuple[int, Aggregate.Event]]]:
+    query = (
         "SELECT notification_id, originator_id, originator_version, topic, state"
         " FROM berth_events WHERE originator_id = %s AND originator_version <= %s"
-        " AND notification_id <= %s ORDER BY originator_version",
-        (aggregate_id, last_version, last_position),
-        BATCH,
+        " AND notification_id <= %s ORDER BY originator_version"
     )
-    for position, event in _mapped(rows):
+    with _stream(conn, query, (aggregate_id, last_version, last_position), BATCH) as rows:
+        yield _aggregate_only(_mapped(rows))
+
+
+def _aggregate_only(
+    events: Iterator[tuple[int, AggregateEvent]],
+) -> Iterator[tuple[int, Aggregate.Event]]:
+    for position, event in events:
         assert isinstance(event, Aggregate.Event)
         yield position, event
 
@@ -246,14 +282,26 @@ def _within(events: Iterator[tuple[int, E]], cut: Cut) -> Iterator[tuple[int, E]
         yield position, event
 
 
+@contextmanager
 def _stream(
     conn: Connection, query: str, params: tuple[Any, ...], batch: int
-) -> Iterator[tuple[Any, ...]]:
-    """Rows from a server-side cursor, `batch` at a time (the caller holds the transaction)."""
-    with conn.cursor("berth_audit_replay") as cursor:
+) -> Iterator[Iterator[tuple[Any, ...]]]:
+    """Rows from a server-side cursor, `batch` at a time (the caller holds the transaction).
+
+    A context, not a generator: the cursor is closed when the `with` ends, inside
+    the caller's transaction and on its thread, however far the rows were read.
+    A generator cut short would keep it open until the garbage collector closed
+    it, at any time, on any thread, perhaps inside another request's fetch on
+    the same pooled connection (a hang, or another request's cursor closed).
+    Only one is open on a connection at a time.
+    """
+    cursor = conn.cursor(CURSOR)
+    try:
         cursor.itersize = batch
         cursor.execute(query.encode(), params)
-        yield from cursor
+        yield iter(cursor)
+    finally:
+        cursor.close()
 
 
 def _describe(cut: Cut) -> str:

@@ -8,6 +8,7 @@ import falcon
 
 from berth.http import openapi, problems
 from berth.http.auth import Authenticate
+from berth.http.commands.apikeys import apikey_routes
 from berth.http.commands.bookings import (
     ACTIONS,
     BookingActionResource,
@@ -104,6 +105,7 @@ def routes(services: Services, settings: Settings) -> list[tuple[str, Any]]:
     ]
     table += ledger_routes(services, settings, runner)
     table += audit_routes(services)
+    table += apikey_routes(services)
     return table
 
 

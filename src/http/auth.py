@@ -9,8 +9,6 @@ endpoints allow.
 from __future__ import annotations
 
 import hashlib
-import threading
-import time
 from dataclasses import dataclass
 from typing import Any
 from uuid import UUID
@@ -20,10 +18,13 @@ import falcon
 from berth.adapters import apikeys
 from berth.domain.cause import Cause
 from berth.http.endpoint import BOOKING, GATE_DEVICE, Endpoint
+from berth.http.key_cache import ExpiringLru
 from berth.http.problems import Problem
 from berth.http.settings import Services, Settings
 
-_CACHE_LIMIT = 10_000
+# Verified keys kept per process (the least recently used go first), and refusals apart.
+KEY_CACHE_SIZE = 10_000
+REFUSAL_CACHE_SIZE = 1_000
 
 
 @dataclass(frozen=True)
@@ -66,28 +67,41 @@ def caller(req: falcon.Request) -> Caller:
 
 
 class KeyVerifier:
-    """Looks keys up in PostgreSQL, trusting an answer for `ttl` seconds."""
+    """Looks keys up in PostgreSQL, trusting an answer for `ttl` seconds of `services.clock`.
 
-    def __init__(self, services: Services, ttl: float) -> None:
+    Verified keys and refusals are cached apart (`berth.http.key_cache`), so
+    unknown tokens cannot push a valid key out; `lookups` counts the trips to
+    the database.
+    """
+
+    def __init__(
+        self,
+        services: Services,
+        ttl: float,
+        *,
+        size: int = KEY_CACHE_SIZE,
+        refusals: int = REFUSAL_CACHE_SIZE,
+    ) -> None:
         self.services = services
-        self.ttl = ttl
-        self._cache: dict[str, tuple[float, apikeys.ApiKey | None]] = {}
-        self._lock = threading.Lock()
+        self.keys: ExpiringLru[apikeys.ApiKey] = ExpiringLru(size=size, ttl=ttl)
+        self.refusals: ExpiringLru[None] = ExpiringLru(size=refusals, ttl=ttl)
+        self.lookups = 0
 
     def __call__(self, token: str) -> apikeys.ApiKey | None:
         digest = hashlib.sha256(token.encode()).hexdigest()
-        now = time.monotonic()
-        with self._lock:
-            cached = self._cache.get(digest)
-        if cached is not None and cached[0] > now:
-            return cached[1]
+        now = self.services.clock().timestamp()
+        found, key = self.keys.get(digest, now=now)
+        if found:
+            return key
+        if self.refusals.get(digest, now=now)[0]:
+            return None
+        self.lookups += 1
         with self.services.pool.connection() as conn:
             key = apikeys.verify(conn, token)
-        if self.ttl > 0:
-            with self._lock:
-                if len(self._cache) >= _CACHE_LIMIT:
-                    self._cache.clear()
-                self._cache[digest] = (now + self.ttl, key)
+        if key is None:
+            self.refusals.put(digest, None, now=now)
+        else:
+            self.keys.put(digest, key, now=now)
         return key
 
 

@@ -1,22 +1,29 @@
 """A facility's books as of any point, from the events alone, through the pure posting rules.
 
 What an auditor checks the live ledger against: `BooksReplay` starts from empty
-books, posts every event it is given (in position order, from the first) with
-`berth.projections.ledger.post`, exactly as the projection does, and keeps
-the debits and credits of one facility's accounts. It reads no read model.
+books (or from a checkpoint of its own state, `ledger_checkpoint`), posts every
+event it is given (in position order) with `berth.projections.ledger.post`,
+exactly as the projection does, and keeps the debits and credits of one
+facility's accounts. It reads no read model.
 
-Only that facility's entries are kept for reversals: a reversal names an entry
-of its own facility (`ledger._reversal` ignores any other), so dropping the
-rest changes nothing and keeps memory to one facility's journal.
+Only that facility's state is kept: an event of another facility's facility,
+pool or booking is counted and passed over, since no posting rule lets one
+facility's events touch another's books (a booking belongs to its facility from
+its hold on, a reversal names an entry of its own facility and `ledger._reversal`
+ignores any other). That keeps memory, and a checkpoint, to one facility's books.
 """
 
 from __future__ import annotations
 
+from datetime import datetime
 from typing import Any
 from uuid import UUID
 
 from eventsourcing.domain import AggregateEvent
 
+from berth.domain.booking import Booking
+from berth.domain.facility import Facility
+from berth.domain.pool import Pool
 from berth.projections import ledger
 from berth.projections.ledger_books import Account, Books, natural
 
@@ -27,15 +34,32 @@ class BooksReplay:
         self.books = Books()
         self.debits = dict.fromkeys(Account, 0)
         self.credits = dict.fromkeys(Account, 0)
-        self.events = 0  # events replayed
+        self.events = 0  # events replayed (of every facility)
         self.entries = 0  # entries of the facility posted
         self.position = 0  # of the last event replayed
+        self.latest: datetime | None = None  # the latest timestamp of the events replayed
+
+    def concerns(self, event: AggregateEvent) -> bool:
+        """Whether the event can change this facility's books."""
+        if isinstance(event, Facility.Registered | Facility.CurrencySet):
+            return event.originator_id == self.facility_id
+        if isinstance(event, Pool.TaxRateSet):
+            return event.originator_id in self.books.pools
+        if type(event) in ledger.BOOKING_EVENTS and not isinstance(event, Booking.Held):
+            return event.originator_id in self.books.bookings
+        # Pool.Added, Booking.Held, BusinessDay.Closed, EntryReversal.Recorded name it.
+        return getattr(event, "facility_id", self.facility_id) == self.facility_id
 
     def apply(self, position: int, event: AggregateEvent) -> None:
+        if self.concerns(event):
+            self._post(position, event)
+        self.events += 1
+        self.position = position
+        if self.latest is None or event.timestamp > self.latest:
+            self.latest = event.timestamp
+
+    def _post(self, position: int, event: AggregateEvent) -> None:
         for entry in ledger.post(self.books, position, event):
-            if entry.facility_id != self.facility_id:
-                del self.books.entries[entry.entry_id]
-                continue
             self.entries += 1
             for line in entry.lines:
                 if line.amount > 0:
@@ -47,8 +71,6 @@ class BooksReplay:
         self.books.changed_pools.clear()
         self.books.changed_facilities.clear()
         self.books.new_closed_days.clear()
-        self.events += 1
-        self.position = position
 
     @property
     def known(self) -> bool:

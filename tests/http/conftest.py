@@ -61,7 +61,9 @@ def world(api: Api, services: Services) -> World:
     )
     assert pool.status_code == 201, pool.text
     api.tokens["gate_device"] = make_key(services, "gate_device", facility.json["id"])
-    api.tokens["other_gate"] = make_key(services, "gate_device", "another-facility")
+    other = api.post("/facilities", {"name": "Other car park", "time_zone": "Europe/London"})
+    assert other.status_code == 201, other.text
+    api.tokens["other_gate"] = make_key(services, "gate_device", other.json["id"])
     return World(facility_id=facility.json["id"], pool_id=pool.json["id"])
 
 

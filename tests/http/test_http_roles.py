@@ -140,5 +140,5 @@ def test_unknown_malformed_and_revoked_keys_are_401(api: Api, services: Services
     )
     assert answer.status_code == 401
     with services.pool.connection() as conn:
-        assert apikeys.revoke(conn, key_id)
+        assert apikeys.revoke(conn, key_id, principal="test").revoked
     assert api.get("/projections", who="operations").status_code == 401

@@ -94,7 +94,9 @@ class TrialBalanceResource(AuditQuery):
     def on_get(self, req: falcon.Request, resp: falcon.Response) -> None:
         query = req.context.query
         with self.services.pool.connection() as conn:
-            books = audit_history.trial_balance_as_of(conn, query["facility_id"], _cut(query))
+            books = audit_history.trial_balance_as_of(
+                conn, query["facility_id"], _cut(query), checkpoints=not query["from_zero"]
+            )
         resp.media = schemas.TrialBalanceAsOf().dump(
             books | {"as_of": query.get("as_of"), "position": query.get("position")}
         )

@@ -40,6 +40,10 @@ class CutQuery(Strict):
 
 class TrialBalanceCutQuery(CutQuery):
     facility_id = fields.UUID(required=True)
+    from_zero = fields.Boolean(
+        load_default=False,
+        metadata={"description": "replay from position zero, not from the nearest checkpoint"},
+    )
 
 
 class EventCause(Schema):
@@ -84,6 +88,9 @@ class TrialBalanceAsOf(Schema):
         metadata={"description": "the position of the last event replayed"}
     )
     events_replayed = fields.Integer(metadata={"description": "ledger events replayed"})
+    replayed_from = fields.Integer(
+        metadata={"description": "the checkpoint's position the replay started from (0: none)"}
+    )
     entries = fields.Integer(metadata={"description": "journal entries of the facility posted"})
     accounts = fields.List(fields.Nested(AccountBalance))
     total_debits = fields.Integer()

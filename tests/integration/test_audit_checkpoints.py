@@ -1,0 +1,145 @@
+"""A replay of the books from a checkpoint gives exactly what a replay from zero gives.
+
+Two facilities' bookings are interleaved (holds, confirmations, payments, an
+amendment, a cancellation, a closed day, a reversal); checkpoints are taken
+every few positions by a first round of replays, and a second round starts from
+them. At every cut, by position and by time, both rounds and the live ledger agree,
+for each facility.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from datetime import UTC, date, datetime, timedelta
+from typing import Any
+from uuid import UUID
+
+import psycopg
+import pytest
+
+from berth.adapters import audit_history, ledger_queries
+from berth.adapters.audit_history import Cut
+from berth.adapters.eventstore import open_reservations
+from berth.domain.application import Reservations
+from berth.domain.cause import Cause
+from berth.domain.stay import Stay
+from berth.projections.ledger_books import entry_id
+from berth.workers import PROJECTIONS
+from berth.workers.projection_runner import ProjectionRunner
+
+START = datetime(2030, 6, 1, 9, 0, tzinfo=UTC)
+ARRIVAL = date(2030, 6, 2)
+EVERY = 3  # positions between checkpoints: several in a short story
+CAUSE = Cause(principal="key:test", channel="web", request_id="r", correlation_id="r")
+
+
+class Clock:
+    def __init__(self) -> None:
+        self.now = START
+
+    def __call__(self) -> datetime:
+        self.now += timedelta(minutes=5)
+        return self.now
+
+
+@pytest.fixture
+def app(db_url: str) -> Iterator[tuple[Reservations, Clock]]:
+    clock = Clock()
+    app = open_reservations(db_url, clock=clock)
+    yield app, clock
+    app.close()
+
+
+def story(app: Reservations, clock: Clock) -> tuple[list[UUID], list[tuple[int, datetime]]]:
+    """Both facilities' books, built up interleaved; each command's position and time."""
+    cuts: list[tuple[int, datetime]] = []
+
+    def take(result: Any) -> Any:
+        cuts.append((result.position, app.booking(result.id).modified_on))
+        return result
+
+    facilities, pools = [], []
+    for name in ("Harbour", "Airport"):
+        facility = app.register_facility(name=name, time_zone="Europe/London", cause=CAUSE)
+        pool = app.add_pool(
+            facility_id=facility.id,
+            name="Long stay",
+            capacity=9,
+            nightly_price=2000,
+            currency="EUR",
+            cause=CAUSE,
+        )
+        app.set_tax_rate(pool_id=pool.id, rate_bp=2000, cause=CAUSE)
+        facilities.append(facility.id)
+        pools.append(pool.id)
+    bookings: list[UUID] = []
+    for n in range(6):
+        stay = Stay(ARRIVAL, ARRIVAL + timedelta(days=1 + n % 3))
+        held = take(
+            app.hold(
+                pool_id=pools[n % 2], stay=stay, quantity=1, guest={"name": "A B"}, cause=CAUSE
+            )
+        )
+        bookings.append(held.id)
+        confirmed = take(app.confirm(booking_id=held.id, cause=CAUSE))
+        if n == 1:
+            app.reverse_entry(
+                facility_id=facilities[1],
+                entry_id=entry_id(confirmed.position, 0),
+                reason="posted twice",
+                cause=CAUSE,
+            )
+        take(
+            app.record_payment(
+                booking_id=held.id,
+                amount=1000 * (n + 1),
+                currency="EUR",
+                method="card",
+                cause=CAUSE,
+            )
+        )
+    take(app.amend(booking_id=bookings[2], departure=ARRIVAL + timedelta(days=4), cause=CAUSE))
+    take(app.cancel(booking_id=bookings[3], cause=CAUSE))
+    clock.now = datetime(2030, 6, 3, 1, 0, tzinfo=UTC)  # the day is over
+    app.close_day(facility_id=facilities[0], business_date=ARRIVAL, cause=CAUSE)
+    take(
+        app.record_payment(
+            booking_id=bookings[0], amount=500, currency="EUR", method="card", cause=CAUSE
+        )
+    )
+    return facilities, cuts
+
+
+def books(conn: psycopg.Connection[Any], facility_id: UUID, cut: Cut, **kw: Any) -> dict[str, Any]:
+    replayed = audit_history.trial_balance_as_of(
+        conn, facility_id, cut, checkpoint_every=EVERY, **kw
+    )
+    return replayed
+
+
+def test_a_replay_from_a_checkpoint_equals_one_from_zero_and_the_live_ledger(
+    db_url: str, app: tuple[Reservations, Clock]
+) -> None:
+    facilities, cuts = story(*app)
+    with psycopg.connect(db_url, autocommit=True) as conn:
+        ProjectionRunner(db_url, PROJECTIONS["ledger"], app[0].mapper).catch_up(conn)
+        started_from: list[int] = []
+        for facility_id in facilities:
+            for position, time in cuts:
+                for cut in (Cut(position=position), Cut(as_of=time)):
+                    zero = books(conn, facility_id, cut, checkpoints=False)
+                    first = books(conn, facility_id, cut)  # leaves checkpoints behind
+                    second = books(conn, facility_id, cut)  # starts from one, mostly
+                    started_from.append(second.pop("replayed_from"))
+                    assert zero.pop("replayed_from") == 0
+                    first.pop("replayed_from")
+                    assert first == second == zero, (facility_id, cut)
+                    live = ledger_queries.balances(
+                        conn, facility_id=facility_id, position=zero["through_position"]
+                    )
+                    assert zero["accounts"] == live, (facility_id, cut)
+        stored = conn.execute(
+            "SELECT count(DISTINCT facility_id), count(*) FROM audit_ledger_checkpoints"
+        ).fetchone()
+    assert stored is not None and stored[0] == 2 and stored[1] > 4
+    assert max(started_from) > 0 and sum(1 for p in started_from if p > 0) > len(started_from) / 2
