@@ -8,7 +8,7 @@ the same transaction as the events, with the position of the last event.
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from datetime import UTC, datetime
-from typing import Any
+from typing import Any, cast
 
 from eventsourcing.persistence import StoredEvent
 from eventsourcing.postgres import PostgresApplicationRecorder
@@ -17,7 +17,7 @@ from psycopg import Cursor
 from psycopg.rows import DictRow
 from psycopg.types.json import Jsonb
 
-from berth.adapters.database import eventsourcing_environment
+from berth.adapters.database import Timeouts, eventsourcing_environment
 from berth.adapters.night_lock import AdvisoryNightLock
 from berth.domain.application import Reservations
 
@@ -69,8 +69,21 @@ def open_reservations(
     clock: Callable[[], datetime] = utc_now,
     env: dict[str, str] | None = None,
 ) -> Reservations:
-    """The command application on the PostgreSQL at `url`, with advisory night locks."""
-    environment = eventsourcing_environment(url)
+    """The command application on the PostgreSQL at `url`, with advisory night locks.
+
+    Every connection of its pools has bounded connect and statement timeouts
+    (`Timeouts`, from the environment) and is checked before use.
+    """
+    timeouts = Timeouts.from_environ()
+    environment = eventsourcing_environment(url, timeouts=timeouts)
     environment["APPLICATION_RECORDER_TOPIC"] = get_topic(BerthRecorder)
     environment.update(env or {})
-    return Reservations(environment, clock=clock, night_lock=AdvisoryNightLock(url))
+    app = Reservations(
+        environment, clock=clock, night_lock=AdvisoryNightLock(url, timeouts=timeouts)
+    )
+    # eventsourcing builds its pool's connection arguments from the POSTGRES_* settings
+    # alone; the pool opens on first use, so these reach every connection it makes.
+    kwargs = cast(PostgresApplicationRecorder, app.recorder).datastore.pool.kwargs
+    assert isinstance(kwargs, dict)
+    kwargs.update(timeouts.connection_kwargs())
+    return app
