@@ -8,10 +8,10 @@ the same transaction as the events, with the position of the last event.
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from datetime import UTC, datetime
-from typing import Any, cast
+from typing import Any
 
 from eventsourcing.persistence import StoredEvent
-from eventsourcing.postgres import PostgresApplicationRecorder
+from eventsourcing.postgres import PostgresApplicationRecorder, PostgresDatastore
 from eventsourcing.utils import get_topic
 from psycopg import Cursor
 from psycopg.rows import DictRow
@@ -34,6 +34,15 @@ class IdempotencyRecord:
 
 
 class BerthRecorder(PostgresApplicationRecorder):
+    def __init__(self, datastore: PostgresDatastore, **kwargs: Any) -> None:
+        # eventsourcing builds its pool's connection arguments from the POSTGRES_*
+        # settings alone; its pool has not connected yet, so these reach every
+        # connection it makes: bounded connecting and statements.
+        pool_kwargs = datastore.pool.kwargs
+        assert isinstance(pool_kwargs, dict)
+        pool_kwargs.update(Timeouts.from_environ().connection_kwargs())
+        super().__init__(datastore, **kwargs)
+
     def _fetch_ids_after_insert_events(
         self,
         curs: Cursor[DictRow],
@@ -72,18 +81,13 @@ def open_reservations(
     """The command application on the PostgreSQL at `url`, with advisory night locks.
 
     Every connection of its pools has bounded connect and statement timeouts
-    (`Timeouts`, from the environment) and is checked before use.
+    (`Timeouts`, from the environment: here and in `BerthRecorder`) and is
+    checked before use.
     """
     timeouts = Timeouts.from_environ()
     environment = eventsourcing_environment(url, timeouts=timeouts)
     environment["APPLICATION_RECORDER_TOPIC"] = get_topic(BerthRecorder)
     environment.update(env or {})
-    app = Reservations(
+    return Reservations(
         environment, clock=clock, night_lock=AdvisoryNightLock(url, timeouts=timeouts)
     )
-    # eventsourcing builds its pool's connection arguments from the POSTGRES_* settings
-    # alone; the pool opens on first use, so these reach every connection it makes.
-    kwargs = cast(PostgresApplicationRecorder, app.recorder).datastore.pool.kwargs
-    assert isinstance(kwargs, dict)
-    kwargs.update(timeouts.connection_kwargs())
-    return app

@@ -12,8 +12,7 @@ from collections.abc import Iterator
 import pytest
 from falcon import testing
 from http_support import START, Api, Clock, World, make_key
-from psycopg_pool import ConnectionPool
-
+from berth.adapters.database import request_pool
 from berth.adapters.eventstore import open_reservations
 from berth.http import Services, Settings, create_app
 
@@ -26,7 +25,7 @@ def clock() -> Clock:
 @pytest.fixture
 def services(db_url: str, clock: Clock) -> Iterator[Services]:
     reservations = open_reservations(db_url, clock=clock)
-    pool = ConnectionPool(db_url, min_size=1, max_size=8, kwargs={"autocommit": True}, open=True)
+    pool = request_pool(db_url, max_size=8)  # as the gunicorn entry point makes it
     yield Services(reservations=reservations, pool=pool, clock=clock)
     pool.close()
     reservations.night_lock.close()  # type: ignore[attr-defined]
