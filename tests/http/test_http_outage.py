@@ -14,9 +14,9 @@ from uuid import uuid4
 
 import psycopg
 import pytest
-from psycopg.rows import tuple_row
 from falcon import testing
 from http_support import Api, World, hold_body, problem_type
+from psycopg.rows import tuple_row
 
 from berth.adapters import idempotency
 from berth.adapters.database import Timeouts, request_pool

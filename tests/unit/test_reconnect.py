@@ -13,8 +13,10 @@ from berth.workers.reconnect import Backoff, run_reconnecting
 
 def test_a_worker_that_loses_its_database_is_run_again_until_it_returns():
     calls: list[int] = []
-    failures = [psycopg.OperationalError("server closed the connection"),
-                eventsourcing.persistence.OperationalError("couldn't get a connection")]  # fmt: skip
+    failures = [
+        psycopg.OperationalError("server closed the connection"),
+        eventsourcing.persistence.OperationalError("couldn't get a connection"),
+    ]
 
     def worker() -> None:
         calls.append(1)
