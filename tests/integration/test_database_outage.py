@@ -250,3 +250,35 @@ def wait_for_bookings(url: str, count: int) -> None:
             return
         time.sleep(0.2)
     raise AssertionError(f"the bookings projection shows {seen} bookings, not {count}")
+
+
+def test_a_command_that_committed_succeeds_even_if_its_snapshot_loses_the_connection(
+    db_url: str,
+):
+    """Night inventories are snapshotted every 50 versions, after the command's commit."""
+    with psycopg.connect(db_url, autocommit=True) as conn:
+        conn.execute(
+            "CREATE FUNCTION cut_the_session() RETURNS trigger LANGUAGE plpgsql AS"
+            " $$ BEGIN PERFORM pg_terminate_backend(pg_backend_pid()); RETURN NEW; END $$"
+        )
+        conn.execute(
+            "CREATE TRIGGER cut_snapshots BEFORE INSERT ON berth_snapshots"
+            " FOR EACH ROW EXECUTE FUNCTION cut_the_session()"
+        )
+    app = open_reservations(db_url, clock=utc_now)
+    try:
+        pool_id = new_pool(app)
+        night = Stay(date(2030, 6, 1), date(2030, 6, 2))
+        held = [
+            app.hold(pool_id=pool_id, stay=night, quantity=1, guest={"name": f"g{i}"},
+                     cause=cause()).id
+            for i in range(60)
+        ]  # fmt: skip
+    finally:
+        app.close()
+
+    with psycopg.connect(db_url) as conn:
+        row = conn.execute("SELECT count(*) FROM berth_events WHERE topic = %s", (HELD,))
+        assert row.fetchone() == (len(set(held)),)
+        snapshots = conn.execute("SELECT count(*) FROM berth_snapshots").fetchone()
+        assert snapshots == (0,)  # each was cut, and each command still answered
