@@ -76,21 +76,29 @@ def do_migrate(_: argparse.Namespace) -> Any:
 
 
 def do_up(_: argparse.Namespace) -> Any:
-    """Start PostgreSQL (embedded unless BERTH_DATABASE_URL), migrate, run the Procfile."""
-    from honcho.manager import Manager  # noqa: PLC0415 - only `up` needs honcho
+    """Start PostgreSQL (embedded unless BERTH_DATABASE_URL), migrate, run the Procfile.
 
+    A process that dies is restarted with backoff; the others keep running.
+    """
+    import threading  # noqa: PLC0415
+
+    from berth.workers import supervisor  # noqa: PLC0415 - only `up` supervises
+
+    logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s %(message)s")
     applied = migrations.migrate_deployment()
     url = database.database_url()
     print(json.dumps({"database": url, "applied": applied}), flush=True)
     env = dict(os.environ, BERTH_DATABASE_URL=url, PYTHONUNBUFFERED="1")
     # The Procfile names `gunicorn` and `berth`: find this environment's, activated or not.
     env["PATH"] = os.pathsep.join([os.path.dirname(sys.executable), env.get("PATH", "")])
-    manager = Manager()
-    for name, command in procfile_processes():
-        if name != "release":
-            manager.add_process(name, command, env=env)
-    manager.loop()
-    sys.exit(manager.returncode)
+    stop = threading.Event()
+    for signum in (signal.SIGTERM, signal.SIGINT):
+        signal.signal(signum, lambda *_: stop.set())
+    try:
+        supervisor.Supervisor(procfile_processes(), env).run(stop)
+    except supervisor.ReleaseFailed as failed:
+        raise ValueError(str(failed)) from None
+    return None
 
 
 def procfile_processes(path: str = "Procfile") -> list[tuple[str, str]]:

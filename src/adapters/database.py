@@ -17,11 +17,13 @@ import atexit
 import os
 import warnings
 from collections.abc import Mapping
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
 import psycopg
 from psycopg.conninfo import conninfo_to_dict, make_conninfo
+from psycopg_pool import ConnectionPool
 
 from berth.adapters import database_roles
 
@@ -144,12 +146,62 @@ def _is_running(pid: int) -> bool:
     return True
 
 
+@dataclass(frozen=True, kw_only=True)
+class Timeouts:
+    """How long a request may wait on the database before it is answered 503.
+
+    `connect`: libpq's connect_timeout for each new connection (whole seconds, at
+    least 2). `pool`: the longest wait for a pooled connection; while PostgreSQL is
+    down the pool cannot make one, so this is how fast a request fails. `statement`:
+    the server's statement_timeout on the request pools (commands, reads, night locks).
+    """
+
+    connect: int = 3
+    pool: int = 3
+    statement: float = 15.0
+
+    @classmethod
+    def from_environ(cls, environ: Mapping[str, str] = os.environ) -> Timeouts:
+        defaults = cls()
+        return cls(
+            connect=int(environ.get("BERTH_DB_CONNECT_TIMEOUT") or defaults.connect),
+            pool=int(environ.get("BERTH_DB_POOL_TIMEOUT") or defaults.pool),
+            statement=float(environ.get("BERTH_DB_STATEMENT_TIMEOUT") or defaults.statement),
+        )
+
+    def connection_kwargs(self) -> dict[str, Any]:
+        """psycopg connection arguments that bound connecting and every statement."""
+        return {
+            "connect_timeout": self.connect,
+            "options": f"-c statement_timeout={int(self.statement * 1000)}",
+        }
+
+
+def request_pool(url: str, *, max_size: int, timeouts: Timeouts | None = None) -> ConnectionPool:
+    """A pool of autocommit connections, each checked before use, with bounded waits.
+
+    The check (a round trip) finds a connection the server dropped, in an outage or a
+    restart, and the pool replaces it, so the first request after recovery succeeds.
+    """
+    timeouts = timeouts or Timeouts.from_environ()
+    return ConnectionPool(
+        url,
+        min_size=1,
+        max_size=max_size,
+        kwargs={"autocommit": True, **timeouts.connection_kwargs()},
+        timeout=timeouts.pool,
+        check=ConnectionPool.check_connection,
+        open=True,
+    )
+
+
 def eventsourcing_environment(
     url: str,
     *,
     pool_size: int = 2,
     max_overflow: int = 8,
     lock_timeout_seconds: int = 5,
+    timeouts: Timeouts | None = None,
 ) -> dict[str, str]:
     """Translate a PostgreSQL URL into the environment eventsourcing's Postgres module reads.
 
@@ -157,8 +209,13 @@ def eventsourcing_environment(
     ``POSTGRES_ENABLE_DB_FUNCTIONS`` is deliberately left unset: the library's
     insert function does not take the table lock, and log readers then skip events.
     Parameters the URL leaves out are left empty, so libpq applies its defaults
-    (``PGHOST``, ``PGUSER``, the default socket directory, ...).
+    (``PGHOST``, ``PGUSER``, the default socket directory, ...). The library's
+    ``POSTGRES_CONNECT_TIMEOUT`` is its pool's wait for a connection (the `pool`
+    timeout), and ``POSTGRES_PRE_PING`` checks each pooled connection before use;
+    libpq's connect and statement timeouts are set on the pool by
+    :func:`berth.adapters.eventstore.open_reservations`.
     """
+    timeouts = timeouts or Timeouts.from_environ()
     params = conninfo_to_dict(url)
     unsupported = sorted(set(params) - _SUPPORTED_PARAMS)
     if unsupported:
@@ -177,6 +234,8 @@ def eventsourcing_environment(
         "POSTGRES_POOL_SIZE": str(pool_size),
         "POSTGRES_MAX_OVERFLOW": str(max_overflow),
         "POSTGRES_LOCK_TIMEOUT": str(lock_timeout_seconds),
+        "POSTGRES_CONNECT_TIMEOUT": str(timeouts.pool),
+        "POSTGRES_PRE_PING": "y",
         "CREATE_TABLE": "n",
     }
     if "connect_timeout" in params:

@@ -13,14 +13,14 @@ from datetime import UTC, datetime
 from typing import Any
 
 from eventsourcing.persistence import StoredEvent
-from eventsourcing.postgres import PostgresApplicationRecorder
+from eventsourcing.postgres import PostgresApplicationRecorder, PostgresDatastore
 from eventsourcing.utils import get_topic
 from psycopg import Cursor
 from psycopg.rows import DictRow
 from psycopg.sql import SQL
 from psycopg.types.json import Jsonb
 
-from berth.adapters.database import eventsourcing_environment
+from berth.adapters.database import Timeouts, eventsourcing_environment
 from berth.adapters.night_lock import AdvisoryNightLock
 from berth.domain.application import Reservations
 
@@ -37,8 +37,14 @@ class IdempotencyRecord:
 
 
 class BerthRecorder(PostgresApplicationRecorder):
-    def __init__(self, *args: Any, **kwargs: Any) -> None:
-        super().__init__(*args, **kwargs)
+    def __init__(self, datastore: PostgresDatastore, **kwargs: Any) -> None:
+        # eventsourcing builds its pool's connection arguments from the POSTGRES_*
+        # settings alone; its pool has not connected yet, so these reach every
+        # connection it makes: bounded connecting and statements.
+        pool_kwargs = datastore.pool.kwargs
+        assert isinstance(pool_kwargs, dict)
+        pool_kwargs.update(Timeouts.from_environ().connection_kwargs())
+        super().__init__(datastore, **kwargs)
         # The library's list is [SET LOCAL lock_timeout, LOCK TABLE ...]: keep the first.
         self.lock_table_statements = [
             *self.lock_table_statements[:1],
@@ -80,8 +86,16 @@ def open_reservations(
     clock: Callable[[], datetime] = utc_now,
     env: dict[str, str] | None = None,
 ) -> Reservations:
-    """The command application on the PostgreSQL at `url`, with advisory night locks."""
-    environment = eventsourcing_environment(url)
+    """The command application on the PostgreSQL at `url`, with advisory night locks.
+
+    Every connection of its pools has bounded connect and statement timeouts
+    (`Timeouts`, from the environment: here and in `BerthRecorder`) and is
+    checked before use.
+    """
+    timeouts = Timeouts.from_environ()
+    environment = eventsourcing_environment(url, timeouts=timeouts)
     environment["APPLICATION_RECORDER_TOPIC"] = get_topic(BerthRecorder)
     environment.update(env or {})
-    return Reservations(environment, clock=clock, night_lock=AdvisoryNightLock(url))
+    return Reservations(
+        environment, clock=clock, night_lock=AdvisoryNightLock(url, timeouts=timeouts)
+    )

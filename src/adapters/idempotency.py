@@ -61,7 +61,10 @@ def claim(conn: Connection, key_id: str, idempotency_key: str) -> Iterator[bool]
         yield taken
     finally:
         if taken:
-            conn.execute("SELECT pg_advisory_unlock(%s, %s)", keys)
+            try:
+                conn.execute("SELECT pg_advisory_unlock(%s, %s)", keys)
+            except psycopg.OperationalError:
+                conn.close()  # the session is gone, and the lock with it
 
 
 def lookup(

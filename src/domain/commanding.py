@@ -7,6 +7,7 @@ loads what it needs, checks its rules and returns the aggregates it touched;
 night lock, and retries a conflict a bounded number of times.
 """
 
+import logging
 import random
 import time
 from collections.abc import Callable, Sequence
@@ -17,7 +18,13 @@ from uuid import UUID
 
 from eventsourcing.application import AggregateNotFoundError, Application
 from eventsourcing.domain import Aggregate
-from eventsourcing.persistence import IntegrityError, JSONTranscoder, Recording
+from eventsourcing.persistence import (
+    IntegrityError,
+    InterfaceError,
+    JSONTranscoder,
+    OperationalError,
+    Recording,
+)
 
 from berth.domain.cause import Cause
 from berth.domain.error import DomainError, NotFound
@@ -30,6 +37,8 @@ Attempt = Callable[[datetime, dict[str, str]], tuple[Aggregate, list[Aggregate]]
 A = TypeVar("A", bound=Aggregate)
 
 MAX_ATTEMPTS = 6
+
+log = logging.getLogger(__name__)
 
 
 class TooManyConflicts(DomainError):
@@ -78,6 +87,17 @@ class CommandApplication(Application[UUID]):
         close_lock = getattr(self.night_lock, "close", None)
         if callable(close_lock):
             close_lock()
+
+    def _take_snapshots(self, processing_event: Any) -> None:
+        """Snapshots are taken after the command committed: losing one costs nothing.
+
+        A snapshot that cannot be written because the database went away must not
+        turn a committed command into an error; the next one is taken later.
+        """
+        try:
+            super()._take_snapshots(processing_event)
+        except (OperationalError, InterfaceError) as error:
+            log.warning("snapshot not taken after commit, the database went away: %s", error)
 
     def register_transcodings(self, transcoder: JSONTranscoder) -> None:
         super().register_transcodings(transcoder)

@@ -24,7 +24,8 @@ _ERRORS = {
     413: "Body too large",
     415: "The body is not application/json",
     422: "The Idempotency-Key was used for a different request",
-    503: "A projection did not reach `min_position` in time",
+    503: "The database is unavailable (`database-unavailable`, with Retry-After), or a"
+    " projection did not reach `min_position` in time",
 }
 
 
@@ -63,7 +64,7 @@ def _parameters(template: str, endpoint: Endpoint) -> list[dict[str, Any]]:
 def _errors(endpoint: Endpoint) -> list[int]:
     codes = set(endpoint.errors)
     if not endpoint.public:
-        codes |= {400, 401, 403}
+        codes |= {400, 401, 403, 503}  # 503: the key is looked up in the database
     if endpoint.body is not None:
         codes |= {400, 404, 409, 413, 415}
     if endpoint.conditional:

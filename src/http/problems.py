@@ -11,7 +11,9 @@ import json
 import logging
 from typing import Any
 
+import eventsourcing.persistence
 import falcon
+import psycopg
 from marshmallow import ValidationError
 
 from berth.domain.commanding import StaleVersion
@@ -107,6 +109,39 @@ def handle_unexpected(
     raise Problem(500, "internal-error", "Internal error", "the server failed; it was logged")
 
 
+# Seconds a client is told to wait after `database-unavailable`: about what the pools
+# take to notice a recovered server and connect again.
+DATABASE_RETRY_AFTER = "2"
+
+
+def handle_database_unavailable(
+    req: falcon.Request, resp: falcon.Response, error: Exception, params: dict[str, Any]
+) -> None:
+    """PostgreSQL down, unreachable, restarting or too slow: 503 at once, never 500.
+
+    psycopg raises OperationalError (and psycopg_pool's PoolTimeout is one) for a
+    lost or refused connection and for a statement or lock timeout; eventsourcing
+    wraps it in its own OperationalError. A command that committed is not answered
+    here (its after-commit steps tolerate a lost connection); only a connection lost
+    during COMMIT itself leaves the outcome unknown, which an Idempotency-Key retry
+    resolves.
+    """
+    log.warning(
+        "database unavailable on %s %s (request %s): %s",
+        req.method,
+        req.path,
+        getattr(req.context, "request_id", "-"),
+        error,
+    )
+    raise Problem(
+        503,
+        "database-unavailable",
+        "Database unavailable",
+        "the database did not answer in time; retry later (with the same Idempotency-Key)",
+        headers={"Retry-After": DATABASE_RETRY_AFTER},
+    )
+
+
 def serialize(req: falcon.Request, resp: falcon.Response, error: falcon.HTTPError) -> None:
     """Falcon's error serializer: every HTTPError as problem+json."""
     status = error.status_code
@@ -134,4 +169,6 @@ def register(app: falcon.App[falcon.Request, falcon.Response]) -> None:
     app.add_error_handler(Exception, handle_unexpected)
     app.add_error_handler(DomainError, handle_domain_error)
     app.add_error_handler(ValidationError, handle_validation_error)
+    app.add_error_handler(psycopg.OperationalError, handle_database_unavailable)
+    app.add_error_handler(eventsourcing.persistence.OperationalError, handle_database_unavailable)
     app.set_error_serializer(serialize)

@@ -6,9 +6,8 @@ import logging
 import os
 
 import falcon
-from psycopg_pool import ConnectionPool
 
-from berth.adapters.database import database_url
+from berth.adapters.database import database_url, request_pool
 from berth.adapters.eventstore import open_reservations, utc_now
 from berth.http.app import create_app
 from berth.http.settings import Services, Settings
@@ -20,13 +19,7 @@ def build() -> falcon.App[falcon.Request, falcon.Response]:
         format="%(asctime)s %(levelname)s %(name)s %(message)s",
     )
     url = database_url()
-    pool = ConnectionPool(
-        url,
-        min_size=1,
-        max_size=int(os.environ.get("BERTH_READ_POOL_SIZE", "8")),
-        kwargs={"autocommit": True},
-        open=True,
-    )
+    pool = request_pool(url, max_size=int(os.environ.get("BERTH_READ_POOL_SIZE", "8")))
     services = Services(reservations=open_reservations(url), pool=pool, clock=utc_now)
     return create_app(Settings.from_environ(), services)
 

@@ -1,7 +1,8 @@
 """berth.workers: the long-running processes, each started by `berth worker NAME`.
 
 `run_worker` runs one until `stop` is set, or, when none is given, until the
-process gets SIGTERM or SIGINT.
+process gets SIGTERM or SIGINT. A worker that loses its database is started again
+with backoff (`reconnect`), so an outage never ends a worker process.
 """
 
 from __future__ import annotations
@@ -20,6 +21,7 @@ from berth.adapters.projection_store import event_mapper
 from berth.projections import availability, bookings, ledger, occupancy
 from berth.workers import expire_holds, gate_reads, kafka_relay
 from berth.workers.projection_runner import Projection, ProjectionRunner
+from berth.workers.reconnect import run_reconnecting
 
 log = logging.getLogger(__name__)
 
@@ -83,7 +85,7 @@ def run_worker(name: str, url: str, stop: threading.Event | None = None) -> None
     if stop is None:
         stop = threading.Event()
         _stop_on_signals(stop)
-    worker(url, stop)
+    run_reconnecting(name, lambda: worker(url, stop), stop)
 
 
 def _stop_on_signals(stop: threading.Event) -> None:

@@ -12,8 +12,8 @@ from collections.abc import Iterator
 import pytest
 from falcon import testing
 from http_support import START, Api, Clock, World, make_key
-from psycopg_pool import ConnectionPool
 
+from berth.adapters.database import request_pool
 from berth.adapters.eventstore import open_reservations
 from berth.http import Services, Settings, create_app
 
@@ -27,9 +27,7 @@ def clock() -> Clock:
 def services(app_db_url: str, clock: Clock) -> Iterator[Services]:
     """As deployed: connected as the application role (BERTH_DATABASE_URL)."""
     reservations = open_reservations(app_db_url, clock=clock)
-    pool = ConnectionPool(
-        app_db_url, min_size=1, max_size=8, kwargs={"autocommit": True}, open=True
-    )
+    pool = request_pool(app_db_url, max_size=8)  # as the gunicorn entry point makes it
     yield Services(reservations=reservations, pool=pool, clock=clock)
     pool.close()
     reservations.night_lock.close()  # type: ignore[attr-defined]

@@ -16,6 +16,7 @@ from __future__ import annotations
 
 import hashlib
 import json
+import logging
 import re
 from collections.abc import Callable
 from dataclasses import dataclass
@@ -24,6 +25,7 @@ from typing import Any
 from uuid import UUID
 
 import falcon
+import psycopg
 
 from berth.adapters import idempotency
 from berth.adapters.eventstore import IdempotencyRecord
@@ -36,6 +38,8 @@ from berth.http.settings import Services, Settings
 IDEMPOTENCY_KEY = "Idempotency-Key"
 REPLAYED = "Idempotency-Replayed"
 _SANE_KEY = re.compile(r"^[\x21-\x7e]{1,255}$")
+
+log = logging.getLogger("berth.http")
 
 Act = Callable[..., CommandResult]  # act(**save_kwargs) runs the command
 Render = Callable[[CommandResult], dict[str, Any]]  # the answer's body
@@ -114,7 +118,8 @@ class CommandRunner:
             if not atomic:
                 result = act()
                 answer = _answer(result, render, status, location)
-                idempotency.store(
+                _after_commit(
+                    idempotency.store,
                     conn,
                     key_id=key_id,
                     idempotency_key=key,
@@ -137,9 +142,21 @@ class CommandRunner:
                 )
                 result = act(idempotency=record)
                 answer = _answer(result, render, status, location)
-                idempotency.complete(conn, key_id, key, _stored_body(answer))
-            idempotency.forget_older_than(conn, self.keep)
+                _after_commit(idempotency.complete, conn, key_id, key, _stored_body(answer))
+            _after_commit(idempotency.forget_older_than, conn, self.keep)
         _respond(resp, answer)
+
+
+def _after_commit(step: Callable[..., object], *args: Any, **kwargs: Any) -> None:
+    """Run a bookkeeping step after the command committed: a lost connection cannot undo it.
+
+    The committed command is answered whatever happens here. An answer not
+    completed stays a placeholder, which a retry recovers from its position.
+    """
+    try:
+        step(*args, **kwargs)
+    except psycopg.OperationalError as error:
+        log.warning("after commit, %s skipped: the database went away: %s", step.__name__, error)
 
 
 def _answer(

@@ -1,0 +1,154 @@
+"""`berth up`'s process supervisor: every Procfile line kept running, restarted when it dies.
+
+The `release` line runs once, first, to completion (a failure stops `up`).
+Every other line runs as its own process (through `/bin/sh -c exec ...`, so
+`${VAR:-default}` works and the signal reaches the program itself), with its
+output prefixed by its name. A process that exits while `up` is running is
+started again after a delay that doubles from `first_backoff` up to
+`max_backoff` while it keeps dying quickly, and goes back to the first step
+once it stayed up for `healthy_after` seconds; the others run on untouched.
+On SIGTERM or SIGINT every process gets SIGTERM, then SIGKILL after `grace`.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import logging
+import os
+import signal
+import subprocess
+import sys
+import threading
+import time
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass
+from typing import IO
+
+log = logging.getLogger(__name__)
+
+RELEASE = "release"
+
+
+class ReleaseFailed(RuntimeError):
+    pass
+
+
+@dataclass(frozen=True, kw_only=True)
+class Restarts:
+    first_backoff: float = 1.0
+    max_backoff: float = 30.0
+    healthy_after: float = 30.0
+    grace: float = 15.0
+
+    def delay(self, quick_failures: int) -> float:
+        return min(self.max_backoff, self.first_backoff * 2.0 ** min(quick_failures - 1, 32))
+
+
+@dataclass
+class _Child:
+    name: str
+    command: str
+    process: subprocess.Popen[bytes] | None = None
+    started: float = 0.0
+    quick_failures: int = 0
+    restart_at: float | None = None
+    starts: int = 0
+
+
+class Supervisor:
+    def __init__(
+        self,
+        processes: Sequence[tuple[str, str]],
+        env: Mapping[str, str],
+        *,
+        restarts: Restarts = Restarts(),
+        out: IO[str] = sys.stdout,
+    ) -> None:
+        self.release = [command for name, command in processes if name == RELEASE]
+        self.children = [_Child(name, command) for name, command in processes if name != RELEASE]
+        self.env = dict(env)
+        self.restarts = restarts
+        self.out = out
+        self.width = max((len(child.name) for child in self.children), default=0)
+        self._write = threading.Lock()
+
+    def run(self, stop: threading.Event) -> None:
+        """Run the release line, then keep every other line running until `stop` is set."""
+        for command in self.release:
+            self._say(RELEASE, f"running: {command}")
+            if subprocess.run(_shell(command), env=self.env, check=False).returncode:  # noqa: S603
+                raise ReleaseFailed(f"the release command failed: {command}")
+        for child in self.children:
+            self._start(child)
+        try:
+            while not stop.wait(0.2):
+                for child in self.children:
+                    self._tend(child)
+        finally:
+            self._stop_all()
+
+    def _tend(self, child: _Child) -> None:
+        now = time.monotonic()
+        if child.process is None:
+            if child.restart_at is not None and now >= child.restart_at:
+                self._start(child)
+            return
+        code = child.process.poll()
+        if code is None:
+            return
+        child.process = None
+        if now - child.started >= self.restarts.healthy_after:
+            child.quick_failures = 0
+        child.quick_failures += 1
+        delay = self.restarts.delay(child.quick_failures)
+        child.restart_at = now + delay
+        self._say(child.name, f"exited with code {code}; restarting in {delay:.1f} s")
+
+    def _start(self, child: _Child) -> None:
+        child.process = subprocess.Popen(  # noqa: S603 - the operator's own Procfile
+            _shell(child.command),
+            env=self.env,
+            stdout=subprocess.PIPE,
+            stderr=subprocess.STDOUT,
+            start_new_session=True,  # a terminal's Ctrl-C reaches `up` only, which forwards it
+        )
+        child.started, child.restart_at = time.monotonic(), None
+        child.starts += 1
+        self._say(child.name, f"started with pid {child.process.pid}")
+        threading.Thread(target=self._relay, args=(child.name, child.process), daemon=True).start()
+
+    def _relay(self, name: str, process: subprocess.Popen[bytes]) -> None:
+        assert process.stdout is not None
+        for line in process.stdout:
+            self._say(name, line.decode(errors="replace").rstrip("\n"))
+
+    def _say(self, name: str, text: str) -> None:
+        with self._write:
+            self.out.write(f"{name:<{self.width}} | {text}\n")
+            self.out.flush()
+
+    def _stop_all(self) -> None:
+        running = [c for c in self.children if c.process is not None and c.process.poll() is None]
+        for child in running:
+            assert child.process is not None
+            self._say(child.name, "stopping (SIGTERM)")
+            child.process.send_signal(signal.SIGTERM)
+        deadline = time.monotonic() + self.restarts.grace
+        for child in running:
+            assert child.process is not None
+            try:
+                child.process.wait(timeout=max(0.0, deadline - time.monotonic()))
+            except subprocess.TimeoutExpired:
+                self._say(child.name, f"still running after {self.restarts.grace:.0f} s: SIGKILL")
+                _signal(child.process, signal.SIGKILL)
+                child.process.wait()
+            self._say(child.name, f"stopped with code {child.process.returncode}")
+
+
+def _shell(command: str) -> list[str]:
+    return ["/bin/sh", "-c", f"exec {command}"]
+
+
+def _signal(process: subprocess.Popen[bytes], signum: int) -> None:
+    with contextlib.suppress(ProcessLookupError):
+        os.killpg(process.pid, signum)  # the process and anything it left behind
