@@ -3,6 +3,8 @@
 `BerthRecorder` is eventsourcing's PostgreSQL application recorder plus one thing:
 when a command is saved with an `idempotency` record, that record is inserted in
 the same transaction as the events, with the position of the last event.
+Likewise a `camera_change` (berth.adapters.gate_cameras): a camera's secret
+changes in the transaction of the event that records the change.
 """
 
 from collections.abc import Callable, Sequence
@@ -17,6 +19,7 @@ from psycopg import Cursor
 from psycopg.rows import DictRow
 from psycopg.types.json import Jsonb
 
+from berth.adapters import gate_cameras
 from berth.adapters.database import eventsourcing_environment
 from berth.adapters.night_lock import AdvisoryNightLock
 from berth.domain.application import Reservations
@@ -56,6 +59,9 @@ class BerthRecorder(PostgresApplicationRecorder):
                     max(ids) if ids else None,
                 ),
             )
+        camera_change = kwargs.get("camera_change")
+        if isinstance(camera_change, gate_cameras.CameraChange):
+            camera_change.write(curs)
         return ids
 
 

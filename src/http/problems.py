@@ -15,7 +15,7 @@ import falcon
 from marshmallow import ValidationError
 
 from berth.domain.commanding import StaleVersion
-from berth.domain.error import DomainError, InvalidCommand, NotFound
+from berth.domain.error import DomainError, InvalidCommand, NotFound, ReusedIdentifier
 
 TYPE_BASE = "https://berth.dev/problems/"
 CONTENT_TYPE = "application/problem+json"
@@ -70,6 +70,8 @@ def domain_status(error: DomainError) -> int:
         return 404
     if isinstance(error, InvalidCommand):
         return 400
+    if isinstance(error, ReusedIdentifier):
+        return 422
     return 409
 
 

@@ -22,6 +22,8 @@ class Settings:
     idempotency_hours: int = 24
     # How far a camera's signature timestamp may be from now.
     signature_tolerance_seconds: int = 300
+    # How long a camera's previous secret is still accepted after it was re-keyed.
+    camera_secret_grace_seconds: int = 24 * 3600
 
     @classmethod
     def from_environ(cls, environ: Mapping[str, str] = os.environ) -> Settings:
@@ -37,6 +39,11 @@ class Settings:
             signature_tolerance_seconds=int(
                 environ.get(
                     "BERTH_SIGNATURE_TOLERANCE_SECONDS", defaults.signature_tolerance_seconds
+                )
+            ),
+            camera_secret_grace_seconds=int(
+                environ.get(
+                    "BERTH_CAMERA_SECRET_GRACE_SECONDS", defaults.camera_secret_grace_seconds
                 )
             ),
         )
