@@ -82,7 +82,8 @@ class CameraMove(CameraChange):
 
     def write(self, cursor: Cursor) -> None:
         cursor.execute(
-            "UPDATE gate_cameras SET gate_id = %s WHERE facility_id = %s AND camera_id = %s",
+            "UPDATE gate_cameras SET gate_id = %s WHERE facility_id = %s AND camera_id = %s"
+            " RETURNING camera_id",
             (self.gate_id, self.facility_id, self.camera_id),
         )
         _check_one(cursor, self.camera_id)
@@ -98,7 +99,8 @@ class CameraRekey(CameraChange):
     def write(self, cursor: Cursor) -> None:
         cursor.execute(
             "UPDATE gate_cameras SET previous_secret = secret, previous_valid_until = %s,"
-            " secret = %s, created_at = now() WHERE facility_id = %s AND camera_id = %s",
+            " secret = %s, created_at = now() WHERE facility_id = %s AND camera_id = %s"
+            " RETURNING camera_id",
             (self.previous_valid_until, self.secret, self.facility_id, self.camera_id),
         )
         _check_one(cursor, self.camera_id)
@@ -109,7 +111,7 @@ class CameraRowMissing(Exception):
 
 
 def _check_one(cursor: Cursor, camera_id: str) -> None:
-    if cursor.rowcount != 1:
+    if cursor.fetchone() is None:
         raise CameraRowMissing(f"camera {camera_id!r} has no secret to change")
 
 
