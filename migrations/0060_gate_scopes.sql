@@ -14,7 +14,3 @@ ALTER TABLE gate_cameras
 ALTER TABLE occupancy_reads DROP CONSTRAINT occupancy_reads_pkey;
 ALTER TABLE occupancy_reads ADD PRIMARY KEY (facility_id, read_id);
 CREATE INDEX occupancy_reads_read_id_idx ON occupancy_reads (read_id);  -- /reads/{id}/resolve
-
--- The barrier looks a plate's bookings up by the stay that covers the capture time
--- (bookings_carrying), beside the GIN index on the plates (0040).
-CREATE INDEX bookings_stay_idx ON bookings USING gist (daterange(arrival, departure, '[]'));

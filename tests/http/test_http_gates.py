@@ -271,7 +271,7 @@ def test_the_same_read_id_at_two_facilities_is_decided_and_stored_at_each(
     here = confirmed(api, world)
     there = confirmed(api, second)
     entry_here = Lane(api, world, "entry")
-    entry_there = Lane(api, second, "entry", device="gate_device_2")
+    entry_there = Lane(api, second, "entry", camera_id="cam-2", device="gate_device_2")
     first = entry_here.send(entry_here.body("AB12CDE", read_id="0001"))
     other = entry_there.send(entry_there.body("AB12CDE", read_id="0001"))
     assert first.status_code == other.status_code == 200, other.text
