@@ -433,3 +433,27 @@ def test_a_read_id_used_at_two_facilities_is_resolved_at_its_facility(
     assert resolved.json["facility_id"] == world.facility_id
     booking = api.get(f"/bookings/{booked['id']}?min_position={resolved.json['position']}")
     assert booking.json["status"] == "checked_in"
+
+
+def test_a_camera_registered_before_0060_still_signs_and_its_first_move_records_it(
+    api: Api, world: World, services: Services, entry: Lane
+) -> None:
+    """Such a camera has a secret row and no events: the row as 0040 code wrote it."""
+    with services.pool.connection() as conn:
+        conn.execute(
+            "INSERT INTO gate_cameras (camera_id, gate_id, facility_id, secret)"
+            " VALUES ('old-cam', %s, %s, 'old-secret')",
+            (entry.gate_id, world.facility_id),
+        )
+    read = entry.body("NOBODY1", camera_id="old-cam")
+    assert entry.send(read, secret="old-secret").status_code == 200
+    exit_lane = Lane(api, world, "exit")
+    moved = api.post(
+        f"/facilities/{world.facility_id}/cameras/old-cam/move", {"gate_id": exit_lane.gate_id}
+    )
+    assert moved.status_code == 200, moved.text
+    camera = services.reservations.camera(UUID(world.facility_id), "old-cam")
+    events = list(services.reservations.repository.event_store.get(camera.id))
+    assert [type(e).__name__ for e in events] == ["Registered", "Moved"]
+    later = entry.body("NOBODY2", camera_id="old-cam")
+    assert entry.send(later, secret="old-secret", gate_id=exit_lane.gate_id).status_code == 200
