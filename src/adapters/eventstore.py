@@ -1,10 +1,12 @@
 """Berth's event store on PostgreSQL: the recorder and the wired command application.
 
-`BerthRecorder` is eventsourcing's PostgreSQL application recorder plus two things:
+`BerthRecorder` is eventsourcing's PostgreSQL application recorder plus three things:
 when a command is saved with an `idempotency` record, that record is inserted in
-the same transaction as the events, with the position of the last event; and it
-takes the library's table lock through `berth_lock_events()` (migration 0090), since
-the application role has no right that `LOCK TABLE ... IN EXCLUSIVE MODE` needs.
+the same transaction as the events, with the position of the last event; likewise a
+`camera_change` (berth.adapters.gate_cameras): a camera's secret changes in the
+transaction of the event that records the change. And it takes the library's table
+lock through `berth_lock_events()` (migration 0090), since the application role has
+no right that `LOCK TABLE ... IN EXCLUSIVE MODE` needs.
 """
 
 from collections.abc import Callable, Sequence
@@ -20,6 +22,7 @@ from psycopg.rows import DictRow
 from psycopg.sql import SQL
 from psycopg.types.json import Jsonb
 
+from berth.adapters import gate_cameras
 from berth.adapters.database import Timeouts, eventsourcing_environment
 from berth.adapters.night_lock import AdvisoryNightLock
 from berth.domain.application import Reservations
@@ -73,6 +76,9 @@ class BerthRecorder(PostgresApplicationRecorder):
                     max(ids) if ids else None,
                 ),
             )
+        camera_change = kwargs.get("camera_change")
+        if isinstance(camera_change, gate_cameras.CameraChange):
+            camera_change.write(curs)
         return ids
 
 

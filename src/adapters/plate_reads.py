@@ -4,12 +4,13 @@ Both inlets validate the same payload and call `record`: it finds the bookings
 that may carry the plate in the bookings read model (waiting briefly for that
 read model when the plate is unknown, in case the booking was confirmed a
 moment ago), then lets the command side decide and store the read once per
-read id.
+(facility, read id): the facility is the gate's, whichever inlet the read came by.
 """
 
 from __future__ import annotations
 
 from typing import Any
+from uuid import UUID
 
 import psycopg
 from marshmallow import fields, validate
@@ -45,17 +46,26 @@ def record(
     read: dict[str, Any],
     cause: Cause,
 ) -> ReadOutcome:
-    """Decide on a validated read at `gate` and store it (once per read id)."""
+    """Decide on a validated read at `gate` and store it (once per facility and read id)."""
     plates = [read["plate"], *read["candidates"]]
-    booking_ids = gate_queries.bookings_carrying(conn, facility_id=gate.facility_id, plates=plates)
+
+    def carrying() -> list[UUID]:
+        return gate_queries.bookings_carrying(
+            conn,
+            facility_id=gate.facility_id,
+            plates=plates,
+            captured_at=read["captured_at"],
+            early_grace_minutes=gate.early_grace_minutes,
+            late_grace_minutes=gate.late_grace_minutes,
+        )
+
+    booking_ids = carrying()
     if not booking_ids:
         head = app.recorder.max_notification_id() or 0
         queries.wait_for_position(
             conn, projections=["bookings"], min_position=head, timeout=CATCH_UP_SECONDS
         )
-        booking_ids = gate_queries.bookings_carrying(
-            conn, facility_id=gate.facility_id, plates=plates
-        )
+        booking_ids = carrying()
     return app.record_plate_read(
         read_id=read["read_id"],
         camera_id=read["camera_id"],

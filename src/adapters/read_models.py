@@ -22,7 +22,7 @@ TABLES: dict[str, dict[str, tuple[str, ...]]] = {
         "occupancy_gates": ("gate_id",),
         "occupancy_bookings": ("booking_id",),
         "occupancy_on_site": ("booking_id",),
-        "occupancy_reads": ("read_id",),
+        "occupancy_reads": ("facility_id", "read_id"),
         "occupancy_overstays": ("booking_id",),
     },
     ledger.NAME: {

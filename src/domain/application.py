@@ -2,7 +2,7 @@
 
 Its commands live in one module per part of the business, stacked here:
 facilities and pools (catalog_commands), bookings (booking_commands), gates
-(gate_commands), finance (finance_commands) and projection skips
+(gate_commands, camera_commands), finance (finance_commands) and projection skips
 (projection_commands), on the machinery they share
 (commanding): one transaction per command, bounded retries on conflict, and
 the injected clock, night lock and reference generator.
@@ -10,13 +10,13 @@ the injected clock, night lock and reference generator.
 
 from typing import Any, ClassVar
 
+from berth.domain.camera_commands import CameraCommands
 from berth.domain.finance_commands import FinanceCommands
-from berth.domain.gate_commands import GateCommands
 from berth.domain.inventory import NightInventory
 from berth.domain.projection_commands import ProjectionCommands
 
 
-class Reservations(GateCommands, FinanceCommands, ProjectionCommands):
+class Reservations(CameraCommands, FinanceCommands, ProjectionCommands):
     name = "Berth"
     snapshotting_intervals: ClassVar[dict[type[Any], int]] = {NightInventory: 50}
     env: ClassVar[dict[str, str]] = {

@@ -21,3 +21,10 @@ class NotFound(DomainError):
     """The command names something that does not exist (HTTP 404)."""
 
     code = "not-found"
+
+
+class ReusedIdentifier(DomainError):
+    """An identifier the client chose came back with a different request (HTTP 422),
+    like an Idempotency-Key reused for another body."""
+
+    code = "reused-identifier"

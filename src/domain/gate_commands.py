@@ -17,7 +17,7 @@ from berth.domain.cause import Cause
 from berth.domain.commanding import CommandResult
 from berth.domain.error import NotFound
 from berth.domain.gate import Gate
-from berth.domain.plate_read import PlateRead, plate_read_id
+from berth.domain.plate_read import PlateRead, legacy_plate_read_id, plate_read_id
 
 
 class UnknownGate(NotFound):
@@ -30,7 +30,8 @@ class UnknownRead(NotFound):
 
 @dataclass(frozen=True)
 class ReadOutcome:
-    """The barrier decision for a plate read; `duplicate` when the read was already stored."""
+    """The barrier decision for a plate read; `duplicate` when the read was already stored
+    (at the same facility, as the same read)."""
 
     read_id: str
     open: bool
@@ -92,7 +93,8 @@ class GateCommands(BookingCommands):
         cause: Cause,
         **save_kwargs: Any,
     ) -> ReadOutcome:
-        """Decide on a read and store it once per read id, with any arrival or departure.
+        """Decide on a read and store it once per (facility, read id), with any arrival
+        or departure. A read id the facility already used for another read is refused.
 
         `booking_ids` are the bookings that may carry the plate (or a candidate
         plate), found by the caller from a read model; each is checked here.
@@ -100,8 +102,13 @@ class GateCommands(BookingCommands):
         outcome: dict[str, ReadOutcome] = {}
 
         def attempt(now: datetime, meta: dict[str, str]) -> tuple[Aggregate, list[Aggregate]]:
-            existing = self._plate_read(read_id)
+            gate = self._get(gate_id, Gate, UnknownGate)
+            existing = self._plate_read(gate.facility_id, read_id)
             if existing is not None:
+                existing.check_same_read(
+                    camera_id=camera_id, gate_id=gate.id, plate=plate, confidence=confidence,
+                    captured_at=captured_at, candidates=candidates, image_ref=image_ref,
+                )  # fmt: skip
                 outcome["read"] = ReadOutcome(
                     read_id=read_id,
                     open=existing.open,
@@ -111,7 +118,6 @@ class GateCommands(BookingCommands):
                     position=0,
                 )
                 return existing, []
-            gate = self._get(gate_id, Gate, UnknownGate)
             bookings = self._bookings(booking_ids)
             tariffs = {b.pool_id: self.pool(b.pool_id).overstay_hourly for b in bookings}
             decision = barrier.decide(
@@ -185,6 +191,7 @@ class GateCommands(BookingCommands):
     def resolve_read(
         self,
         *,
+        facility_id: UUID,
         read_id: str,
         booking_id: UUID | None,
         note: str = "",
@@ -194,9 +201,9 @@ class GateCommands(BookingCommands):
         """Match an unmatched read to a booking by hand (recording the passage), or dismiss it."""
 
         def attempt(now: datetime, meta: dict[str, str]) -> tuple[Aggregate, list[Aggregate]]:
-            read = self._plate_read(read_id)
+            read = self._plate_read(facility_id, read_id)
             if read is None:
-                raise UnknownRead(f"no plate read {read_id!r}")
+                raise UnknownRead(f"no plate read {read_id!r} at facility {facility_id}")
             read.resolve(booking_id=booking_id, note=note, now=now, cause=meta)
             touched: list[Aggregate] = [read]
             if booking_id is not None:
@@ -218,13 +225,21 @@ class GateCommands(BookingCommands):
     def gate(self, gate_id: UUID) -> Gate:
         return self._get(gate_id, Gate, UnknownGate)
 
-    def _plate_read(self, read_id: str) -> PlateRead | None:
+    def _plate_read(self, facility_id: UUID, read_id: str) -> PlateRead | None:
+        """The facility's read with this id: under its scoped id, or else a read stored
+        before 0060 under the read id alone, if that one is this facility's."""
+        scoped = self._read_at(plate_read_id(facility_id=facility_id, read_id=read_id))
+        if scoped is not None:
+            return scoped
+        legacy = self._read_at(legacy_plate_read_id(read_id))
+        return legacy if legacy is not None and legacy.facility_id == facility_id else None
+
+    def _read_at(self, aggregate_id: UUID) -> PlateRead | None:
         try:
-            read: object = self.repository.get(plate_read_id(read_id))
+            read: object = self.repository.get(aggregate_id)
         except AggregateNotFoundError:
             return None
-        assert isinstance(read, PlateRead)
-        return read
+        return read if isinstance(read, PlateRead) else None
 
     def _bookings(self, booking_ids: Iterable[UUID]) -> list[Booking]:
         found = []

@@ -1,10 +1,20 @@
-"""A plate read from a camera, stored once per read id with the decision it got.
+"""A plate read from a camera, stored once per (facility, read id) with the decision it got.
 
-The aggregate's id is derived from the read id, so a camera retrying, or the
-same read arriving by webhook and by Kafka, conflicts with the first and is
-recorded once.
+Read ids are chosen by the cameras (or their vendor gateway), so they are
+scoped to the facility that chose them: the aggregate's id is derived from the
+facility and the read id. A camera retrying, or the same read arriving by
+webhook and by Kafka, conflicts with the first and is recorded once; the same
+read id at another facility is another read. A read id that comes back with a
+different read is refused (`ReadIdReused`), never answered with the first
+decision silently.
+
+Reads stored before migration 0060 keep the id they were stored under, derived
+from the read id alone (`legacy_plate_read_id`); lookups try the scoped id
+first, then the legacy one, which counts only if that read is at the same
+facility. Stored events are never rewritten.
 """
 
+from collections.abc import Sequence
 from datetime import datetime
 from uuid import NAMESPACE_URL, UUID, uuid5
 
@@ -12,9 +22,10 @@ from eventsourcing.domain import Aggregate
 
 from berth.domain import recorded
 from berth.domain.bounds import check_text
-from berth.domain.error import DomainError, InvalidCommand
+from berth.domain.error import DomainError, InvalidCommand, ReusedIdentifier
 
 READ_NAMESPACE = uuid5(NAMESPACE_URL, "https://berth.invalid/plate-read")
+SCOPED_READ_NAMESPACE = uuid5(NAMESPACE_URL, "https://berth.invalid/plate-read/per-facility")
 
 
 class InvalidRead(InvalidCommand):
@@ -25,7 +36,19 @@ class AlreadyResolved(DomainError):
     code = "already-resolved"
 
 
-def plate_read_id(read_id: str) -> UUID:
+class ReadIdReused(ReusedIdentifier):
+    """The read id was already used at this facility for a different read."""
+
+    code = "read-id-reused"
+
+
+def plate_read_id(*, facility_id: UUID, read_id: str) -> UUID:
+    """The aggregate id of a facility's read (a separate namespace from the legacy ids)."""
+    return uuid5(SCOPED_READ_NAMESPACE, f"{facility_id}/{read_id}")
+
+
+def legacy_plate_read_id(read_id: str) -> UUID:
+    """The aggregate id reads were stored under before 0060: the read id alone."""
     return uuid5(READ_NAMESPACE, read_id)
 
 
@@ -69,6 +92,8 @@ class PlateRead(Aggregate):
         open: bool,
         reason: str,
         booking_id: UUID | None,
+        candidates: Sequence[str] = (),
+        image_ref: str | None = None,
     ) -> None:
         self.read_id = read_id
         self.camera_id = camera_id
@@ -78,6 +103,8 @@ class PlateRead(Aggregate):
         self.plate = plate
         self.confidence = confidence
         self.captured_at = captured_at
+        self.candidates = list(candidates)
+        self.image_ref = image_ref
         self.open = open
         self.reason = reason
         self.booking_id = booking_id
@@ -86,6 +113,37 @@ class PlateRead(Aggregate):
     @property
     def matched(self) -> bool:
         return self.booking_id is not None
+
+    def check_same_read(
+        self,
+        *,
+        camera_id: str,
+        gate_id: UUID,
+        plate: str,
+        confidence: float,
+        captured_at: datetime,
+        candidates: Sequence[str],
+        image_ref: str | None,
+    ) -> None:
+        """Refuse a read that reuses this read's id for something else."""
+        differs = [
+            name
+            for name, stored, sent in (
+                ("camera_id", self.camera_id, camera_id),
+                ("gate", self.gate_id, gate_id),
+                ("plate", self.plate, plate),
+                ("confidence", self.confidence, confidence),
+                ("captured_at", self.captured_at, captured_at),
+                ("candidates", self.candidates, list(candidates)),
+                ("image_ref", self.image_ref, image_ref),
+            )
+            if stored != sent
+        ]
+        if differs:
+            raise ReadIdReused(
+                f"read id {self.read_id!r} was already used at this facility for another read"
+                f" (different {', '.join(differs)}); send a new read id"
+            )
 
     @classmethod
     def record(
@@ -117,7 +175,7 @@ class PlateRead(Aggregate):
             raise InvalidRead(f"confidence must be 0 to 1, got {confidence}")
         return cls._create(
             cls.Recorded,
-            id=plate_read_id(read_id),
+            id=plate_read_id(facility_id=facility_id, read_id=read_id),
             timestamp=now,
             cause=cause,
             read_id=read_id,

@@ -21,7 +21,9 @@ from berth.http.commands.finance import CloseDayResource, ReverseEntryResource, 
 from berth.http.commands.gates import (
     CamerasResource,
     GatesResource,
+    MoveCameraResource,
     OverstayTariffResource,
+    RekeyCameraResource,
     ResolveReadResource,
 )
 from berth.http.commands.plate_reads import PlateReadsResource
@@ -97,6 +99,18 @@ def routes(services: Services, settings: Settings) -> list[tuple[str, Any]]:
         ("/gates/{gate_id:uuid}/reads", PlateReadsResource(services, settings)),
         ("/pools/{pool_id:uuid}/overstay-tariff", OverstayTariffResource(services, runner)),
         ("/reads/{read_id}/resolve", ResolveReadResource(services, runner)),
+        (
+            "/facilities/{facility_id:uuid}/reads/{read_id}/resolve",
+            ResolveReadResource(services, runner),
+        ),
+        (
+            "/facilities/{facility_id:uuid}/cameras/{camera_id}/move",
+            MoveCameraResource(services, runner),
+        ),
+        (
+            "/facilities/{facility_id:uuid}/cameras/{camera_id}/rekey",
+            RekeyCameraResource(services, runner, settings),
+        ),
         ("/availability", AvailabilityResource(services, settings)),
         ("/health", HealthResource(services, settings)),
         ("/projections", ProjectionsResource(services, settings)),

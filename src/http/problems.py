@@ -17,7 +17,7 @@ import psycopg
 from marshmallow import ValidationError
 
 from berth.domain.commanding import StaleVersion
-from berth.domain.error import DomainError, InvalidCommand, NotFound
+from berth.domain.error import DomainError, InvalidCommand, NotFound, ReusedIdentifier
 
 TYPE_BASE = "https://berth.dev/problems/"
 CONTENT_TYPE = "application/problem+json"
@@ -72,6 +72,8 @@ def domain_status(error: DomainError) -> int:
         return 404
     if isinstance(error, InvalidCommand):
         return 400
+    if isinstance(error, ReusedIdentifier):
+        return 422
     return 409
 
 

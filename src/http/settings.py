@@ -24,6 +24,8 @@ class Settings:
     signature_tolerance_seconds: int = 300
     # GET /health is red once a projection's oldest unapplied event is older than this.
     projection_max_lag_seconds: float = 300.0
+    # How long a camera's previous secret is still accepted after it was re-keyed.
+    camera_secret_grace_seconds: int = 24 * 3600
 
     @classmethod
     def from_environ(cls, environ: Mapping[str, str] = os.environ) -> Settings:
@@ -43,6 +45,11 @@ class Settings:
             ),
             projection_max_lag_seconds=float(
                 environ.get("BERTH_PROJECTION_MAX_LAG_SECONDS", defaults.projection_max_lag_seconds)
+            ),
+            camera_secret_grace_seconds=int(
+                environ.get(
+                    "BERTH_CAMERA_SECRET_GRACE_SECONDS", defaults.camera_secret_grace_seconds
+                )
             ),
         )
 

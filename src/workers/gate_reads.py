@@ -2,8 +2,9 @@
 
 Vendor gateways that publish reads to Kafka (topic `BERTH_KAFKA_GATE_READS_TOPIC`,
 default `berth.gate-reads`; each message a JSON plate read plus its `gate_id`)
-feed the same command as the webhook: a read is recorded once per read id, so
-a read arriving both ways, or again after a crash, is stored once. A message
+feed the same command as the webhook: a read is recorded once per (facility of
+its gate, read id), so a read arriving both ways, or again after a crash, is
+stored once; a read id reused for another read is refused, logged and skipped. A message
 that is not a valid read, or names an unknown gate, is logged with its offset
 and skipped. Offsets are kept in PostgreSQL and advance after each batch. One
 instance is active; others stand by on its advisory lock. Without

@@ -94,7 +94,13 @@ def history(app: Reservations, clock: Clock) -> Site:
     for n in range(4):
         site.read("entry", f"AB{n:04d}", clock.now, (bookings[n],))
     stray = site.read("entry", "ZZ999", clock.now)
-    app.resolve_read(read_id=stray, booking_id=bookings[4], note="by hand", cause=cause())
+    app.resolve_read(
+        facility_id=site.facility,
+        read_id=stray,
+        booking_id=bookings[4],
+        note="by hand",
+        cause=cause(),
+    )
     clock.now = datetime(2030, 6, 5, 15, 0, tzinfo=UTC)
     for n in range(2):  # late: an overstay is charged
         site.read("exit", f"AB{n:04d}", clock.now, (bookings[n],))

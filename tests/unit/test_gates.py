@@ -1,4 +1,5 @@
-"""Barrier decisions at entry and exit gates, and plate reads stored once per read id."""
+"""Barrier decisions at entry and exit gates, plate reads stored once per facility and read
+id, and cameras scoped to their facility."""
 
 from __future__ import annotations
 
@@ -9,10 +10,18 @@ import pytest
 
 from berth.domain.application import Reservations
 from berth.domain.booking import Status
+from berth.domain.camera import Camera, CameraAtAnotherFacility, CameraExists
+from berth.domain.camera_commands import UnknownCamera
 from berth.domain.cause import Cause
 from berth.domain.gate import InvalidGateSettings
 from berth.domain.gate_commands import UnknownGate
-from berth.domain.plate_read import AlreadyResolved, InvalidRead
+from berth.domain.plate_read import (
+    AlreadyResolved,
+    InvalidRead,
+    PlateRead,
+    ReadIdReused,
+    legacy_plate_read_id,
+)
 from berth.domain.plates import normalise_plate
 
 from .conftest import PoolFactory
@@ -54,12 +63,14 @@ class Reads:
     def __init__(self, app: Reservations, gates: dict[str, UUID], cause: Cause) -> None:
         self.app, self.gates, self.cause, self.count = app, gates, cause, 0
 
-    def __call__(self, direction: str, plate: str, at: datetime, booking_ids=(), read_id=None):
+    def __call__(
+        self, direction: str, plate: str, at: datetime, booking_ids=(), read_id=None, gate_id=None
+    ):
         self.count += 1
         return self.app.record_plate_read(
             read_id=read_id or f"read-{self.count}",
             camera_id="cam-1",
-            gate_id=self.gates[direction],
+            gate_id=gate_id or self.gates[direction],
             plate=plate,
             confidence=0.93,
             captured_at=at,
@@ -104,14 +115,19 @@ def test_an_arrival_after_the_stay_is_denied_as_ended(read: Reads, booked: UUID)
 
 
 def test_an_unknown_plate_is_denied_and_kept_as_an_unmatched_read(
-    app: Reservations, read: Reads, booked: UUID, cause: Cause
+    app: Reservations, read: Reads, booked: UUID, cause: Cause, facility_id: UUID
 ) -> None:
     outcome = read("entry", "ZZ99ZZZ", local(2, 8), [booked])
     assert (outcome.open, outcome.reason, outcome.booking_id) == (False, "unknown-plate", None)
-    app.resolve_read(read_id=outcome.read_id, booking_id=booked, note="plate dirty", cause=cause)
+    app.resolve_read(
+        facility_id=facility_id, read_id=outcome.read_id, booking_id=booked, note="plate dirty",
+        cause=cause,
+    )  # fmt: skip
     assert app.booking(booked).status == Status.CHECKED_IN
     with pytest.raises(AlreadyResolved):
-        app.resolve_read(read_id=outcome.read_id, booking_id=None, cause=cause)
+        app.resolve_read(
+            facility_id=facility_id, read_id=outcome.read_id, booking_id=None, cause=cause
+        )
 
 
 def test_a_cancelled_booking_is_denied(
@@ -228,3 +244,153 @@ def test_bad_reads_and_gates_are_refused_and_store_nothing(
             cause=cause,
         )
     assert store_size(app) == size
+
+
+@pytest.fixture
+def elsewhere(app: Reservations, cause: Cause) -> dict[str, UUID]:
+    """A second facility with an entry gate and a confirmed, paid booking for `AB-12 CD`."""
+    facility = app.register_facility(name="Elsewhere", time_zone="Europe/London", cause=cause).id
+    pool = PoolFactory(app, facility, cause)()
+    booking_id = app.hold(
+        pool_id=pool, stay=make_stay(2, 3), quantity=1, guest={"name": "Bo"},
+        plates=["AB-12 CD"], cause=cause,
+    ).id  # fmt: skip
+    app.confirm(booking_id=booking_id, cause=cause)
+    app.record_payment(
+        booking_id=booking_id, amount=app.booking(booking_id).total, currency="EUR",
+        method="card", cause=cause,
+    )  # fmt: skip
+    gate = app.add_gate(facility_id=facility, name="in", direction="entry", cause=cause).id
+    return {"facility": facility, "gate": gate, "booking": booking_id}
+
+
+def test_the_same_read_id_at_two_facilities_is_two_reads_each_decided_and_stored(
+    app: Reservations, read: Reads, booked: UUID, elsewhere: dict[str, UUID]
+) -> None:
+    here = read("entry", "AB12CD", local(2, 8), [booked], read_id="0001")
+    size = store_size(app)
+    there = read(
+        "entry", "AB12CD", local(2, 8), [elsewhere["booking"]], read_id="0001",
+        gate_id=elsewhere["gate"],
+    )  # fmt: skip
+    assert (here.duplicate, there.duplicate) == (False, False)
+    assert (there.open, there.reason, there.booking_id) == (True, "on-time", elsewhere["booking"])
+    assert app.booking(elsewhere["booking"]).status == Status.CHECKED_IN
+    assert app.booking(booked).status == Status.CHECKED_IN
+    assert store_size(app) > size
+
+
+@pytest.mark.parametrize(
+    "change",
+    [{"plate": "XY99ZZZ"}, {"at": local(2, 9)}, {"direction": "exit"}],
+    ids=["another plate", "another capture time", "another gate"],
+)
+def test_a_read_id_reused_for_another_read_is_refused_and_stores_nothing(
+    app: Reservations, read: Reads, booked: UUID, change: dict[str, object]
+) -> None:
+    read("entry", "AB12CD", local(2, 8), [booked], read_id="0001")
+    size = store_size(app)
+    again: dict[str, object] = {"direction": "entry", "plate": "AB12CD", "at": local(2, 8)}
+    again.update(change)
+    with pytest.raises(ReadIdReused):
+        read(again["direction"], again["plate"], again["at"], [booked], read_id="0001")
+    assert store_size(app) == size
+
+
+def store_legacy_read(app: Reservations, facility_id: UUID, gate_id: UUID, read_id: str) -> None:
+    """A read as code before 0060 stored it: its id derived from the read id alone."""
+    legacy = PlateRead._create(
+        PlateRead.Recorded, id=legacy_plate_read_id(read_id), timestamp=local(2, 7),
+        cause={"principal": "old"}, read_id=read_id, camera_id="cam-1", gate_id=gate_id,
+        facility_id=facility_id, direction="entry", plate="ZZ1", confidence=0.93,
+        captured_at=local(2, 7), candidates=[], image_ref=None, open=False,
+        reason="unknown-plate", booking_id=None,
+    )  # fmt: skip
+    app.save(legacy)
+
+
+def test_a_read_stored_under_its_old_global_id_is_still_its_facilitys_read(
+    app: Reservations,
+    read: Reads,
+    gates: dict[str, UUID],
+    facility_id: UUID,
+    booked: UUID,
+    elsewhere: dict[str, UUID],
+    cause: Cause,
+) -> None:
+    store_legacy_read(app, facility_id, gates["entry"], "old-1")
+    size = store_size(app)
+    again = read("entry", "ZZ1", local(2, 7), read_id="old-1")
+    assert (again.duplicate, again.reason) == (True, "unknown-plate")
+    assert store_size(app) == size
+    with pytest.raises(ReadIdReused):
+        read("entry", "AB12CD", local(2, 8), [booked], read_id="old-1")
+    there = read("entry", "ZZ1", local(2, 7), read_id="old-1", gate_id=elsewhere["gate"])
+    assert not there.duplicate  # the old read is the first facility's, not this one's
+    app.resolve_read(facility_id=facility_id, read_id="old-1", booking_id=booked, cause=cause)
+    assert app.booking(booked).status == Status.CHECKED_IN
+
+
+def test_a_camera_id_is_scoped_to_its_facility(
+    app: Reservations, gates: dict[str, UUID], elsewhere: dict[str, UUID], cause: Cause
+) -> None:
+    here = app.register_camera(gate_id=gates["entry"], camera_id="cam-1", cause=cause)
+    there = app.register_camera(gate_id=elsewhere["gate"], camera_id="cam-1", cause=cause)
+    assert here.id != there.id
+    assert app.camera(elsewhere["facility"], "cam-1").gate_id == elsewhere["gate"]
+    size = store_size(app)
+    with pytest.raises(CameraExists):
+        app.register_camera(gate_id=gates["exit"], camera_id="cam-1", cause=cause)
+    assert store_size(app) == size
+
+
+def test_moving_and_rekeying_a_camera_are_events_with_their_cause(
+    app: Reservations, gates: dict[str, UUID], facility_id: UUID, cause: Cause, clock: Clock
+) -> None:
+    app.register_camera(gate_id=gates["entry"], camera_id="cam-1", cause=cause)
+    app.move_camera(facility_id=facility_id, camera_id="cam-1", gate_id=gates["exit"], cause=cause)
+    until = clock() + timedelta(hours=1)
+    app.rekey_camera(
+        facility_id=facility_id, camera_id="cam-1", previous_valid_until=until, cause=cause
+    )
+    camera = app.camera(facility_id, "cam-1")
+    events = list(app.repository.event_store.get(camera.id))
+    assert [type(e).__name__ for e in events] == ["Registered", "Moved", "Rekeyed"]
+    moved, rekeyed = events[1], events[2]
+    assert isinstance(moved, Camera.Moved) and isinstance(rekeyed, Camera.Rekeyed)
+    assert (moved.from_gate_id, moved.gate_id) == (gates["entry"], gates["exit"])
+    assert rekeyed.previous_valid_until == until
+    assert all(e.cause == cause.as_metadata() for e in events)  # type: ignore[attr-defined]
+    assert camera.gate_id == gates["exit"]
+
+
+def test_a_camera_cannot_move_to_another_facilitys_gate(
+    app: Reservations,
+    gates: dict[str, UUID],
+    facility_id: UUID,
+    elsewhere: dict[str, UUID],
+    cause: Cause,
+) -> None:
+    app.register_camera(gate_id=gates["entry"], camera_id="cam-1", cause=cause)
+    size = store_size(app)
+    with pytest.raises(CameraAtAnotherFacility):
+        app.move_camera(
+            facility_id=facility_id, camera_id="cam-1", gate_id=elsewhere["gate"], cause=cause
+        )
+    assert store_size(app) == size
+    assert app.camera(facility_id, "cam-1").gate_id == gates["entry"]
+
+
+def test_a_camera_registered_before_its_events_existed_is_adopted_by_its_first_move(
+    app: Reservations, gates: dict[str, UUID], facility_id: UUID, cause: Cause
+) -> None:
+    with pytest.raises(UnknownCamera):
+        app.move_camera(
+            facility_id=facility_id, camera_id="old", gate_id=gates["exit"], cause=cause
+        )
+    app.move_camera(
+        facility_id=facility_id, camera_id="old", gate_id=gates["exit"],
+        registered_gate_id=gates["entry"], cause=cause,
+    )  # fmt: skip
+    camera = app.camera(facility_id, "old")
+    assert (camera.gate_id, camera.version) == (gates["exit"], 2)

@@ -1,22 +1,26 @@
 """Gates: POST /facilities/{facility_id}/gates, POST /gates/{gate_id}/cameras,
-PUT /pools/{pool_id}/overstay-tariff, POST /reads/{read_id}/resolve."""
+POST /facilities/{facility_id}/cameras/{camera_id}/move|rekey,
+PUT /pools/{pool_id}/overstay-tariff,
+POST /facilities/{facility_id}/reads/{read_id}/resolve (and /reads/{read_id}/resolve)."""
 
 from __future__ import annotations
 
+from datetime import timedelta
 from typing import Any
 from uuid import UUID
 
 import falcon
 
-from berth.adapters import gate_cameras
+from berth.adapters import gate_cameras, gate_queries
 from berth.domain.commanding import CommandResult
 from berth.http.auth import caller
 from berth.http.commands.execution import CommandRunner
 from berth.http.commands.views import as_resource
 from berth.http.endpoint import ADMIN, OPERATIONS, Endpoint, roles
 from berth.http.preconditions import refuse_if_match
+from berth.http.problems import Problem
 from berth.http.schemas import answers, gates
-from berth.http.settings import Services
+from berth.http.settings import Services, Settings
 
 MANAGERS = roles(OPERATIONS, ADMIN)
 
@@ -63,7 +67,7 @@ class GatesResource(_Command):
 class CamerasResource(_Command):
     endpoints = {
         "POST": Endpoint(
-            summary="Register a camera on a gate; answers its signing secret, once",
+            summary="Register a new camera on a gate; answers its signing secret, once",
             tag="gates",
             roles=MANAGERS,
             body=gates.RegisterCamera,
@@ -73,16 +77,111 @@ class CamerasResource(_Command):
     }
 
     def on_post(self, req: falcon.Request, resp: falcon.Response, gate_id: UUID) -> None:
+        refuse_if_match(req)
         gate = self.app.gate(gate_id)
+        camera_id = req.context.body["camera_id"]
         with self.services.pool.connection() as conn:
-            camera = gate_cameras.register(
-                conn,
-                camera_id=req.context.body["camera_id"],
-                gate_id=gate.id,
-                facility_id=gate.facility_id,
-            )
+            if gate_cameras.find(conn, facility_id=gate.facility_id, camera_id=camera_id):
+                # A camera registered before its events existed (0060) has only a row.
+                raise Problem(
+                    409, "camera-exists", "Camera exists",
+                    f"camera {camera_id!r} is already registered at this facility;"
+                    " move or re-key it instead",
+                )  # fmt: skip
+        change = gate_cameras.NewCamera(gate.facility_id, camera_id, gate.id)
+        result = self.app.register_camera(
+            gate_id=gate.id, camera_id=camera_id, cause=caller(req).cause(req),
+            camera_change=change,
+        )  # fmt: skip
         resp.status = 201
-        resp.media = gates.Camera().dump(camera)
+        resp.location = f"/facilities/{gate.facility_id}/cameras/{camera_id}"
+        resp.media = gates.Camera().dump(
+            {"camera_id": camera_id, "gate_id": gate.id, "facility_id": gate.facility_id,
+             "secret": change.secret, "position": result.position}
+        )  # fmt: skip
+
+
+def _camera_id(value: str) -> str:
+    if not 1 <= len(value) <= gates.CAMERA_ID_MAX or "\x00" in value:
+        raise Problem(
+            400, "invalid-camera-id", "Invalid camera id",
+            f"a camera id is 1 to {gates.CAMERA_ID_MAX} characters",
+        )  # fmt: skip
+    return value
+
+
+def _registered_gate(conn: Any, facility_id: UUID, camera_id: str) -> UUID | None:
+    """The gate of a camera's secret row: adopts a camera registered before 0060."""
+    row = gate_cameras.find(conn, facility_id=facility_id, camera_id=camera_id)
+    return row.gate_id if row is not None else None
+
+
+class MoveCameraResource(_Command):
+    endpoints = {
+        "POST": Endpoint(
+            summary="Move a camera to another gate of its facility (recorded as an event)",
+            tag="gates",
+            roles=MANAGERS,
+            body=gates.MoveCamera,
+            response=gates.CameraPlacement,
+            idempotent=True,
+        )
+    }
+
+    def on_post(
+        self, req: falcon.Request, resp: falcon.Response, facility_id: UUID, camera_id: str
+    ) -> None:
+        refuse_if_match(req)
+        camera_id = _camera_id(camera_id)
+        gate_id = req.context.body["gate_id"]
+        with self.services.pool.connection() as conn:
+            registered = _registered_gate(conn, facility_id, camera_id)
+
+        def act(**save: Any) -> CommandResult:
+            return self.app.move_camera(
+                facility_id=facility_id, camera_id=camera_id, gate_id=gate_id,
+                registered_gate_id=registered, cause=caller(req).cause(req),
+                camera_change=gate_cameras.CameraMove(facility_id, camera_id, gate_id), **save,
+            )  # fmt: skip
+
+        self.runner.run(req, resp, act=act, render=as_resource(self.app, gates.CameraPlacement))
+
+
+class RekeyCameraResource(_Command):
+    endpoints = {
+        "POST": Endpoint(
+            summary="Give a camera a new signing secret, answered once; the previous one"
+            " is still accepted for BERTH_CAMERA_SECRET_GRACE_SECONDS",
+            tag="gates",
+            roles=MANAGERS,
+            body=gates.RekeyCamera,
+            response=gates.RekeyedCamera,
+        )
+    }
+
+    def __init__(self, services: Services, runner: CommandRunner, settings: Settings) -> None:
+        super().__init__(services, runner)
+        self.grace = timedelta(seconds=settings.camera_secret_grace_seconds)
+
+    def on_post(
+        self, req: falcon.Request, resp: falcon.Response, facility_id: UUID, camera_id: str
+    ) -> None:
+        refuse_if_match(req)
+        camera_id = _camera_id(camera_id)
+        with self.services.pool.connection() as conn:
+            registered = _registered_gate(conn, facility_id, camera_id)
+        until = self.services.clock() + self.grace
+        change = gate_cameras.CameraRekey(facility_id, camera_id, until)
+        result = self.app.rekey_camera(
+            facility_id=facility_id, camera_id=camera_id, previous_valid_until=until,
+            registered_gate_id=registered, cause=caller(req).cause(req), camera_change=change,
+        )  # fmt: skip
+        camera = self.app.camera(facility_id, camera_id)
+        resp.media = gates.RekeyedCamera().dump(
+            {"camera_id": camera_id, "facility_id": facility_id, "gate_id": camera.gate_id,
+             "secret": change.secret, "previous_valid_until": until,
+             "version": result.version, "position": result.position}
+        )  # fmt: skip
 
 
 class OverstayTariffResource(_Command):
@@ -115,6 +214,9 @@ class OverstayTariffResource(_Command):
 
 
 class ResolveReadResource(_Command):
+    """POST /facilities/{facility_id}/reads/{read_id}/resolve, or /reads/{read_id}/resolve
+    when the read id is used at one facility only (read ids are scoped per facility)."""
+
     endpoints = {
         "POST": Endpoint(
             summary="Resolve an unmatched plate read by hand: match it to a booking, or dismiss it",
@@ -126,12 +228,20 @@ class ResolveReadResource(_Command):
         )
     }
 
-    def on_post(self, req: falcon.Request, resp: falcon.Response, read_id: str) -> None:
+    def on_post(
+        self,
+        req: falcon.Request,
+        resp: falcon.Response,
+        read_id: str,
+        facility_id: UUID | None = None,
+    ) -> None:
         refuse_if_match(req)
         body = req.context.body
+        facility = facility_id if facility_id is not None else self._only_facility(read_id)
 
         def act(**save: Any) -> CommandResult:
             return self.app.resolve_read(
+                facility_id=facility,
                 read_id=read_id,
                 booking_id=body["booking_id"],
                 note=body["note"],
@@ -144,6 +254,24 @@ class ResolveReadResource(_Command):
             resp,
             act=act,
             render=lambda r: gates.Resolved().dump(
-                {"read_id": read_id, "booking_id": body["booking_id"], "position": r.position}
+                {
+                    "read_id": read_id,
+                    "facility_id": facility,
+                    "booking_id": body["booking_id"],
+                    "position": r.position,
+                }
             ),
         )
+
+    def _only_facility(self, read_id: str) -> UUID:
+        with self.services.pool.connection() as conn:
+            facilities = gate_queries.facilities_with_read(conn, read_id=read_id)
+        if len(facilities) > 1:
+            raise Problem(
+                409, "ambiguous-read-id", "Ambiguous read id",
+                f"read id {read_id!r} is used at more than one facility;"
+                f" resolve it at /facilities/{{facility_id}}/reads/{read_id}/resolve",
+            )  # fmt: skip
+        if not facilities:
+            raise Problem(404, "unknown-read", "Unknown read", f"no plate read {read_id!r}")
+        return facilities[0]

@@ -1,7 +1,10 @@
 """POST /gates/{gate_id}/reads: a camera reports a plate read and gets the barrier decision.
 
 The caller is a gate device key of the gate's facility, and the body is signed
-by the camera (see berth.http.signatures). The read is then recorded exactly as
+by the camera (see berth.http.signatures), which is looked up among that
+facility's cameras only: a key of one facility never authenticates as
+another's camera. The read's capture time must be within the signature
+tolerance of the signed time. The read is then recorded exactly as
 the Kafka inlet records it (berth.adapters.plate_reads).
 """
 
@@ -28,7 +31,7 @@ class PlateReadsResource:
             roles=roles(GATE_DEVICE, ADMIN),
             body=gates.PlateReadBody,
             response=gates.GateDecision,
-            errors=(401, 403, 404),
+            errors=(401, 403, 404, 422),
         )
     }
 
@@ -46,18 +49,24 @@ class PlateReadsResource:
                 403, "wrong-facility", "Wrong facility", "this key is for another facility"
             )
         with self.services.pool.connection() as conn:
-            camera = gate_cameras.find(conn, body["camera_id"])
+            camera = gate_cameras.find(
+                conn, facility_id=gate.facility_id, camera_id=body["camera_id"]
+            )
             if camera is None or camera.gate_id != gate.id:
                 raise Problem(
                     401, "unknown-camera", "Unknown camera",
                     f"camera {body['camera_id']!r} is not registered on this gate",
                 )  # fmt: skip
-            signatures.verify(
+            now = self.services.clock()
+            signed_at = signatures.verify(
                 req.get_header(signatures.HEADER),
-                secret=camera.secret,
+                secrets=camera.accepted_secrets(now),
                 body=req.context.raw_body,
-                now=self.services.clock(),
+                now=now,
                 tolerance=self.tolerance,
+            )
+            signatures.check_captured_at(
+                body["captured_at"], signed_at=signed_at, tolerance=self.tolerance
             )
             outcome = plate_reads.record(self.app, conn, gate=gate, read=body, cause=who.cause(req))
         resp.media = gates.GateDecision().dump(

@@ -29,16 +29,49 @@ class Gate(Answer):
     passage_seconds = fields.Integer()
 
 
+CAMERA_ID_MAX = 100
+
+
 class RegisterCamera(Strict):
-    camera_id = bounded.identifier(100, required=True)
+    camera_id = bounded.identifier(CAMERA_ID_MAX, required=True)
 
 
 class Camera(Schema):
     camera_id = fields.String(required=True)
     gate_id = fields.UUID(required=True)
+    facility_id = fields.UUID(metadata={"description": "camera ids are unique per facility"})
     secret = fields.String(
         required=True, metadata={"description": "shown once: sign webhook calls with it"}
     )
+    position = fields.Integer()
+
+
+class MoveCamera(Strict):
+    gate_id = fields.UUID(required=True, metadata={"description": "a gate of the same facility"})
+
+
+class RekeyCamera(Strict):
+    pass
+
+
+class CameraPlacement(Answer):
+    camera_id = fields.String(required=True)
+    facility_id = fields.UUID(required=True)
+    gate_id = fields.UUID(required=True)
+
+
+class RekeyedCamera(Schema):
+    camera_id = fields.String(required=True)
+    facility_id = fields.UUID(required=True)
+    gate_id = fields.UUID(required=True)
+    secret = fields.String(
+        required=True, metadata={"description": "shown once: sign webhook calls with it"}
+    )
+    previous_valid_until = fields.AwareDateTime(
+        metadata={"description": "until then the previous secret is still accepted"}
+    )
+    version = fields.Integer()
+    position = fields.Integer()
 
 
 class OverstayTariff(Strict):
@@ -67,6 +100,7 @@ class ResolveRead(Strict):
 
 class Resolved(Schema):
     read_id = fields.String()
+    facility_id = fields.UUID()
     booking_id = fields.UUID(allow_none=True)
     position = fields.Integer()
 

@@ -71,10 +71,10 @@ def publish(broker: KafkaBroker, *messages: dict[str, Any] | bytes) -> None:
     producer.close()
 
 
-def read(gate: UUID, read_id: str, plate: str) -> dict[str, Any]:
+def read(gate: UUID, read_id: str, plate: str, at: datetime | None = None) -> dict[str, Any]:
     return {
         "gate_id": str(gate), "read_id": read_id, "camera_id": "cam-k", "plate": plate,
-        "confidence": 0.88, "captured_at": datetime.now(UTC).isoformat(),
+        "confidence": 0.88, "captured_at": (at or datetime.now(UTC)).isoformat(),
     }  # fmt: skip
 
 
@@ -91,6 +91,16 @@ def stored_reads(app: Reservations) -> list[PlateRead.Recorded]:
         for n in app.recorder.select_notifications(start=1, limit=100_000)
     )
     return [e for e in events if isinstance(e, PlateRead.Recorded)]
+
+
+def consumed(db_url: str) -> int:
+    """How many messages the gate-reads worker has consumed (recorded or skipped)."""
+    with psycopg.connect(db_url) as conn:
+        row = conn.execute(
+            "SELECT coalesce(sum(next_offset), 0) FROM kafka_consumer_offsets WHERE consumer = %s",
+            (gate_reads.NAME,),
+        ).fetchone()
+    return int(row[0]) if row else 0
 
 
 def test_a_read_from_kafka_checks_the_booking_in_and_a_repeat_is_stored_once(
@@ -116,16 +126,17 @@ def test_a_read_from_kafka_checks_the_booking_in_and_a_repeat_is_stored_once(
 def test_a_read_already_stored_by_the_webhook_is_not_stored_again(
     db_url: str, broker: KafkaBroker, app: Reservations, site: dict[str, Any], worker: None
 ) -> None:
+    at = datetime.now(UTC)
     other = open_reservations(db_url)
     try:
-        other.record_plate_read(
+        first = other.record_plate_read(
             read_id="both-ways", camera_id="cam-k", gate_id=site["gate"], plate="KF01",
-            confidence=0.9, captured_at=datetime.now(UTC), booking_ids=[site["booking"]],
-            cause=CAUSE,
+            confidence=0.88, captured_at=at, booking_ids=[site["booking"]], cause=CAUSE,
         )  # fmt: skip
     finally:
         other.close()
-    publish(broker, read(site["gate"], "both-ways", "KF01"), read(site["gate"], "after", "X1"))
+    assert not first.duplicate
+    publish(broker, read(site["gate"], "both-ways", "KF01", at), read(site["gate"], "after", "X1"))
     wait_until(lambda: {r.read_id for r in stored_reads(app)} == {"both-ways", "after"})
     assert [r.read_id for r in stored_reads(app)].count("both-ways") == 1
 
@@ -151,3 +162,16 @@ def test_a_record_with_text_or_a_time_postgres_cannot_hold_is_skipped_and_stores
         gate_reads.handle(app, conn, kafka_consumer.Message(0, 7, value), TOPIC)
     assert app.recorder.max_notification_id() == before
     assert stored_reads(app) == []
+def test_the_same_read_id_at_two_facilities_is_stored_at_each_and_a_reuse_is_skipped(
+    db_url: str, broker: KafkaBroker, app: Reservations, site: dict[str, Any], worker: None
+) -> None:
+    facility = app.register_facility(name="Second site", time_zone="UTC", cause=CAUSE).id
+    gate = app.add_gate(facility_id=facility, name="in", direction="entry", cause=CAUSE).id
+    publish(broker, read(site["gate"], "k-1", "KF01"), read(gate, "k-1", "KF01"))
+    wait_until(lambda: len(stored_reads(app)) == 2)
+    publish(broker, read(site["gate"], "k-1", "OTHER1"))  # the read id reused: refused
+    wait_until(lambda: consumed(db_url) == 3)
+    here = app.gate(site["gate"]).facility_id
+    reads = sorted((str(r.facility_id), r.read_id, r.plate) for r in stored_reads(app))
+    assert reads == sorted([(str(here), "k-1", "KF01"), (str(facility), "k-1", "KF01")])
+    assert app.booking(site["booking"]).status == Status.CHECKED_IN
