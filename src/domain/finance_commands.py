@@ -48,7 +48,7 @@ class FinanceCommands(CatalogCommands):
                 )
             else:
                 calendar.advance(business_date=business_date, now=now, cause=meta)
-            return day, [day, calendar]
+            return day, [calendar, day]  # the day last: the answer is its position
 
         return self._execute(attempt, cause, lock=[], **save_kwargs)
 

@@ -29,7 +29,8 @@ amounts; revenue lines are net of the pool's tax rate, the tax goes to tax payab
 - refund succeeded: Dr refunds payable (up to the booking's) and receivable
   (the rest) / Cr cash; requested and failed refunds post nothing;
 - overstay: Dr receivable / Cr overstay revenue (net) and tax payable;
-- reversal: a new entry with every line of the named entry negated.
+- reversal: a new entry with every line of the named entry negated; then, for a
+  booking, what stays charged follows its terms again (`Poster.follow_terms`).
 """
 
 from __future__ import annotations
@@ -180,6 +181,31 @@ class Poster:
             return
         for night in sorted(self.closed_nights(booking)):
             self.recognise(booking, night, self.today(booking.time_zone))
+
+    def follow_terms(self, booking: BookingBooks) -> None:
+        """After a reversal, what stays charged is again what the booking's terms say.
+
+        A staying booking's deferred revenue goes back to what its open nights
+        hold (the rest to or from stay revenue); an ended booking keeps nothing
+        charged but its fee, as its cancellation left it. Reversals of payments,
+        refunds and overstay charges need nothing here.
+        """
+        if booking.status in RECOGNISING:
+            gross = booking.balance(D) - booking.deferred_target()
+            tax = tax_included(gross, self.tax_rate(booking))
+            lines = [
+                (D, gross),
+                (Account.STAY_REVENUE, -(gross - tax)),
+                (Account.TAX_PAYABLE, -tax),
+            ]
+            self.post("reversal", booking, "deferred revenue back to the open nights", lines)
+        elif booking.status in ENDED:
+            charged = sum(booking.balance(account) for account in CHARGED)
+            lines = [(account, booking.balance(account)) for account in CHARGED]
+            self.post(
+                "reversal", booking, "nothing stays charged when ended", [*lines, (R, -charged)]
+            )
+            self.settle_overpayment(booking)
 
     def settle_overpayment(self, booking: BookingBooks) -> None:
         """An ended booking's negative receivable is owed to the guest: refunds payable."""
@@ -346,6 +372,10 @@ def _reversal(p: Poster, event: Any) -> None:
         lines=[Line(line.account, -line.amount, line.booking_id) for line in original.lines],
         reverses=original.entry_id,
     )
+    for booking_id in sorted({line.booking_id for line in original.lines if line.booking_id}):
+        booking = p.books.bookings.get(booking_id)
+        if booking is not None:
+            p.follow_terms(booking)
 
 
 RULES: dict[type[Any], Callable[[Poster, Any], None]] = {
