@@ -134,7 +134,7 @@ def fill(app: Reservations, clock: Clock, count: int, rng: random.Random) -> Non
     sys.stderr.write("\n")
     for day in range(CLOSED_DAYS):
         business_date = START.date() + timedelta(days=day)
-        clock.now = START + timedelta(days=day, hours=20)
+        clock.now = START + timedelta(days=day + 1)  # the morning after: the day is over
         app.close_day(facility_id=facility, business_date=business_date, cause=CAUSE)
 
 

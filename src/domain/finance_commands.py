@@ -1,38 +1,72 @@
-"""Finance commands: the night audit (closing a business day) and ledger reversals."""
+"""Finance commands: the night audit (closing business days in order) and ledger reversals."""
 
-from datetime import date, datetime
+from datetime import date, datetime, timedelta
 from typing import Any
 from uuid import UUID
 
+from eventsourcing.application import AggregateNotFoundError
 from eventsourcing.domain import Aggregate
 
+from berth.domain.audit_calendar import AuditCalendar, audit_calendar_id
 from berth.domain.business_day import BusinessDay, DayAlreadyClosed, business_day_id
 from berth.domain.catalog_commands import CatalogCommands
 from berth.domain.cause import Cause
 from berth.domain.commanding import CommandResult
 from berth.domain.correction import EntryAlreadyReversed, EntryReversal, reversal_id
+from berth.domain.stay import local_date
 
 
 class FinanceCommands(CatalogCommands):
     def close_day(
         self, *, facility_id: UUID, business_date: date, cause: Cause, **save_kwargs: Any
     ) -> CommandResult:
-        """Night audit: close a facility's business day, once; never a day not yet over."""
+        """Night audit: close a facility's business day, once, in order, once it is over.
+
+        The facility's `AuditCalendar` is saved with the day, so closes of one
+        facility are ordered by its version (see `berth.domain.audit_calendar`).
+        """
 
         def attempt(now: datetime, meta: dict[str, str]) -> tuple[Aggregate, list[Aggregate]]:
             facility = self.facility(facility_id)
             if self._exists(business_day_id(facility_id, business_date)):
                 raise DayAlreadyClosed(f"{business_date} is already closed at this facility")
+            calendar = self._audit_calendar(facility_id)
             day = BusinessDay.close(
                 facility_id=facility.id,
                 business_date=business_date,
                 time_zone=facility.time_zone,
+                opened_on=local_date(facility.created_on, facility.time_zone),
+                first_close=calendar is None,
+                previous_closed=calendar is not None
+                and self._closed_before(calendar, business_date),
                 now=now,
                 cause=meta,
             )
-            return day, [day]
+            if calendar is None:
+                calendar = AuditCalendar.start(
+                    facility_id=facility.id, business_date=business_date, now=now, cause=meta
+                )
+            else:
+                calendar.advance(business_date=business_date, now=now, cause=meta)
+            return day, [calendar, day]  # the day last: the answer is its position
 
         return self._execute(attempt, cause, lock=[], **save_kwargs)
+
+    def _audit_calendar(self, facility_id: UUID) -> AuditCalendar | None:
+        try:
+            calendar = self.repository.get(audit_calendar_id(facility_id))
+        except AggregateNotFoundError:
+            return None
+        assert isinstance(calendar, AuditCalendar)
+        return calendar
+
+    def _closed_before(self, calendar: AuditCalendar, business_date: date) -> bool:
+        """Whether the day before `business_date` is closed (days closed before the
+        calendar existed are found by their id)."""
+        previous = business_date - timedelta(days=1)
+        if calendar.last_closed == previous:
+            return True
+        return self._exists(business_day_id(calendar.facility_id, previous))
 
     def reverse_entry(
         self,

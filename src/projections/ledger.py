@@ -9,13 +9,16 @@ amounts; revenue lines are net of the pool's tax rate, the tax goes to tax payab
 - confirmation: Dr receivable / Cr deferred revenue, the booking's total;
 - payment: Dr cash / Cr receivable (on a cancelled or expired booking, what the
   guest did not owe goes to refunds payable);
-- amendment of a confirmed booking: the difference of the totals between
-  receivable and deferred revenue, either way (a cut below what is deferred
-  takes the rest back from revenue); a held booking posts nothing;
-- close of day D: every recognising booking with a night on D moves
-  deferred // (its nights not yet recognised) from deferred revenue to stay
-  revenue (net) and tax payable, so its last night takes the remainder; a
-  booking confirmed or amended after some of its nights were closed recognises
+- amendment of a confirmed booking: the difference of the totals to (or from)
+  receivable; deferred revenue becomes what the booking's open nights hold and
+  the rest of the difference goes to (or comes back from) stay revenue and tax
+  at once, so a change after closed nights is recognised at once, either way;
+  a held booking posts nothing;
+- close of day D: every recognising booking with a night on D moves deferred
+  revenue down to total - total * closed // nights (closed: its nights on closed
+  days), the difference to stay revenue (net) and tax payable, so its last
+  night takes the remainder and a booking whose nights are all closed defers
+  nothing; a booking confirmed after some of its nights were closed recognises
   those at once;
 - cancellation: everything charged is reversed (deferred, stay and overstay
   revenue, their tax) against receivable, except the fee, which is
@@ -26,7 +29,8 @@ amounts; revenue lines are net of the pool's tax rate, the tax goes to tax payab
 - refund succeeded: Dr refunds payable (up to the booking's) and receivable
   (the rest) / Cr cash; requested and failed refunds post nothing;
 - overstay: Dr receivable / Cr overstay revenue (net) and tax payable;
-- reversal: a new entry with every line of the named entry negated.
+- reversal: a new entry with every line of the named entry negated; then, for a
+  booking, what stays charged follows its terms again (`Poster.follow_terms`).
 """
 
 from __future__ import annotations
@@ -152,14 +156,12 @@ class Poster:
     # -- rules shared by several events ----------------------------------------
 
     def recognise(self, booking: BookingBooks, night: date, business_date: date) -> None:
-        """Move the night's share of the stay from deferred revenue to revenue and tax."""
-        nights = booking.nights()
-        if night not in nights or night in booking.recognised:
+        """Close `night` for the booking: deferred revenue comes down to its open nights."""
+        if night not in booking.nights() or night in booking.recognised:
             return
-        remaining = sum(1 for n in nights if n not in booking.recognised)
-        gross = max(booking.balance(D), 0) // remaining
         booking.recognised.add(night)
         self.books.changed_bookings.add(booking.booking_id)
+        gross = booking.balance(D) - booking.deferred_target()
         tax = tax_included(gross, self.tax_rate(booking))
         self.post(
             "recognition",
@@ -169,14 +171,41 @@ class Poster:
             business_date=business_date,
         )
 
+    def closed_nights(self, booking: BookingBooks) -> set[date]:
+        closed = self.books.closed_days.get(booking.facility_id, set())
+        return {night for night in booking.nights() if night in closed}
+
     def catch_up(self, booking: BookingBooks) -> None:
         """Recognise the booking's nights on days already closed."""
         if booking.status not in RECOGNISING:
             return
-        closed = self.books.closed_days.get(booking.facility_id, set())
-        for night in booking.nights():
-            if night in closed:
-                self.recognise(booking, night, self.today(booking.time_zone))
+        for night in sorted(self.closed_nights(booking)):
+            self.recognise(booking, night, self.today(booking.time_zone))
+
+    def follow_terms(self, booking: BookingBooks) -> None:
+        """After a reversal, what stays charged is again what the booking's terms say.
+
+        A staying booking's deferred revenue goes back to what its open nights
+        hold (the rest to or from stay revenue); an ended booking keeps nothing
+        charged but its fee, as its cancellation left it. Reversals of payments,
+        refunds and overstay charges need nothing here.
+        """
+        if booking.status in RECOGNISING:
+            gross = booking.balance(D) - booking.deferred_target()
+            tax = tax_included(gross, self.tax_rate(booking))
+            lines = [
+                (D, gross),
+                (Account.STAY_REVENUE, -(gross - tax)),
+                (Account.TAX_PAYABLE, -tax),
+            ]
+            self.post("reversal", booking, "deferred revenue back to the open nights", lines)
+        elif booking.status in ENDED:
+            charged = sum(booking.balance(account) for account in CHARGED)
+            lines = [(account, booking.balance(account)) for account in CHARGED]
+            self.post(
+                "reversal", booking, "nothing stays charged when ended", [*lines, (R, -charged)]
+            )
+            self.settle_overpayment(booking)
 
     def settle_overpayment(self, booking: BookingBooks) -> None:
         """An ended booking's negative receivable is owed to the guest: refunds payable."""
@@ -247,22 +276,19 @@ def _amended(p: Poster, event: Any) -> None:
     booking.total = event.total
     if booking.status != Status.CONFIRMED:
         return  # a hold is not charged yet
+    # The new total is owed at once; of it, what the nights on closed days hold is
+    # revenue at once (either way), and deferred revenue keeps what the open nights hold.
+    booking.recognised = p.closed_nights(booking)
     difference = event.total - event.previous_total
+    to_deferred = booking.deferred_target() - booking.balance(D)
+    to_revenue = difference - to_deferred
+    tax = tax_included(to_revenue, p.tax_rate(booking))
+    revenue = [(Account.STAY_REVENUE, -(to_revenue - tax)), (Account.TAX_PAYABLE, -tax)]
     if difference >= 0:
-        lines = [(R, difference), (D, -difference)]
+        lines = [(R, difference), (D, -to_deferred), *revenue]
     else:
-        cut = -difference
-        from_deferred = min(cut, max(booking.balance(D), 0))
-        from_revenue = cut - from_deferred
-        tax = tax_included(from_revenue, p.tax_rate(booking))
-        lines = [
-            (D, from_deferred),
-            (Account.STAY_REVENUE, from_revenue - tax),
-            (Account.TAX_PAYABLE, tax),
-            (R, -cut),
-        ]
+        lines = [(D, -to_deferred), *revenue, (R, difference)]
     p.post("amendment", booking, f"total {event.previous_total} -> {event.total}", lines)
-    p.catch_up(booking)
 
 
 def _cancelled(p: Poster, event: Any) -> None:
@@ -346,6 +372,10 @@ def _reversal(p: Poster, event: Any) -> None:
         lines=[Line(line.account, -line.amount, line.booking_id) for line in original.lines],
         reverses=original.entry_id,
     )
+    for booking_id in sorted({line.booking_id for line in original.lines if line.booking_id}):
+        booking = p.books.bookings.get(booking_id)
+        if booking is not None:
+            p.follow_terms(booking)
 
 
 RULES: dict[type[Any], Callable[[Poster, Any], None]] = {

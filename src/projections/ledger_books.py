@@ -116,6 +116,12 @@ class BookingBooks:
             self.arrival + timedelta(days=n) for n in range((self.departure - self.arrival).days)
         ]
 
+    def deferred_target(self) -> int:
+        """What deferred revenue holds with the recognised nights closed: total - total*k // n."""
+        nights = self.nights()
+        closed = sum(1 for night in nights if night in self.recognised)
+        return self.total - self.total * closed // len(nights) if nights else 0
+
     def balance(self, account: Account) -> int:
         """The booking's balance on `account`, as the account shows it."""
         return natural(account, self.balances[account])

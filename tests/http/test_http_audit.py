@@ -2,12 +2,13 @@
 
 from __future__ import annotations
 
+from datetime import timedelta
 from typing import Any
 from uuid import UUID, uuid4
 
 import psycopg
 import pytest
-from http_support import Api, World, hold, hold_body, problem_type
+from http_support import Api, Clock, World, hold, hold_body, problem_type
 
 from berth.http import Services
 from berth.workers import PROJECTIONS
@@ -120,8 +121,14 @@ def test_unknown_aggregates_and_states_before_creation_are_404(
 
 
 def test_the_replayed_trial_balance_equals_the_ledgers_at_the_same_position(
-    api: Api, world: World, booking: dict[str, Any], db_url: str, services: Services
+    api: Api,
+    world: World,
+    booking: dict[str, Any],
+    db_url: str,
+    services: Services,
+    clock: Clock,
 ) -> None:
+    clock.advance(timedelta(days=1))  # 1 June is over
     closed = api.post(f"/facilities/{world.facility_id}/days/2030-06-01/close", who="operations")
     assert closed.status_code == 201, closed.text
     project(db_url, services, "ledger")

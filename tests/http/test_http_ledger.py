@@ -4,11 +4,12 @@ from __future__ import annotations
 
 import csv
 import io
+from datetime import timedelta
 from typing import Any
 
 import psycopg
 import pytest
-from http_support import Api, World, hold, problem_type
+from http_support import Api, Clock, World, hold, problem_type
 
 from berth.http import Services
 from berth.workers import PROJECTIONS
@@ -26,8 +27,8 @@ def project(db_url: str, services: Services) -> None:
 
 
 @pytest.fixture
-def books(api: Api, world: World, db_url: str, services: Services) -> dict[str, Any]:
-    """20% tax; two nights at 12.00 confirmed and paid 30.00; 1 June closed; projected."""
+def books(api: Api, world: World, db_url: str, services: Services, clock: Clock) -> dict[str, Any]:
+    """20% tax; two nights at 12.00 confirmed and paid 30.00; 1 June closed on 2 June; projected."""
     taxed = api.post(f"/pools/{world.pool_id}/tax-rate", {"rate_bp": 2000}, who="finance")
     assert taxed.status_code == 200, taxed.text
     booking = hold(api, world)
@@ -38,6 +39,7 @@ def books(api: Api, world: World, db_url: str, services: Services) -> dict[str, 
         who="operations",
     )
     assert paid.status_code in (200, 201), paid.text
+    clock.advance(timedelta(days=1))
     closed = api.post(f"/facilities/{world.facility_id}/days/{TODAY}/close", who="operations")
     assert closed.status_code == 201, closed.text
     project(db_url, services)
@@ -49,8 +51,48 @@ def test_closing_a_day_answers_the_business_day_with_its_position(
 ) -> None:
     again = api.post(f"/facilities/{world.facility_id}/days/{TODAY}/close", who="admin")
     assert (again.status_code, problem_type(again)) == (409, "day-already-closed")
-    future = api.post(f"/facilities/{world.facility_id}/days/2030-06-02/close", who="admin")
-    assert (future.status_code, problem_type(future)) == (409, "day-not-over")
+    today = api.post(f"/facilities/{world.facility_id}/days/2030-06-02/close", who="admin")
+    assert (today.status_code, problem_type(today)) == (409, "day-not-over")
+
+
+def test_the_night_audit_refuses_today_days_before_the_facility_and_days_out_of_order(
+    api: Api, world: World, clock: Clock
+) -> None:
+    def close(day: str) -> tuple[int, str]:
+        answer = api.post(f"/facilities/{world.facility_id}/days/{day}/close", who="operations")
+        return answer.status_code, problem_type(answer) if answer.status_code >= 400 else ""
+
+    assert close(TODAY) == (409, "day-not-over")  # the facility was registered today
+    clock.advance(timedelta(days=5))  # 6 June
+    assert close("1999-01-01") == (409, "before-facility-opened")
+    assert close("2030-05-31") == (409, "before-facility-opened")
+    assert close("2030-06-03") == (201, "")  # the first close: any day since registration
+    assert close("2030-06-05") == (409, "previous-day-open")
+    assert close("2030-06-01") == (409, "previous-day-open")
+    assert close("2030-06-04") == (201, "")
+    assert close("2030-06-05") == (201, "")
+    assert close("2030-06-06") == (409, "day-not-over")
+
+
+def test_raising_a_stay_after_its_nights_were_closed_leaves_nothing_deferred(
+    api: Api, world: World, db_url: str, services: Services, clock: Clock
+) -> None:
+    booking = hold(api, world, departure="2030-06-02")  # one night, 12.00
+    assert api.post(f"/bookings/{booking['id']}/confirm", who="web").status_code == 200
+    clock.advance(timedelta(days=1))
+    closed = api.post(f"/facilities/{world.facility_id}/days/{TODAY}/close", who="operations")
+    assert closed.status_code == 201, closed.text
+
+    amended = api.post(f"/bookings/{booking['id']}/amend", {"quantity": 2}, who="web")
+    assert amended.status_code == 200, amended.text
+    project(db_url, services)
+
+    answer = api.get(f"/ledger/accounts?facility_id={world.facility_id}", who="finance")
+    balances = {a["account"]: a["balance"] for a in answer.json["accounts"]}
+    assert balances["deferred_revenue"] == 0
+    assert (balances["accounts_receivable"], balances["stay_revenue"]) == (2400, 2400)
+    statement = api.get(f"/ledger/bookings/{booking['id']}/statement", who="finance").json
+    assert statement["balance_due"] == 2400
 
 
 def test_the_trial_balance_shows_equal_debits_and_credits(

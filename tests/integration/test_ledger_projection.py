@@ -21,9 +21,11 @@ from eventsourcing.domain import AggregateEvent
 from berth.adapters import ledger_rows
 from berth.adapters.eventstore import open_reservations
 from berth.domain.application import Reservations
+from berth.domain.audit_calendar import AuditCalendar, audit_calendar_id
 from berth.domain.booking import Booking
 from berth.domain.business_day import DayAlreadyClosed
 from berth.domain.cancellation import CancellationPolicy
+from berth.domain.error import DomainError
 from berth.domain.inventory import NightInventory
 from berth.domain.stay import Stay
 from berth.projections import ledger
@@ -75,10 +77,14 @@ def a_month_of_finance(app: Reservations, clock: Clock) -> UUID:
     """Every kind of posting, over three closed days; the facility's id."""
     facility, pool = taxed_facility(app)
     stays = [book(app, pool, first, nights) for first, nights in [(0, 3), (0, 1), (1, 2), (5, 2)]]
-    late = book(app, pool, 0, 2, confirm=False)
+    late = app.hold(
+        pool_id=pool, stay=Stay(TODAY, TODAY + timedelta(days=2)), quantity=1,
+        guest={"name": "Ada"}, hold_for=timedelta(hours=24), cause=cause(),
+    ).id  # fmt: skip
     for booking_id in stays[:3]:
         pay(app, booking_id, 6000)
     app.amend(booking_id=stays[2], quantity=2, cause=cause())
+    clock.advance(timedelta(hours=23))  # 09:00 on 2 June in London: 1 June is over
     app.close_day(facility_id=facility, business_date=TODAY, cause=cause())
     app.confirm(booking_id=late, cause=cause())  # recognises 1 June at once
     app.cancel(booking_id=stays[0], cause=cause())  # a fee, revenue back, an overpayment
@@ -150,10 +156,11 @@ def test_the_ledger_applied_in_pages_of_three_equals_a_rebuild_from_position_zer
 
 
 def test_two_clients_closing_the_same_day_at_once_post_it_once(
-    db_url: str, app: Reservations
+    db_url: str, app: Reservations, clock: Clock
 ) -> None:
     facility, pool = taxed_facility(app)
     book(app, pool, 0, 2)
+    clock.advance(timedelta(days=1))
     outcomes: list[str] = []
     start = threading.Barrier(4)
 
@@ -179,10 +186,65 @@ def test_two_clients_closing_the_same_day_at_once_post_it_once(
     assert [row[3] for row in journal(db_url)].count("recognition") == 3  # three lines, once
 
 
+def race(db_url: str, app: Reservations, facility: UUID, days: list[date]) -> dict[date, str]:
+    """Clients closing `days` at once, one each: what each was told."""
+    outcomes: dict[date, str] = {}
+    start = threading.Barrier(len(days))
+
+    def close(day: date) -> None:
+        other = open_reservations(db_url, clock=app.clock)
+        try:
+            start.wait()
+            other.close_day(facility_id=facility, business_date=day, cause=cause())
+            outcomes[day] = "closed"
+        except DomainError as error:
+            outcomes[day] = error.code
+        finally:
+            other.close()
+
+    threads = [threading.Thread(target=close, args=(day,)) for day in days]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join()
+    return outcomes
+
+
+def test_two_clients_starting_the_night_audit_on_different_days_at_once_start_it_once(
+    db_url: str, app: Reservations, clock: Clock
+) -> None:
+    facility, _ = taxed_facility(app)
+    clock.advance(timedelta(days=10))
+    first, other = TODAY + timedelta(days=2), TODAY + timedelta(days=6)
+
+    outcomes = race(db_url, app, facility, [first, other])
+
+    assert sorted(outcomes.values()) == ["closed", "previous-day-open"]
+    calendar = app.repository.get(audit_calendar_id(facility))
+    assert isinstance(calendar, AuditCalendar)
+    assert outcomes[calendar.first_closed] == "closed"
+
+
+def test_clients_closing_the_next_days_at_once_never_close_a_day_before_the_one_ahead_of_it(
+    db_url: str, app: Reservations, clock: Clock
+) -> None:
+    facility, _ = taxed_facility(app)
+    clock.advance(timedelta(days=10))
+    app.close_day(facility_id=facility, business_date=TODAY, cause=cause())
+    days = [TODAY + timedelta(days=n) for n in (1, 2, 3)]
+
+    outcomes = race(db_url, app, facility, days)
+
+    closed = [day for day in days if outcomes[day] == "closed"]
+    assert closed == days[: len(closed)]  # a prefix: each closed day's previous day is closed
+    assert closed, outcomes  # the day after the last closed one cannot be refused
+    assert {outcomes[day] for day in days if day not in closed} <= {"previous-day-open"}
+
+
 # -- a worker process killed mid-batch -----------------------------------------------
 
 
-def bulk_history(app: Reservations, count: int, *, chunk: int = 50) -> None:
+def bulk_history(app: Reservations, clock: Clock, count: int, *, chunk: int = 50) -> None:
     """`count` confirmed two-night bookings, every third paid, many saved per transaction,
     then the first days closed: built on the aggregates, the commands would be slow."""
     facility, pool_id = taxed_facility(app)
@@ -219,6 +281,7 @@ def bulk_history(app: Reservations, count: int, *, chunk: int = 50) -> None:
             touched = {night for b in pending for night in Stay(b.arrival, b.departure).days()}
             app.save(*pending, *(inventories[night] for night in sorted(touched)))
             pending = []
+    clock.advance(timedelta(days=1))
     app.close_day(facility_id=facility, business_date=TODAY, cause=cause())
 
 
@@ -249,9 +312,9 @@ def busy(db_url: str) -> bool:
 
 
 def test_a_ledger_worker_killed_mid_batch_and_restarted_equals_a_rebuild(
-    db_url: str, app: Reservations, tmp_path: Path
+    db_url: str, app: Reservations, clock: Clock, tmp_path: Path
 ) -> None:
-    bulk_history(app, 3000)
+    bulk_history(app, clock, 3000)
     end = head(db_url)
     log = tmp_path / "ledger.log"
 

@@ -1,12 +1,20 @@
 """Finance commands on the write side: tax rates, one currency, night audit, reversals."""
 
-from datetime import timedelta
+from datetime import date, timedelta
 from uuid import UUID, uuid4
 
 import pytest
 
 from berth.domain.application import Reservations
-from berth.domain.business_day import BusinessDay, DayAlreadyClosed, DayNotOver, business_day_id
+from berth.domain.audit_calendar import AuditCalendar, audit_calendar_id
+from berth.domain.business_day import (
+    BeforeFacilityOpened,
+    BusinessDay,
+    DayAlreadyClosed,
+    DayNotOver,
+    PreviousDayOpen,
+    business_day_id,
+)
 from berth.domain.catalog_commands import UnknownFacility, UnknownPool
 from berth.domain.cause import Cause
 from berth.domain.correction import EntryAlreadyReversed, ReasonRequired
@@ -14,7 +22,7 @@ from berth.domain.facility import MixedCurrency
 from berth.domain.pool import InvalidTaxRate
 
 from .conftest import PoolFactory
-from .support import TODAY, Clock, store_size
+from .support import TODAY, Clock, night, store_size
 
 
 def test_a_pool_has_no_tax_until_a_rate_is_set_in_basis_points(
@@ -67,11 +75,11 @@ def test_a_pool_in_a_second_currency_is_refused_and_stores_nothing(
     assert store_size(app) == before
 
 
-def test_closing_today_or_a_past_day_records_the_business_day(
-    app: Reservations, cause: Cause, facility_id: UUID
+def test_closing_a_day_that_is_over_records_the_business_day(
+    app: Reservations, cause: Cause, facility_id: UUID, clock: Clock
 ) -> None:
+    clock.advance(days=1)
     result = app.close_day(facility_id=facility_id, business_date=TODAY, cause=cause)
-    app.close_day(facility_id=facility_id, business_date=TODAY - timedelta(days=3), cause=cause)
 
     assert result.id == business_day_id(facility_id, TODAY)
     day = app.repository.get(result.id)
@@ -79,7 +87,10 @@ def test_closing_today_or_a_past_day_records_the_business_day(
     assert (day.facility_id, day.business_date) == (facility_id, TODAY)
 
 
-def test_closing_a_day_twice_is_refused(app: Reservations, cause: Cause, facility_id: UUID) -> None:
+def test_closing_a_day_twice_is_refused(
+    app: Reservations, cause: Cause, facility_id: UUID, clock: Clock
+) -> None:
+    clock.advance(days=1)
     app.close_day(facility_id=facility_id, business_date=TODAY, cause=cause)
     before = store_size(app)
 
@@ -89,16 +100,76 @@ def test_closing_a_day_twice_is_refused(app: Reservations, cause: Cause, facilit
     assert store_size(app) == before
 
 
-def test_closing_tomorrow_is_refused_until_tomorrow_at_the_facility(
+def test_today_is_not_over_and_cannot_be_closed_until_midnight_at_the_facility(
     app: Reservations, cause: Cause, facility_id: UUID, clock: Clock
 ) -> None:
-    tomorrow = TODAY + timedelta(days=1)
+    before = store_size(app)
     with pytest.raises(DayNotOver):
-        app.close_day(facility_id=facility_id, business_date=tomorrow, cause=cause)
+        app.close_day(facility_id=facility_id, business_date=TODAY, cause=cause)
+    with pytest.raises(DayNotOver):
+        app.close_day(facility_id=facility_id, business_date=TODAY + timedelta(days=1), cause=cause)
+    assert store_size(app) == before
 
-    # 23:30 UTC on 1 June is 00:30 on 2 June in London: tomorrow has begun there.
+    # 23:30 UTC on 1 June is 00:30 on 2 June in London: 1 June is over there.
     clock.set(clock.now.replace(hour=23, minute=30))
-    app.close_day(facility_id=facility_id, business_date=tomorrow, cause=cause)
+    app.close_day(facility_id=facility_id, business_date=TODAY, cause=cause)
+
+
+def test_a_day_before_the_facility_was_registered_is_refused(
+    app: Reservations, cause: Cause, facility_id: UUID, clock: Clock
+) -> None:
+    clock.advance(days=1)
+    before = store_size(app)
+
+    for day in (date(1999, 1, 1), TODAY - timedelta(days=1)):
+        with pytest.raises(BeforeFacilityOpened):
+            app.close_day(facility_id=facility_id, business_date=day, cause=cause)
+
+    assert store_size(app) == before
+
+
+def test_after_the_first_close_days_close_one_after_another(
+    app: Reservations, cause: Cause, facility_id: UUID, clock: Clock
+) -> None:
+    clock.advance(days=10)
+    first = TODAY + timedelta(days=3)  # the audit may start on any day since registration
+    app.close_day(facility_id=facility_id, business_date=first, cause=cause)
+    before = store_size(app)
+
+    for day in (first + timedelta(days=2), TODAY, first - timedelta(days=1)):
+        with pytest.raises(PreviousDayOpen):
+            app.close_day(facility_id=facility_id, business_date=day, cause=cause)
+    assert store_size(app) == before
+
+    for offset in (1, 2, 3):
+        app.close_day(facility_id=facility_id, business_date=first + timedelta(days=offset),
+                      cause=cause)  # fmt: skip
+    calendar = app.repository.get(audit_calendar_id(facility_id))
+    assert isinstance(calendar, AuditCalendar)
+    assert (calendar.first_closed, calendar.last_closed) == (first, first + timedelta(days=3))
+
+
+def test_days_closed_before_the_audit_calendar_existed_keep_their_place(
+    app: Reservations, cause: Cause, facility_id: UUID, clock: Clock
+) -> None:
+    """Days stored by the old rules, out of order and with no calendar, go on closing."""
+    clock.advance(days=10)
+    for offset in (0, 2):  # as the old close_day saved them: the day alone
+        app.save(
+            BusinessDay.close(
+                facility_id=facility_id, business_date=night(offset), time_zone="Europe/London",
+                opened_on=TODAY, first_close=True, previous_closed=False, now=clock.now,
+                cause={},
+            )
+        )  # fmt: skip
+
+    app.close_day(facility_id=facility_id, business_date=night(3), cause=cause)  # the first
+    app.close_day(facility_id=facility_id, business_date=night(1), cause=cause)  # 0 is closed
+    app.close_day(facility_id=facility_id, business_date=night(4), cause=cause)
+    with pytest.raises(DayAlreadyClosed):
+        app.close_day(facility_id=facility_id, business_date=night(2), cause=cause)
+    with pytest.raises(PreviousDayOpen):
+        app.close_day(facility_id=facility_id, business_date=night(6), cause=cause)
 
 
 def test_closing_a_day_of_an_unknown_facility_is_refused(app: Reservations, cause: Cause) -> None:

@@ -132,11 +132,17 @@ def test_amending_two_nights_at_20_00_to_three_posts_only_the_20_00_difference(
 
 
 def test_closing_a_day_recognises_one_night_at_20_00_as_16_67_revenue_and_3_33_tax(
-    app: Reservations, ledger: Ledger, taxed_pool: UUID, cause: Cause, facility_id: UUID
+    app: Reservations,
+    ledger: Ledger,
+    taxed_pool: UUID,
+    cause: Cause,
+    facility_id: UUID,
+    clock: Clock,
 ) -> None:
     booking_id = book(app, taxed_pool, cause, first=0, nights=3)
     ledger.sync()
 
+    clock.advance(days=1)
     app.close_day(facility_id=facility_id, business_date=night(0), cause=cause)
 
     entries = ledger.sync()
@@ -174,7 +180,7 @@ def test_a_stay_of_10_00_a_night_split_unevenly_leaves_the_remainder_to_the_last
     ledger.inject(cut)
     shares = []
     for offset in range(3):
-        clock.set(clock.now.replace(day=1) + timedelta(days=offset))
+        clock.set(clock.now.replace(day=1) + timedelta(days=offset + 1))
         app.close_day(facility_id=facility_id, business_date=night(offset), cause=cause)
         ledger.sync()
         shares.append(-ledger.signed(Account.STAY_REVENUE) - sum(shares))
@@ -182,11 +188,18 @@ def test_a_stay_of_10_00_a_night_split_unevenly_leaves_the_remainder_to_the_last
 
 
 def test_a_booking_confirmed_after_its_night_was_closed_recognises_that_night_at_once(
-    app: Reservations, ledger: Ledger, taxed_pool: UUID, cause: Cause, facility_id: UUID
+    app: Reservations,
+    ledger: Ledger,
+    taxed_pool: UUID,
+    cause: Cause,
+    facility_id: UUID,
+    clock: Clock,
 ) -> None:
     held = app.hold(
-        pool_id=taxed_pool, stay=stay(0, 2), quantity=1, guest={"name": "Ada"}, cause=cause
-    )
+        pool_id=taxed_pool, stay=stay(0, 2), quantity=1, guest={"name": "Ada"},
+        hold_for=timedelta(hours=24), cause=cause,
+    )  # fmt: skip
+    clock.advance(hours=23)  # 09:00 on 2 June in London: 1 June is over, the hold is live
     app.close_day(facility_id=facility_id, business_date=night(0), cause=cause)
     assert ledger.sync() == []
 
@@ -202,10 +215,16 @@ def test_a_booking_confirmed_after_its_night_was_closed_recognises_that_night_at
 
 
 def test_three_nights_at_20_00_with_20_percent_tax_paid_one_night_consumed_then_cancelled_with_a_10_00_fee_reverses_revenue_keeps_the_fee_and_owes_the_guest_50_00(  # noqa: E501
-    app: Reservations, ledger: Ledger, taxed_pool: UUID, cause: Cause, facility_id: UUID
+    app: Reservations,
+    ledger: Ledger,
+    taxed_pool: UUID,
+    cause: Cause,
+    facility_id: UUID,
+    clock: Clock,
 ) -> None:
     booking_id = book(app, taxed_pool, cause, first=0, nights=3)
     pay(app, booking_id, cause, 6000)
+    clock.advance(days=1)
     app.close_day(facility_id=facility_id, business_date=night(0), cause=cause)
     ledger.sync()
 
@@ -335,9 +354,15 @@ def test_a_payment_after_cancellation_beyond_the_fee_is_owed_back_to_the_guest(
 
 
 def test_cutting_a_stay_of_2_spaces_to_1_after_its_night_was_recognised_takes_20_00_back_from_revenue(  # noqa: E501
-    app: Reservations, ledger: Ledger, taxed_pool: UUID, cause: Cause, facility_id: UUID
+    app: Reservations,
+    ledger: Ledger,
+    taxed_pool: UUID,
+    cause: Cause,
+    facility_id: UUID,
+    clock: Clock,
 ) -> None:
     booking_id = book(app, taxed_pool, cause, first=0, nights=1, quantity=2)
+    clock.advance(days=1)
     app.close_day(facility_id=facility_id, business_date=night(0), cause=cause)
     ledger.sync()
 
@@ -351,6 +376,130 @@ def test_cutting_a_stay_of_2_spaces_to_1_after_its_night_was_recognised_takes_20
     assert ledger.balance(Account.DEFERRED) == 0
     # What stays recognised is one night's 20.00 (tax rounded each way: 16.66 + 3.34).
     assert ledger.balance(Account.STAY_REVENUE) + ledger.balance(Account.TAX_PAYABLE) == 2000
+
+
+def test_raising_a_stay_to_2_spaces_after_its_only_night_was_closed_recognises_the_20_00_at_once(
+    app: Reservations,
+    ledger: Ledger,
+    taxed_pool: UUID,
+    cause: Cause,
+    facility_id: UUID,
+    clock: Clock,
+) -> None:
+    booking_id = book(app, taxed_pool, cause, first=0, nights=1)
+    clock.advance(days=1)
+    app.close_day(facility_id=facility_id, business_date=night(0), cause=cause)
+    ledger.sync()
+
+    app.amend(booking_id=booking_id, quantity=2, cause=cause)
+
+    assert lines(ledger.sync()) == [
+        ("amendment", "accounts_receivable", 2000),
+        ("amendment", "stay_revenue", -1667),
+        ("amendment", "tax_payable", -333),
+    ]
+    assert ledger.balances(booking_id) == {
+        "accounts_receivable": 4000,
+        "stay_revenue": 3334,
+        "tax_payable": 666,
+    }
+
+
+def test_raising_three_nights_to_2_spaces_with_one_night_closed_recognises_a_third_of_the_rise_at_once(  # noqa: E501
+    app: Reservations,
+    ledger: Ledger,
+    taxed_pool: UUID,
+    cause: Cause,
+    facility_id: UUID,
+    clock: Clock,
+) -> None:
+    booking_id = book(app, taxed_pool, cause, first=0, nights=3)
+    clock.advance(days=1)
+    app.close_day(facility_id=facility_id, business_date=night(0), cause=cause)
+    ledger.sync()
+
+    app.amend(booking_id=booking_id, quantity=2, cause=cause)  # 60.00 -> 120.00
+
+    assert lines(ledger.sync()) == [
+        ("amendment", "accounts_receivable", 6000),
+        ("amendment", "deferred_revenue", -4000),
+        ("amendment", "stay_revenue", -1667),
+        ("amendment", "tax_payable", -333),
+    ]
+    assert ledger.balance(Account.DEFERRED, booking_id) == 8000  # two open nights of 40.00
+
+
+def test_cutting_three_nights_from_2_spaces_to_1_with_one_night_closed_takes_a_third_of_the_cut_from_revenue(  # noqa: E501
+    app: Reservations,
+    ledger: Ledger,
+    taxed_pool: UUID,
+    cause: Cause,
+    facility_id: UUID,
+    clock: Clock,
+) -> None:
+    booking_id = book(app, taxed_pool, cause, first=0, nights=3, quantity=2)
+    clock.advance(days=1)
+    app.close_day(facility_id=facility_id, business_date=night(0), cause=cause)
+    ledger.sync()
+
+    app.amend(booking_id=booking_id, quantity=1, cause=cause)  # 120.00 -> 60.00
+
+    assert lines(ledger.sync()) == [
+        ("amendment", "deferred_revenue", 4000),
+        ("amendment", "stay_revenue", 1667),
+        ("amendment", "tax_payable", 333),
+        ("amendment", "accounts_receivable", -6000),
+    ]
+    assert ledger.balance(Account.DEFERRED, booking_id) == 4000  # two open nights of 20.00
+    recognised = ledger.balance(Account.STAY_REVENUE) + ledger.balance(Account.TAX_PAYABLE)
+    assert recognised == 2000  # the closed night at one space (16.66 + 3.34: rounded each way)
+
+
+def test_moving_an_arrival_past_a_closed_night_takes_that_night_back_from_revenue(
+    app: Reservations,
+    ledger: Ledger,
+    taxed_pool: UUID,
+    cause: Cause,
+    facility_id: UUID,
+    clock: Clock,
+) -> None:
+    booking_id = book(app, taxed_pool, cause, first=0, nights=3)
+    clock.advance(days=1)
+    app.close_day(facility_id=facility_id, business_date=night(0), cause=cause)
+    ledger.sync()
+
+    app.amend(booking_id=booking_id, arrival=night(1), cause=cause)  # 1 June is no longer sold
+
+    assert lines(ledger.sync()) == [
+        ("amendment", "stay_revenue", 1667),
+        ("amendment", "tax_payable", 333),
+        ("amendment", "accounts_receivable", -2000),
+    ]
+    assert ledger.balances(booking_id) == {"accounts_receivable": 4000, "deferred_revenue": 4000}
+
+
+def test_once_every_night_is_closed_nothing_is_deferred_whatever_the_amendments_before(
+    app: Reservations,
+    ledger: Ledger,
+    taxed_pool: UUID,
+    cause: Cause,
+    facility_id: UUID,
+    clock: Clock,
+) -> None:
+    booking_id = book(app, taxed_pool, cause, first=1, nights=2)
+    app.amend(booking_id=booking_id, quantity=3, cause=cause)
+    clock.advance(days=1)
+    app.close_day(facility_id=facility_id, business_date=night(0), cause=cause)
+    clock.advance(days=1)
+    app.close_day(facility_id=facility_id, business_date=night(1), cause=cause)
+    app.amend(booking_id=booking_id, quantity=2, cause=cause)
+    clock.advance(days=1)
+    app.close_day(facility_id=facility_id, business_date=night(2), cause=cause)
+    ledger.sync()
+
+    assert ledger.balance(Account.DEFERRED, booking_id) == 0
+    revenue = ledger.balance(Account.STAY_REVENUE) + ledger.balance(Account.TAX_PAYABLE)
+    assert revenue == app.booking(booking_id).total == 8000
 
 
 def test_reversing_a_payment_posts_its_negation_and_leaves_the_original_as_posted(
