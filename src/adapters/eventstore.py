@@ -2,14 +2,18 @@
 
 `BerthRecorder` is eventsourcing's PostgreSQL application recorder plus one thing:
 when a command is saved with an `idempotency` record, that record is inserted in
-the same transaction as the events, with the position of the last event.
+the same transaction as the events, with the position of the last event and the
+id and version of the command's subject (the `subject` the save is given, else
+the aggregate of the last event): enough to rebuild the command's answer.
 """
 
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import Any
+from uuid import UUID
 
+import psycopg
 from eventsourcing.persistence import StoredEvent
 from eventsourcing.postgres import PostgresApplicationRecorder
 from eventsourcing.utils import get_topic
@@ -43,10 +47,14 @@ class BerthRecorder(PostgresApplicationRecorder):
         ids = super()._fetch_ids_after_insert_events(curs, stored_events, **kwargs)
         record = kwargs.get("idempotency")
         if isinstance(record, IdempotencyRecord):
+            last = stored_events[-1] if stored_events else None
+            subject_id, subject_version = kwargs.get("subject") or (
+                (last.originator_id, last.originator_version) if last else (None, None)
+            )
             curs.execute(
-                "INSERT INTO idempotency_keys"
-                " (key_id, idempotency_key, request_hash, status, body, position)"
-                " VALUES (%s, %s, %s, %s, %s, %s)",
+                "INSERT INTO idempotency_keys (key_id, idempotency_key, request_hash, status,"
+                " body, position, subject_id, subject_version)"
+                " VALUES (%s, %s, %s, %s, %s, %s, %s, %s)",
                 (
                     record.key_id,
                     record.idempotency_key,
@@ -54,9 +62,21 @@ class BerthRecorder(PostgresApplicationRecorder):
                     record.status,
                     Jsonb(record.body),
                     max(ids) if ids else None,
+                    subject_id,
+                    subject_version,
                 ),
             )
         return ids
+
+
+def last_position(url: str, aggregate_id: UUID) -> int:
+    """The position of the aggregate's last event (0 if it has none)."""
+    with psycopg.connect(url) as conn:
+        row = conn.execute(
+            "SELECT COALESCE(MAX(notification_id), 0) FROM berth_events WHERE originator_id = %s",
+            (aggregate_id,),
+        ).fetchone()
+    return int(row[0]) if row else 0
 
 
 def utc_now() -> datetime:

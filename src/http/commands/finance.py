@@ -102,7 +102,6 @@ class TaxRateResource(_Command):
             resp,
             act=act,
             render=as_resource(self.app, schemas.TaxRateAnswer),
-            subject=pool_id,
         )
 
 
