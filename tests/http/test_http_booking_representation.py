@@ -11,7 +11,7 @@ from datetime import UTC, datetime, timedelta
 from typing import Any
 
 import psycopg
-from http_support import Api, Clock, World, hold, hold_body
+from http_support import Api, Clock, World, hold, hold_body, problem_type
 
 from berth.domain.cause import Cause
 from berth.http import Services
@@ -236,3 +236,20 @@ def test_arrivals_list_the_booking_as_get_shows_it(
     )
     assert arrivals.status_code == 200, arrivals.text
     assert arrivals.json["bookings"] == [got] == [booking]
+
+
+def test_a_booking_key_reads_the_statements_of_its_own_channels_bookings_only(
+    api: Api, world: World, db_url: str, services: Services
+) -> None:
+    mine = api.post(f"/bookings/{hold(api, world, who='web')['id']}/confirm", who="web").json
+    theirs = hold(api, world, who="reseller")
+    catch_up(db_url, services)
+    own = api.get(
+        f"/ledger/bookings/{mine['id']}/statement?min_position={mine['position']}", who="web"
+    )
+    assert own.status_code == 200, own.text
+    assert own.json["balance_due"] == mine["balance_due"] == 2400
+    for who, booking_id in (("reseller", mine["id"]), ("web", theirs["id"])):
+        other = api.get(f"/ledger/bookings/{booking_id}/statement", who=who)
+        assert (other.status_code, problem_type(other)) == (404, "unknown-booking")
+    assert api.get(f"/ledger/bookings/{theirs['id']}/statement", who="finance").status_code == 200
