@@ -19,7 +19,7 @@ from uuid import UUID, uuid4
 
 from berth.adapters import apikeys, database, migrations
 from berth.adapters import fields as bounded
-from berth.adapters.eventstore import open_reservations
+from berth.adapters.eventstore import last_position, open_reservations
 from berth.domain.application import Reservations
 from berth.domain.booking import Booking
 from berth.domain.cause import Cause
@@ -49,23 +49,18 @@ def result(outcome: CommandResult) -> dict[str, Any]:
     return {"id": str(outcome.id), "version": outcome.version, "position": outcome.position}
 
 
-def booking_view(booking: Booking) -> dict[str, Any]:
-    return {
-        "id": str(booking.id),
-        "reference": booking.reference,
-        "status": str(booking.status),
-        "pool_id": str(booking.pool_id),
-        "arrival": booking.arrival.isoformat(),
-        "departure": booking.departure.isoformat(),
-        "quantity": booking.quantity,
-        "guest": booking.guest,
-        "plates": booking.plates,
-        "total": booking.total,
-        "currency": booking.currency,
-        "balance_due": booking.balance_due(),
-        "hold_expires_at": booking.hold_expires_at.isoformat(),
-        "version": booking.version,
-    }
+def booking_view(booking: Booking, *, position: int) -> dict[str, Any]:
+    """The booking as the API shows it (berth.http.schemas.answers.Booking)."""
+    from berth.http.schemas.answers import Booking as Representation  # noqa: PLC0415 - shown so
+    from berth.projections.bookings import row_of  # noqa: PLC0415 - by booking commands only
+
+    return dict(Representation().dump(row_of(booking, position=position)))
+
+
+def booking_after(app: Reservations, outcome: CommandResult) -> dict[str, Any]:
+    """The booking as the command left it."""
+    booking: Booking = app.repository.get(outcome.id, version=outcome.version)
+    return booking_view(booking, position=outcome.position)
 
 
 # -- handlers -----------------------------------------------------------------
@@ -189,7 +184,7 @@ def do_hold(args: argparse.Namespace) -> Any:
         plates=args.plate,
         cause=cli_cause(),
     )
-    return booking_view(app.booking(outcome.id)) | {"position": outcome.position}
+    return booking_after(app, outcome)
 
 
 def booking_command(name: str) -> Handler:
@@ -197,14 +192,15 @@ def booking_command(name: str) -> Handler:
         _, app = connect()
         command = getattr(app, name)
         outcome = command(booking_id=args.booking_id, cause=cli_cause())
-        return booking_view(app.booking(outcome.id)) | {"position": outcome.position}
+        return booking_after(app, outcome)
 
     return handle
 
 
 def do_show(args: argparse.Namespace) -> Any:
-    _, app = connect()
-    return booking_view(app.booking(args.booking_id))
+    url, app = connect()
+    booking = app.booking(args.booking_id)
+    return booking_view(booking, position=last_position(url, booking.id))
 
 
 def do_close_day(args: argparse.Namespace) -> Any:

@@ -15,10 +15,10 @@ Cursor = psycopg.Cursor[Any]
 COLUMNS = (
     "booking_id", "reference", "facility_id", "pool_id", "channel", "status", "arrival",
     "departure", "quantity", "guest", "plates", "hold_expires_at", "currency", "nightly_price",
-    "total", "cancellation_fee", "paid", "refunded", "overstay_charged", "version", "position",
-    "created_at", "modified_at",
+    "total", "cancellation_fee", "paid", "refunded", "overstay_charged", "pending_refunds",
+    "version", "position", "created_at", "modified_at",
 )  # fmt: skip
-_JSON = frozenset({"guest", "plates"})
+_JSON = frozenset({"guest", "plates", "pending_refunds"})
 
 _INSERT = "INSERT INTO bookings ({}) VALUES ({})".format(
     ", ".join(COLUMNS), ", ".join(["%s"] * len(COLUMNS))
@@ -32,6 +32,7 @@ _UPDATE = (
     + ", ".join(f"{c} = COALESCE(%({c})s::{_TYPES[c]}, {c})" for c in CHANGEABLE)
     + ", paid = paid + %(paid)s, refunded = refunded + %(refunded)s,"
     " overstay_charged = overstay_charged + %(overstay_charged)s,"
+    " pending_refunds = (pending_refunds || %(refunds_requested)s) - %(refunds_settled)s::text[],"
     " version = %(version)s, position = %(position)s, modified_at = %(modified_at)s"
     " WHERE booking_id = %(booking_id)s"
 )
@@ -51,6 +52,8 @@ def write(cur: Cursor, changes: dict[UUID, BookingChange]) -> None:
             "paid": change.paid,
             "refunded": change.refunded,
             "overstay_charged": change.overstay_charged,
+            "refunds_requested": Jsonb(change.refunds_requested),
+            "refunds_settled": sorted(change.refunds_settled),
             "version": change.version,
             "position": change.position,
             "modified_at": change.modified_at,

@@ -2,8 +2,10 @@
 
 `BerthRecorder` is eventsourcing's PostgreSQL application recorder plus three things:
 when a command is saved with an `idempotency` record, that record is inserted in
-the same transaction as the events, with the position of the last event; likewise a
-`camera_change` (berth.adapters.gate_cameras): a camera's secret changes in the
+the same transaction as the events, with the position of the last event and the
+id and version of the command's subject (the `subject` the save is given, else
+the aggregate of the last event): enough to rebuild the command's answer. Likewise
+a `camera_change` (berth.adapters.gate_cameras): a camera's secret changes in the
 transaction of the event that records the change. And it takes the library's table
 lock through `berth_lock_events()` (migration 0090), since the application role has
 no right that `LOCK TABLE ... IN EXCLUSIVE MODE` needs.
@@ -13,7 +15,9 @@ from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import Any
+from uuid import UUID
 
+import psycopg
 from eventsourcing.persistence import StoredEvent
 from eventsourcing.postgres import PostgresApplicationRecorder, PostgresDatastore
 from eventsourcing.utils import get_topic
@@ -63,10 +67,14 @@ class BerthRecorder(PostgresApplicationRecorder):
         ids = super()._fetch_ids_after_insert_events(curs, stored_events, **kwargs)
         record = kwargs.get("idempotency")
         if isinstance(record, IdempotencyRecord):
+            last = stored_events[-1] if stored_events else None
+            subject_id, subject_version = kwargs.get("subject") or (
+                (last.originator_id, last.originator_version) if last else (None, None)
+            )
             curs.execute(
-                "INSERT INTO idempotency_keys"
-                " (key_id, idempotency_key, request_hash, status, body, position)"
-                " VALUES (%s, %s, %s, %s, %s, %s)",
+                "INSERT INTO idempotency_keys (key_id, idempotency_key, request_hash, status,"
+                " body, position, subject_id, subject_version)"
+                " VALUES (%s, %s, %s, %s, %s, %s, %s, %s)",
                 (
                     record.key_id,
                     record.idempotency_key,
@@ -74,12 +82,24 @@ class BerthRecorder(PostgresApplicationRecorder):
                     record.status,
                     Jsonb(record.body),
                     max(ids) if ids else None,
+                    subject_id,
+                    subject_version,
                 ),
             )
         camera_change = kwargs.get("camera_change")
         if isinstance(camera_change, gate_cameras.CameraChange):
             camera_change.write(curs)
         return ids
+
+
+def last_position(url: str, aggregate_id: UUID) -> int:
+    """The position of the aggregate's last event (0 if it has none)."""
+    with psycopg.connect(url) as conn:
+        row = conn.execute(
+            "SELECT COALESCE(MAX(notification_id), 0) FROM berth_events WHERE originator_id = %s",
+            (aggregate_id,),
+        ).fetchone()
+    return int(row[0]) if row else 0
 
 
 def utc_now() -> datetime:

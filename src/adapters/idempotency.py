@@ -2,7 +2,10 @@
 
 The record is inserted by the event store's recorder in the command's own
 transaction (see `berth.adapters.eventstore.IdempotencyRecord`), carrying a
-placeholder body; the full answer replaces it right after the commit. A
+placeholder body, the command's position and its subject's id and version; the
+full answer replaces the placeholder right after the commit. Should that never
+happen (the process died in between), the subject at that version, read from
+the event store, and the position rebuild the same answer. A
 PostgreSQL advisory lock on (API key, Idempotency-Key), held around lookup,
 command and completion, makes a concurrent retry wait for nothing: it is told
 the first request is still in flight.
@@ -33,6 +36,8 @@ class StoredAnswer:
     status: int
     body: dict[str, Any]
     position: int | None
+    subject_id: UUID | None = None
+    subject_version: int | None = None
 
     @property
     def complete(self) -> bool:
@@ -77,14 +82,21 @@ def lookup(
         (key_id, idempotency_key, keep),
     )
     row = conn.execute(
-        "SELECT request_hash, status, body, position FROM idempotency_keys"
-        " WHERE key_id = %s AND idempotency_key = %s",
+        "SELECT request_hash, status, body, position, subject_id, subject_version"
+        " FROM idempotency_keys WHERE key_id = %s AND idempotency_key = %s",
         (key_id, idempotency_key),
     ).fetchone()
     if row is None:
         return None
-    request_hash, status, body, position = row
-    return StoredAnswer(request_hash=request_hash, status=status, body=body, position=position)
+    request_hash, status, body, position, subject_id, subject_version = row
+    return StoredAnswer(
+        request_hash=request_hash,
+        status=status,
+        body=body,
+        position=position,
+        subject_id=subject_id,
+        subject_version=subject_version,
+    )
 
 
 def complete(conn: Connection, key_id: str, idempotency_key: str, body: dict[str, Any]) -> None:
@@ -105,23 +117,6 @@ def forget_older_than(conn: Connection, age: timedelta, *, limit: int = 1000) ->
     return deleted.rowcount
 
 
-def created_at_or_before(conn: Connection, *, position: int, topic: str) -> UUID | None:
-    """The aggregate whose event of `topic` is the last one at or before `position`.
-
-    A command's events are contiguous in the notification log (the recorder
-    inserts them under a table lock), so for a command that created one
-    aggregate this finds it from the command's last position. Used only to
-    rebuild an answer whose placeholder was never replaced (the process died
-    between commit and completion).
-    """
-    row = conn.execute(
-        "SELECT originator_id FROM berth_events WHERE notification_id <= %s AND topic = %s"
-        " ORDER BY notification_id DESC LIMIT 1",
-        (position, topic),
-    ).fetchone()
-    return None if row is None else UUID(str(row[0]))
-
-
 def store(
     conn: Connection,
     *,
@@ -131,11 +126,21 @@ def store(
     status: int,
     body: dict[str, Any],
     position: int,
+    subject_id: UUID,
+    subject_version: int,
 ) -> None:
     """Insert a record after the command's commit, for commands whose save takes none."""
     conn.execute(
-        "INSERT INTO idempotency_keys"
-        " (key_id, idempotency_key, request_hash, status, body, position)"
-        " VALUES (%s, %s, %s, %s, %s, %s)",
-        (key_id, idempotency_key, request_hash, status, Jsonb(body), position),
+        "INSERT INTO idempotency_keys (key_id, idempotency_key, request_hash, status, body,"
+        " position, subject_id, subject_version) VALUES (%s, %s, %s, %s, %s, %s, %s, %s)",
+        (
+            key_id,
+            idempotency_key,
+            request_hash,
+            status,
+            Jsonb(body),
+            position,
+            subject_id,
+            subject_version,
+        ),
     )

@@ -96,6 +96,35 @@ def stay_price(*, nightly_price: int, stay: Stay, quantity: int) -> int:
     return check_money_sum(nightly_price * stay.nights * quantity, what="the booking's total")
 
 
+# Statuses whose stay is charged: from confirmation on, and kept charged by a no-show.
+CHARGES_STAY = frozenset({Status.CONFIRMED, Status.CHECKED_IN, Status.CHECKED_OUT, Status.NO_SHOW})
+
+
+def charged(*, status: str, total: int, overstay_charged: int, cancellation_fee: int) -> int:
+    """What a booking in `status` has been charged, as the ledger posts it.
+
+    A hold is not charged yet and an expired hold never was: only an overstay
+    (which a gate can charge whatever the status) counts. From confirmation on,
+    the stay's total and any overstay are charged. A cancellation takes back
+    everything but the cancellation fee.
+    """
+    if status == Status.CANCELLED:
+        return cancellation_fee
+    if status in CHARGES_STAY:
+        return total + overstay_charged
+    return overstay_charged
+
+
+def balance_due(*, charges: int, paid: int, refunded: int) -> int:
+    """What the guest owes: charged less paid plus refunded (negative: owed to the guest).
+
+    The same figure as the ledger statement's balance due (the booking's
+    receivable less its refunds payable), corrections by finance aside, which
+    only the statement shows.
+    """
+    return charges - paid + refunded
+
+
 class Booking(Aggregate):
     # Not snapshotted (see Reservations.snapshotting_intervals): were it ever, its
     # snapshots would start in the version 2 guest shape and need no upcaster.
@@ -320,15 +349,17 @@ class Booking(Aggregate):
         return Stay(self.arrival, self.departure)
 
     def charges(self) -> int:
-        """What the guest owes in all: the total, or only the fee once cancelled."""
-        if self.status == Status.CANCELLED:
-            return self.cancellation_fee
-        if self.status == Status.EXPIRED:
-            return 0
-        return self.total + self.overstay_charged
+        """What the booking has been charged so far (see `charged`)."""
+        return charged(
+            status=self.status,
+            total=self.total,
+            overstay_charged=self.overstay_charged,
+            cancellation_fee=self.cancellation_fee,
+        )
 
     def balance_due(self) -> int:
-        return self.charges() - self.paid + self.refunded
+        """What the guest owes now (see `balance_due`); negative: owed to the guest."""
+        return balance_due(charges=self.charges(), paid=self.paid, refunded=self.refunded)
 
     def refundable(self) -> int:
         return self.paid - self.refunded - sum(self.pending_refunds.values())

@@ -5,6 +5,12 @@ clock, night lock and reference generator. A command builds an `attempt` that
 loads what it needs, checks its rules and returns the aggregates it touched;
 `_execute` saves them in one transaction with optimistic concurrency, under the
 night lock, and retries a conflict a bounded number of times.
+
+The subject (the aggregate the command answers with) is saved last, so the
+command's position is its subject's last event's: the position a query of the
+subject's read model shows. The save is also told `subject=(id, version)`, so a
+recorder that keeps something with the command (an idempotency record) knows
+which version of which aggregate the command's answer shows.
 """
 
 import logging
@@ -137,8 +143,12 @@ class CommandApplication(Application[UUID]):
         for attempt_number in range(1, MAX_ATTEMPTS + 1):
             with self.night_lock(sorted(set(lock))):
                 subject, touched = attempt(self.clock(), meta)
+                ordered = [a for a in touched if a is not subject]
+                ordered += [a for a in touched if a is subject]
                 try:
-                    recordings = self.save(*touched, **save_kwargs)
+                    recordings = self.save(
+                        *ordered, subject=(subject.id, subject.version), **save_kwargs
+                    )
                 except IntegrityError:
                     pass
                 else:

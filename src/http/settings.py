@@ -6,9 +6,11 @@ import os
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from datetime import datetime
+from typing import Any
 
 from psycopg_pool import ConnectionPool
 
+from berth.adapters import idempotency
 from berth.domain.application import Reservations
 
 
@@ -61,3 +63,7 @@ class Services:
     reservations: Reservations
     pool: ConnectionPool
     clock: Callable[[], datetime]
+    # Stores a command's answer over its idempotency placeholder, after the commit.
+    store_answer: Callable[[idempotency.Connection, str, str, dict[str, Any]], None] = (
+        idempotency.complete
+    )

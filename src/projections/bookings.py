@@ -2,7 +2,11 @@
 
 `fold` nets a page of events into one change per booking: a whole row for a
 booking held in this page, otherwise the columns its later events set plus the
-sums paid and refunded, and always its latest version, position and time.
+sums paid, refunded and charged for overstays, the refunds requested and settled,
+and always its latest version, position and time.
+
+`row_of` is the same row made from the aggregate, so a command's answer and a
+query's show one booking the same way (see `berth.http.schemas.answers.Booking`).
 """
 
 from __future__ import annotations
@@ -74,6 +78,16 @@ class BookingChange:
     paid: int = 0  # added to what was paid before
     refunded: int = 0
     overstay_charged: int = 0
+    refunds_requested: dict[str, int] = field(default_factory=dict)  # pending, added
+    refunds_settled: set[str] = field(default_factory=set)  # pending, removed
+
+    def request_refund(self, refund_id: str, amount: int) -> None:
+        self.refunds_settled.discard(refund_id)
+        self.refunds_requested[refund_id] = amount
+
+    def settle_refund(self, refund_id: str) -> None:
+        self.refunds_requested.pop(refund_id, None)
+        self.refunds_settled.add(refund_id)
 
     def row(self) -> dict[str, Any]:
         """The whole row of a booking held in this page."""
@@ -82,6 +96,7 @@ class BookingChange:
         row["paid"] += self.paid
         row["refunded"] += self.refunded
         row["overstay_charged"] += self.overstay_charged
+        row["pending_refunds"] = dict(self.refunds_requested)
         row.update(version=self.version, position=self.position, modified_at=self.modified_at)
         return row
 
@@ -125,6 +140,7 @@ def apply(change: BookingChange, event: AggregateEvent) -> None:
             "paid": 0,
             "refunded": 0,
             "overstay_charged": 0,
+            "pending_refunds": {},
             "created_at": event.timestamp,
         }
     elif isinstance(event, Booking.Amended):
@@ -140,10 +156,44 @@ def apply(change: BookingChange, event: AggregateEvent) -> None:
         change.sets.update(status=Status.CANCELLED.value, cancellation_fee=event.fee)
     elif isinstance(event, Booking.PaymentRecorded):
         change.paid += event.amount
+    elif isinstance(event, Booking.RefundRequested):
+        change.request_refund(event.refund_id, event.amount)
     elif isinstance(event, Booking.RefundSucceeded):
         change.refunded += event.amount
+        change.settle_refund(event.refund_id)
+    elif isinstance(event, Booking.RefundFailed):
+        change.settle_refund(event.refund_id)
     elif isinstance(event, Booking.OverstayCharged):
         change.overstay_charged += event.amount
     elif type(event) in _STATUS_OF:
         change.sets["status"] = _STATUS_OF[type(event)].value
-    # RefundRequested and RefundFailed change only the version, position and time.
+
+
+def row_of(booking: Booking, *, position: int) -> dict[str, Any]:
+    """The row this projection holds for `booking` once it has applied `position`."""
+    return {
+        "booking_id": booking.id,
+        "reference": booking.reference,
+        "facility_id": booking.facility_id,
+        "pool_id": booking.pool_id,
+        "channel": booking.channel,
+        "status": Status(booking.status).value,
+        "arrival": booking.arrival,
+        "departure": booking.departure,
+        "quantity": booking.quantity,
+        "guest": booking.guest,
+        "plates": booking.plates,
+        "hold_expires_at": booking.hold_expires_at,
+        "currency": booking.currency,
+        "nightly_price": booking.nightly_price,
+        "total": booking.total,
+        "cancellation_fee": booking.cancellation_fee,
+        "paid": booking.paid,
+        "refunded": booking.refunded,
+        "overstay_charged": booking.overstay_charged,
+        "pending_refunds": dict(booking.pending_refunds),
+        "version": booking.version,
+        "position": position,
+        "created_at": booking.created_on,
+        "modified_at": booking.modified_on,
+    }

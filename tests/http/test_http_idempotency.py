@@ -2,13 +2,17 @@
 
 from __future__ import annotations
 
+from dataclasses import replace
 from typing import Any
 
 import psycopg
+from falcon import testing
 from http_support import Api, World, hold, hold_body, problem_type
 from psycopg.types.json import Jsonb
 
 from berth.adapters import idempotency
+from berth.http import Services, Settings, create_app
+from berth.http.commands.execution import canonical_json
 
 
 def counts(db_url: str) -> tuple[int, int]:
@@ -147,3 +151,66 @@ def test_an_answer_lost_after_the_commit_is_rebuilt_from_the_store(
 def test_a_malformed_idempotency_key_is_a_400(api: Api, world: World):
     answer = api.post("/bookings", hold_body(world), headers=with_key("x" * 300))
     assert (answer.status_code, problem_type(answer)) == (400, "invalid-header")
+
+
+def test_a_replay_is_the_first_answer_byte_for_byte_with_its_status_and_headers(
+    api: Api, world: World
+):
+    first = api.post("/bookings", hold_body(world), who="web", headers=with_key("b-1"))
+    retry = api.post("/bookings", hold_body(world), who="web", headers=with_key("b-1"))
+    assert (retry.status_code, retry.text) == (201, first.text)
+    assert "position" in retry.json
+    for header in ("etag", "location", "content-type"):
+        assert retry.headers[header] == first.headers[header]
+    payment = {"amount": 500, "currency": "EUR", "method": "card"}  # its id chosen by us
+    path = f"/bookings/{first.json['id']}/payments"
+    paid = api.post(path, payment, who="web", headers=with_key("p-1"))
+    again = api.post(path, payment, who="web", headers=with_key("p-1"))
+    assert (again.status_code, again.text, again.headers["etag"]) == (
+        200,
+        paid.text,
+        paid.headers["etag"],
+    )
+
+
+class CrashAfterCommit:
+    """A `store_answer` that fails, as a process dying after its commit would; once."""
+
+    def __init__(self) -> None:
+        self.lost: list[dict[str, Any]] = []
+
+    def __call__(self, conn: Any, key_id: str, key: str, body: dict[str, Any]) -> None:
+        self.lost.append(body)
+        raise RuntimeError("the process died before storing the answer")
+
+
+def test_after_a_crash_between_commit_and_storing_the_answer_a_replay_is_the_first_answer(
+    api: Api, world: World, services: Services, settings: Settings, db_url: str
+):
+    crash = CrashAfterCommit()
+    crashing = Api(
+        testing.TestClient(create_app(settings, replace(services, store_answer=crash))),
+        api.tokens,
+    )
+    died = crashing.post("/bookings", hold_body(world), who="web", headers=with_key("x-1"))
+    assert died.status_code == 500
+    lost_hold = crash.lost[-1]["body"]
+    booking_id = lost_hold["id"]
+    payment = {"amount": 500, "currency": "EUR", "method": "card"}
+    path = f"/bookings/{booking_id}/payments"
+    assert crashing.post(path, payment, who="web", headers=with_key("x-2")).status_code == 500
+    lost_payment = crash.lost[-1]
+    # The booking moves on before the retries come.
+    api.post(f"/bookings/{booking_id}/confirm", who="web")
+    before = counts(db_url)
+
+    hold_again = api.post("/bookings", hold_body(world), who="web", headers=with_key("x-1"))
+    assert hold_again.status_code == 201
+    assert hold_again.text == canonical_json(lost_hold)
+    assert hold_again.headers["location"] == f"/bookings/{booking_id}"
+    assert hold_again.headers["etag"] == f'"{lost_hold["version"]}"'
+    pay_again = api.post(path, payment, who="web", headers=with_key("x-2"))
+    assert (pay_again.status_code, pay_again.text) == (200, canonical_json(lost_payment))
+    assert pay_again.json["status"] == "held" and pay_again.json["paid"] == 500
+    assert pay_again.json["payment_id"] == lost_payment["payment_id"]
+    assert counts(db_url) == before

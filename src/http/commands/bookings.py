@@ -9,10 +9,8 @@ from typing import Any
 from uuid import UUID, uuid4
 
 import falcon
-from eventsourcing.utils import get_topic
 from marshmallow import Schema
 
-from berth.adapters import idempotency
 from berth.domain.application import Reservations
 from berth.domain.booking import Booking
 from berth.domain.booking_commands import UnknownBooking
@@ -21,7 +19,7 @@ from berth.domain.commanding import CommandResult
 from berth.domain.stay import Stay
 from berth.http.auth import Caller, caller
 from berth.http.commands.execution import CommandRunner
-from berth.http.commands.views import as_resource, current
+from berth.http.commands.views import as_booking
 from berth.http.endpoint import ADMIN, BOOKING, FINANCE, GATE_DEVICE, OPERATIONS, Endpoint, roles
 from berth.http.preconditions import expected_version, refuse_if_match
 from berth.http.schemas import answers, commands
@@ -40,11 +38,25 @@ class Call:
     body: dict[str, Any]
     version: int | None  # from If-Match
     cause: Cause
+    ids: dict[str, str]  # from the action's `ids`: the payment or refund id it records
     save: dict[str, Any]  # the idempotency record, if any
 
 
-# The command's result and any extra answer fields (a generated payment or refund id).
-Run = Callable[[Call], tuple[CommandResult, dict[str, Any]]]
+Run = Callable[[Call], CommandResult]
+# The ids a command records that the request may leave to us (a payment's, a refund's):
+# chosen before the command runs, and added to its answer.
+Ids = Callable[[dict[str, Any]], dict[str, str]]
+
+
+def no_ids(body: dict[str, Any]) -> dict[str, str]:
+    return {}
+
+
+def chosen_or_new(name: str) -> Ids:
+    def ids(body: dict[str, Any]) -> dict[str, str]:
+        return {name: body.get(name) or str(uuid4())}
+
+    return ids
 
 
 def visible_booking(app: Reservations, who: Caller, booking_id: UUID) -> Booking:
@@ -93,91 +105,78 @@ class HoldResource:
             req,
             resp,
             act=act,
-            render=as_resource(self.app, answers.Booking),
+            render=as_booking(self.app, answers.Booking),
             status=201,
             location=lambda r: f"/bookings/{r.id}",
-            recover=self._recover,
         )
-
-    def _recover(self, position: int) -> dict[str, Any] | None:
-        with self.pool.connection() as conn:
-            found = idempotency.created_at_or_before(
-                conn, position=position, topic=get_topic(Booking.Held)
-            )
-        return None if found is None else current(self.app, answers.Booking, found)
 
 
 @dataclass(frozen=True)
 class Action:
     endpoint: Endpoint
     run: Run
+    ids: Ids = no_ids
 
 
 def _plain(name: str) -> Run:
     """A command that takes nothing but the booking (confirm, check in, ...)."""
 
-    def run(call: Call) -> tuple[CommandResult, dict[str, Any]]:
+    def run(call: Call) -> CommandResult:
         command = getattr(call.app, name)
         result: CommandResult = command(
             booking_id=call.booking_id, expected_version=call.version, cause=call.cause, **call.save
         )
-        return result, {}
+        return result
 
     return run
 
 
-def _amend(call: Call) -> tuple[CommandResult, dict[str, Any]]:
-    result = call.app.amend(
+def _amend(call: Call) -> CommandResult:
+    return call.app.amend(
         booking_id=call.booking_id,
         expected_version=call.version,
         cause=call.cause,
         **call.body,
         **call.save,
     )
-    return result, {}
 
 
-def _cancel(call: Call) -> tuple[CommandResult, dict[str, Any]]:
-    result = call.app.cancel(
+def _cancel(call: Call) -> CommandResult:
+    return call.app.cancel(
         booking_id=call.booking_id,
         reason=call.body["reason"],
         expected_version=call.version,
         cause=call.cause,
         **call.save,
     )
-    return result, {}
 
 
-def _pay(call: Call) -> tuple[CommandResult, dict[str, Any]]:
+def _pay(call: Call) -> CommandResult:
     body = call.body
-    payment_id = body.get("payment_id") or str(uuid4())
-    result = call.app.record_payment(
+    return call.app.record_payment(
         booking_id=call.booking_id,
         amount=body["amount"],
         currency=body["currency"],
         method=body["method"],
-        payment_id=payment_id,
+        payment_id=call.ids["payment_id"],
         expected_version=call.version,
         cause=call.cause,
         **call.save,
     )
-    return result, {"payment_id": payment_id}
 
 
-def _refund(call: Call) -> tuple[CommandResult, dict[str, Any]]:
+def _refund(call: Call) -> CommandResult:
     body = call.body
-    refund_id = body.get("refund_id") or str(uuid4())
-    result = call.app.request_refund(
+    return call.app.request_refund(
         booking_id=call.booking_id,
         amount=body["amount"],
         currency=body["currency"],
         reason=body["reason"],
-        refund_id=refund_id,
+        refund_id=call.ids["refund_id"],
         expected_version=call.version,
         cause=call.cause,
         **call.save,
     )
-    return result, {"refund_id": refund_id}
 
 
 def _action(
@@ -186,6 +185,8 @@ def _action(
     body: type[Schema],
     run: Run,
     response: type[Schema] = answers.Booking,
+    *,
+    ids: Ids = no_ids,
 ) -> Action:
     endpoint = Endpoint(
         summary=summary,
@@ -196,7 +197,7 @@ def _action(
         conditional=True,
         idempotent=True,
     )
-    return Action(endpoint, run)
+    return Action(endpoint, run, ids)
 
 
 ACTIONS = {
@@ -211,6 +212,7 @@ ACTIONS = {
         commands.RecordPayment,
         _pay,
         answers.PaymentAnswer,
+        ids=chosen_or_new("payment_id"),
     ),
     "refunds": _action(
         "Request a refund",
@@ -218,6 +220,7 @@ ACTIONS = {
         commands.RequestRefund,
         _refund,
         answers.RefundAnswer,
+        ids=chosen_or_new("refund_id"),
     ),
     "check-in": _action(
         "Check a booking in", roles(OPERATIONS, GATE_DEVICE, ADMIN), Empty, _plain("check_in")
@@ -247,35 +250,23 @@ class BookingActionResource:
         who = caller(req)
         visible_booking(self.app, who, booking_id)
         version = expected_version(req)
-        extra: dict[str, Any] = {}
         schema = self.action.endpoint.response or answers.Booking
+        ids = self.action.ids(req.context.body)
 
         def act(**save: Any) -> CommandResult:
-            result, found = self.action.run(
+            return self.action.run(
                 Call(
                     app=self.app,
                     booking_id=booking_id,
                     body=req.context.body,
                     version=version,
                     cause=who.cause(req),
+                    ids=ids,
                     save=save,
                 )
             )
-            extra.update(found)
-            return result
 
-        def answer(result: CommandResult) -> dict[str, Any]:
-            # `extra` (a payment's or refund's id) is known only once `act` has run.
-            return as_resource(self.app, schema, **extra)(result)
-
-        self.runner.run(
-            req,
-            resp,
-            act=act,
-            render=answer,
-            subject=booking_id,
-            recover=lambda _: current(self.app, schema, booking_id),
-        )
+        self.runner.run(req, resp, act=act, render=as_booking(self.app, schema), extra=ids)
 
 
 class SettleRefundResource:
@@ -316,7 +307,6 @@ class SettleRefundResource:
             req,
             resp,
             act=act,
-            render=as_resource(self.app, answers.RefundAnswer, refund_id=refund_id),
-            subject=booking_id,
-            recover=lambda _: current(self.app, answers.RefundAnswer, booking_id),
+            render=as_booking(self.app, answers.RefundAnswer),
+            extra={"refund_id": refund_id},
         )

@@ -4,10 +4,19 @@ With an Idempotency-Key, the (API key, Idempotency-Key) pair is locked with a
 PostgreSQL advisory lock around lookup, command and completion:
 
 - lock not obtained: the first request is still in flight (409);
-- an answer stored with the same request hash: replayed, nothing done (same status and body);
+- an answer stored with the same request hash: replayed, nothing done (same status,
+  body byte for byte, ETag and Location);
 - an answer stored with another request hash: the key was reused for another request (422);
 - nothing stored: the command runs, and its record is saved in the command's own
-  transaction (with a placeholder body, replaced by the answer right after the commit).
+  transaction, with its position and its subject's id and version, and a
+  placeholder body holding the ids the answer adds (a generated payment id); the
+  answer replaces the placeholder right after the commit (`Services.store_answer`).
+
+A placeholder found on replay means the first request's process died between its
+commit and storing the answer: the answer is rebuilt, the same as it was, from
+the subject at the stored version (read from the event store), the stored
+position and the stored ids. Answers are written as JSON with sorted keys, so a
+replay, stored or rebuilt, is the same bytes as the first answer.
 
 A refused command stores nothing, so a retry runs it again.
 """
@@ -22,7 +31,6 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import timedelta
 from typing import Any
-from uuid import UUID
 
 import falcon
 import psycopg
@@ -42,8 +50,8 @@ _SANE_KEY = re.compile(r"^[\x21-\x7e]{1,255}$")
 log = logging.getLogger("berth.http")
 
 Act = Callable[..., CommandResult]  # act(**save_kwargs) runs the command
-Render = Callable[[CommandResult], dict[str, Any]]  # the answer's body
-Recover = Callable[[int], dict[str, Any] | None]  # a body from a position, if a placeholder
+# The answer's body from the result alone (its subject may be absent: read it at its version).
+Render = Callable[[CommandResult], dict[str, Any]]
 
 
 @dataclass(frozen=True, kw_only=True)
@@ -74,6 +82,7 @@ def _idempotency_key(req: falcon.Request) -> str | None:
 class CommandRunner:
     def __init__(self, services: Services, settings: Settings) -> None:
         self.services = services
+        self.store_answer = services.store_answer
         self.keep = timedelta(hours=settings.idempotency_hours)
 
     def run(
@@ -85,20 +94,24 @@ class CommandRunner:
         render: Render,
         status: int = 200,
         location: Callable[[CommandResult], str] | None = None,
-        subject: UUID | None = None,
-        recover: Recover | None = None,
+        extra: dict[str, Any] | None = None,
         atomic: bool = True,
     ) -> None:
-        """Run `act` once per Idempotency-Key and answer; `subject` is the id if known.
+        """Run `act` once per Idempotency-Key and answer `render(result)` plus `extra`.
+
+        `extra` holds what the answer adds that the command's events need not
+        show (a payment id generated for the request): it is kept with the record,
+        so a rebuilt answer has the first request's, not a retry's.
 
         With `atomic` (the command's save takes the record), the record is saved in
         the command's transaction. Without it, it is inserted right after the commit:
         a process that dies in between leaves a command a retry will run again.
         """
+        extra = dict(extra or {})
         key = _idempotency_key(req)
         if key is None:
             result = act()
-            _respond(resp, _answer(result, render, status, location))
+            _respond(resp, _answer(result, render, status, location, extra))
             return
         key_id = caller(req).key.key_id
         digest = request_hash(req)
@@ -113,11 +126,13 @@ class CommandRunner:
                 )
             stored = idempotency.lookup(conn, key_id, key, keep=self.keep)
             if stored is not None:
-                _replay(resp, stored, digest, recover)
+                _check_same_request(stored, digest)
+                resp.set_header(REPLAYED, "true")
+                _respond(resp, _replayed(stored, render, location))
                 return
             if not atomic:
                 result = act()
-                answer = _answer(result, render, status, location)
+                answer = _answer(result, render, status, location, extra)
                 _after_commit(
                     idempotency.store,
                     conn,
@@ -127,22 +142,20 @@ class CommandRunner:
                     status=status,
                     body=_stored_body(answer),
                     position=result.position,
+                    subject_id=result.id,
+                    subject_version=result.version,
                 )
             else:
-                placeholder = {
-                    idempotency.PLACEHOLDER: True,
-                    "id": str(subject) if subject else None,
-                }
                 record = IdempotencyRecord(
                     key_id=key_id,
                     idempotency_key=key,
                     request_hash=digest,
                     status=status,
-                    body=placeholder,
+                    body={idempotency.PLACEHOLDER: True, "extra": extra},
                 )
                 result = act(idempotency=record)
-                answer = _answer(result, render, status, location)
-                _after_commit(idempotency.complete, conn, key_id, key, _stored_body(answer))
+                answer = _answer(result, render, status, location, extra)
+                _after_commit(self.store_answer, conn, key_id, key, _stored_body(answer))
             _after_commit(idempotency.forget_older_than, conn, self.keep)
         _respond(resp, answer)
 
@@ -156,7 +169,8 @@ def _after_commit(step: Callable[..., object], *args: Any, **kwargs: Any) -> Non
     try:
         step(*args, **kwargs)
     except psycopg.OperationalError as error:
-        log.warning("after commit, %s skipped: the database went away: %s", step.__name__, error)
+        name = getattr(step, "__name__", repr(step))
+        log.warning("after commit, %s skipped: the database went away: %s", name, error)
 
 
 def _answer(
@@ -164,9 +178,12 @@ def _answer(
     render: Render,
     status: int,
     location: Callable[[CommandResult], str] | None,
+    extra: dict[str, Any],
 ) -> Answer:
     return Answer(
-        status=status, body=render(result), location=location(result) if location else None
+        status=status,
+        body=render(result) | extra,
+        location=location(result) if location else None,
     )
 
 
@@ -176,12 +193,7 @@ def _stored_body(answer: Answer) -> dict[str, Any]:
     return {"_location": answer.location, "body": answer.body}
 
 
-def _replay(
-    resp: falcon.Response,
-    stored: idempotency.StoredAnswer,
-    digest: str,
-    recover: Recover | None,
-) -> None:
+def _check_same_request(stored: idempotency.StoredAnswer, digest: str) -> None:
     if stored.request_hash != digest:
         raise Problem(
             422,
@@ -189,23 +201,37 @@ def _replay(
             "Idempotency-Key reused",
             "this Idempotency-Key was used for a different request",
         )
-    body: dict[str, Any] | None = stored.body
-    location = None
-    if not stored.complete:
-        # The first request's process died between its commit and storing the answer.
-        body = recover(stored.position) if recover and stored.position else None
-        if body is None:
-            body = {"position": stored.position}
-    elif "_location" in stored.body:
-        location, body = stored.body["_location"], stored.body["body"]
-    assert body is not None
-    resp.set_header(REPLAYED, "true")
-    _respond(resp, Answer(status=stored.status, body=body, location=location))
+
+
+def _replayed(
+    stored: idempotency.StoredAnswer,
+    render: Render,
+    location: Callable[[CommandResult], str] | None,
+) -> Answer:
+    """The first answer: as stored, or rebuilt if the first request died after its commit."""
+    if stored.complete:
+        if "_location" in stored.body:
+            body = stored.body["body"]
+            return Answer(status=stored.status, body=body, location=stored.body["_location"])
+        return Answer(status=stored.status, body=stored.body)
+    if stored.subject_id is None or stored.subject_version is None or stored.position is None:
+        # A record from before subjects were kept (or of a save that stored no event).
+        return Answer(status=stored.status, body={"position": stored.position})
+    result = CommandResult(
+        id=stored.subject_id, version=stored.subject_version, position=stored.position
+    )
+    return _answer(result, render, stored.status, location, stored.body.get("extra", {}))
+
+
+def canonical_json(body: dict[str, Any]) -> str:
+    """An answer's bytes: the same for the same body, whatever order its keys came in."""
+    return json.dumps(body, sort_keys=True, ensure_ascii=False)
 
 
 def _respond(resp: falcon.Response, answer: Answer) -> None:
     resp.status = answer.status
-    resp.media = answer.body
+    resp.content_type = falcon.MEDIA_JSON
+    resp.text = canonical_json(answer.body)
     if isinstance(answer.body.get("version"), int):
         resp.set_header("ETag", etag(answer.body["version"]))
     if answer.location:

@@ -134,5 +134,4 @@ class CapacityResource(_Command):
             resp,
             act=act,
             render=as_resource(self.app, answers.Pool),
-            subject=pool_id,
         )

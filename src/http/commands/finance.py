@@ -105,7 +105,6 @@ class TaxRateResource(_Command):
             resp,
             act=act,
             render=as_resource(self.app, schemas.TaxRateAnswer),
-            subject=pool_id,
         )
 
 

@@ -4,13 +4,14 @@ from __future__ import annotations
 
 from collections.abc import Callable
 from typing import Any
-from uuid import UUID
 
 from eventsourcing.domain import Aggregate
 from marshmallow import Schema
 
 from berth.domain.application import Reservations
+from berth.domain.booking import Booking
 from berth.domain.commanding import CommandResult
+from berth.projections.bookings import row_of
 
 
 def at_result(app: Reservations, result: CommandResult) -> Aggregate:
@@ -22,23 +23,27 @@ def at_result(app: Reservations, result: CommandResult) -> Aggregate:
 
 
 def as_resource(
-    app: Reservations, schema: type[Schema], **extra: Any
+    app: Reservations, schema: type[Schema]
 ) -> Callable[[CommandResult], dict[str, Any]]:
     """A command's answer: the aggregate as the command left it, with its position."""
-    return lambda result: render(schema, at_result(app, result), position=result.position, **extra)
+    return lambda result: render(schema, at_result(app, result), position=result.position)
 
 
-def render(
-    schema: type[Schema], aggregate: object, *, position: int | None, **extra: Any
-) -> dict[str, Any]:
+def as_booking(
+    app: Reservations, schema: type[Schema]
+) -> Callable[[CommandResult], dict[str, Any]]:
+    """A booking command's answer: the booking as the command left it, as queries show it."""
+
+    def answer(result: CommandResult) -> dict[str, Any]:
+        booking = at_result(app, result)
+        assert isinstance(booking, Booking)
+        return dict(schema().dump(row_of(booking, position=result.position)))
+
+    return answer
+
+
+def render(schema: type[Schema], aggregate: object, *, position: int | None) -> dict[str, Any]:
     body: dict[str, Any] = dict(schema().dump(aggregate))
     if position is not None:
         body["position"] = position
-    body.update(extra)
     return body
-
-
-def current(app: Reservations, schema: type[Schema], aggregate_id: UUID) -> dict[str, Any]:
-    """The resource as it is now (used only to rebuild a lost idempotent answer)."""
-    aggregate: object = app.repository.get(aggregate_id)
-    return render(schema, aggregate, position=None)

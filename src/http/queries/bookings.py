@@ -54,7 +54,7 @@ class BookingResource(Query):
             tag="bookings",
             roles=roles(*READERS, GATE_DEVICE),
             query=Consistent,
-            response=answers.BookingRecord,
+            response=answers.Booking,
         )
     }
 
@@ -65,7 +65,7 @@ class BookingResource(Query):
             channel=row["channel"], facility_id=row["facility_id"]
         ):
             raise UnknownBooking(f"no booking {booking_id}")
-        resp.media = answers.BookingRecord().dump(row)
+        resp.media = answers.Booking().dump(row)
         resp.set_header("ETag", f'"{row["version"]}"')
 
 

@@ -10,12 +10,13 @@ from uuid import UUID
 
 import falcon
 
-from berth.adapters import ledger_queries
+from berth.adapters import ledger_queries, queries
 from berth.adapters.ledger_queries import JournalFilter
 from berth.adapters.ledger_rows import JOURNAL_COLUMNS
 from berth.domain.booking_commands import UnknownBooking
 from berth.domain.catalog_commands import UnknownFacility
-from berth.http.endpoint import ADMIN, AUDITOR, FINANCE, Endpoint, roles
+from berth.http.auth import caller
+from berth.http.endpoint import ADMIN, AUDITOR, BOOKING, FINANCE, Endpoint, roles
 from berth.http.queries.reads import Query
 from berth.http.schemas import ledger as schemas
 from berth.http.schemas.queries import Consistent
@@ -164,20 +165,35 @@ class JournalCsvResource(LedgerQuery):
         yield buffer.getvalue().encode()
 
 
-class StatementResource(LedgerQuery):
+class StatementResource(Query):
+    """A booking key reads the statements of its own channel's bookings only.
+
+    The channel is the bookings read model's, so `min_position` waits for that
+    projection too.
+    """
+
+    projections = (NAME, "bookings")
     endpoints = {
         "GET": Endpoint(
-            summary="A booking's statement: charges, payments, refunds, corrections, balance due",
+            summary="A booking's statement: charges, payments, refunds, corrections, balance due "
+            "(a booking key: its own channel's bookings)",
             tag="ledger",
-            roles=READERS,
+            roles=roles(*READERS, BOOKING),
             query=Consistent,
             response=schemas.Statement,
         )
     }
 
     def on_get(self, req: falcon.Request, resp: falcon.Response, booking_id: UUID) -> None:
+        who = caller(req)
         with self.consistent(req) as conn:
             found = ledger_queries.booking_entries(conn, booking_id)
+            if found is not None and who.role == BOOKING:
+                row = queries.booking(conn, booking_id)
+                if row is None or not who.sees(
+                    channel=row["channel"], facility_id=row["facility_id"]
+                ):
+                    found = None
         if found is None:
             raise UnknownBooking(f"no booking {booking_id} in the ledger")
         booking, entries = found

@@ -2,10 +2,12 @@
 
 from __future__ import annotations
 
+from datetime import UTC, datetime
 from typing import Any
 
-from marshmallow import INCLUDE, Schema, fields, pre_dump
+from marshmallow import INCLUDE, Schema, fields, post_dump, pre_dump
 
+from berth.domain import booking
 from berth.domain.guest import upcast_guest_v1_v2
 
 
@@ -65,7 +67,25 @@ class GuestRecord(Schema):
         return " ".join(p for p in (guest.get("given_name"), guest.get("family_name")) if p)
 
 
-class BookingFields(Schema):
+class UtcDateTime(fields.AwareDateTime):
+    """An aware time shown in UTC, whatever time zone the database session answered in."""
+
+    def _serialize(self, value: Any, attr: str | None, obj: Any, **kwargs: Any) -> Any:
+        if isinstance(value, datetime):
+            value = value.astimezone(UTC)
+        return super()._serialize(value, attr, obj, **kwargs)
+
+
+class Booking(Answer):
+    """A booking, the same from every command's answer and every query.
+
+    Dumped from the bookings read model's row, or from the aggregate through
+    `berth.projections.bookings.row_of`, which makes the same row.
+    `hold_expires_at` is shown only while the booking is held,
+    `cancellation_fee` only once it is cancelled.
+    """
+
+    id = fields.UUID(attribute="booking_id", required=True)
     reference = fields.String(required=True)
     facility_id = fields.UUID(required=True)
     pool_id = fields.UUID(required=True)
@@ -73,52 +93,81 @@ class BookingFields(Schema):
     status = fields.String(required=True)
     arrival = fields.Date(required=True)
     departure = fields.Date(required=True)
+    nights = fields.Integer(required=True)
     quantity = fields.Integer(required=True)
-    guest = fields.Nested(GuestRecord)
-    plates = fields.List(fields.String())
-    hold_expires_at = fields.AwareDateTime()
-    currency = fields.String()
-    nightly_price = fields.Integer()
-    total = fields.Integer()
-    cancellation_fee = fields.Integer()
-    paid = fields.Integer()
-    refunded = fields.Integer()
-    version = fields.Integer(required=True)
+    guest = fields.Nested(GuestRecord, required=True)
+    plates = fields.List(fields.String(), required=True)
+    hold_expires_at = UtcDateTime(metadata={"description": "only while the booking is held"})
+    currency = fields.String(required=True)
+    nightly_price = fields.Integer(required=True)
+    total = fields.Integer(required=True, metadata={"description": "the stay's price"})
+    overstay_charged = fields.Integer(required=True)
+    cancellation_fee = fields.Integer(metadata={"description": "only once cancelled"})
+    charges = fields.Integer(
+        required=True,
+        metadata={
+            "description": "charged so far: nothing while held or once expired, the total and "
+            "any overstay from confirmation on, the fee once cancelled (overstays always)"
+        },
+    )
+    paid = fields.Integer(required=True)
+    refunded = fields.Integer(required=True, metadata={"description": "refunds paid out"})
+    pending_refunds = fields.List(fields.Nested(PendingRefund), required=True)
+    balance_due = fields.Integer(
+        required=True,
+        metadata={
+            "description": "charges - paid + refunded, as on the ledger statement; negative: "
+            "owed to the guest"
+        },
+    )
+    created_at = UtcDateTime(required=True)
+    modified_at = UtcDateTime(required=True)
+    position = fields.Integer(
+        required=True,
+        metadata={
+            "description": "the position of the booking's last event; pass as `min_position` "
+            "to read this write"
+        },
+    )
 
+    @pre_dump
+    def derive(self, row: dict[str, Any], **kwargs: Any) -> dict[str, Any]:
+        charges = booking.charged(
+            status=row["status"],
+            total=row["total"],
+            overstay_charged=row["overstay_charged"],
+            cancellation_fee=row["cancellation_fee"],
+        )
+        return dict(row) | {
+            "nights": (row["departure"] - row["arrival"]).days,
+            "charges": charges,
+            "balance_due": booking.balance_due(
+                charges=charges, paid=row["paid"], refunded=row["refunded"]
+            ),
+            "pending_refunds": [
+                {"refund_id": k, "amount": v} for k, v in sorted(row["pending_refunds"].items())
+            ],
+        }
 
-class Booking(BookingFields, Answer):
-    """A booking as the command side holds it."""
-
-    id = fields.UUID(required=True)
-    balance_due = fields.Method("get_balance_due")
-    pending_refunds = fields.Method("get_pending_refunds")
-
-    def get_balance_due(self, booking: Any) -> int:
-        return int(booking.balance_due())
-
-    def get_pending_refunds(self, booking: Any) -> list[dict[str, Any]]:
-        return [{"refund_id": k, "amount": v} for k, v in booking.pending_refunds.items()]
+    @post_dump
+    def only_where_they_apply(self, data: dict[str, Any], **kwargs: Any) -> dict[str, Any]:
+        if data["status"] != booking.Status.HELD:
+            data.pop("hold_expires_at", None)
+        if data["status"] != booking.Status.CANCELLED:
+            data.pop("cancellation_fee", None)
+        return data
 
 
 class PaymentAnswer(Booking):
-    payment_id = fields.String()
+    payment_id = fields.String(required=True)
 
 
 class RefundAnswer(Booking):
-    refund_id = fields.String()
-
-
-class BookingRecord(BookingFields):
-    """A booking as the bookings read model holds it."""
-
-    id = fields.UUID(attribute="booking_id", required=True)
-    position = fields.Integer(required=True)
-    created_at = fields.AwareDateTime()
-    modified_at = fields.AwareDateTime()
+    refund_id = fields.String(required=True)
 
 
 class BookingPage(Schema):
-    bookings = fields.List(fields.Nested(BookingRecord))
+    bookings = fields.List(fields.Nested(Booking))
     next_cursor = fields.Integer(
         allow_none=True, metadata={"description": "pass as `cursor`; null on the last page"}
     )
@@ -127,7 +176,7 @@ class BookingPage(Schema):
 class DayList(Schema):
     facility_id = fields.UUID()
     date = fields.Date()
-    bookings = fields.List(fields.Nested(BookingRecord))
+    bookings = fields.List(fields.Nested(Booking))
 
 
 class Night(Schema):
