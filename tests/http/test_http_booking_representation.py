@@ -80,6 +80,7 @@ class Lane:
 
     def read(self, plate: str, captured_at: datetime) -> dict[str, Any]:
         self.count += 1
+        self.clock.now = captured_at  # a camera signs what it has just seen
         raw = json.dumps(
             {
                 "read_id": f"{self.camera_id}-{self.count}",

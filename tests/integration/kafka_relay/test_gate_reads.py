@@ -162,6 +162,8 @@ def test_a_record_with_text_or_a_time_postgres_cannot_hold_is_skipped_and_stores
         gate_reads.handle(app, conn, kafka_consumer.Message(0, 7, value), TOPIC)
     assert app.recorder.max_notification_id() == before
     assert stored_reads(app) == []
+
+
 def test_the_same_read_id_at_two_facilities_is_stored_at_each_and_a_reuse_is_skipped(
     db_url: str, broker: KafkaBroker, app: Reservations, site: dict[str, Any], worker: None
 ) -> None:
