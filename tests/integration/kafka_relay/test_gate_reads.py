@@ -147,7 +147,7 @@ def test_a_read_already_stored_by_the_webhook_is_not_stored_again(
         {"read_id": "nul\x00"},
         {"image_ref": "img\x00"},
         {"plate": "KF\x0001"},
-        {"camera_id": "cam\ud800"},
+        {"candidates": ["KF\x0002"]},
         {"captured_at": "9999-12-31T23:59:59-14:00"},
     ],
 )
