@@ -33,7 +33,8 @@ import psycopg
 from eventsourcing.domain import AggregateEvent
 from eventsourcing.persistence import Mapper, StoredEvent
 
-from berth.adapters import event_wakeups, projection_failures, projection_skips, projection_store
+from berth.adapters import event_wakeups, projection_failures, projection_store
+from berth.adapters.projection_skips import Skips
 from berth.adapters.standby_lock import StandbyLock
 
 log = logging.getLogger(__name__)
@@ -107,6 +108,7 @@ class ProjectionRunner(Generic[C]):
         self.idle_timeout = idle_timeout
         self.linger = linger
         self.standby_poll = standby_poll
+        self.skips = Skips(projection.name, mapper)
         self.retry_first = RETRY_FIRST
         self.retry_max = RETRY_MAX
 
@@ -122,10 +124,11 @@ class ProjectionRunner(Generic[C]):
         page = projection_store.read_page(conn, after=after, limit=self.page_size, until=until)
         if not page:
             return PageResult(0, 0, after)
+        skipped = self.skips.positions(conn)
         topics = self.projection.topics
-        ours = [n for n in page if n.topic in topics]
-        skipped = projection_skips.skipped(conn, self.projection.name, (n.id for n in ours))
-        events = [(n.id, self._decode(n)) for n in ours if n.id not in skipped]
+        events = [
+            (n.id, self._decode(n)) for n in page if n.topic in topics and n.id not in skipped
+        ]
         changes = self.projection.fold(events)
         position = page[-1].id
         projection_store.commit_page(
@@ -290,7 +293,7 @@ class ProjectionRunner(Generic[C]):
         now = projection_failures.current(conn, self.projection.name)
         if now is None or now.position != failure.position:
             return True  # an operator retried it
-        if projection_skips.skipped(conn, self.projection.name, [failure.position]):
+        if failure.position in self.skips.positions(conn):
             return True  # an operator skipped it
         lock.check()
         remaining = retry_at - time.monotonic()
