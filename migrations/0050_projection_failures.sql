@@ -13,9 +13,3 @@ CREATE TABLE projection_failures (
     attempts integer NOT NULL DEFAULT 1
 );
 
--- `berth projection skip` records a ProjectionSkip event in the store; every runner
--- (live and rebuild) looks the skips up on each page, so this partial index keeps
--- that to an index probe. The topic is the event class's path (berth.domain.projection_skip).
-CREATE INDEX berth_events_projection_skips_idx
-    ON public.berth_events (notification_id)
-    WHERE topic = 'berth.domain.projection_skip:ProjectionSkip.ProjectionEventSkipped';

@@ -15,7 +15,6 @@ from psycopg_pool import ConnectionPool
 
 from berth.adapters import projection_admin
 from berth.adapters.eventstore import open_reservations
-from berth.adapters.projection_skips import SKIP_TOPIC
 from berth.domain.application import Reservations
 from berth.domain.projection_skip import AlreadySkipped, skip_id
 from berth.http import Services, Settings, create_app
@@ -221,11 +220,3 @@ def app_mapper(db_url: str) -> Any:
     from berth.adapters.projection_store import event_mapper  # noqa: PLC0415
 
     return event_mapper()
-
-
-def test_the_skip_lookup_is_an_index_probe_on_the_skip_events_topic(db_url: str) -> None:
-    with psycopg.connect(db_url) as conn:
-        row = conn.execute(
-            "SELECT indexdef FROM pg_indexes WHERE indexname = 'berth_events_projection_skips_idx'"
-        ).fetchone()
-    assert row is not None and f"'{SKIP_TOPIC}'" in row[0]
