@@ -195,8 +195,9 @@ def report(
     marks: dict[str, float], client: Client, url: str,
 ) -> None:  # fmt: skip
     restarted = marks["restarted"]
-    after = [s for s in outage if s.status == 201 and s.started >= restarted]
-    first_success = min((s.started + s.seconds for s in after), default=float("nan"))
+    # The first 201 answered after the restart (it may have been sent before it).
+    answered_after = [s.started + s.seconds for s in outage if s.status == 201]
+    first_success = min((t for t in answered_after if t >= restarted), default=float("nan"))
     refused = [s for s in outage if s.status == 503]
     other = [s for s in outage if s.status not in (201, 503)]
     for sent in refused + [s for s in other if s.status == 0]:  # retried with their keys

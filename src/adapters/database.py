@@ -154,11 +154,16 @@ class Timeouts:
     least 2). `pool`: the longest wait for a pooled connection; while PostgreSQL is
     down the pool cannot make one, so this is how fast a request fails. `statement`:
     the server's statement_timeout on the request pools (commands, reads, night locks).
+    `reconnect`: how long a pool keeps retrying one lost connection (1 s, then 2 s
+    apart) before it gives up and starts afresh on the next request; psycopg_pool's
+    default of 5 minutes lets the retries drift tens of seconds apart in a long
+    outage, and a recovered server would go unnoticed that long.
     """
 
     connect: int = 3
     pool: int = 3
     statement: float = 15.0
+    reconnect: float = 3.0
 
     @classmethod
     def from_environ(cls, environ: Mapping[str, str] = os.environ) -> Timeouts:
@@ -191,6 +196,7 @@ def request_pool(url: str, *, max_size: int, timeouts: Timeouts | None = None) -
         kwargs={"autocommit": True, **timeouts.connection_kwargs()},
         timeout=timeouts.pool,
         check=ConnectionPool.check_connection,
+        reconnect_timeout=timeouts.reconnect,
         open=True,
     )
 

@@ -47,10 +47,13 @@ class BerthRecorder(PostgresApplicationRecorder):
     def __init__(self, datastore: PostgresDatastore, **kwargs: Any) -> None:
         # eventsourcing builds its pool's connection arguments from the POSTGRES_*
         # settings alone; its pool has not connected yet, so these reach every
-        # connection it makes: bounded connecting and statements.
+        # connection it makes: bounded connecting and statements, and retries of a
+        # lost connection that stay close together (see Timeouts.reconnect).
+        timeouts = Timeouts.from_environ()
         pool_kwargs = datastore.pool.kwargs
         assert isinstance(pool_kwargs, dict)
-        pool_kwargs.update(Timeouts.from_environ().connection_kwargs())
+        pool_kwargs.update(timeouts.connection_kwargs())
+        datastore.pool.reconnect_timeout = timeouts.reconnect
         super().__init__(datastore, **kwargs)
         # The library's list is [SET LOCAL lock_timeout, LOCK TABLE ...]: keep the first.
         self.lock_table_statements = [

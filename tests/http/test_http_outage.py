@@ -129,3 +129,27 @@ def test_every_pool_a_request_uses_bounds_connecting_and_each_statement(services
             row = conn.cursor(row_factory=tuple_row).execute("SHOW statement_timeout").fetchone()
             assert row == ("15s",)
             assert conn.info.get_parameters()["connect_timeout"] == "3"
+
+
+def test_a_hold_that_committed_is_answered_201_even_if_its_connection_dies_right_after(
+    api: Api, world: World, db_url: str
+):
+    """The answer is stored after the commit; here that step cuts its own session."""
+    with psycopg.connect(db_url, autocommit=True) as conn:
+        conn.execute(
+            "CREATE FUNCTION cut_the_session() RETURNS trigger LANGUAGE plpgsql AS"
+            " $$ BEGIN PERFORM pg_terminate_backend(pg_backend_pid()); RETURN NEW; END $$"
+        )
+        conn.execute(
+            "CREATE TRIGGER cut_answers BEFORE UPDATE ON idempotency_keys"
+            " FOR EACH ROW EXECUTE FUNCTION cut_the_session()"
+        )
+    headers = {"Idempotency-Key": "after-commit"}
+
+    first = api.post("/bookings", hold_body(world), who="web", headers=headers)
+    again = api.post("/bookings", hold_body(world), who="web", headers=headers)
+
+    assert first.status_code == 201, first.text
+    assert again.status_code == 201, again.text
+    assert again.headers.get("idempotency-replayed") == "true"
+    assert again.json["id"] == first.json["id"]

@@ -62,3 +62,25 @@ def test_berth_up_restarts_a_crashed_process_and_leaves_the_others_running(
     assert (tmp_path / "terminated").read_text() == "SIGTERM"  # forwarded on stop
     assert (tmp_path / "released").read_text() == "x"  # the release line ran once
     assert "crasher | exited with code 3; restarting in" in output
+
+
+def test_berth_up_runs_nothing_else_when_the_release_line_fails(db_url: str, tmp_path: Path):
+    (tmp_path / "Procfile").write_text(
+        "release: python -c 'raise SystemExit(2)'\n"
+        "steady: python -c \"open('started', 'w').write('x')\"\n"
+    )
+    up = subprocess.run(
+        [BERTH, "up"],
+        cwd=tmp_path,
+        env=dict(os.environ, BERTH_DATABASE_URL=db_url),
+        capture_output=True,
+        text=True,
+        timeout=60,
+        check=False,
+    )
+
+    assert up.returncode == 1
+    assert up.stderr.strip().endswith(
+        "berth: the release command failed: python -c 'raise SystemExit(2)'"
+    )
+    assert not (tmp_path / "started").exists()
