@@ -170,6 +170,8 @@ def migrate_deployment(environ: Mapping[str, str] = os.environ) -> list[str]:
     applied = migrate(database.migrate_database_url(environ), app_role=app_role)
     if database.is_embedded(environ):
         with psycopg.connect(database.embedded_superuser_url(environ), autocommit=True) as conn:
+            # Under the migrations' lock: two concurrent GRANTs on one table can fail.
+            conn.execute("SELECT pg_advisory_lock(%s)", (ADVISORY_LOCK_KEY,))
             database_roles.seal_event_store(
                 conn,
                 app_role=app_role,
