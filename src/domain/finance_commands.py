@@ -54,11 +54,10 @@ class FinanceCommands(CatalogCommands):
 
     def _audit_calendar(self, facility_id: UUID) -> AuditCalendar | None:
         try:
-            calendar = self.repository.get(audit_calendar_id(facility_id))
+            calendar: object = self.repository.get(audit_calendar_id(facility_id))
         except AggregateNotFoundError:
             return None
-        assert isinstance(calendar, AuditCalendar)
-        return calendar
+        return calendar if isinstance(calendar, AuditCalendar) else None
 
     def _closed_before(self, calendar: AuditCalendar, business_date: date) -> bool:
         """Whether the day before `business_date` is closed (days closed before the

@@ -220,6 +220,8 @@ class LedgerMachine(RuleBasedStateMachine):
     @rule(booking_id=bookings, hours=st.integers(1, 30), hourly=st.integers(1, 500))
     def overstay(self, booking_id: UUID | None, hours: int, hourly: int) -> None:
         """A vehicle leaves late: the gate charges the overstay (as the gate commands do)."""
+        if booking_id and self.app.booking(booking_id).status == Status.CONFIRMED:
+            self.attempt(lambda: self.app.check_in(booking_id=booking_id, cause=CAUSE))
         if booking_id and self.app.booking(booking_id).status in (
             Status.CHECKED_IN, Status.CHECKED_OUT
         ):  # fmt: skip
@@ -244,6 +246,12 @@ class LedgerMachine(RuleBasedStateMachine):
                     cause=CAUSE,
                 )
             )  # fmt: skip
+
+    @rule()
+    def night_passes(self) -> None:
+        """The clock moves to the next morning and the night audit closes the next day."""
+        self.clock.now += timedelta(days=1)
+        self.close_day(0)
 
     @rule(hours=st.sampled_from([2, 8, 24]))
     def time_passes(self, hours: int) -> None:

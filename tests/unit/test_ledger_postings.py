@@ -495,11 +495,12 @@ def test_once_every_night_is_closed_nothing_is_deferred_whatever_the_amendments_
     app.amend(booking_id=booking_id, quantity=2, cause=cause)
     clock.advance(days=1)
     app.close_day(facility_id=facility_id, business_date=night(2), cause=cause)
+    app.amend(booking_id=booking_id, quantity=3, cause=cause)  # after the stay: at once
     ledger.sync()
 
     assert ledger.balance(Account.DEFERRED, booking_id) == 0
     revenue = ledger.balance(Account.STAY_REVENUE) + ledger.balance(Account.TAX_PAYABLE)
-    assert revenue == app.booking(booking_id).total == 8000
+    assert revenue == app.booking(booking_id).total == 12000
 
 
 def test_reversing_a_payment_posts_its_negation_and_leaves_the_original_as_posted(
@@ -523,6 +524,36 @@ def test_reversing_a_payment_posts_its_negation_and_leaves_the_original_as_poste
     statement = ledger.statement(booking_id)
     assert [line.category for line in statement.lines] == ["charge", "payment", "correction"]
     assert (statement.payments, statement.corrections, statement.balance_due) == (2000, 2000, 2000)
+
+
+def test_reversing_the_recognition_of_a_closed_night_leaves_it_recognised(
+    app: Reservations,
+    ledger: Ledger,
+    taxed_pool: UUID,
+    cause: Cause,
+    facility_id: UUID,
+    clock: Clock,
+) -> None:
+    """Deferred revenue follows the booking's nights: a reversal cannot leave it deferred."""
+    booking_id = book(app, taxed_pool, cause, first=0, nights=1)
+    clock.advance(days=1)
+    app.close_day(facility_id=facility_id, business_date=night(0), cause=cause)
+    recognition = ledger.sync()[-1]
+    assert recognition.kind == "recognition"
+
+    app.reverse_entry(
+        facility_id=facility_id, entry_id=recognition.entry_id, reason="by mistake", cause=cause
+    )
+
+    assert lines(ledger.sync()) == [
+        ("reversal", "deferred_revenue", -2000),
+        ("reversal", "stay_revenue", 1667),
+        ("reversal", "tax_payable", 333),
+        ("reversal", "deferred_revenue", 2000),
+        ("reversal", "stay_revenue", -1667),
+        ("reversal", "tax_payable", -333),
+    ]
+    assert ledger.balance(Account.DEFERRED, booking_id) == 0
 
 
 def test_reversing_an_entry_never_posted_here_posts_nothing(
