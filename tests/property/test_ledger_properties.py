@@ -25,6 +25,7 @@ from hypothesis import strategies as st
 from hypothesis.stateful import Bundle, RuleBasedStateMachine, initialize, invariant, rule
 
 from berth.domain.application import Reservations
+from berth.domain.booking import Status
 from berth.domain.cancellation import CancellationPolicy
 from berth.domain.cause import Cause
 from berth.domain.error import DomainError
