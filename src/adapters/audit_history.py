@@ -17,7 +17,7 @@ position it includes, so the same state is also reachable by position.
 from __future__ import annotations
 
 import functools
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Generator, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
 from datetime import datetime
@@ -121,7 +121,7 @@ def history_page(
     return HistoryPage(steps, stop if stop < last_version else None)
 
 
-def iter_history(conn: Connection, aggregate_id: UUID) -> Iterator[history.Step]:
+def iter_history(conn: Connection, aggregate_id: UUID) -> Generator[history.Step, None, None]:
     """Every step of the aggregate's history, streamed (for the CLI).
 
     It holds a server-side cursor and a transaction on `conn` while it runs:
