@@ -17,7 +17,7 @@ position it includes, so the same state is also reachable by position.
 from __future__ import annotations
 
 import functools
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Generator, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
 from datetime import datetime
@@ -42,7 +42,7 @@ Progress = Callable[[int, int], None]
 BATCH = 5_000
 CURSOR = "berth_audit_replay"
 # The replayed books are checkpointed at every multiple of this many store positions.
-CHECKPOINT_EVERY = 10_000
+CHECKPOINT_EVERY = 2_000
 MAX_POSITION = 2**63 - 1
 
 E = TypeVar("E", bound=AggregateEvent)
@@ -121,7 +121,7 @@ def history_page(
     return HistoryPage(steps, stop if stop < last_version else None)
 
 
-def iter_history(conn: Connection, aggregate_id: UUID) -> Iterator[history.Step]:
+def iter_history(conn: Connection, aggregate_id: UUID) -> Generator[history.Step, None, None]:
     """Every step of the aggregate's history, streamed (for the CLI).
 
     It holds a server-side cursor and a transaction on `conn` while it runs:
@@ -170,12 +170,15 @@ def trial_balance_as_of(
     """The facility's trial balance from replaying every ledger event within the cut.
 
     With `checkpoints`, the replay starts from the nearest checkpoint at or below
-    the cut (`berth.adapters.ledger_checkpoints`) and leaves one behind at each
-    multiple of `checkpoint_every` positions it passes; without, it starts from
-    zero and writes none (for an auditor who trusts only the events).
+    the cut (`berth.adapters.ledger_checkpoints`) and leaves one behind at the
+    last multiple of `checkpoint_every` below the last ledger event within the
+    cut's position, if it gets past it (one per replay: taking one costs about
+    as much as replaying a few thousand events); without, it starts from zero
+    and writes none (for an auditor who trusts only the events).
     """
     topics = sorted(ledger.TOPICS)
     written: list[ledger_checkpoints.Checkpoint] = []
+    target = -1  # the checkpoint to take: the multiple of N below the last event
     with _snapshot(conn):
         start = None
         if checkpoints:
@@ -185,11 +188,13 @@ def trial_balance_as_of(
         replay = BooksReplay(facility_id) if start is None else start.restore()
         after = 0 if start is None else start.position
         row = conn.execute(
-            "SELECT count(*) FROM berth_events WHERE topic = ANY(%s)"
+            "SELECT count(*), max(notification_id) FROM berth_events WHERE topic = ANY(%s)"
             " AND notification_id > %s AND notification_id <= %s",
             (topics, after, cut.last_position),
         ).fetchone()
         total = replay.events + (int(row[0]) if row else 0)
+        if checkpoints and row is not None and row[1] is not None:
+            target = (int(row[1]) - 1) // checkpoint_every * checkpoint_every
         query = (
             "SELECT notification_id, originator_id, originator_version, topic, state"
             " FROM berth_events WHERE topic = ANY(%s) AND notification_id > %s"
@@ -197,12 +202,11 @@ def trial_balance_as_of(
         )
         with _stream(conn, query, (topics, after, cut.last_position), batch) as rows:
             for position, event in _within(_mapped(rows), cut):
-                # The last multiple of N below this event: if no event replayed is past
-                # it, the books now are the books there.
-                boundary = (position - 1) // checkpoint_every * checkpoint_every
-                passed = boundary > after and boundary >= replay.position
-                if checkpoints and passed and replay.known:
-                    written.append(ledger_checkpoints.Checkpoint.of(replay, boundary))
+                # No event replayed is past the target, this one is: the books now
+                # are the books at the target.
+                passed = replay.position <= target < position and target > after
+                if passed and replay.known:
+                    written.append(ledger_checkpoints.Checkpoint.of(replay, target))
                 replay.apply(position, event)
                 if progress is not None and replay.events % batch == 0:
                     progress(replay.events, total)

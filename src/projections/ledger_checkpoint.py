@@ -9,6 +9,7 @@ not used.
 
 from __future__ import annotations
 
+import functools
 import hashlib
 import inspect
 import sys
@@ -41,8 +42,14 @@ def _uuid(value: UUID | None) -> str | None:
     return None if value is None else str(value)
 
 
+@functools.lru_cache(maxsize=65_536)
+def _parsed(value: str) -> UUID:
+    """Ids recur (a facility's, a booking's on each entry and line): parse each once."""
+    return UUID(value)
+
+
 def _to_uuid(value: str | None) -> UUID | None:
-    return None if value is None else UUID(value)
+    return None if value is None else _parsed(value)
 
 
 def _sums(sums: dict[Account, int]) -> dict[str, int]:
@@ -76,14 +83,14 @@ def _entry(entry: Entry) -> dict[str, Any]:
 
 def _to_entry(data: dict[str, Any]) -> Entry:
     return Entry(
-        entry_id=UUID(data["entry_id"]),
+        entry_id=_parsed(data["entry_id"]),
         seq=data["seq"],
-        facility_id=UUID(data["facility_id"]),
+        facility_id=_parsed(data["facility_id"]),
         kind=data["kind"],
         currency=data["currency"],
         business_date=date.fromisoformat(data["business_date"]),
         posted_at=datetime.fromisoformat(data["posted_at"]),
-        stream_id=UUID(data["stream_id"]),
+        stream_id=_parsed(data["stream_id"]),
         version=data["version"],
         position=data["position"],
         booking_id=_to_uuid(data["booking_id"]),
@@ -115,9 +122,9 @@ def _booking(booking: BookingBooks) -> dict[str, Any]:
 
 def _to_booking(data: dict[str, Any]) -> BookingBooks:
     return BookingBooks(
-        booking_id=UUID(data["booking_id"]),
-        facility_id=UUID(data["facility_id"]),
-        pool_id=UUID(data["pool_id"]),
+        booking_id=_parsed(data["booking_id"]),
+        facility_id=_parsed(data["facility_id"]),
+        pool_id=_parsed(data["pool_id"]),
         reference=data["reference"],
         status=data["status"],
         arrival=date.fromisoformat(data["arrival"]),
@@ -158,7 +165,7 @@ def state(replay: BooksReplay) -> dict[str, Any]:
 
 def restore(data: dict[str, Any]) -> BooksReplay:
     """The replay `state` was taken from, ready to go on."""
-    replay = BooksReplay(UUID(data["facility_id"]))
+    replay = BooksReplay(_parsed(data["facility_id"]))
     replay.events, replay.entries, replay.position = (
         data["events"],
         data["entries"],
@@ -168,13 +175,14 @@ def restore(data: dict[str, Any]) -> BooksReplay:
     replay.debits, replay.credits = _to_sums(data["debits"]), _to_sums(data["credits"])
     books = replay.books
     for facility_id, time_zone, currency in data["facilities"]:
-        books.facilities[UUID(facility_id)] = FacilityBooks(UUID(facility_id), time_zone, currency)
+        key = _parsed(facility_id)
+        books.facilities[key] = FacilityBooks(key, time_zone, currency)
     for pool_id, facility_id, rate in data["pools"]:
-        books.pools[UUID(pool_id)] = PoolBooks(UUID(pool_id), UUID(facility_id), rate)
+        books.pools[_parsed(pool_id)] = PoolBooks(_parsed(pool_id), _parsed(facility_id), rate)
     for booking in map(_to_booking, data["bookings"]):
         books.bookings[booking.booking_id] = booking
     for facility_id, days in data["closed_days"].items():
-        books.closed_days[UUID(facility_id)] = {date.fromisoformat(day) for day in days}
+        books.closed_days[_parsed(facility_id)] = {date.fromisoformat(day) for day in days}
     for entry in map(_to_entry, data["book_entries"]):
         books.entries[entry.entry_id] = entry
     return replay

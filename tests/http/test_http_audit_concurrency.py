@@ -3,7 +3,8 @@
 On the old code a replay cut short by a time left its server-side cursor open
 in a suspended generator; closed later by the garbage collector from inside
 another request's fetch on the same pooled connection, it hung that request
-forever (and kept the connection idle in a transaction). Here several threads
+forever (and kept the connection idle in a transaction), or closed that
+request's own cursor under it (a 500, "cursor does not exist"). Here several threads
 alternate the two cuts through the real app; a hang fails the test at the join
 timeout instead of hanging the run.
 """
