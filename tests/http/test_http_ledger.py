@@ -64,7 +64,8 @@ def test_the_night_audit_refuses_today_days_before_the_facility_and_days_out_of_
 
     assert close(TODAY) == (409, "day-not-over")  # the facility was registered today
     clock.advance(timedelta(days=5))  # 6 June
-    assert close("1999-01-01") == (409, "before-facility-opened")
+    assert close("2000-01-01") == (409, "before-facility-opened")
+    assert close("1999-01-01")[0] == 400  # before the supported dates: not a day at all
     assert close("2030-05-31") == (409, "before-facility-opened")
     assert close("2030-06-03") == (201, "")  # the first close: any day since registration
     assert close("2030-06-05") == (409, "previous-day-open")

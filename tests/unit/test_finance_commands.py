@@ -121,7 +121,7 @@ def test_a_day_before_the_facility_was_registered_is_refused(
     clock.advance(days=1)
     before = store_size(app)
 
-    for day in (date(1999, 1, 1), TODAY - timedelta(days=1)):
+    for day in (date(2000, 1, 1), TODAY - timedelta(days=1)):
         with pytest.raises(BeforeFacilityOpened):
             app.close_day(facility_id=facility_id, business_date=day, cause=cause)
 
