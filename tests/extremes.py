@@ -1,25 +1,22 @@
 """The extreme values every inlet accepts, in one place, for the projection property test.
 
-Until the bounds module (`berth.domain` bounds, being written alongside) lands,
-these are this test's own statement of the accepted limits; when it does, point
-each name at the module's constant. Where the domain already has a constant it
-is used. A sum of money on one booking (total, paid, refunded, an overstay
+The limits come from `berth.domain.bounds`, the one place every inlet and the
+domain take them from; the longest texts are the HTTP schemas' and the
+plate-read payload's. A sum of money on one booking (total, paid, refunded, an overstay
 charge) stays within MAX_MONEY, as the domain is to refuse sums that overflow.
 """
 
 from __future__ import annotations
 
-from datetime import date
+from berth.domain import bounds, pool, stay
 
-from berth.domain import booking, pool, stay
-
-MAX_MONEY = 2**53 - 1  # minor units: also exact in every JSON client's numbers
-MAX_QUANTITY = booking.MAX_QUANTITY  # units on one booking
-MAX_CAPACITY = pool.MAX_CAPACITY  # units of a pool on one night
+MAX_MONEY = bounds.MAX_MONEY  # minor units
+MAX_QUANTITY = bounds.MAX_QUANTITY  # units on one booking
+MAX_CAPACITY = bounds.MAX_CAPACITY  # units of a pool on one night
 MAX_TAX_RATE_BP = pool.MAX_TAX_RATE_BP
 MAX_NIGHTS = stay.MAX_NIGHTS
-FIRST_DATE = date(2000, 1, 1)  # the supported range of dates of stay and business days
-LAST_DATE = date(2199, 12, 31)
+FIRST_DATE = bounds.FIRST_DATE  # the supported range of dates of stay and business days
+LAST_DATE = bounds.LAST_DATE
 TIME_ZONES = ("UTC", "Pacific/Kiritimati", "Etc/GMT+12", "Asia/Kathmandu")  # +14, -12, +5:45
 
 # Longest texts, in characters (the HTTP schemas' and plate-read payload's limits).

@@ -170,7 +170,7 @@ class Scenario:
         app.check_in(booking_id=ids["by_hand"], cause=c)
         self.read(gates["entry"], plates[0], (ids["by_gate"],))
         stray = self.read(gates["entry"], plates[-1], ())
-        app.resolve_read(read_id=stray, booking_id=None, note=reason, cause=c)
+        app.resolve_read(facility_id=facility, read_id=stray, booking_id=None, note=reason, cause=c)
         self.clock.now = self.at(stay.departure, 3)
         app.check_out(booking_id=ids["by_hand"], cause=c)
         self.read(gates["exit"], plates[0], (ids["by_gate"],))  # three hours late: overstay
