@@ -80,17 +80,21 @@ def do_up(_: argparse.Namespace) -> Any:
     from berth.workers import supervisor  # noqa: PLC0415 - only `up` supervises
 
     logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s %(message)s")
-    applied = migrations.migrate_deployment()
     url = database.database_url()
-    print(json.dumps({"database": url, "applied": applied}), flush=True)
-    env = dict(os.environ, BERTH_DATABASE_URL=url, PYTHONUNBUFFERED="1")
+    print(json.dumps({"database": url}), flush=True)
     # The Procfile names `gunicorn` and `berth`: find this environment's, activated or not.
-    env["PATH"] = os.pathsep.join([os.path.dirname(sys.executable), env.get("PATH", "")])
+    path = os.pathsep.join([os.path.dirname(sys.executable), os.environ.get("PATH", "")])
+    # The release line (`berth migrate`) sees what `berth up` was given: the embedded
+    # server's superuser, or BERTH_MIGRATE_DATABASE_URL. The other processes get the
+    # application role's URL and never the owner's.
+    release_env = dict(os.environ, PATH=path, PYTHONUNBUFFERED="1")
+    env = dict(release_env, BERTH_DATABASE_URL=url)
+    env.pop(database.MIGRATE_DATABASE_URL_VAR, None)
     stop = threading.Event()
     for signum in (signal.SIGTERM, signal.SIGINT):
         signal.signal(signum, lambda *_: stop.set())
     try:
-        supervisor.Supervisor(procfile_processes(), env).run(stop)
+        supervisor.Supervisor(procfile_processes(), env, release_env=release_env).run(stop)
     except supervisor.ReleaseFailed as failed:
         raise ValueError(str(failed)) from None
     return None

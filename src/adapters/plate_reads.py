@@ -26,10 +26,13 @@ from berth.domain.gate_commands import ReadOutcome
 CATCH_UP_SECONDS = 0.25
 
 
+READ_ID_MAX = 200
+
+
 class PlateReadPayload(bounded.BoundedSchema):
     """A plate read as cameras and vendor gateways send it."""
 
-    read_id = bounded.identifier(200, required=True)
+    read_id = bounded.identifier(READ_ID_MAX, required=True)
     camera_id = bounded.identifier(100, required=True)
     plate = bounded.text(20, required=True)
     confidence = fields.Float(required=True, validate=validate.Range(min=0, max=1))

@@ -61,12 +61,15 @@ class Supervisor:
         processes: Sequence[tuple[str, str]],
         env: Mapping[str, str],
         *,
+        release_env: Mapping[str, str] | None = None,
         restarts: Restarts = Restarts(),
         out: IO[str] = sys.stdout,
     ) -> None:
         self.release = [command for name, command in processes if name == RELEASE]
         self.children = [_Child(name, command) for name, command in processes if name != RELEASE]
         self.env = dict(env)
+        # The release line migrates, as the owner; the others run as the application.
+        self.release_env = dict(env if release_env is None else release_env)
         self.restarts = restarts
         self.out = out
         self.width = max((len(child.name) for child in self.children), default=0)
@@ -76,7 +79,7 @@ class Supervisor:
         """Run the release line, then keep every other line running until `stop` is set."""
         for command in self.release:
             self._say(RELEASE, f"running: {command}")
-            if subprocess.run(_shell(command), env=self.env, check=False).returncode:  # noqa: S603
+            if subprocess.run(_shell(command), env=self.release_env, check=False).returncode:  # noqa: S603
                 raise ReleaseFailed(f"the release command failed: {command}")
         for child in self.children:
             self._start(child)

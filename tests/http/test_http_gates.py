@@ -457,3 +457,26 @@ def test_a_camera_registered_before_0060_still_signs_and_its_first_move_records_
     assert [type(e).__name__ for e in events] == ["Registered", "Moved"]
     later = entry.body("NOBODY2", camera_id="old-cam")
     assert entry.send(later, secret="old-secret", gate_id=exit_lane.gate_id).status_code == 200
+
+
+@pytest.mark.parametrize("read_id", ["nul%00", "cr%0D", "x" * 201])
+def test_a_read_id_in_the_path_that_no_read_could_have_is_a_400(
+    api: Api, world: World, booked: dict[str, Any], read_id: str
+) -> None:
+    """A NUL in the path reached PostgreSQL and answered 500."""
+    body = {"booking_id": booked["id"], "note": "by hand"}
+    for path in (
+        f"/reads/{read_id}/resolve",
+        f"/facilities/{world.facility_id}/reads/{read_id}/resolve",
+    ):
+        answer = api.post(path, body, who="operations")
+        assert (answer.status_code, problem_type(answer)) == (400, "invalid-read-id"), path
+
+
+@pytest.mark.parametrize("camera_id", ["nul%00", "tab%09", "x" * 101])
+def test_a_camera_id_in_the_path_that_no_camera_could_have_is_a_400(
+    api: Api, world: World, camera_id: str
+) -> None:
+    path = f"/facilities/{world.facility_id}/cameras/{camera_id}/rekey"
+    answer = api.post(path, {}, who="operations")
+    assert (answer.status_code, problem_type(answer)) == (400, "invalid-camera-id")

@@ -12,6 +12,8 @@ from uuid import UUID
 import falcon
 
 from berth.adapters import gate_cameras, gate_queries
+from berth.adapters.plate_reads import READ_ID_MAX
+from berth.domain import bounds
 from berth.domain.commanding import CommandResult
 from berth.http.auth import caller
 from berth.http.commands.execution import CommandRunner
@@ -102,11 +104,22 @@ class CamerasResource(_Command):
 
 
 def _camera_id(value: str) -> str:
-    if not 1 <= len(value) <= gates.CAMERA_ID_MAX or "\x00" in value:
-        raise Problem(
-            400, "invalid-camera-id", "Invalid camera id",
-            f"a camera id is 1 to {gates.CAMERA_ID_MAX} characters",
-        )  # fmt: skip
+    return _path_text(
+        value, what="camera id", code="invalid-camera-id", maximum=gates.CAMERA_ID_MAX
+    )
+
+
+def _read_id(value: str) -> str:
+    return _path_text(value, what="read id", code="invalid-read-id", maximum=READ_ID_MAX)
+
+
+def _path_text(value: str, *, what: str, code: str, maximum: int) -> str:
+    """A client-chosen id from the path, bounded like the same id in a body."""
+    problem = bounds.text_problem(value)
+    if problem is None and not 1 <= len(value) <= maximum:
+        problem = f"1 to {maximum} characters, got {len(value)}"
+    if problem:
+        raise Problem(400, code, f"Invalid {what}", f"a {what} is {problem}")
     return value
 
 
@@ -176,7 +189,10 @@ class RekeyCameraResource(_Command):
             facility_id=facility_id, camera_id=camera_id, previous_valid_until=until,
             registered_gate_id=registered, cause=caller(req).cause(req), camera_change=change,
         )  # fmt: skip
-        camera = self.app.camera(facility_id, camera_id)
+        # Nothing is read back after the commit: a lost connection now must not hide
+        # the new secret from the client (its gate is the subject the command left).
+        camera = result.subject
+        assert camera is not None
         resp.media = gates.RekeyedCamera().dump(
             {"camera_id": camera_id, "facility_id": facility_id, "gate_id": camera.gate_id,
              "secret": change.secret, "previous_valid_until": until,
@@ -236,6 +252,7 @@ class ResolveReadResource(_Command):
         facility_id: UUID | None = None,
     ) -> None:
         refuse_if_match(req)
+        read_id = _read_id(read_id)
         body = req.context.body
         facility = facility_id if facility_id is not None else self._only_facility(read_id)
 
