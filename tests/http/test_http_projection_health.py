@@ -44,6 +44,10 @@ def test_health_is_red_naming_the_failed_projection_its_position_and_error(
     assert answer.headers["content-type"] == "application/problem+json"
     assert problem_type(answer) == "projection-failed"
     assert answer.json["failed"] == ["availability"]
+    # Each member is what the OpenAPI Problem schema declares for it (projections: names).
+    declared = api.get("/openapi.json", who=None).json["components"]["schemas"]["Problem"]
+    assert {"failed", "statuses"} <= set(declared["properties"])
+    assert all(isinstance(name, str) for name in answer.json.get("projections", []))
     assert answer.json["detail"].startswith(
         f"availability cannot apply the event at position {bad}"
         " (psycopg.errors.NumericValueOutOfRange:"

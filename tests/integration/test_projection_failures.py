@@ -90,7 +90,7 @@ def test_a_worker_that_cannot_apply_an_event_stays_up_red_until_an_operator_skip
         assert answer.json["type"].endswith("/projection-failed")
         assert answer.json["failed"] == ["availability"]
         assert f"availability cannot apply the event at position {bad}" in answer.json["detail"]
-        [shown] = [p for p in answer.json["projections"] if p["projection"] == "availability"]
+        [shown] = [p for p in answer.json["statuses"] if p["projection"] == "availability"]
         assert (shown["state"], shown["failure"]["position"]) == ("failed", bad)
 
         checked = berth(db_url, "rebuild", "availability", "--check")

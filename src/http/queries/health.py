@@ -48,7 +48,11 @@ class HealthResource(Query):
         except (psycopg.Error, psycopg_pool.PoolTimeout) as error:
             log.warning("health: the database did not answer: %s", error)
             raise Problem(
-                503, "database-unavailable", "Database unavailable", "the database did not answer"
+                503,
+                "database-unavailable",
+                "Database unavailable",
+                "the database did not answer",
+                headers={"Retry-After": "2"},
             ) from None
         unwell = [s for s in status if s["state"] != "ok"]
         if unwell:
@@ -86,7 +90,7 @@ def projection_problem(
         headers={"Retry-After": "30"},
         database="ok",
         failed=[s["projection"] for s in unwell],
-        projections=answers.ProjectionStatus(many=True).dump(status),
+        statuses=answers.ProjectionStatus(many=True).dump(status),
     )
 
 

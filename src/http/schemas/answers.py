@@ -238,3 +238,10 @@ class Problem(Schema):
         fields.String(), metadata={"description": "503: the read models that were behind"}
     )
     min_position = fields.Integer(metadata={"description": "503: the position asked for"})
+    failed = fields.List(
+        fields.String(), metadata={"description": "503 from /health: the projections unwell"}
+    )
+    statuses = fields.List(
+        fields.Nested(ProjectionStatus),
+        metadata={"description": "503 from /health: every projection's status"},
+    )
