@@ -10,8 +10,8 @@
 --     only an object's owner may ALTER or DROP it, and the role owns nothing.
 --   * the tables listed below get exactly the rights given here, and nothing else.
 --
--- A new table that needs tighter rights than read-and-write must be added to the list
--- (the `tighter` array and a GRANT below); otherwise it gets read-and-write on the next
+-- A new table that needs tighter rights than read-and-write must be added to a list
+-- (`append_only`, or the `tighter` array and a GRANT below); otherwise it gets read-and-write on the next
 -- `berth migrate`. Only objects the running role may grant on are touched: run as the
 -- owner, the event store a superuser sealed (owned by berth_store) is left as it is.
 DO $grants$
@@ -21,6 +21,10 @@ DECLARE
         'berth_events', 'berth_snapshots',          -- the event store: append and read
         'event_chain', 'event_chain_head',          -- the hash chain: read; the trigger writes
         'berth_migrations'                          -- which migrations ran: read
+    ];
+    append_only text[] := ARRAY[
+        'audit_ledger_checkpoints',                 -- replay checkpoints: read and add
+        'api_key_changes'                           -- who changed which key: read and add
     ];
     object record;
 BEGIN
@@ -36,6 +40,8 @@ BEGIN
             EXECUTE format('GRANT USAGE, SELECT ON SEQUENCE %s TO %I', object.name, app);
         ELSIF object.relname = ANY (tighter) THEN
             EXECUTE format('GRANT SELECT ON %s TO %I', object.name, app);
+        ELSIF object.relname = ANY (append_only) THEN
+            EXECUTE format('GRANT SELECT, INSERT ON %s TO %I', object.name, app);
         ELSE
             EXECUTE format('GRANT SELECT, INSERT, UPDATE, DELETE ON %s TO %I', object.name, app);
         END IF;

@@ -146,6 +146,9 @@ APP_REFUSED = {
     "create a table": "CREATE TABLE forged (id int)",
     "become the store's owner": "SET ROLE berth_store",
     "rewrite the migrations record": "DELETE FROM berth_migrations",
+    "rewrite an audit checkpoint": "UPDATE audit_ledger_checkpoints SET state = state",
+    "delete an audit checkpoint": "DELETE FROM audit_ledger_checkpoints",
+    "rewrite a key change": "UPDATE api_key_changes SET principal = principal",
 }
 
 
