@@ -49,11 +49,13 @@ class Failure:
 
 
 def describe(error: BaseException) -> tuple[str, str]:
-    """An error's class and the first line of its message, without NULs, bounded."""
+    """An error's class and the first line of its message, without NULs or surrogates, bounded."""
     cls = type(error)
     name = cls.__name__ if cls.__module__ == "builtins" else f"{cls.__module__}.{cls.__qualname__}"
     lines = str(error).strip().splitlines()
-    message = (lines[0] if lines else "").replace("\x00", "\\x00")[:MAX_MESSAGE]
+    first = (lines[0] if lines else "").replace("\x00", "\\x00")
+    # A lone surrogate could not be stored either: the failure must always be recordable.
+    message = first.encode("utf-8", "backslashreplace").decode("utf-8")[:MAX_MESSAGE]
     return name, message
 
 

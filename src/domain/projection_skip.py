@@ -13,6 +13,7 @@ from uuid import NAMESPACE_URL, UUID, uuid5
 from eventsourcing.domain import Aggregate
 
 from berth.domain import recorded
+from berth.domain.bounds import check_text
 from berth.domain.error import DomainError, InvalidCommand
 
 SKIP_NAMESPACE = uuid5(NAMESPACE_URL, "https://berth.invalid/projection-skip")
@@ -63,8 +64,7 @@ class ProjectionSkip(Aggregate):
             raise InvalidSkip(f"a position is a positive notification id, got {position}")
         if not reason.strip():
             raise SkipReasonRequired("a skip needs a reason")
-        if len(reason) > MAX_REASON:
-            raise SkipReasonRequired(f"a reason is at most {MAX_REASON} characters")
+        check_text(reason, what="a skip's reason", maximum=MAX_REASON, multiline=True)
         return cls._create(
             cls.ProjectionEventSkipped,
             id=skip_id(projection=projection, position=position),

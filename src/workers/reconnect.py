@@ -27,6 +27,7 @@ log = logging.getLogger(__name__)
 # PoolTimeout is one), and eventsourcing's wrapping of it inside the event store.
 CONNECTION_LOST = (
     psycopg.OperationalError,
+    psycopg.InterfaceError,
     eventsourcing.persistence.OperationalError,
     eventsourcing.persistence.InterfaceError,
 )

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from marshmallow import Schema, fields, validate
 
+from berth.adapters import fields as bounded
 from berth.http.schemas.base import Strict
 
 POSITION = validate.Range(min=1, max=2**63 - 1)
@@ -11,7 +12,7 @@ POSITION = validate.Range(min=1, max=2**63 - 1)
 
 class SkipEvent(Strict):
     position = fields.Integer(strict=True, required=True, validate=POSITION)
-    reason = fields.String(required=True, validate=validate.Length(min=1, max=500))
+    reason = bounded.free_text(500, required=True)
 
 
 class RetryEvent(Strict):
