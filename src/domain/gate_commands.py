@@ -15,13 +15,19 @@ from berth.domain.booking import Booking
 from berth.domain.booking_commands import BookingCommands, UnknownBooking
 from berth.domain.cause import Cause
 from berth.domain.commanding import CommandResult
-from berth.domain.error import NotFound
+from berth.domain.error import DomainError, NotFound
 from berth.domain.gate import Gate
 from berth.domain.plate_read import PlateRead, legacy_plate_read_id, plate_read_id
 
 
 class UnknownGate(NotFound):
     code = "unknown-gate"
+
+
+class BookingAtAnotherFacility(DomainError):
+    """A read is resolved only to a booking of the facility that read it."""
+
+    code = "booking-at-another-facility"
 
 
 class UnknownRead(NotFound):
@@ -208,6 +214,10 @@ class GateCommands(BookingCommands):
             touched: list[Aggregate] = [read]
             if booking_id is not None:
                 booking = self.booking(booking_id)
+                if booking.facility_id != read.facility_id:
+                    raise BookingAtAnotherFacility(
+                        f"booking {booking_id} is at another facility than read {read_id!r}"
+                    )
                 booking.record_passage(
                     direction=read.direction,
                     read_id=read_id,

@@ -480,3 +480,17 @@ def test_a_camera_id_in_the_path_that_no_camera_could_have_is_a_400(
     path = f"/facilities/{world.facility_id}/cameras/{camera_id}/rekey"
     answer = api.post(path, {}, who="operations")
     assert (answer.status_code, problem_type(answer)) == (400, "invalid-camera-id")
+
+
+def test_a_read_is_never_resolved_to_another_facilitys_booking(
+    api: Api, world: World, second: World, booked: dict[str, Any], projections: None
+) -> None:
+    there = Lane(api, second, "entry", device="gate_device_2")
+    last = there.send(there.body("ZZ9", read_id="theirs"))
+    body = {"booking_id": booked["id"], "note": "by hand"}  # a booking of the first facility
+    answer = api.post(
+        f"/facilities/{second.facility_id}/reads/theirs/resolve", body, who="operations"
+    )
+    assert (answer.status_code, problem_type(answer)) == (409, "booking-at-another-facility")
+    path = f"/facilities/{second.facility_id}/unmatched-reads?min_position={last.json['position']}"
+    assert [r["read_id"] for r in api.get(path, who="operations").json["reads"]] == ["theirs"]
