@@ -14,6 +14,7 @@ import falcon
 from berth.adapters import gate_cameras, gate_queries
 from berth.adapters.plate_reads import READ_ID_MAX
 from berth.domain import bounds
+from berth.domain.camera import Camera
 from berth.domain.commanding import CommandResult
 from berth.http.auth import caller
 from berth.http.commands.execution import CommandRunner
@@ -192,7 +193,7 @@ class RekeyCameraResource(_Command):
         # Nothing is read back after the commit: a lost connection now must not hide
         # the new secret from the client (its gate is the subject the command left).
         camera = result.subject
-        assert camera is not None
+        assert isinstance(camera, Camera)
         resp.media = gates.RekeyedCamera().dump(
             {"camera_id": camera_id, "facility_id": facility_id, "gate_id": camera.gate_id,
              "secret": change.secret, "previous_valid_until": until,
