@@ -182,11 +182,10 @@ def trial_balance_as_of(
     with _snapshot(conn):
         start = None
         if checkpoints:
-            start = ledger_checkpoints.nearest(
+            start = ledger_checkpoints.restored(
                 conn, facility_id, last_position=cut.last_position, as_of=cut.as_of
             )
-        replay = BooksReplay(facility_id) if start is None else start.restore()
-        after = 0 if start is None else start.position
+        after, replay = (0, BooksReplay(facility_id)) if start is None else start
         row = conn.execute(
             "SELECT count(*), max(notification_id) FROM berth_events WHERE topic = ANY(%s)"
             " AND notification_id > %s AND notification_id <= %s",
