@@ -114,10 +114,9 @@ def story(app: Reservations, clock: Clock) -> tuple[list[UUID], list[tuple[int, 
 
 
 def books(conn: psycopg.Connection[Any], facility_id: UUID, cut: Cut, **kw: Any) -> dict[str, Any]:
-    replayed = audit_history.trial_balance_as_of(
-        conn, facility_id, cut, checkpoint_every=EVERY, **kw
+    return audit_history.trial_balance_as_of(
+        conn, facility_id, cut, **({"checkpoint_every": EVERY} | kw)
     )
-    return replayed
 
 
 def test_a_replay_from_a_checkpoint_equals_one_from_zero_and_the_live_ledger(
@@ -186,3 +185,31 @@ def test_replays_from_a_kept_checkpoint_equal_replays_from_zero_and_leave_it_as_
             copy = ledger_checkpoints.RESTORED.get(kept)
             assert copy is not None, source
             assert ledger_checkpoint.state(copy) == written, source
+
+
+def test_a_replay_cut_by_a_time_leaves_a_checkpoint_where_it_stopped_and_the_next_starts_there(
+    db_url: str, app: tuple[Reservations, Clock]
+) -> None:
+    facilities, cuts = story(*app)
+    every = 20  # a tail of 2 positions is worth a checkpoint at the stop
+    with psycopg.connect(db_url, autocommit=True) as conn:
+        for facility_id in facilities:
+            cut = Cut(as_of=cuts[-2][1])  # a later event is past it
+            first = books(conn, facility_id, cut, checkpoint_every=every)
+            second = books(conn, facility_id, cut, checkpoint_every=every)
+            zero = books(conn, facility_id, cut, checkpoints=False)
+            assert first.pop("replayed_from") == zero.pop("replayed_from") == 0
+            assert second.pop("replayed_from") == zero["through_position"]
+            assert first == second == zero
+            for _, time in cuts * 2:
+                again = books(conn, facility_id, Cut(as_of=time), checkpoint_every=every)
+                again.pop("replayed_from")
+                alone = books(conn, facility_id, Cut(as_of=time), checkpoints=False)
+                alone.pop("replayed_from")
+                assert again == alone, (facility_id, time)
+            stored = conn.execute(
+                "SELECT count(*), max(position) FROM audit_ledger_checkpoints"
+                " WHERE facility_id = %s",
+                (facility_id,),
+            ).fetchone()
+            assert stored is not None and 0 < stored[0] <= 2 * (stored[1] // every) + 2
