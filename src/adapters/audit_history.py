@@ -236,7 +236,8 @@ def _worth_one_at_the_stop(conn: Connection, replay: BooksReplay, after: int, ev
     the time are exact at its position (the replay has read the next ledger
     event, past the time). Only after a tail of at least N/10 positions, and
     only while the facility has fewer than twice as many checkpoints as the
-    grid holds up to there: at most 2 * position / N + 2 rows in all.
+    grid holds up to there: these add at most 2 * position / N + 2 rows to the
+    grid's position / N.
     """
     if not replay.known or replay.position - after < max(1, every // 10):
         return False
