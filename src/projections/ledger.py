@@ -348,8 +348,8 @@ def _day_closed(p: Poster, event: Any) -> None:
         (
             b
             for b in p.books.bookings.values()
-            if b.facility_id == facility_id and b.status in RECOGNISING
-            and b.arrival <= day < b.departure
+            if b.arrival <= day < b.departure and b.status in RECOGNISING
+            and b.facility_id == facility_id
         ),
         key=lambda b: str(b.booking_id),
     )  # fmt: skip

@@ -56,8 +56,12 @@ def _sums(sums: dict[Account, int]) -> dict[str, int]:
     return {account.value: amount for account, amount in sums.items()}
 
 
+# Account(value) goes through the enum machinery; a restore looks up tens of thousands.
+_ACCOUNTS = {account.value: account for account in Account}
+
+
 def _to_sums(sums: dict[str, int]) -> dict[Account, int]:
-    return {Account(account): amount for account, amount in sums.items()}
+    return {_ACCOUNTS[account]: amount for account, amount in sums.items()}
 
 
 def _entry(entry: Entry) -> dict[str, Any]:
@@ -96,7 +100,7 @@ def _to_entry(data: dict[str, Any]) -> Entry:
         booking_id=_to_uuid(data["booking_id"]),
         description=data["description"],
         lines=tuple(
-            Line(Account(account), amount, _to_uuid(booking_id))
+            Line(_ACCOUNTS[account], amount, _to_uuid(booking_id))
             for account, amount, booking_id in data["lines"]
         ),
         reverses=_to_uuid(data["reverses"]),

@@ -15,6 +15,7 @@ ignores any other). That keeps memory, and a checkpoint, to one facility's books
 
 from __future__ import annotations
 
+from dataclasses import replace
 from datetime import datetime
 from typing import Any
 from uuid import UUID
@@ -25,7 +26,20 @@ from berth.domain.booking import Booking
 from berth.domain.facility import Facility
 from berth.domain.pool import Pool
 from berth.projections import ledger
-from berth.projections.ledger_books import Account, Books, natural
+from berth.projections.ledger_books import Account, BookingBooks, Books, natural
+
+
+def _copied(booking: BookingBooks) -> BookingBooks:
+    """The booking's books with balances and nights of their own (its other fields are values).
+
+    Not `dataclasses.replace`, which runs `__init__` field by field: a replay
+    copies every booking of its facility, and this is three times faster.
+    """
+    twin = object.__new__(BookingBooks)
+    twin.__dict__.update(booking.__dict__)
+    twin.balances = dict(booking.balances)
+    twin.recognised = set(booking.recognised)
+    return twin
 
 
 class BooksReplay:
@@ -38,6 +52,27 @@ class BooksReplay:
         self.entries = 0  # entries of the facility posted
         self.position = 0  # of the last event replayed
         self.latest: datetime | None = None  # the latest timestamp of the events replayed
+
+    def copy(self) -> BooksReplay:
+        """An independent replay in the same state: replaying on either leaves the other as it is.
+
+        Entries and their lines are frozen, so they are shared; everything a
+        posting rule changes (facilities, pools, bookings with their balances and
+        recognised nights, closed days, the sums) is copied.
+        """
+        twin = BooksReplay(self.facility_id)
+        twin.events, twin.entries, twin.position = self.events, self.entries, self.position
+        twin.latest = self.latest
+        twin.debits, twin.credits = dict(self.debits), dict(self.credits)
+        books = self.books
+        twin.books = Books(
+            facilities={key: replace(facility) for key, facility in books.facilities.items()},
+            pools={key: replace(pool) for key, pool in books.pools.items()},
+            bookings={key: _copied(booking) for key, booking in books.bookings.items()},
+            closed_days={key: set(days) for key, days in books.closed_days.items()},
+            entries=dict(books.entries),
+        )
+        return twin
 
     def concerns(self, event: AggregateEvent) -> bool:
         """Whether the event can change this facility's books."""

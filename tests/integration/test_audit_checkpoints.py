@@ -9,6 +9,8 @@ for each facility.
 
 from __future__ import annotations
 
+import json
+import zlib
 from collections.abc import Iterator
 from datetime import UTC, date, datetime, timedelta
 from typing import Any
@@ -17,12 +19,13 @@ from uuid import UUID
 import psycopg
 import pytest
 
-from berth.adapters import audit_history, ledger_queries
+from berth.adapters import audit_history, ledger_checkpoints, ledger_queries
 from berth.adapters.audit_history import Cut
 from berth.adapters.eventstore import open_reservations
 from berth.domain.application import Reservations
 from berth.domain.cause import Cause
 from berth.domain.stay import Stay
+from berth.projections import ledger_checkpoint
 from berth.projections.ledger_books import entry_id
 from berth.workers import PROJECTIONS
 from berth.workers.projection_runner import ProjectionRunner
@@ -111,10 +114,9 @@ def story(app: Reservations, clock: Clock) -> tuple[list[UUID], list[tuple[int, 
 
 
 def books(conn: psycopg.Connection[Any], facility_id: UUID, cut: Cut, **kw: Any) -> dict[str, Any]:
-    replayed = audit_history.trial_balance_as_of(
-        conn, facility_id, cut, checkpoint_every=EVERY, **kw
+    return audit_history.trial_balance_as_of(
+        conn, facility_id, cut, **({"checkpoint_every": EVERY} | kw)
     )
-    return replayed
 
 
 def test_a_replay_from_a_checkpoint_equals_one_from_zero_and_the_live_ledger(
@@ -143,3 +145,71 @@ def test_a_replay_from_a_checkpoint_equals_one_from_zero_and_the_live_ledger(
         ).fetchone()
     assert stored is not None and stored[0] == 2 and stored[1] > 4
     assert max(started_from) > 0 and sum(1 for p in started_from if p > 0) > len(started_from) / 2
+
+
+def test_replays_from_a_kept_checkpoint_equal_replays_from_zero_and_leave_it_as_it_was(
+    db_url: str, app: tuple[Reservations, Clock]
+) -> None:
+    """Replays to later cuts start from one decoded checkpoint kept in the process.
+
+    Each gets a copy: whether the kept books are the ones the replay wrote or
+    ones decoded from the table, after replays to several later cuts (bookings
+    paid, amended, cancelled, a day closed in between) they are still the
+    checkpoint's, and each replay equals one from zero.
+    """
+    facilities, cuts = story(*app)
+    facility_id = facilities[0]
+    every = cuts[3][0]  # one checkpoint, early in the story
+    never = 2**62  # the later replays leave none behind
+    later = [Cut(position=cuts[6][0]), Cut(position=cuts[-1][0]), Cut(as_of=cuts[-2][1])]
+    with psycopg.connect(db_url, autocommit=True) as conn:
+        audit_history.trial_balance_as_of(
+            conn, facility_id, Cut(position=cuts[4][0]), checkpoint_every=every
+        )
+        rows = conn.execute("SELECT position, state FROM audit_ledger_checkpoints").fetchall()
+        assert [row[0] for row in rows] == [every]
+        written = json.loads(zlib.decompress(rows[0][1]))
+        kept = ledger_checkpoints.key(conn, facility_id, every)
+        for source in ("as written", "as decoded"):
+            if source == "as decoded":
+                ledger_checkpoints.RESTORED.clear()
+            for cut in later * 2:
+                replayed = audit_history.trial_balance_as_of(
+                    conn, facility_id, cut, checkpoint_every=never
+                )
+                zero = audit_history.trial_balance_as_of(conn, facility_id, cut, checkpoints=False)
+                assert replayed.pop("replayed_from") == every, (source, cut)
+                assert zero.pop("replayed_from") == 0
+                assert replayed == zero, (source, cut)
+                assert zero["entries"] > 0
+            copy = ledger_checkpoints.RESTORED.get(kept)
+            assert copy is not None, source
+            assert ledger_checkpoint.state(copy) == written, source
+
+
+def test_a_replay_cut_by_a_time_leaves_a_checkpoint_where_it_stopped_and_the_next_starts_there(
+    db_url: str, app: tuple[Reservations, Clock]
+) -> None:
+    facilities, cuts = story(*app)
+    every = 20  # a tail of 2 positions is worth a checkpoint at the stop
+    with psycopg.connect(db_url, autocommit=True) as conn:
+        for facility_id in facilities:
+            cut = Cut(as_of=cuts[-2][1])  # a later event is past it
+            first = books(conn, facility_id, cut, checkpoint_every=every)
+            second = books(conn, facility_id, cut, checkpoint_every=every)
+            zero = books(conn, facility_id, cut, checkpoints=False)
+            assert first.pop("replayed_from") == zero.pop("replayed_from") == 0
+            assert second.pop("replayed_from") == zero["through_position"]
+            assert first == second == zero
+            for _, time in cuts * 2:
+                again = books(conn, facility_id, Cut(as_of=time), checkpoint_every=every)
+                again.pop("replayed_from")
+                alone = books(conn, facility_id, Cut(as_of=time), checkpoints=False)
+                alone.pop("replayed_from")
+                assert again == alone, (facility_id, time)
+            stored = conn.execute(
+                "SELECT count(*), max(position) FROM audit_ledger_checkpoints"
+                " WHERE facility_id = %s",
+                (facility_id,),
+            ).fetchone()
+            assert stored is not None and 0 < stored[0] <= 3 * (stored[1] // every) + 2
