@@ -28,9 +28,13 @@ class FinanceCommands(CatalogCommands):
 
         def attempt(now: datetime, meta: dict[str, str]) -> tuple[Aggregate, list[Aggregate]]:
             facility = self.facility(facility_id)
+            # The calendar first: the day and the calendar are saved together, so a
+            # calendar read before another close committed is followed by a day that
+            # may exist (already closed), never the other way round (a calendar
+            # that moved on, read after a day that did not yet exist).
+            calendar = self._audit_calendar(facility_id)
             if self._exists(business_day_id(facility_id, business_date)):
                 raise DayAlreadyClosed(f"{business_date} is already closed at this facility")
-            calendar = self._audit_calendar(facility_id)
             day = BusinessDay.close(
                 facility_id=facility.id,
                 business_date=business_date,
