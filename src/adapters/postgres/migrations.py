@@ -70,7 +70,7 @@ def default_directory() -> Path:
     configured = os.environ.get(MIGRATIONS_DIR_VAR)
     if configured:
         return Path(configured)
-    return Path(__file__).resolve().parents[2] / "migrations"
+    return Path(__file__).resolve().parents[3] / "migrations"
 
 
 def discover(directory: Path) -> list[Migration]:
