@@ -6,9 +6,12 @@ feed the same command as the webhook: a read is recorded once per (facility of
 its gate, read id), so a read arriving both ways, or again after a crash, is
 stored once; a read id reused for another read is refused, logged and skipped. A message
 that is not a valid read, or names an unknown gate, is logged with its offset
-and skipped. Offsets are kept in PostgreSQL and advance after each batch. One
-instance is active; others stand by on its advisory lock. Without
-BERTH_KAFKA_BOOTSTRAP the worker says so and idles.
+and skipped, and so is a read whose `captured_at` lies further than
+BERTH_SIGNATURE_TOLERANCE_SECONDS (default 300) from its record's Kafka time: that
+bounds a read's claimed time as the webhook's signature does, so a stale or
+forged capture time cannot match a stay that is over. Offsets are kept in
+PostgreSQL and advance after each batch. One instance is active; others stand
+by on its advisory lock. Without BERTH_KAFKA_BOOTSTRAP the worker says so and idles.
 """
 
 from __future__ import annotations
@@ -17,6 +20,7 @@ import json
 import logging
 import os
 import threading
+from datetime import UTC, datetime
 from uuid import UUID, uuid4
 
 import psycopg
@@ -39,6 +43,25 @@ NAME = "gate-reads"
 TOPIC_VAR = "BERTH_KAFKA_GATE_READS_TOPIC"
 DEFAULT_TOPIC = "berth.gate-reads"
 BATCH = 200
+TOLERANCE_VAR = "BERTH_SIGNATURE_TOLERANCE_SECONDS"
+DEFAULT_TOLERANCE = 300
+
+
+class CapturedAtOutsideRecordTime(ValueError):
+    """The read's captured_at is not within the tolerance of its Kafka record's time."""
+
+
+def check_captured_at(
+    captured_at: datetime, message: kafka_consumer.Message, tolerance: int
+) -> None:
+    if message.timestamp_ms < 0:
+        raise CapturedAtOutsideRecordTime("the record carries no time to check captured_at against")
+    record_time = datetime.fromtimestamp(message.timestamp_ms / 1000, UTC)
+    if abs((captured_at - record_time).total_seconds()) > tolerance:
+        raise CapturedAtOutsideRecordTime(
+            f"captured_at {captured_at.isoformat()} is more than {tolerance} s"
+            f" from the record's time {record_time.isoformat()}"
+        )
 
 
 def cause_for(message: kafka_consumer.Message, topic: str) -> Cause:
@@ -52,7 +75,12 @@ def cause_for(message: kafka_consumer.Message, topic: str) -> Cause:
 
 
 def handle(
-    app: Reservations, conn: psycopg.Connection[object], message: kafka_consumer.Message, topic: str
+    app: Reservations,
+    conn: psycopg.Connection[object],
+    message: kafka_consumer.Message,
+    topic: str,
+    *,
+    tolerance: int = DEFAULT_TOLERANCE,
 ) -> None:
     """Record one message's read; log and skip what cannot be a read."""
     where = f"{topic}/{message.partition}@{message.offset}"
@@ -60,6 +88,7 @@ def handle(
         data = json.loads(message.value)
         gate_id = UUID(str(data.pop("gate_id")))
         read = plate_reads.PlateReadPayload().load(data)
+        check_captured_at(read["captured_at"], message, tolerance)
         gate = app.gate(gate_id)
         outcome = plate_reads.record(
             app, conn, gate=gate, read=read, cause=cause_for(message, topic)
@@ -78,7 +107,14 @@ def handle(
         )  # fmt: skip
 
 
-def consume(url: str, bootstrap: str, topic: str, stop: threading.Event) -> None:
+def consume(
+    url: str,
+    bootstrap: str,
+    topic: str,
+    stop: threading.Event,
+    *,
+    tolerance: int = DEFAULT_TOLERANCE,
+) -> None:
     lock = StandbyLock(url, f"worker:{NAME}")
     if not lock.acquire(stop):
         return
@@ -103,7 +139,7 @@ def consume(url: str, bootstrap: str, topic: str, stop: threading.Event) -> None
                     continue
                 backoff = 0.5
                 for message in messages:
-                    handle(app, conn, message, topic)
+                    handle(app, conn, message, topic, tolerance=tolerance)
                 if messages:
                     done: dict[int, int] = {}
                     for message in messages:
@@ -122,4 +158,6 @@ def run(url: str, stop: threading.Event) -> None:
         log.info("gate-reads: %s is not set, running without Kafka (idle)", BOOTSTRAP_VAR)
         stop.wait()
         return
-    consume(url, bootstrap, os.environ.get(TOPIC_VAR) or DEFAULT_TOPIC, stop)
+    tolerance = int(os.environ.get(TOLERANCE_VAR) or DEFAULT_TOLERANCE)
+    topic = os.environ.get(TOPIC_VAR) or DEFAULT_TOPIC
+    consume(url, bootstrap, topic, stop, tolerance=tolerance)

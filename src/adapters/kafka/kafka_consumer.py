@@ -26,6 +26,8 @@ class Message:
     partition: int
     offset: int
     value: bytes
+    # The record's time in ms since the epoch (CreateTime or LogAppendTime), -1 if none.
+    timestamp_ms: int
 
 
 def stored_offsets(conn: Connection, *, consumer: str, topic: str) -> dict[int, int]:
@@ -89,7 +91,7 @@ class TopicReader:
         assert self._consumer is not None
         batches = self._consumer.poll(timeout_ms=timeout_ms, max_records=max_records)
         messages = [
-            Message(tp.partition, record.offset, record.value)
+            Message(tp.partition, record.offset, record.value, record.timestamp)
             for tp, records in batches.items()
             for record in records
         ]

@@ -157,8 +157,31 @@ def test_a_record_with_text_or_a_time_postgres_cannot_hold_is_skipped_and_stores
     before = app.recorder.max_notification_id()
     value = json.dumps({**read(site["gate"], "k-bad", "KF01"), **changes}).encode()
     with psycopg.connect(db_url, autocommit=True) as conn:
-        gate_reads.handle(app, conn, kafka_consumer.Message(0, 7, value), TOPIC)
+        now_ms = int(datetime.now(UTC).timestamp() * 1000)
+        gate_reads.handle(app, conn, kafka_consumer.Message(0, 7, value, now_ms), TOPIC)
     assert app.recorder.max_notification_id() == before
+    assert stored_reads(app) == []
+
+
+def test_a_read_dated_outside_the_tolerance_of_its_record_time_is_skipped(
+    db_url: str, broker: KafkaBroker, app: Reservations, site: dict[str, Any], worker: None
+) -> None:
+    """A read claiming a capture time an hour before it was published would have matched
+    a stay that is over; it is skipped like a read whose signature time is off."""
+    stale = read(site["gate"], "k-stale", "KF01", datetime.now(UTC) - timedelta(hours=1))
+    publish(broker, stale, read(site["gate"], "k-now", "ZZ9"))
+    wait_until(lambda: consumed(db_url) == 2)
+    assert [r.read_id for r in stored_reads(app)] == ["k-now"]
+    assert app.booking(site["booking"]).status != Status.CHECKED_IN
+
+
+@pytest.mark.parametrize("record_ms", [-1, 0])
+def test_a_read_without_a_record_time_near_its_capture_is_skipped(
+    db_url: str, app: Reservations, site: dict[str, Any], record_ms: int
+) -> None:
+    value = json.dumps(read(site["gate"], "k-untimed", "KF01")).encode()
+    with psycopg.connect(db_url, autocommit=True) as conn:
+        gate_reads.handle(app, conn, kafka_consumer.Message(0, 8, value, record_ms), TOPIC)
     assert stored_reads(app) == []
 
 
