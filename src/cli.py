@@ -6,6 +6,7 @@ on stderr when it fails.
 
 import argparse
 import contextlib
+import dataclasses
 import getpass
 import json
 import logging
@@ -14,9 +15,13 @@ import signal
 import sys
 from collections.abc import Callable, Sequence
 from datetime import datetime
+from pathlib import Path
 from typing import Any
 from uuid import UUID, uuid4
 
+import psycopg
+
+from berth import config, resources
 from berth.adapters import apikeys, database, migrations
 from berth.adapters import fields as bounded
 from berth.adapters.eventstore import last_position, open_reservations
@@ -70,6 +75,11 @@ def do_migrate(_: argparse.Namespace) -> Any:
     return {"applied": migrations.migrate_deployment()}
 
 
+def do_config(_: argparse.Namespace) -> Any:
+    """The effective settings (every BERTH_* variable, defaults filled in), secrets masked."""
+    return config.load().masked()
+
+
 def do_up(_: argparse.Namespace) -> Any:
     """Start PostgreSQL (embedded unless BERTH_DATABASE_URL), migrate, run the Procfile.
 
@@ -80,14 +90,17 @@ def do_up(_: argparse.Namespace) -> Any:
     from berth.workers import supervisor  # noqa: PLC0415 - only `up` supervises
 
     logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s %(message)s")
-    url = database.database_url()
-    print(json.dumps({"database": url}), flush=True)
+    settings = dataclasses.replace(config.load(), embedded=True)
+    url = database.database_url(settings)
+    print(json.dumps({"database": config.mask_url(url)}), flush=True)
     # The Procfile names `gunicorn` and `berth`: find this environment's, activated or not.
     path = os.pathsep.join([os.path.dirname(sys.executable), os.environ.get("PATH", "")])
     # The release line (`berth migrate`) sees what `berth up` was given: the embedded
     # server's superuser, or BERTH_MIGRATE_DATABASE_URL. The other processes get the
     # application role's URL and never the owner's.
     release_env = dict(os.environ, PATH=path, PYTHONUNBUFFERED="1")
+    if database.is_embedded(settings):
+        release_env[database.EMBEDDED_VAR] = "1"
     env = dict(release_env, BERTH_DATABASE_URL=url)
     env.pop(database.MIGRATE_DATABASE_URL_VAR, None)
     stop = threading.Event()
@@ -100,9 +113,12 @@ def do_up(_: argparse.Namespace) -> Any:
     return None
 
 
-def procfile_processes(path: str = "Procfile") -> list[tuple[str, str]]:
+def procfile_processes(path: Path | None = None) -> list[tuple[str, str]]:
+    """The lines of ``./Procfile`` if there is one, else of the one Berth ships."""
+    if path is None:
+        path = Path("Procfile") if Path("Procfile").is_file() else resources.packaged("Procfile")
     processes = []
-    with open(path, encoding="utf-8") as procfile:
+    with path.open(encoding="utf-8") as procfile:
         for line in procfile:
             name, sep, command = line.partition(":")
             if sep and not line.lstrip().startswith("#"):
@@ -542,10 +558,26 @@ def add_apikey_lifecycle_commands(
     rotate.set_defaults(run=do_apikey_rotate)
 
 
+def add_config_options(
+    parser: argparse.ArgumentParser,
+    commands: "argparse._SubParsersAction[argparse.ArgumentParser]",
+) -> None:
+    parser.add_argument(
+        "--embedded",
+        action="store_true",
+        help="without BERTH_DATABASE_URL, use (and start) the embedded PostgreSQL in"
+        " BERTH_DATA_DIR, as `berth up` does",
+    )
+    commands.add_parser("config", help="print the effective settings, secrets masked").set_defaults(
+        run=do_config
+    )
+
+
 def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(prog="berth", description=__doc__)
     commands = parser.add_subparsers(dest="command", required=True)
 
+    add_config_options(parser, commands)
     commands.add_parser("migrate", help="apply the SQL migrations").set_defaults(run=do_migrate)
     commands.add_parser("up", help="start the database, migrate, run the Procfile").set_defaults(
         run=do_up
@@ -634,14 +666,34 @@ def exit_on_sigterm(signum: int, frame: object) -> None:
     sys.exit(128 + signum)
 
 
+def unreachable(error: psycopg.OperationalError) -> str:
+    """One line: the database that could not be reached, and how to choose another."""
+    settings = config.load()
+    where = (
+        config.mask_url(settings.database_url)
+        if settings.database_url
+        else f"the embedded server in {settings.data_dir}"
+    )
+    reason = (str(error).strip().splitlines() or [type(error).__name__])[0]
+    return (
+        f"berth: cannot use the database at {where}: {reason}"
+        f" (set {database.DATABASE_URL_VAR}, or pass --embedded)"
+    )
+
+
 def main(argv: Sequence[str] | None = None) -> None:
     signal.signal(signal.SIGTERM, exit_on_sigterm)
     args = build_parser().parse_args(argv)
+    if args.embedded:
+        os.environ[database.EMBEDDED_VAR] = "1"  # for this process and those it starts
     try:
+        config.load()  # every setting checked before anything runs
         output = args.run(args)
     except (DomainError, ValueError) as error:
         print(f"berth: {error}", file=sys.stderr)
         sys.exit(1)
+    except psycopg.OperationalError as error:
+        sys.exit(unreachable(error))
     if output is not None:
         print(json.dumps(output, indent=2, default=str))
 

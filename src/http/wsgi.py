@@ -3,10 +3,10 @@
 from __future__ import annotations
 
 import logging
-import os
 
 import falcon
 
+from berth import config
 from berth.adapters.database import database_url, request_pool
 from berth.adapters.eventstore import open_reservations, utc_now
 from berth.http.app import create_app
@@ -14,14 +14,14 @@ from berth.http.settings import Services, Settings
 
 
 def build() -> falcon.App[falcon.Request, falcon.Response]:
+    settings = config.load()
     logging.basicConfig(
-        level=os.environ.get("BERTH_LOG_LEVEL", "INFO"),
-        format="%(asctime)s %(levelname)s %(name)s %(message)s",
+        level=settings.log_level, format="%(asctime)s %(levelname)s %(name)s %(message)s"
     )
-    url = database_url()
-    pool = request_pool(url, max_size=int(os.environ.get("BERTH_READ_POOL_SIZE", "8")))
+    url = database_url(settings)
+    pool = request_pool(url, max_size=settings.read_pool_size)
     services = Services(reservations=open_reservations(url), pool=pool, clock=utc_now)
-    return create_app(Settings.from_environ(), services)
+    return create_app(Settings.from_environ(settings), services)
 
 
 app = build()

@@ -8,13 +8,13 @@ with backoff (`reconnect`), so an outage never ends a worker process.
 from __future__ import annotations
 
 import logging
-import os
 import signal
 import threading
 from collections.abc import Callable
 from types import FrameType
 from typing import Any
 
+from berth import config
 from berth.adapters import availability_rows, booking_rows, ledger_rows, occupancy_rows
 from berth.adapters.eventstore import open_reservations
 from berth.adapters.projection_store import event_mapper
@@ -37,17 +37,19 @@ PROJECTIONS: dict[str, Projection[Any]] = {
 }
 
 
-PAGE_SIZE_VAR = "BERTH_PROJECTION_PAGE_SIZE"
+PAGE_SIZE_VAR = config.variable("projection_page_size")
 # Seconds before a projection retries an event it could not apply, doubled per attempt
 # up to a minute (or this, if longer); an operator's `berth projection retry` is at once.
-RETRY_VAR = "BERTH_PROJECTION_RETRY_SECONDS"
+RETRY_VAR = config.variable("projection_retry_seconds")
 
 
 def _projection_worker(name: str) -> Callable[[str, threading.Event], None]:
     def run(url: str, stop: threading.Event) -> None:
-        page_size = int(os.environ.get(PAGE_SIZE_VAR) or 5000)
-        runner = ProjectionRunner(url, PROJECTIONS[name], event_mapper(), page_size=page_size)
-        runner.retry_first = float(os.environ.get(RETRY_VAR) or runner.retry_first)
+        settings = config.load()
+        runner = ProjectionRunner(
+            url, PROJECTIONS[name], event_mapper(), page_size=settings.projection_page_size
+        )
+        runner.retry_first = settings.projection_retry_seconds
         runner.retry_max = max(runner.retry_max, runner.retry_first)
         runner.run(stop)
 

@@ -15,7 +15,6 @@ from __future__ import annotations
 
 import json
 import logging
-import os
 import threading
 from uuid import UUID, uuid4
 
@@ -23,6 +22,7 @@ import psycopg
 from kafka.errors import KafkaError
 from marshmallow import ValidationError
 
+from berth import config
 from berth.adapters import kafka_consumer, plate_reads
 from berth.adapters.eventstore import open_reservations
 from berth.adapters.kafka_producer import BOOTSTRAP_VAR
@@ -35,7 +35,7 @@ from berth.domain.gate_commands import UnknownGate
 log = logging.getLogger(__name__)
 
 NAME = "gate-reads"
-TOPIC_VAR = "BERTH_KAFKA_GATE_READS_TOPIC"
+TOPIC_VAR = config.variable("kafka_gate_reads_topic")
 DEFAULT_TOPIC = "berth.gate-reads"
 BATCH = 200
 
@@ -116,9 +116,10 @@ def consume(url: str, bootstrap: str, topic: str, stop: threading.Event) -> None
 
 
 def run(url: str, stop: threading.Event) -> None:
-    bootstrap = os.environ.get(BOOTSTRAP_VAR, "").strip()
+    settings = config.load()
+    bootstrap = settings.kafka_bootstrap.strip()
     if not bootstrap:
         log.info("gate-reads: %s is not set, running without Kafka (idle)", BOOTSTRAP_VAR)
         stop.wait()
         return
-    consume(url, bootstrap, os.environ.get(TOPIC_VAR) or DEFAULT_TOPIC, stop)
+    consume(url, bootstrap, settings.kafka_gate_reads_topic or DEFAULT_TOPIC, stop)
