@@ -9,7 +9,6 @@ import contextlib
 import dataclasses
 import getpass
 import json
-import logging
 import os
 import signal
 import sys
@@ -21,7 +20,7 @@ from uuid import UUID, uuid4
 
 import psycopg
 
-from berth import config, resources
+from berth import config, logs, resources
 from berth.adapters import apikeys, database, migrations
 from berth.adapters import fields as bounded
 from berth.adapters.eventstore import last_position, open_reservations
@@ -33,12 +32,15 @@ from berth.domain.error import DomainError
 from berth.domain.stay import Stay
 
 Handler = Callable[[argparse.Namespace], Any]
+LOG_FORMAT_VAR = config.variable("log_format")
+METRICS_PORT_VAR = config.variable("metrics_port")
 
 
 def cli_cause() -> Cause:
-    request_id = str(uuid4())
+    """The command's cause: this invocation's request id (the one its log lines carry)."""
+    request_id = logs.current().get("request_id") or str(uuid4())
     return Cause(
-        principal=f"cli:{getpass.getuser()}",
+        principal=cli_principal(),
         channel="operations",
         request_id=request_id,
         correlation_id=request_id,
@@ -89,8 +91,8 @@ def do_up(_: argparse.Namespace) -> Any:
 
     from berth.workers import supervisor  # noqa: PLC0415 - only `up` supervises
 
-    logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s %(message)s")
     settings = dataclasses.replace(config.load(), embedded=True)
+    json_lines = logs.wants_json(settings, forced=os.environ.get(LOG_FORMAT_VAR) == "json")
     url = database.database_url(settings)
     print(json.dumps({"database": config.mask_url(url)}), flush=True)
     # The Procfile names `gunicorn` and `berth`: find this environment's, activated or not.
@@ -101,16 +103,32 @@ def do_up(_: argparse.Namespace) -> Any:
     release_env = dict(os.environ, PATH=path, PYTHONUNBUFFERED="1")
     if database.is_embedded(settings):
         release_env[database.EMBEDDED_VAR] = "1"
+    # Every process logs as `up` does (children write to a pipe, which `auto` takes for JSON).
+    release_env[LOG_FORMAT_VAR] = "json" if json_lines else "text"
     env = dict(release_env, BERTH_DATABASE_URL=url)
     env.pop(database.MIGRATE_DATABASE_URL_VAR, None)
+    processes = procfile_processes()
     stop = threading.Event()
     for signum in (signal.SIGTERM, signal.SIGINT):
         signal.signal(signum, lambda *_: stop.set())
     try:
-        supervisor.Supervisor(procfile_processes(), env, release_env=release_env).run(stop)
+        supervisor.Supervisor(
+            processes, env, release_env=release_env, json_lines=json_lines,
+            child_env=metrics_ports(processes, settings.metrics_port),
+        ).run(stop)  # fmt: skip
     except supervisor.ReleaseFailed as failed:
         raise ValueError(str(failed)) from None
     return None
+
+
+def metrics_ports(processes: Sequence[tuple[str, str]], first: int) -> dict[str, dict[str, str]]:
+    """With BERTH_METRICS_PORT set, each worker line its own port: that one, the next, ...
+
+    The web line serves /metrics on its own port and the release line serves none."""
+    if not first:
+        return {}
+    workers = [name for name, command in processes if name not in ("web", "release")]
+    return {name: {METRICS_PORT_VAR: str(first + i)} for i, name in enumerate(workers)}
 
 
 def procfile_processes(path: Path | None = None) -> list[tuple[str, str]]:
@@ -169,7 +187,6 @@ def do_worker(args: argparse.Namespace) -> Any:
     """Run one long-running worker until SIGTERM or SIGINT."""
     from berth import workers  # noqa: PLC0415 - only `worker` needs the workers
 
-    logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s %(message)s")
     workers.run_worker(args.name, database.database_url())
     return {"worker": args.name, "stopped": True}
 
@@ -563,6 +580,11 @@ def add_config_options(
     commands: "argparse._SubParsersAction[argparse.ArgumentParser]",
 ) -> None:
     parser.add_argument(
+        "--log-json",
+        action="store_true",
+        help="log JSON lines (BERTH_LOG_FORMAT=json), as this command and any it starts",
+    )
+    parser.add_argument(
         "--embedded",
         action="store_true",
         help="without BERTH_DATABASE_URL, use (and start) the embedded PostgreSQL in"
@@ -686,9 +708,15 @@ def main(argv: Sequence[str] | None = None) -> None:
     args = build_parser().parse_args(argv)
     if args.embedded:
         os.environ[database.EMBEDDED_VAR] = "1"  # for this process and those it starts
+    if args.log_json:
+        os.environ[LOG_FORMAT_VAR] = "json"
+    request_id = str(uuid4())
     try:
-        config.load()  # every setting checked before anything runs
-        output = args.run(args)
+        logs.setup(config.load())  # every setting checked before anything runs
+        with logs.context(
+            request_id=request_id, correlation_id=request_id, principal=cli_principal()
+        ):
+            output = args.run(args)
     except (DomainError, ValueError) as error:
         print(f"berth: {error}", file=sys.stderr)
         sys.exit(1)

@@ -120,6 +120,14 @@ class Config:
     log_level: str = setting(
         "INFO", "logging level", choices=("DEBUG", "INFO", "WARNING", "ERROR", "CRITICAL")
     )
+    log_format: str = setting(
+        "auto", "log lines: json, text, or auto (text on a terminal, else JSON)",
+        choices=("auto", "json", "text"),
+    )  # fmt: skip
+    metrics_port: int = setting(
+        0, "a worker's /metrics port (0: none); `berth up` gives each worker the next one",
+        minimum=0, maximum=65535,
+    )  # fmt: skip
 
     @classmethod
     def fields(cls) -> Iterator[dataclasses.Field[Any]]:

@@ -2,11 +2,9 @@
 
 from __future__ import annotations
 
-import logging
-
 import falcon
 
-from berth import config
+from berth import config, logs
 from berth.adapters.database import database_url, request_pool
 from berth.adapters.eventstore import open_reservations, utc_now
 from berth.http.app import create_app
@@ -15,9 +13,7 @@ from berth.http.settings import Services, Settings
 
 def build() -> falcon.App[falcon.Request, falcon.Response]:
     settings = config.load()
-    logging.basicConfig(
-        level=settings.log_level, format="%(asctime)s %(levelname)s %(name)s %(message)s"
-    )
+    logs.setup(settings)
     url = database_url(settings)
     pool = request_pool(url, max_size=settings.read_pool_size)
     services = Services(reservations=open_reservations(url), pool=pool, clock=utc_now)

@@ -14,8 +14,11 @@ from collections.abc import Callable
 from types import FrameType
 from typing import Any
 
-from berth import config
+import psycopg
+
+from berth import config, logs, metrics
 from berth.adapters import availability_rows, booking_rows, ledger_rows, occupancy_rows
+from berth.adapters.database import Timeouts
 from berth.adapters.eventstore import open_reservations
 from berth.adapters.projection_store import event_mapper
 from berth.projections import availability, bookings, ledger, occupancy
@@ -87,7 +90,13 @@ def run_worker(name: str, url: str, stop: threading.Event | None = None) -> None
     if stop is None:
         stop = threading.Event()
         _stop_on_signals(stop)
-    run_reconnecting(name, lambda: worker(url, stop), stop)
+    port = config.load().metrics_port
+    if port:
+        timeouts = Timeouts.from_environ().connection_kwargs()
+        store = metrics.StoreState(lambda: psycopg.connect(url, autocommit=True, **timeouts))
+        metrics.serve(port, store)
+    with logs.context(worker=name):
+        run_reconnecting(name, lambda: worker(url, stop), stop)
 
 
 def _stop_on_signals(stop: threading.Event) -> None:

@@ -32,7 +32,7 @@ from uuid import UUID
 import psycopg
 from eventsourcing.persistence import Mapper
 
-from berth import config
+from berth import config, metrics
 from berth.adapters import event_wakeups, relay_positions
 from berth.adapters.kafka_producer import (
     BOOTSTRAP_VAR,
@@ -206,6 +206,7 @@ class _Progress:
 
     def published(self, count: int, position: int) -> None:
         self.count += count
+        metrics.RELAY_PUBLISHED.labels(NAME).inc(count)
         self.report(position)
 
     def report(self, position: int, *, force: bool = False) -> None:
