@@ -87,6 +87,7 @@ class Config:
     )
     read_pool_size: int = setting(8, "connections in each API process's read pool", minimum=1)
     # -- HTTP
+    host: str = setting("127.0.0.1", "the address the API listens on (the Procfile's web line)")
     port: int = setting(8000, "the API's port (the Procfile's web line)", minimum=1, maximum=65535)
     max_body_bytes: int = setting(64 * 1024, "largest request body accepted", minimum=1)
     consistency_timeout: float = setting(
