@@ -2,20 +2,30 @@
 PYTHON ?= python3
 VENV := .venv
 BIN := $(VENV)/bin
-STAMP := $(VENV)/.installed-$(shell cat setup.cfg pyproject.toml | cksum | cut -d' ' -f1)
+SUM := $(shell cat setup.cfg pyproject.toml setup.py | cksum | cut -d' ' -f1)
+# `make up` needs only the runtime dependencies; lint, typecheck and test add the dev tools.
+RUNTIME := $(VENV)/.runtime-$(SUM)
+STAMP := $(VENV)/.installed-$(SUM)
 
-.PHONY: install up test lint typecheck unit bench clean
+.PHONY: install runtime up test lint typecheck unit bench clean
 
-$(STAMP): setup.cfg pyproject.toml
+$(RUNTIME): setup.cfg pyproject.toml setup.py
 	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
 	$(BIN)/python -m pip install --quiet --upgrade pip
+	$(BIN)/python -m pip install --quiet -e .
+	rm -f $(VENV)/.runtime-*
+	touch $@
+
+$(STAMP): $(RUNTIME)
 	$(BIN)/python -m pip install --quiet -e '.[dev]'
 	rm -f $(VENV)/.installed-*
 	touch $@
 
+runtime: $(RUNTIME)
+
 install: $(STAMP)
 
-up: install
+up: runtime
 	$(BIN)/berth up
 
 lint: install

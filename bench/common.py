@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import dataclasses
 import statistics
 import sys
 import threading
@@ -14,11 +15,17 @@ from psycopg import sql
 
 from berth.adapters.postgres.database import database_url, with_database
 from berth.adapters.postgres.migrations import migrate
+from berth.config import load
+
+
+def server_url() -> str:
+    """Berth's server: BERTH_DATABASE_URL's, else the embedded one (started if needed)."""
+    return database_url(dataclasses.replace(load(), embedded=True))
 
 
 def scratch_database(name: str) -> str:
     """A freshly migrated database on Berth's server (embedded unless BERTH_DATABASE_URL)."""
-    server = database_url()
+    server = server_url()
     with psycopg.connect(server, autocommit=True) as conn:
         conn.execute(
             sql.SQL("DROP DATABASE IF EXISTS {} WITH (FORCE)").format(sql.Identifier(name))

@@ -38,7 +38,7 @@ from berth.adapters.tracking.projection_store import event_mapper
 from berth.domain.cause import Cause
 from berth.domain.stay import Stay
 from berth.workers.kafka_relay import NAME, KafkaRelay
-from common import scratch_database
+from common import scratch_database, server_url
 from kafka_broker import KafkaBroker
 
 CAUSE = Cause(principal="bench", channel="bench", request_id="r", correlation_id="c")
@@ -125,9 +125,9 @@ def main() -> None:
     logging.basicConfig(level=logging.WARNING)
 
     if args.reuse:
-        from berth.adapters.postgres.database import database_url, with_database  # noqa: PLC0415
+        from berth.adapters.postgres.database import with_database  # noqa: PLC0415
 
-        url = with_database(database_url(), DATABASE)
+        url = with_database(server_url(), DATABASE)
     else:
         url = scratch_database(DATABASE)
         fill(url, args.commands, args.clients)

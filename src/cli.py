@@ -6,17 +6,21 @@ on stderr when it fails.
 
 import argparse
 import contextlib
+import dataclasses
 import getpass
 import json
-import logging
 import os
 import signal
 import sys
 from collections.abc import Callable, Sequence
 from datetime import datetime
+from pathlib import Path
 from typing import Any
 from uuid import UUID, uuid4
 
+import psycopg
+
+from berth import config, logs, resources
 from berth.adapters.inputs import fields as bounded
 from berth.adapters.postgres import apikeys, database, migrations
 from berth.adapters.postgres.eventstore import last_position, open_reservations
@@ -28,12 +32,15 @@ from berth.domain.error import DomainError
 from berth.domain.stay import Stay
 
 Handler = Callable[[argparse.Namespace], Any]
+LOG_FORMAT_VAR = config.variable("log_format")
+METRICS_PORT_VAR = config.variable("metrics_port")
 
 
 def cli_cause() -> Cause:
-    request_id = str(uuid4())
+    """The command's cause: this invocation's request id (the one its log lines carry)."""
+    request_id = logs.current().get("request_id") or str(uuid4())
     return Cause(
-        principal=f"cli:{getpass.getuser()}",
+        principal=cli_principal(),
         channel="operations",
         request_id=request_id,
         correlation_id=request_id,
@@ -70,6 +77,11 @@ def do_migrate(_: argparse.Namespace) -> Any:
     return {"applied": migrations.migrate_deployment()}
 
 
+def do_config(_: argparse.Namespace) -> Any:
+    """The effective settings (every BERTH_* variable, defaults filled in), secrets masked."""
+    return config.load().masked()
+
+
 def do_up(_: argparse.Namespace) -> Any:
     """Start PostgreSQL (embedded unless BERTH_DATABASE_URL), migrate, run the Procfile.
 
@@ -79,30 +91,52 @@ def do_up(_: argparse.Namespace) -> Any:
 
     from berth.workers import supervisor  # noqa: PLC0415 - only `up` supervises
 
-    logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s %(message)s")
-    url = database.database_url()
-    print(json.dumps({"database": url}), flush=True)
+    settings = dataclasses.replace(config.load(), embedded=True)
+    json_lines = logs.wants_json(settings, forced=os.environ.get(LOG_FORMAT_VAR) == "json")
+    url = database.database_url(settings)
+    print(json.dumps({"database": config.mask_url(url)}), flush=True)
     # The Procfile names `gunicorn` and `berth`: find this environment's, activated or not.
     path = os.pathsep.join([os.path.dirname(sys.executable), os.environ.get("PATH", "")])
     # The release line (`berth migrate`) sees what `berth up` was given: the embedded
     # server's superuser, or BERTH_MIGRATE_DATABASE_URL. The other processes get the
     # application role's URL and never the owner's.
     release_env = dict(os.environ, PATH=path, PYTHONUNBUFFERED="1")
+    if database.is_embedded(settings):
+        release_env[database.EMBEDDED_VAR] = "1"
+    # Every process logs as `up` does (children write to a pipe, which `auto` takes for JSON).
+    release_env[LOG_FORMAT_VAR] = "json" if json_lines else "text"
     env = dict(release_env, BERTH_DATABASE_URL=url)
     env.pop(database.MIGRATE_DATABASE_URL_VAR, None)
+    processes = procfile_processes()
     stop = threading.Event()
     for signum in (signal.SIGTERM, signal.SIGINT):
         signal.signal(signum, lambda *_: stop.set())
     try:
-        supervisor.Supervisor(procfile_processes(), env, release_env=release_env).run(stop)
+        supervisor.Supervisor(
+            processes, env, release_env=release_env, json_lines=json_lines,
+            child_env=metrics_ports(processes, settings.metrics_port),
+        ).run(stop)  # fmt: skip
     except supervisor.ReleaseFailed as failed:
         raise ValueError(str(failed)) from None
     return None
 
 
-def procfile_processes(path: str = "Procfile") -> list[tuple[str, str]]:
+def metrics_ports(processes: Sequence[tuple[str, str]], first: int) -> dict[str, dict[str, str]]:
+    """With BERTH_METRICS_PORT set, each worker line its own port: that one, the next, ...
+
+    The web line serves /metrics on its own port and the release line serves none."""
+    if not first:
+        return {}
+    workers = [name for name, command in processes if name not in ("web", "release")]
+    return {name: {METRICS_PORT_VAR: str(first + i)} for i, name in enumerate(workers)}
+
+
+def procfile_processes(path: Path | None = None) -> list[tuple[str, str]]:
+    """The lines of ``./Procfile`` if there is one, else of the one Berth ships."""
+    if path is None:
+        path = Path("Procfile") if Path("Procfile").is_file() else resources.packaged("Procfile")
     processes = []
-    with open(path, encoding="utf-8") as procfile:
+    with path.open(encoding="utf-8") as procfile:
         for line in procfile:
             name, sep, command = line.partition(":")
             if sep and not line.lstrip().startswith("#"):
@@ -153,7 +187,6 @@ def do_worker(args: argparse.Namespace) -> Any:
     """Run one long-running worker until SIGTERM or SIGINT."""
     from berth import workers  # noqa: PLC0415 - only `worker` needs the workers
 
-    logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s %(message)s")
     workers.run_worker(args.name, database.database_url())
     return {"worker": args.name, "stopped": True}
 
@@ -221,7 +254,7 @@ def do_close_day(args: argparse.Namespace) -> Any:
 
 def do_audit_verify(args: argparse.Namespace) -> Any:
     from berth.adapters.audit import audit_chain  # noqa: PLC0415 - only audit needs them
-    from berth.adapters.console import progress  # noqa: PLC0415
+    from berth.adapters.console import progress  # noqa: PLC0415 - only audit needs them
 
     with progress.progress_bar("verifying") as update:
         report = audit_chain.verify(
@@ -248,7 +281,7 @@ def do_audit_anchor(_: argparse.Namespace) -> Any:
 def do_audit_export(args: argparse.Namespace) -> Any:
     """Write JSON Lines to --output, or stdout (the summary then goes to stderr)."""
     from berth.adapters.audit import audit_export  # noqa: PLC0415 - only audit needs them
-    from berth.adapters.console import progress  # noqa: PLC0415
+    from berth.adapters.console import progress  # noqa: PLC0415 - only audit needs them
 
     url = database.database_url()
 
@@ -547,10 +580,31 @@ def add_apikey_lifecycle_commands(
     rotate.set_defaults(run=do_apikey_rotate)
 
 
+def add_config_options(
+    parser: argparse.ArgumentParser,
+    commands: "argparse._SubParsersAction[argparse.ArgumentParser]",
+) -> None:
+    parser.add_argument(
+        "--log-json",
+        action="store_true",
+        help="log JSON lines (BERTH_LOG_FORMAT=json), as this command and any it starts",
+    )
+    parser.add_argument(
+        "--embedded",
+        action="store_true",
+        help="without BERTH_DATABASE_URL, use (and start) the embedded PostgreSQL in"
+        " BERTH_DATA_DIR, as `berth up` does",
+    )
+    commands.add_parser("config", help="print the effective settings, secrets masked").set_defaults(
+        run=do_config
+    )
+
+
 def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(prog="berth", description=__doc__)
     commands = parser.add_subparsers(dest="command", required=True)
 
+    add_config_options(parser, commands)
     commands.add_parser("migrate", help="apply the SQL migrations").set_defaults(run=do_migrate)
     commands.add_parser("up", help="start the database, migrate, run the Procfile").set_defaults(
         run=do_up
@@ -639,14 +693,40 @@ def exit_on_sigterm(signum: int, frame: object) -> None:
     sys.exit(128 + signum)
 
 
+def unreachable(error: psycopg.OperationalError) -> str:
+    """One line: the database that could not be reached, and how to choose another."""
+    settings = config.load()
+    where = (
+        config.mask_url(settings.database_url)
+        if settings.database_url
+        else f"the embedded server in {settings.data_dir}"
+    )
+    reason = (str(error).strip().splitlines() or [type(error).__name__])[0]
+    return (
+        f"berth: cannot use the database at {where}: {reason}"
+        f" (set {database.DATABASE_URL_VAR}, or pass --embedded)"
+    )
+
+
 def main(argv: Sequence[str] | None = None) -> None:
     signal.signal(signal.SIGTERM, exit_on_sigterm)
     args = build_parser().parse_args(argv)
+    if args.embedded:
+        os.environ[database.EMBEDDED_VAR] = "1"  # for this process and those it starts
+    if args.log_json:
+        os.environ[LOG_FORMAT_VAR] = "json"
+    request_id = str(uuid4())
     try:
-        output = args.run(args)
+        logs.setup(config.load())  # every setting checked before anything runs
+        with logs.context(
+            request_id=request_id, correlation_id=request_id, principal=cli_principal()
+        ):
+            output = args.run(args)
     except (DomainError, ValueError) as error:
         print(f"berth: {error}", file=sys.stderr)
         sys.exit(1)
+    except psycopg.OperationalError as error:
+        sys.exit(unreachable(error))
     if output is not None:
         print(json.dumps(output, indent=2, default=str))
 

@@ -28,6 +28,7 @@ from psycopg import sql
 from berth.adapters.postgres import database_roles
 from berth.adapters.postgres.database import embedded_superuser_url, with_database, with_user
 from berth.adapters.postgres.migrations import default_directory, migrate
+from berth.config import load
 
 REPO = Path(__file__).resolve().parents[1]
 INTEGRATION = REPO / "tests" / "integration"
@@ -74,7 +75,9 @@ def server_url() -> str:
     configured = os.environ.get("BERTH_TEST_DATABASE_URL")
     if configured:
         return configured
-    return embedded_superuser_url({"BERTH_DATA_DIR": str(REPO / "var" / "test")})
+    return embedded_superuser_url(
+        load({"BERTH_DATA_DIR": str(REPO / "var" / "test"), "BERTH_EMBEDDED": "1"})
+    )
 
 
 @pytest.fixture(scope="session")

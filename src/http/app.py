@@ -30,6 +30,8 @@ from berth.http.commands.plate_reads import PlateReadsResource
 from berth.http.commands.projections import ProjectionRetriesResource, ProjectionSkipsResource
 from berth.http.endpoint import Endpoint
 from berth.http.header_limits import HeaderLimits
+from berth.http.metrics import MetricsResource
+from berth.http.observe import Observe
 from berth.http.payloads import LoadPayloads
 from berth.http.queries.audit import audit_routes
 from berth.http.queries.availability import AvailabilityResource
@@ -147,6 +149,7 @@ def create_app(
 ) -> falcon.App[falcon.Request, falcon.Response]:
     middleware: list[Any] = [RequestIds(), Authenticate(services, settings), LoadPayloads(settings)]
     middleware.insert(0, HeaderLimits())
+    middleware.insert(3, Observe(services.pool))  # after the ids and the caller
     app = falcon.App(middleware=middleware)
     problems.register(app)
     table = routes(services, settings)
@@ -155,4 +158,5 @@ def create_app(
     for template, resource in table:
         app.add_route(template, resource)
     document.document = openapi.build(table)
+    app.add_route("/metrics", MetricsResource(services))  # no key, not in the API document
     return app

@@ -2,15 +2,16 @@
 
 from __future__ import annotations
 
-import os
-from collections.abc import Callable, Mapping
+from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
 from psycopg_pool import ConnectionPool
 
+from berth import config
 from berth.adapters.postgres import idempotency
+from berth.config import Config
 from berth.domain.application import Reservations
 
 
@@ -30,30 +31,21 @@ class Settings:
     camera_secret_grace_seconds: int = 24 * 3600
 
     @classmethod
-    def from_environ(cls, environ: Mapping[str, str] = os.environ) -> Settings:
-        defaults = cls()
-        return cls(
-            max_body_bytes=int(environ.get("BERTH_MAX_BODY_BYTES", defaults.max_body_bytes)),
-            consistency_timeout=float(
-                environ.get("BERTH_CONSISTENCY_TIMEOUT", defaults.consistency_timeout)
-            ),
-            key_cache_seconds=float(
-                environ.get("BERTH_KEY_CACHE_SECONDS", defaults.key_cache_seconds)
-            ),
-            signature_tolerance_seconds=int(
-                environ.get(
-                    "BERTH_SIGNATURE_TOLERANCE_SECONDS", defaults.signature_tolerance_seconds
-                )
-            ),
-            projection_max_lag_seconds=float(
-                environ.get("BERTH_PROJECTION_MAX_LAG_SECONDS", defaults.projection_max_lag_seconds)
-            ),
-            camera_secret_grace_seconds=int(
-                environ.get(
-                    "BERTH_CAMERA_SECRET_GRACE_SECONDS", defaults.camera_secret_grace_seconds
-                )
-            ),
-        )
+    def from_environ(cls, settings: Config | None = None) -> Settings:
+        """The HTTP app's part of `berth.config` (read from the environment)."""
+        settings = settings or config.load()
+        return cls(**{name: getattr(settings, name) for name in _FROM_CONFIG})
+
+
+# The fields above that are BERTH_* settings (`berth.config`), by the same name.
+_FROM_CONFIG = (
+    "max_body_bytes",
+    "consistency_timeout",
+    "key_cache_seconds",
+    "signature_tolerance_seconds",
+    "projection_max_lag_seconds",
+    "camera_secret_grace_seconds",
+)
 
 
 @dataclass(frozen=True, kw_only=True)

@@ -2,11 +2,9 @@
 
 from __future__ import annotations
 
-import logging
-import os
-
 import falcon
 
+from berth import config, logs
 from berth.adapters.postgres.database import database_url, request_pool
 from berth.adapters.postgres.eventstore import open_reservations, utc_now
 from berth.http.app import create_app
@@ -14,14 +12,12 @@ from berth.http.settings import Services, Settings
 
 
 def build() -> falcon.App[falcon.Request, falcon.Response]:
-    logging.basicConfig(
-        level=os.environ.get("BERTH_LOG_LEVEL", "INFO"),
-        format="%(asctime)s %(levelname)s %(name)s %(message)s",
-    )
-    url = database_url()
-    pool = request_pool(url, max_size=int(os.environ.get("BERTH_READ_POOL_SIZE", "8")))
+    settings = config.load()
+    logs.setup(settings)
+    url = database_url(settings)
+    pool = request_pool(url, max_size=settings.read_pool_size)
     services = Services(reservations=open_reservations(url), pool=pool, clock=utc_now)
-    return create_app(Settings.from_environ(), services)
+    return create_app(Settings.from_environ(settings), services)
 
 
 app = build()

@@ -8,13 +8,16 @@ with backoff (`reconnect`), so an outage never ends a worker process.
 from __future__ import annotations
 
 import logging
-import os
 import signal
 import threading
 from collections.abc import Callable
 from types import FrameType
 from typing import Any
 
+import psycopg
+
+from berth import config, logs, metrics
+from berth.adapters.postgres.database import Timeouts
 from berth.adapters.postgres.eventstore import open_reservations
 from berth.adapters.read_models import availability_rows, booking_rows, ledger_rows, occupancy_rows
 from berth.adapters.tracking.projection_store import event_mapper
@@ -37,17 +40,19 @@ PROJECTIONS: dict[str, Projection[Any]] = {
 }
 
 
-PAGE_SIZE_VAR = "BERTH_PROJECTION_PAGE_SIZE"
+PAGE_SIZE_VAR = config.variable("projection_page_size")
 # Seconds before a projection retries an event it could not apply, doubled per attempt
 # up to a minute (or this, if longer); an operator's `berth projection retry` is at once.
-RETRY_VAR = "BERTH_PROJECTION_RETRY_SECONDS"
+RETRY_VAR = config.variable("projection_retry_seconds")
 
 
 def _projection_worker(name: str) -> Callable[[str, threading.Event], None]:
     def run(url: str, stop: threading.Event) -> None:
-        page_size = int(os.environ.get(PAGE_SIZE_VAR) or 5000)
-        runner = ProjectionRunner(url, PROJECTIONS[name], event_mapper(), page_size=page_size)
-        runner.retry_first = float(os.environ.get(RETRY_VAR) or runner.retry_first)
+        settings = config.load()
+        runner = ProjectionRunner(
+            url, PROJECTIONS[name], event_mapper(), page_size=settings.projection_page_size
+        )
+        runner.retry_first = settings.projection_retry_seconds
         runner.retry_max = max(runner.retry_max, runner.retry_first)
         runner.run(stop)
 
@@ -85,7 +90,13 @@ def run_worker(name: str, url: str, stop: threading.Event | None = None) -> None
     if stop is None:
         stop = threading.Event()
         _stop_on_signals(stop)
-    run_reconnecting(name, lambda: worker(url, stop), stop)
+    port = config.load().metrics_port
+    if port:
+        timeouts = Timeouts.from_environ().connection_kwargs()
+        store = metrics.StoreState(lambda: psycopg.connect(url, autocommit=True, **timeouts))
+        metrics.serve(port, store)
+    with logs.context(worker=name):
+        run_reconnecting(name, lambda: worker(url, stop), stop)
 
 
 def _stop_on_signals(stop: threading.Event) -> None:

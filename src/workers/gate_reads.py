@@ -18,7 +18,6 @@ from __future__ import annotations
 
 import json
 import logging
-import os
 import threading
 from datetime import UTC, datetime
 from uuid import UUID, uuid4
@@ -27,6 +26,7 @@ import psycopg
 from kafka.errors import KafkaError
 from marshmallow import ValidationError
 
+from berth import config
 from berth.adapters.kafka import kafka_consumer
 from berth.adapters.kafka.kafka_producer import BOOTSTRAP_VAR
 from berth.adapters.postgres.eventstore import open_reservations
@@ -40,10 +40,9 @@ from berth.domain.gate_commands import UnknownGate
 log = logging.getLogger(__name__)
 
 NAME = "gate-reads"
-TOPIC_VAR = "BERTH_KAFKA_GATE_READS_TOPIC"
+TOPIC_VAR = config.variable("kafka_gate_reads_topic")
 DEFAULT_TOPIC = "berth.gate-reads"
 BATCH = 200
-TOLERANCE_VAR = "BERTH_SIGNATURE_TOLERANCE_SECONDS"
 DEFAULT_TOLERANCE = 300
 
 
@@ -153,11 +152,11 @@ def consume(
 
 
 def run(url: str, stop: threading.Event) -> None:
-    bootstrap = os.environ.get(BOOTSTRAP_VAR, "").strip()
+    settings = config.load()
+    bootstrap = settings.kafka_bootstrap.strip()
     if not bootstrap:
         log.info("gate-reads: %s is not set, running without Kafka (idle)", BOOTSTRAP_VAR)
         stop.wait()
         return
-    tolerance = int(os.environ.get(TOLERANCE_VAR) or DEFAULT_TOLERANCE)
-    topic = os.environ.get(TOPIC_VAR) or DEFAULT_TOPIC
-    consume(url, bootstrap, topic, stop, tolerance=tolerance)
+    topic = settings.kafka_gate_reads_topic or DEFAULT_TOPIC
+    consume(url, bootstrap, topic, stop, tolerance=settings.signature_tolerance_seconds)

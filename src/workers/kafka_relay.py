@@ -21,7 +21,6 @@ Procfile or supervisor that lists it is not upset by an exit.
 from __future__ import annotations
 
 import logging
-import os
 import threading
 import time
 from collections import deque
@@ -33,6 +32,7 @@ from uuid import UUID
 import psycopg
 from eventsourcing.persistence import Mapper
 
+from berth import config, metrics
 from berth.adapters.kafka import relay_positions
 from berth.adapters.kafka.kafka_producer import (
     BOOTSTRAP_VAR,
@@ -50,7 +50,7 @@ from berth.adapters.tracking.projection_store import Notification, event_mapper,
 log = logging.getLogger(__name__)
 
 NAME = "kafka-relay"
-PAGE_SIZE_VAR = "BERTH_KAFKA_RELAY_PAGE_SIZE"
+PAGE_SIZE_VAR = config.variable("kafka_relay_page_size")
 PROGRESS_EVERY = 5.0  # seconds between progress lines
 
 
@@ -207,6 +207,7 @@ class _Progress:
 
     def published(self, count: int, position: int) -> None:
         self.count += count
+        metrics.RELAY_PUBLISHED.labels(NAME).inc(count)
         self.report(position)
 
     def report(self, position: int, *, force: bool = False) -> None:
@@ -223,11 +224,12 @@ class _Progress:
 
 def run(url: str, stop: threading.Event) -> None:
     """`berth worker kafka-relay`: settings from the environment, or idle without Kafka."""
-    settings = KafkaSettings.from_environ()
+    configured = config.load()
+    settings = KafkaSettings.from_environ(configured)
     if settings is None:
         log.info("%s: %s is not set: Berth runs without Kafka; idling", NAME, BOOTSTRAP_VAR)
         while not stop.wait(60.0):
             pass
         return
-    page_size = int(os.environ.get(PAGE_SIZE_VAR) or 2000)
+    page_size = configured.kafka_relay_page_size
     KafkaRelay(url, settings, event_mapper(), page_size=page_size).run(stop)

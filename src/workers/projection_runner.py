@@ -33,6 +33,7 @@ import psycopg
 from eventsourcing.domain import AggregateEvent
 from eventsourcing.persistence import Mapper, StoredEvent
 
+from berth import metrics
 from berth.adapters.postgres import event_wakeups
 from berth.adapters.postgres.standby_lock import StandbyLock
 from berth.adapters.tracking import projection_failures, projection_store
@@ -250,6 +251,7 @@ class ProjectionRunner(Generic[C]):
                     failure = projection_failures.record(
                         conn, projection=name, position=failed.position, error=failed.error
                     )
+                    metrics.PROJECTION_FAILURES.labels(name).inc()
                     delay = min(self.retry_first * 2 ** (failure.attempts - 1), self.retry_max)
                     retry_at = time.monotonic() + delay
                     log.error(

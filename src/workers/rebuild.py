@@ -29,7 +29,6 @@ position (everything is dropped, nothing live changed).
 
 from __future__ import annotations
 
-import os
 import time
 from collections.abc import Callable
 from dataclasses import dataclass, field
@@ -39,6 +38,7 @@ from uuid import UUID
 import psycopg
 from eventsourcing.persistence import Mapper
 
+from berth import config
 from berth.adapters.read_models import queries
 from berth.adapters.read_models import tables as read_models
 from berth.adapters.tracking import projection_failures, projection_store, shadow_tables
@@ -52,7 +52,7 @@ SWAP_ATTEMPTS = 3
 LOCK_TIMEOUT = "5s"  # per attempt, for the live position row and the live tables
 # A check reports a live projection as stuck when its oldest unapplied event is
 # older than this many seconds (the same setting makes GET /health red).
-MAX_LAG_VAR = "BERTH_PROJECTION_MAX_LAG_SECONDS"
+MAX_LAG_VAR = config.variable("projection_max_lag_seconds")
 STUCK_AFTER = 300.0
 
 
@@ -239,7 +239,7 @@ def check(
                 differences = shadow_tables.compare(live, name, tables, samples=samples)
             failure = projection_failures.current(live, name)
             if stuck_after is None:
-                stuck_after = float(os.environ.get(MAX_LAG_VAR) or STUCK_AFTER)
+                stuck_after = config.load().projection_max_lag_seconds
             stuck = None if failure is not None else _stuck(live, name, stuck_after)
         finally:
             shadow.close()

@@ -13,6 +13,7 @@ On SIGTERM or SIGINT every process gets SIGTERM, then SIGKILL after `grace`.
 from __future__ import annotations
 
 import contextlib
+import json
 import logging
 import os
 import signal
@@ -22,7 +23,10 @@ import threading
 import time
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
+from datetime import UTC, datetime
 from typing import IO
+
+from berth.logs import PROCESS_VAR
 
 log = logging.getLogger(__name__)
 
@@ -64,6 +68,8 @@ class Supervisor:
         release_env: Mapping[str, str] | None = None,
         restarts: Restarts = Restarts(),
         out: IO[str] = sys.stdout,
+        json_lines: bool = False,
+        child_env: Mapping[str, Mapping[str, str]] | None = None,
     ) -> None:
         self.release = [command for name, command in processes if name == RELEASE]
         self.children = [_Child(name, command) for name, command in processes if name != RELEASE]
@@ -72,6 +78,11 @@ class Supervisor:
         self.release_env = dict(env if release_env is None else release_env)
         self.restarts = restarts
         self.out = out
+        # JSON lines: each child's line (JSON already, or wrapped) and the supervisor's own,
+        # with a "process" member instead of the name prefix.
+        self.json_lines = json_lines
+        # More environment for the child of that Procfile name (its metrics port, ...).
+        self.child_env = {name: dict(env) for name, env in (child_env or {}).items()}
         self.width = max((len(child.name) for child in self.children), default=0)
         self._write = threading.Lock()
 
@@ -79,7 +90,14 @@ class Supervisor:
         """Run the release line, then keep every other line running until `stop` is set."""
         for command in self.release:
             self._say(RELEASE, f"running: {command}")
-            if subprocess.run(_shell(command), env=self.release_env, check=False).returncode:  # noqa: S603
+            release = subprocess.Popen(  # noqa: S603 - the operator's own Procfile
+                _shell(command),
+                env={**self.release_env, PROCESS_VAR: RELEASE},
+                stdout=subprocess.PIPE,
+                stderr=subprocess.STDOUT,
+            )
+            self._relay(RELEASE, release)
+            if release.wait():
                 raise ReleaseFailed(f"the release command failed: {command}")
         for child in self.children:
             self._start(child)
@@ -108,9 +126,10 @@ class Supervisor:
         self._say(child.name, f"exited with code {code}; restarting in {delay:.1f} s")
 
     def _start(self, child: _Child) -> None:
+        env = {**self.env, PROCESS_VAR: child.name, **self.child_env.get(child.name, {})}
         child.process = subprocess.Popen(  # noqa: S603 - the operator's own Procfile
             _shell(child.command),
-            env=self.env,
+            env=env,
             stdout=subprocess.PIPE,
             stderr=subprocess.STDOUT,
             start_new_session=True,  # a terminal's Ctrl-C reaches `up` only, which forwards it
@@ -126,8 +145,9 @@ class Supervisor:
             self._say(name, line.decode(errors="replace").rstrip("\n"))
 
     def _say(self, name: str, text: str) -> None:
+        line = _json_line(name, text) if self.json_lines else f"{name:<{self.width}} | {text}"
         with self._write:
-            self.out.write(f"{name:<{self.width}} | {text}\n")
+            self.out.write(line + "\n")
             self.out.flush()
 
     def _stop_all(self) -> None:
@@ -146,6 +166,23 @@ class Supervisor:
                 _signal(child.process, signal.SIGKILL)
                 child.process.wait()
             self._say(child.name, f"stopped with code {child.process.returncode}")
+
+
+def _json_line(name: str, text: str) -> str:
+    """A child's JSON line with its process name, or its plain text as a JSON line."""
+    try:
+        line = json.loads(text)
+    except ValueError:
+        line = None
+    if not isinstance(line, dict):
+        line = {
+            "time": datetime.now(UTC).isoformat(timespec="milliseconds"),
+            "level": "INFO",
+            "logger": "berth.supervisor",
+            "message": text,
+        }
+    line.setdefault("process", name)
+    return json.dumps(line)
 
 
 def _shell(command: str) -> list[str]:

@@ -45,7 +45,8 @@ def test_berth_up_restarts_a_crashed_process_and_leaves_the_others_running(
     up = subprocess.Popen(
         [BERTH, "up"],
         cwd=tmp_path,
-        env=dict(os.environ, BERTH_DATABASE_URL=db_url),
+        # Text lines, as on a terminal (off one, `up` writes JSON: test_berth_up_observability)
+        env=dict(os.environ, BERTH_DATABASE_URL=db_url, BERTH_LOG_FORMAT="text"),
         stdout=subprocess.PIPE,
         stderr=subprocess.STDOUT,
     )

@@ -13,6 +13,7 @@ from psycopg import errors
 from berth.adapters.audit import audit_chain
 from berth.adapters.postgres import database, database_roles, migrations
 from berth.adapters.postgres.eventstore import open_reservations
+from berth.config import load
 from berth.domain.cause import Cause
 from berth.domain.stay import Stay
 
@@ -22,7 +23,7 @@ CAUSE = Cause(principal="embedded-test", channel="web", request_id="r", correlat
 def test_the_embedded_default_migrates_as_the_owner_and_runs_the_app_as_the_app_role(
     tmp_path: Path,
 ):
-    environ = {"BERTH_DATA_DIR": str(tmp_path / "var")}
+    environ = load({"BERTH_DATA_DIR": str(tmp_path / "var"), "BERTH_EMBEDDED": "1"})
 
     applied = migrations.migrate_deployment(environ)
 
@@ -67,7 +68,7 @@ def test_the_embedded_default_migrates_as_the_owner_and_runs_the_app_as_the_app_
 def test_an_embedded_store_migrated_as_the_superuser_before_the_roles_is_adopted(
     tmp_path: Path,
 ):
-    environ = {"BERTH_DATA_DIR": str(tmp_path / "var")}
+    environ = load({"BERTH_DATA_DIR": str(tmp_path / "var"), "BERTH_EMBEDDED": "1"})
     superuser = database.embedded_superuser_url(environ)
     migrations.migrate(superuser)  # as Berth did before the roles: the superuser owns it all
     with psycopg.connect(superuser, autocommit=True) as conn:

@@ -13,12 +13,13 @@ from berth.adapters.postgres.database import (
     with_user,
 )
 from berth.adapters.postgres.migrations import MigrationError, discover
+from berth.config import load
 
 
 def test_a_configured_database_url_is_used_as_it_is():
     url = "postgresql://berth:secret@db.example:6432/berth"
 
-    assert database_url({"BERTH_DATABASE_URL": url}) == url
+    assert database_url(load({"BERTH_DATABASE_URL": url})) == url
 
 
 def test_a_tcp_url_becomes_the_eventsourcing_postgres_settings():
@@ -96,12 +97,14 @@ def test_migrations_run_as_the_migrate_url_when_it_is_set():
     app = "postgresql://berth_app@db.example/berth"
     owner = "postgresql://berth_owner:secret@db.example/berth"
 
-    assert migrate_database_url({"BERTH_DATABASE_URL": app}) == app
+    assert migrate_database_url(load({"BERTH_DATABASE_URL": app})) == app
     assert (
-        migrate_database_url({"BERTH_DATABASE_URL": app, "BERTH_MIGRATE_DATABASE_URL": owner})
+        migrate_database_url(load({"BERTH_DATABASE_URL": app, "BERTH_MIGRATE_DATABASE_URL": owner}))
         == owner
     )
-    assert database_url({"BERTH_DATABASE_URL": app, "BERTH_MIGRATE_DATABASE_URL": owner}) == app
+    assert (
+        database_url(load({"BERTH_DATABASE_URL": app, "BERTH_MIGRATE_DATABASE_URL": owner})) == app
+    )
 
 
 def test_a_url_as_another_role_keeps_the_server_and_drops_the_password():

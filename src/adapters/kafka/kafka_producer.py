@@ -14,24 +14,25 @@ from __future__ import annotations
 
 import contextlib
 import logging
-import os
 import threading
 import time
-from collections.abc import Mapping, Sequence
+from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import Any
 
 from kafka import KafkaProducer
 from kafka.errors import KafkaError
 
+from berth import config
 from berth.adapters.kafka.kafka_records import DEFAULT_TOPIC_PREFIX, Record
+from berth.config import Config
 
 log = logging.getLogger(__name__)
 
-BOOTSTRAP_VAR = "BERTH_KAFKA_BOOTSTRAP"
-TOPIC_PREFIX_VAR = "BERTH_KAFKA_TOPIC_PREFIX"
-REQUEST_TIMEOUT_VAR = "BERTH_KAFKA_REQUEST_TIMEOUT_MS"
-DELIVERY_TIMEOUT_VAR = "BERTH_KAFKA_DELIVERY_TIMEOUT_MS"
+BOOTSTRAP_VAR = config.variable("kafka_bootstrap")
+TOPIC_PREFIX_VAR = config.variable("kafka_topic_prefix")
+REQUEST_TIMEOUT_VAR = config.variable("kafka_request_timeout_ms")
+DELIVERY_TIMEOUT_VAR = config.variable("kafka_delivery_timeout_ms")
 
 _FLUSH_SLICE = 0.25  # seconds: how often a waiting flush looks at `stop`
 
@@ -55,18 +56,17 @@ class KafkaSettings:
     batch_bytes: int = 256 * 1024
 
     @classmethod
-    def from_environ(cls, environ: Mapping[str, str] = os.environ) -> KafkaSettings | None:
-        """The settings in the environment; None when BERTH_KAFKA_BOOTSTRAP is unset."""
-        bootstrap = environ.get(BOOTSTRAP_VAR, "").strip()
+    def from_environ(cls, settings: Config | None = None) -> KafkaSettings | None:
+        """The settings in `berth.config`; None when BERTH_KAFKA_BOOTSTRAP is unset."""
+        settings = settings or config.load()
+        bootstrap = settings.kafka_bootstrap.strip()
         if not bootstrap:
             return None
-        request = int(environ.get(REQUEST_TIMEOUT_VAR) or cls.request_timeout_ms)
-        delivery = int(
-            environ.get(DELIVERY_TIMEOUT_VAR) or max(cls.delivery_timeout_ms, 2 * request)
-        )
+        request = settings.kafka_request_timeout_ms
+        delivery = settings.kafka_delivery_timeout_ms or max(cls.delivery_timeout_ms, 2 * request)
         return cls(
             bootstrap=bootstrap,
-            topic_prefix=environ.get(TOPIC_PREFIX_VAR, DEFAULT_TOPIC_PREFIX),
+            topic_prefix=settings.kafka_topic_prefix,
             request_timeout_ms=request,
             delivery_timeout_ms=delivery,
         )

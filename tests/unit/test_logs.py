@@ -1,0 +1,47 @@
+"""Log lines as JSON: one object a line, with the context bound for the request or command."""
+
+from __future__ import annotations
+
+import json
+import logging
+import sys
+
+from berth import config, logs
+
+
+def record(message: str, *, exc_info: object = None, **kwargs: object) -> logging.LogRecord:
+    return logging.getLogger("berth.test").makeRecord(
+        "berth.test", logging.WARNING, __file__, 1, message, (), exc_info, **kwargs  # type: ignore[arg-type]
+    )  # fmt: skip
+
+
+def test_a_line_is_one_json_object_with_the_bound_context() -> None:
+    with logs.context(request_id="req-1", correlation_id="corr-1"):
+        logs.bind(principal="key-9")
+        line = logs.JsonFormatter().format(record("held %s", extra={"fields": {"status": 201}}))
+    outside = json.loads(logs.JsonFormatter().format(record("after")))
+
+    parsed = json.loads(line)
+    assert "\n" not in line
+    assert parsed["message"] == "held %s"
+    assert (parsed["level"], parsed["logger"]) == ("WARNING", "berth.test")
+    assert (parsed["request_id"], parsed["correlation_id"]) == ("req-1", "corr-1")
+    assert (parsed["principal"], parsed["status"]) == ("key-9", 201)
+    assert parsed["time"].endswith("+00:00")
+    assert "request_id" not in outside and "principal" not in outside
+
+
+def test_an_exception_stays_inside_its_line() -> None:
+    try:
+        raise RuntimeError("boom\nsecond line")
+    except RuntimeError:
+        line = logs.JsonFormatter().format(record("failed", exc_info=sys.exc_info()))
+
+    assert len(line.splitlines()) == 1
+    assert "RuntimeError: boom" in json.loads(line)["exception"]
+
+
+def test_text_on_a_terminal_json_elsewhere_unless_told() -> None:
+    assert logs.wants_json(config.load({"BERTH_LOG_FORMAT": "json"}))
+    assert not logs.wants_json(config.load({"BERTH_LOG_FORMAT": "text"}))
+    assert logs.wants_json(config.load({"BERTH_LOG_FORMAT": "text"}), forced=True)
