@@ -16,13 +16,14 @@ from __future__ import annotations
 import json
 import logging
 import threading
+import time
 from uuid import UUID, uuid4
 
 import psycopg
 from kafka.errors import KafkaError
 from marshmallow import ValidationError
 
-from berth import config
+from berth import config, metrics
 from berth.adapters import kafka_consumer, plate_reads
 from berth.adapters.eventstore import open_reservations
 from berth.adapters.kafka_producer import BOOTSTRAP_VAR
@@ -55,6 +56,7 @@ def handle(
 ) -> None:
     """Record one message's read; log and skip what cannot be a read."""
     where = f"{topic}/{message.partition}@{message.offset}"
+    started = time.perf_counter()
     try:
         data = json.loads(message.value)
         gate_id = UUID(str(data.pop("gate_id")))
@@ -70,6 +72,8 @@ def handle(
     except DomainError as error:
         log.warning("gate-reads: skipped %s, refused: %s", where, error)
     else:
+        decision = "open" if outcome.open else "deny"
+        metrics.GATE_DECISION_SECONDS.labels(decision).observe(time.perf_counter() - started)
         log.info(
             "gate-reads: %s read %s -> %s (%s)%s", where, outcome.read_id,
             "open" if outcome.open else "deny", outcome.reason,
