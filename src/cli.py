@@ -19,6 +19,8 @@ from typing import Any
 from uuid import UUID, uuid4
 
 import psycopg
+from eventsourcing import persistence
+from psycopg_pool import PoolTimeout
 
 from berth import config, logs, resources
 from berth.adapters.inputs import fields as bounded
@@ -693,7 +695,7 @@ def exit_on_sigterm(signum: int, frame: object) -> None:
     sys.exit(128 + signum)
 
 
-def unreachable(error: psycopg.OperationalError) -> str:
+def unreachable(error: Exception) -> str:
     """One line: the database that could not be reached, and how to choose another."""
     settings = config.load()
     where = (
@@ -725,7 +727,7 @@ def main(argv: Sequence[str] | None = None) -> None:
     except (DomainError, ValueError) as error:
         print(f"berth: {error}", file=sys.stderr)
         sys.exit(1)
-    except psycopg.OperationalError as error:
+    except (psycopg.OperationalError, persistence.OperationalError, PoolTimeout) as error:
         sys.exit(unreachable(error))
     if output is not None:
         print(json.dumps(output, indent=2, default=str))

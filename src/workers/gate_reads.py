@@ -19,6 +19,7 @@ from __future__ import annotations
 import json
 import logging
 import threading
+import time
 from datetime import UTC, datetime
 from uuid import UUID, uuid4
 
@@ -26,7 +27,7 @@ import psycopg
 from kafka.errors import KafkaError
 from marshmallow import ValidationError
 
-from berth import config
+from berth import config, metrics
 from berth.adapters.kafka import kafka_consumer
 from berth.adapters.kafka.kafka_producer import BOOTSTRAP_VAR
 from berth.adapters.postgres.eventstore import open_reservations
@@ -83,6 +84,7 @@ def handle(
 ) -> None:
     """Record one message's read; log and skip what cannot be a read."""
     where = f"{topic}/{message.partition}@{message.offset}"
+    started = time.perf_counter()
     try:
         data = json.loads(message.value)
         gate_id = UUID(str(data.pop("gate_id")))
@@ -99,6 +101,8 @@ def handle(
     except DomainError as error:
         log.warning("gate-reads: skipped %s, refused: %s", where, error)
     else:
+        decision = "open" if outcome.open else "deny"
+        metrics.GATE_DECISION_SECONDS.labels(decision).observe(time.perf_counter() - started)
         log.info(
             "gate-reads: %s read %s -> %s (%s)%s", where, outcome.read_id,
             "open" if outcome.open else "deny", outcome.reason,

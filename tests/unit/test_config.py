@@ -144,12 +144,19 @@ def test_without_a_database_url_the_cli_says_which_database_and_starts_none(
     assert not (tmp_path / "var").exists()
 
 
-def test_an_unreachable_database_is_one_line_naming_it_masked(tmp_path: Path) -> None:
+@pytest.mark.parametrize(
+    "command",
+    [["apikey", "list"], ["booking", "show", "7ba572d8-0663-493d-ad07-cc67f4d4f209"]],
+    ids=["psycopg", "eventsourcing"],
+)
+def test_an_unreachable_database_is_one_line_naming_it_masked(
+    tmp_path: Path, command: list[str]
+) -> None:
     env = dict(os.environ, BERTH_DATABASE_URL="postgresql://app:hunter2@127.0.0.1:9/berth")
     env["BERTH_DB_CONNECT_TIMEOUT"] = "2"
 
     run = subprocess.run(
-        [BERTH, "apikey", "list"], cwd=tmp_path, env=env, capture_output=True, text=True,
+        [BERTH, *command], cwd=tmp_path, env=env, capture_output=True, text=True,
         check=False,
     )  # fmt: skip
 
