@@ -178,6 +178,62 @@ def do_pool_create(args: argparse.Namespace) -> Any:
     return result(outcome)
 
 
+def catalogue_rows(kind: str, *, facility_id: UUID | None = None) -> list[dict[str, Any]]:
+    """Every facility or pool (of one facility) the catalogue read model holds, as the API."""
+    import psycopg  # noqa: PLC0415 - the catalogue is read straight from its read model
+
+    from berth.adapters.catalogue import queries  # noqa: PLC0415
+    from berth.http.schemas import catalogue  # noqa: PLC0415 - shown as the API shows them
+
+    schema = catalogue.FacilityEntry() if kind == "facilities" else catalogue.PoolEntry()
+    key = "facility_id" if kind == "facilities" else "pool_id"
+    shown: list[dict[str, Any]] = []
+    after = None
+    with psycopg.connect(database.database_url(), autocommit=True) as conn:
+        while True:
+            rows, more = queries.page(
+                conn, kind, facility_id=facility_id, after=after, limit=queries.MAX_PAGE
+            )
+            shown += [dict(schema.dump(row)) for row in rows]
+            if not more:
+                return shown
+            after = str(rows[-1][key])
+
+
+def catalogue_item(kind: str, key: UUID) -> dict[str, Any]:
+    import psycopg  # noqa: PLC0415 - the catalogue is read straight from its read model
+
+    from berth.adapters.catalogue import queries  # noqa: PLC0415
+    from berth.domain.catalog_commands import UnknownFacility, UnknownPool  # noqa: PLC0415
+    from berth.http.schemas import catalogue  # noqa: PLC0415 - shown as the API shows them
+
+    with psycopg.connect(database.database_url(), autocommit=True) as conn:
+        row = queries.item(conn, kind, key)
+    if kind == "facilities":
+        if row is None:
+            raise UnknownFacility(f"no facility {key} in the catalogue")
+        return dict(catalogue.FacilityEntry().dump(row))
+    if row is None:
+        raise UnknownPool(f"no pool {key} in the catalogue")
+    return dict(catalogue.PoolEntry().dump(row))
+
+
+def do_facility_list(_: argparse.Namespace) -> Any:
+    return catalogue_rows("facilities")
+
+
+def do_facility_show(args: argparse.Namespace) -> Any:
+    return catalogue_item("facilities", args.facility_id)
+
+
+def do_pool_list(args: argparse.Namespace) -> Any:
+    return catalogue_rows("pools", facility_id=args.facility)
+
+
+def do_pool_show(args: argparse.Namespace) -> Any:
+    return catalogue_item("pools", args.pool_id)
+
+
 def do_hold(args: argparse.Namespace) -> Any:
     _, app = connect()
     outcome = app.hold(
@@ -564,7 +620,8 @@ def build_parser() -> argparse.ArgumentParser:
     worker = commands.add_parser("worker", help="run a long-running worker until SIGTERM")
     worker.add_argument(
         "name",
-        help="availability, bookings, ledger, occupancy, expire-holds, kafka-relay or gate-reads",
+        help="availability, bookings, ledger, occupancy, catalogue, expire-holds, kafka-relay"
+        " or gate-reads",
     )
     worker.set_defaults(run=do_worker)
 
@@ -578,6 +635,12 @@ def build_parser() -> argparse.ArgumentParser:
         help="IANA time zone, e.g. Europe/London",
     )
     create.set_defaults(run=do_facility_create)
+    facility.add_parser("list", help="every facility, from the catalogue").set_defaults(
+        run=do_facility_list
+    )
+    show = facility.add_parser("show", help="a facility, from the catalogue")
+    show.add_argument("facility_id", type=UUID)
+    show.set_defaults(run=do_facility_show)
 
     pool = commands.add_parser("pool", help="pools of capacity").add_subparsers(required=True)
     create = pool.add_parser("create", help="add a pool to a facility")
@@ -592,6 +655,12 @@ def build_parser() -> argparse.ArgumentParser:
     )
     create.add_argument("--currency", required=True)
     create.set_defaults(run=do_pool_create)
+    listing = pool.add_parser("list", help="every pool (of one facility), from the catalogue")
+    listing.add_argument("--facility", type=UUID, help="only this facility's pools")
+    listing.set_defaults(run=do_pool_list)
+    show = pool.add_parser("show", help="a pool, from the catalogue")
+    show.add_argument("pool_id", type=UUID)
+    show.set_defaults(run=do_pool_show)
 
     booking = commands.add_parser("booking", help="bookings").add_subparsers(required=True)
     hold = booking.add_parser("hold", help="hold capacity for a stay")

@@ -31,6 +31,7 @@ from berth.http.commands.projections import ProjectionRetriesResource, Projectio
 from berth.http.endpoint import Endpoint
 from berth.http.header_limits import HeaderLimits
 from berth.http.payloads import LoadPayloads
+from berth.http.queries.apikey import KeyResource
 from berth.http.queries.audit import audit_routes
 from berth.http.queries.availability import AvailabilityResource
 from berth.http.queries.bookings import (
@@ -39,6 +40,7 @@ from berth.http.queries.bookings import (
     arrivals,
     departures,
 )
+from berth.http.queries.catalogue import catalogue_routes
 from berth.http.queries.health import HealthResource, ProjectionsResource
 from berth.http.queries.ledger import (
     BalancesResource,
@@ -120,7 +122,18 @@ def routes(services: Services, settings: Settings) -> list[tuple[str, Any]]:
     table += ledger_routes(services, settings, runner)
     table += audit_routes(services)
     table += apikey_routes(services)
-    return table
+    table.append(("/apikeys/{key_id}", KeyResource(services)))
+    return with_reads(table, catalogue_routes(services, settings))
+
+
+def with_reads(table: list[tuple[str, Any]], reads: dict[str, Any]) -> list[tuple[str, Any]]:
+    """The routes of `table` with GETs added: one resource per method where a path has both."""
+    merged = []
+    for template, resource in table:
+        read = reads.pop(template, None)
+        both = ByMethod(GET=read, **{m: resource for m in resource.endpoints}) if read else None
+        merged.append((template, both or resource))
+    return merged + list(reads.items())
 
 
 def ledger_routes(
