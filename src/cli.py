@@ -598,6 +598,22 @@ def add_apikey_lifecycle_commands(
     rotate.set_defaults(run=do_apikey_rotate)
 
 
+def add_catalogue_commands(facility: Any, pool: Any) -> None:
+    """`berth facility list|show` and `berth pool list|show`."""
+    facility.add_parser("list", help="every facility, from the catalogue").set_defaults(
+        run=do_facility_list
+    )
+    show = facility.add_parser("show", help="a facility, from the catalogue")
+    show.add_argument("facility_id", type=UUID)
+    show.set_defaults(run=do_facility_show)
+    listing = pool.add_parser("list", help="every pool (of one facility), from the catalogue")
+    listing.add_argument("--facility", type=UUID, help="only this facility's pools")
+    listing.set_defaults(run=do_pool_list)
+    show = pool.add_parser("show", help="a pool, from the catalogue")
+    show.add_argument("pool_id", type=UUID)
+    show.set_defaults(run=do_pool_show)
+
+
 def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(prog="berth", description=__doc__)
     commands = parser.add_subparsers(dest="command", required=True)
@@ -635,12 +651,6 @@ def build_parser() -> argparse.ArgumentParser:
         help="IANA time zone, e.g. Europe/London",
     )
     create.set_defaults(run=do_facility_create)
-    facility.add_parser("list", help="every facility, from the catalogue").set_defaults(
-        run=do_facility_list
-    )
-    show = facility.add_parser("show", help="a facility, from the catalogue")
-    show.add_argument("facility_id", type=UUID)
-    show.set_defaults(run=do_facility_show)
 
     pool = commands.add_parser("pool", help="pools of capacity").add_subparsers(required=True)
     create = pool.add_parser("create", help="add a pool to a facility")
@@ -655,12 +665,7 @@ def build_parser() -> argparse.ArgumentParser:
     )
     create.add_argument("--currency", required=True)
     create.set_defaults(run=do_pool_create)
-    listing = pool.add_parser("list", help="every pool (of one facility), from the catalogue")
-    listing.add_argument("--facility", type=UUID, help="only this facility's pools")
-    listing.set_defaults(run=do_pool_list)
-    show = pool.add_parser("show", help="a pool, from the catalogue")
-    show.add_argument("pool_id", type=UUID)
-    show.set_defaults(run=do_pool_show)
+    add_catalogue_commands(facility, pool)
 
     booking = commands.add_parser("booking", help="bookings").add_subparsers(required=True)
     hold = booking.add_parser("hold", help="hold capacity for a stay")

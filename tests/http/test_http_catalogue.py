@@ -73,7 +73,7 @@ def test_every_location_a_command_answers_resolves(
                 "guest": {"name": "Ada Lovelace"},
             },
             who="web",
-        )  # fmt: skip
+        )
     )
     key = created(api.post("/apikeys", {"role": "auditor"}))
     answers = [facility, pool, gate, camera, booking, key]
