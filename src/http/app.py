@@ -28,6 +28,7 @@ from berth.http.commands.gates import (
 )
 from berth.http.commands.plate_reads import PlateReadsResource
 from berth.http.commands.projections import ProjectionRetriesResource, ProjectionSkipsResource
+from berth.http.docs import add_docs
 from berth.http.endpoint import Endpoint
 from berth.http.header_limits import HeaderLimits
 from berth.http.payloads import LoadPayloads
@@ -52,6 +53,7 @@ from berth.http.queries.ledger import (
 from berth.http.queries.occupancy import OccupancyResource, UnmatchedReadsResource
 from berth.http.request_ids import RequestIds
 from berth.http.settings import Services, Settings
+from berth.http.versioning import CURRENT, ApiVersion
 
 
 class ByMethod:
@@ -160,6 +162,7 @@ def create_app(
 ) -> falcon.App[falcon.Request, falcon.Response]:
     middleware: list[Any] = [RequestIds(), Authenticate(services, settings), LoadPayloads(settings)]
     middleware.insert(0, HeaderLimits())
+    middleware.insert(1, ApiVersion())
     app = falcon.App(middleware=middleware)
     problems.register(app)
     table = routes(services, settings)
@@ -167,5 +170,6 @@ def create_app(
     table.append(("/openapi.json", document))
     for template, resource in table:
         app.add_route(template, resource)
-    document.document = openapi.build(table)
+    document.document = openapi.build(table, version=CURRENT)
+    add_docs(app)
     return app
