@@ -14,7 +14,7 @@ import swagger_ui_bundle
 from berth.http.endpoint import PUBLIC, Endpoint
 
 ASSETS = "/docs/assets"
-ASSETS_DIRECTORY = swagger_ui_bundle.swagger_ui_path
+ASSETS_DIRECTORY: str = swagger_ui_bundle.swagger_ui_path
 
 PAGE = f"""<!DOCTYPE html>
 <html lang="en">
