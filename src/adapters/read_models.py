@@ -31,6 +31,7 @@ TABLES: dict[str, dict[str, tuple[str, ...]]] = {
         "ledger_pools": ("pool_id",),
         "ledger_facilities": ("facility_id",),
         "ledger_closed_days": ("facility_id", "business_date"),
+        "ledger_time_marks": ("position",),
     },
     catalogue.NAME: {
         "catalogue_facilities": ("facility_id",),

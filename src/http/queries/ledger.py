@@ -5,12 +5,14 @@ from __future__ import annotations
 import csv
 import io
 from collections.abc import Iterator
+from datetime import date, datetime
 from typing import Any
 from uuid import UUID
 
 import falcon
 
 from berth.adapters import ledger_queries, queries
+from berth.adapters.as_of import time_marks
 from berth.adapters.ledger_queries import JournalFilter
 from berth.adapters.ledger_rows import JOURNAL_COLUMNS
 from berth.domain.booking_commands import UnknownBooking
@@ -71,19 +73,24 @@ class BalancesResource(LedgerQuery):
 
     def on_get(self, req: falcon.Request, resp: falcon.Response) -> None:
         query = req.context.query
+        as_of, business_date = query.get("as_of"), query.get("business_date")
+        if isinstance(as_of, date) and not isinstance(as_of, datetime):
+            business_date = as_of  # the earlier meaning of a bare date
+        cut, through = query.get("position"), None
         with self.consistent(req) as conn:
             currency = _known_facility(conn, query["facility_id"])
+            if isinstance(as_of, datetime):
+                cut = through = time_marks.last_position_before(conn, as_of)
             accounts = ledger_queries.balances(
-                conn,
-                facility_id=query["facility_id"],
-                as_of=query.get("as_of"),
-                position=query.get("position"),
+                conn, facility_id=query["facility_id"], as_of=business_date, position=cut
             )
         body: dict[str, Any] = {
             "facility_id": query["facility_id"],
             "currency": currency,
-            "as_of": query.get("as_of"),
+            "as_of": None if as_of is None else as_of.isoformat(),
+            "business_date": business_date,
             "position": query.get("position"),
+            "through_position": through,
             "accounts": accounts,
         }
         if not self.trial:
