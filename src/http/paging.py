@@ -13,6 +13,7 @@ from __future__ import annotations
 import base64
 import binascii
 import json
+from collections.abc import Callable
 from typing import Any
 from urllib.parse import urlencode
 
@@ -35,6 +36,28 @@ def decode(cursor: str) -> Any:
         return json.loads(base64.urlsafe_b64decode(padded.encode("ascii")))
     except (ValueError, UnicodeError, binascii.Error):
         raise invalid_cursor() from None
+
+
+def after(cursor: str, *, legacy: Callable[[str], Any], check: Callable[[Any], bool]) -> Any:
+    """The key of an opaque cursor passing `check`, or what `legacy` makes of an older one.
+
+    `legacy` parses the plain cursors a list answered before (returning None if it
+    is not one); anything else is 400 `invalid-cursor`.
+    """
+    try:
+        key = decode(cursor)
+    except Problem:
+        key = None
+    if key is not None and check(key):
+        return key
+    found = legacy(cursor)
+    if found is None:
+        raise invalid_cursor()
+    return found
+
+
+def whole(value: Any, maximum: int = 2**63 - 1) -> bool:
+    return isinstance(value, int) and not isinstance(value, bool) and 0 <= value <= maximum
 
 
 def invalid_cursor() -> Problem:

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import csv
 import io
+import re
 from collections.abc import Iterator
 from datetime import date, datetime
 from typing import Any
@@ -17,6 +18,7 @@ from berth.adapters.ledger_queries import JournalFilter
 from berth.adapters.ledger_rows import JOURNAL_COLUMNS
 from berth.domain.booking_commands import UnknownBooking
 from berth.domain.catalog_commands import UnknownFacility
+from berth.http import paging
 from berth.http.auth import caller
 from berth.http.endpoint import ADMIN, AUDITOR, BOOKING, FINANCE, Endpoint, roles
 from berth.http.queries.reads import Query
@@ -118,16 +120,27 @@ class JournalResource(LedgerQuery):
         cursor = query.get("cursor")
         after = None
         if cursor:
-            position, seq, line_no = (int(part) for part in cursor.split("."))
-            after = (position, seq, line_no)
+            key = paging.after(cursor, legacy=_dotted, check=_line_key)
+            after = (key[0], key[1], key[2])
         with self.consistent(req) as conn:
             if query.get("facility_id"):
                 _known_facility(conn, query["facility_id"])
             lines, following = ledger_queries.journal_page(
                 conn, _filter(query), after=after, limit=query["limit"]
             )
-        next_cursor = ".".join(map(str, following)) if following else None
-        resp.media = schemas.JournalPage().dump({"lines": lines, "next_cursor": next_cursor})
+        key = list(following) if following else None
+        resp.media = schemas.JournalPage().dump({"lines": lines} | paging.page(req, key))
+
+
+def _line_key(key: Any) -> bool:
+    return isinstance(key, list) and len(key) == 3 and all(paging.whole(k) for k in key)
+
+
+def _dotted(cursor: str) -> list[int] | None:
+    """A cursor as the journal answered before: `position.seq.line_no`."""
+    if not re.fullmatch(schemas.CURSOR, cursor):
+        return None
+    return [int(part) for part in cursor.split(".")]
 
 
 class JournalCsvResource(LedgerQuery):

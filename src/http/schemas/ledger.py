@@ -7,6 +7,7 @@ from typing import Any
 from marshmallow import Schema, ValidationError, fields, validate, validates_schema
 
 from berth.adapters import fields as bounded
+from berth.http.paging import MAX_CURSOR
 from berth.http.schemas.base import Strict
 from berth.http.schemas.queries import Consistent
 from berth.projections.ledger_books import Account
@@ -77,9 +78,7 @@ class JournalFilters(Consistent):
 
 
 class JournalQuery(JournalFilters):
-    cursor = fields.String(
-        validate=validate.Regexp(CURSOR, error="pass back the `next_cursor` of the last page")
-    )
+    cursor = bounded.text(MAX_CURSOR, metadata={"description": "a page's `next_cursor`"})
     limit = fields.Integer(load_default=100, validate=validate.Range(min=1, max=500))
 
 
@@ -165,6 +164,9 @@ class JournalLine(Schema):
 class JournalPage(Schema):
     lines = fields.List(fields.Nested(JournalLine))
     next_cursor = fields.String(allow_none=True, metadata={"description": "null on the last page"})
+    next = fields.String(
+        allow_none=True, metadata={"description": "the next page's URL; null on the last page"}
+    )
 
 
 class StatementLine(Schema):
