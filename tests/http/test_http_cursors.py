@@ -7,7 +7,7 @@ from typing import Any
 
 from http_support import Api, World, hold, make_key, problem_type
 
-from berth.http import Services
+from berth.http import Services, paging
 
 
 def items(answer: Any) -> list[Any]:
@@ -57,3 +57,33 @@ def test_the_plain_cursors_of_before_still_work(
     assert [b["id"] for b in page.json["bookings"]] == [held["id"]]
     journal = api.get("/ledger/journal", params={"cursor": "0.0.0"})
     assert journal.status_code == 200
+
+
+def test_a_well_formed_cursor_holding_the_wrong_key_is_refused_not_a_500(
+    api: Api, world: World
+) -> None:
+    wrong = {
+        "/facilities": ["not-a-uuid", 7, ""],
+        f"/facilities/{world.facility_id}/cameras": ["\x00", "x" * 101, 3],
+        "/bookings": [
+            {"order": "position", "after": -1},
+            {"order": "position", "after": True},
+            {"order": "arrival", "after": ["2030-06-01", 5]},
+            {"order": "arrival", "after": ["2030-13-01", world.pool_id]},
+            {"order": "created", "after": ["2030-06-01T00:00:00", world.pool_id]},
+            {"order": "created", "after": 9},
+        ],
+        "/ledger/journal": [[1, 2], [1, 2, -3], "1.2.3"],
+        "/apikeys": ["zz", 1],
+    }
+    for path, keys in wrong.items():
+        for key in keys:
+            params = {"cursor": paging.encode(key)}
+            if isinstance(key, dict):
+                params["order"] = key["order"]
+            answer = api.get(path, params=params)
+            assert (answer.status_code, problem_type(answer)) == (400, "invalid-cursor"), (
+                path,
+                key,
+                answer.text,
+            )

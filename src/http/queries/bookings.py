@@ -136,7 +136,7 @@ def _after(cursor: str | None, order: str) -> Any:
         column = queries.ORDERS[order][0]
         parsed = date.fromisoformat(value) if column == "arrival" else _moment(value)
         return parsed, UUID(booking_id)
-    except (ValueError, TypeError):
+    except (ValueError, TypeError, AttributeError):
         raise paging.invalid_cursor() from None
 
 

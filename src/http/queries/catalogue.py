@@ -62,12 +62,20 @@ def _facility_scope(req: falcon.Request, asked: UUID | None) -> str | None:
     return who.key.scope
 
 
-def _after(req: falcon.Request) -> str | None:
+def _after(req: falcon.Request, kind: str) -> str | None:
+    """The key a page continues after: a camera id, or the id of the other kinds."""
     cursor = req.context.query.get("cursor")
     if cursor is None:
         return None
     key = paging.decode(cursor)
-    if not isinstance(key, str) or len(key) > 100:
+    if not isinstance(key, str) or not 1 <= len(key) <= CAMERA_ID_MAX:
+        raise paging.invalid_cursor()
+    if kind != "cameras":
+        try:
+            return str(UUID(key))
+        except ValueError:
+            raise paging.invalid_cursor() from None
+    if bounds.text_problem(key):
         raise paging.invalid_cursor()
     return key
 
@@ -111,7 +119,7 @@ class FacilityListResource(CatalogueQuery):
         with self.consistent(req) as conn:
             rows, more = queries.page(
                 conn, "facilities", facility_id=_facility_scope(req, None),
-                after=_after(req), limit=query["limit"],
+                after=_after(req, "facilities"), limit=query["limit"],
             )  # fmt: skip
         _respond_page(
             req, resp=resp, schema=schemas.FacilityPage, member="facilities", rows=rows,
@@ -170,11 +178,12 @@ class FacilityChildrenResource(CatalogueQuery):
         query = req.context.query
         if not caller(req).sees_facility(facility_id):
             raise UnknownFacility(f"no facility {facility_id}")
+        after = _after(req, self.kind)
         with self.consistent(req) as conn:
             if queries.item(conn, "facilities", facility_id) is None:
                 raise UnknownFacility(f"no facility {facility_id}")
             rows, more = queries.page(
-                conn, self.kind, facility_id=facility_id, after=_after(req), limit=query["limit"]
+                conn, self.kind, facility_id=facility_id, after=after, limit=query["limit"]
             )
         _respond_page(
             req, resp=resp, schema=self.schema, member=self.kind, rows=rows, more=more,
@@ -198,7 +207,11 @@ class PoolListResource(CatalogueQuery):
         facility = _facility_scope(req, query.get("facility_id"))
         with self.consistent(req) as conn:
             rows, more = queries.page(
-                conn, "pools", facility_id=facility, after=_after(req), limit=query["limit"]
+                conn,
+                "pools",
+                facility_id=facility,
+                after=_after(req, "pools"),
+                limit=query["limit"],
             )
         _respond_page(
             req, resp=resp, schema=schemas.PoolPage, member="pools", rows=rows, more=more,
