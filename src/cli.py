@@ -213,6 +213,62 @@ def do_pool_create(args: argparse.Namespace) -> Any:
     return result(outcome)
 
 
+def catalogue_rows(kind: str, *, facility_id: UUID | None = None) -> list[dict[str, Any]]:
+    """Every facility or pool (of one facility) the catalogue read model holds, as the API."""
+    import psycopg  # noqa: PLC0415 - the catalogue is read straight from its read model
+
+    from berth.adapters.catalogue import queries  # noqa: PLC0415
+    from berth.http.schemas import catalogue  # noqa: PLC0415 - shown as the API shows them
+
+    schema = catalogue.FacilityEntry() if kind == "facilities" else catalogue.PoolEntry()
+    key = "facility_id" if kind == "facilities" else "pool_id"
+    shown: list[dict[str, Any]] = []
+    after = None
+    with psycopg.connect(database.database_url(), autocommit=True) as conn:
+        while True:
+            rows, more = queries.page(
+                conn, kind, facility_id=facility_id, after=after, limit=queries.MAX_PAGE
+            )
+            shown += [dict(schema.dump(row)) for row in rows]
+            if not more:
+                return shown
+            after = str(rows[-1][key])
+
+
+def catalogue_item(kind: str, key: UUID) -> dict[str, Any]:
+    import psycopg  # noqa: PLC0415 - the catalogue is read straight from its read model
+
+    from berth.adapters.catalogue import queries  # noqa: PLC0415
+    from berth.domain.catalog_commands import UnknownFacility, UnknownPool  # noqa: PLC0415
+    from berth.http.schemas import catalogue  # noqa: PLC0415 - shown as the API shows them
+
+    with psycopg.connect(database.database_url(), autocommit=True) as conn:
+        row = queries.item(conn, kind, key)
+    if kind == "facilities":
+        if row is None:
+            raise UnknownFacility(f"no facility {key} in the catalogue")
+        return dict(catalogue.FacilityEntry().dump(row))
+    if row is None:
+        raise UnknownPool(f"no pool {key} in the catalogue")
+    return dict(catalogue.PoolEntry().dump(row))
+
+
+def do_facility_list(_: argparse.Namespace) -> Any:
+    return catalogue_rows("facilities")
+
+
+def do_facility_show(args: argparse.Namespace) -> Any:
+    return catalogue_item("facilities", args.facility_id)
+
+
+def do_pool_list(args: argparse.Namespace) -> Any:
+    return catalogue_rows("pools", facility_id=args.facility)
+
+
+def do_pool_show(args: argparse.Namespace) -> Any:
+    return catalogue_item("pools", args.pool_id)
+
+
 def do_hold(args: argparse.Namespace) -> Any:
     _, app = connect()
     outcome = app.hold(
@@ -602,33 +658,26 @@ def add_config_options(
     )
 
 
-def build_parser() -> argparse.ArgumentParser:
-    parser = argparse.ArgumentParser(prog="berth", description=__doc__)
-    commands = parser.add_subparsers(dest="command", required=True)
-
-    add_config_options(parser, commands)
-    commands.add_parser("migrate", help="apply the SQL migrations").set_defaults(run=do_migrate)
-    commands.add_parser("up", help="start the database, migrate, run the Procfile").set_defaults(
-        run=do_up
+def add_catalogue_commands(facility: Any, pool: Any) -> None:
+    """`berth facility list|show` and `berth pool list|show`."""
+    facility.add_parser("list", help="every facility, from the catalogue").set_defaults(
+        run=do_facility_list
     )
+    show = facility.add_parser("show", help="a facility, from the catalogue")
+    show.add_argument("facility_id", type=UUID)
+    show.set_defaults(run=do_facility_show)
+    listing = pool.add_parser("list", help="every pool (of one facility), from the catalogue")
+    listing.add_argument("--facility", type=UUID, help="only this facility's pools")
+    listing.set_defaults(run=do_pool_list)
+    show = pool.add_parser("show", help="a pool, from the catalogue")
+    show.add_argument("pool_id", type=UUID)
+    show.set_defaults(run=do_pool_show)
 
-    apikey = commands.add_parser("apikey", help="API keys").add_subparsers(required=True)
-    create = apikey.add_parser("create", help="create a key and print its token once")
-    create.add_argument("--role", required=True, choices=apikeys.ROLES)
-    create.add_argument(
-        "--scope", default="", help="channel (booking) or facility id (gate_device); others none"
-    )
-    create.add_argument("--label", default="", help="who or what the key is for")
-    create.set_defaults(run=do_apikey_create)
-    add_apikey_lifecycle_commands(apikey)
 
-    worker = commands.add_parser("worker", help="run a long-running worker until SIGTERM")
-    worker.add_argument(
-        "name",
-        help="availability, bookings, ledger, occupancy, expire-holds, kafka-relay or gate-reads",
-    )
-    worker.set_defaults(run=do_worker)
-
+def add_facility_and_pool_commands(
+    commands: "argparse._SubParsersAction[argparse.ArgumentParser]",
+) -> None:
+    """`berth facility create|list|show` and `berth pool create|list|show`."""
     facility = commands.add_parser("facility", help="facilities").add_subparsers(required=True)
     create = facility.add_parser("create", help="register a facility")
     create.add_argument("name", type=bounded.argument(bounded.text(200)))
@@ -653,6 +702,38 @@ def build_parser() -> argparse.ArgumentParser:
     )
     create.add_argument("--currency", required=True)
     create.set_defaults(run=do_pool_create)
+    add_catalogue_commands(facility, pool)
+
+
+def build_parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(prog="berth", description=__doc__)
+    commands = parser.add_subparsers(dest="command", required=True)
+
+    add_config_options(parser, commands)
+    commands.add_parser("migrate", help="apply the SQL migrations").set_defaults(run=do_migrate)
+    commands.add_parser("up", help="start the database, migrate, run the Procfile").set_defaults(
+        run=do_up
+    )
+
+    apikey = commands.add_parser("apikey", help="API keys").add_subparsers(required=True)
+    create = apikey.add_parser("create", help="create a key and print its token once")
+    create.add_argument("--role", required=True, choices=apikeys.ROLES)
+    create.add_argument(
+        "--scope", default="", help="channel (booking) or facility id (gate_device); others none"
+    )
+    create.add_argument("--label", default="", help="who or what the key is for")
+    create.set_defaults(run=do_apikey_create)
+    add_apikey_lifecycle_commands(apikey)
+
+    worker = commands.add_parser("worker", help="run a long-running worker until SIGTERM")
+    worker.add_argument(
+        "name",
+        help="availability, bookings, ledger, occupancy, catalogue, expire-holds, kafka-relay"
+        " or gate-reads",
+    )
+    worker.set_defaults(run=do_worker)
+
+    add_facility_and_pool_commands(commands)
 
     booking = commands.add_parser("booking", help="bookings").add_subparsers(required=True)
     hold = booking.add_parser("hold", help="hold capacity for a stay")

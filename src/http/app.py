@@ -28,11 +28,13 @@ from berth.http.commands.gates import (
 )
 from berth.http.commands.plate_reads import PlateReadsResource
 from berth.http.commands.projections import ProjectionRetriesResource, ProjectionSkipsResource
+from berth.http.docs import add_docs
 from berth.http.endpoint import Endpoint
 from berth.http.header_limits import HeaderLimits
 from berth.http.metrics import MetricsResource
 from berth.http.observe import Observe
 from berth.http.payloads import LoadPayloads
+from berth.http.queries.apikey import KeyResource
 from berth.http.queries.audit import audit_routes
 from berth.http.queries.availability import AvailabilityResource
 from berth.http.queries.bookings import (
@@ -41,6 +43,7 @@ from berth.http.queries.bookings import (
     arrivals,
     departures,
 )
+from berth.http.queries.catalogue import catalogue_routes
 from berth.http.queries.health import HealthResource, ProjectionsResource
 from berth.http.queries.ledger import (
     BalancesResource,
@@ -52,6 +55,7 @@ from berth.http.queries.ledger import (
 from berth.http.queries.occupancy import OccupancyResource, UnmatchedReadsResource
 from berth.http.request_ids import RequestIds
 from berth.http.settings import Services, Settings
+from berth.http.versioning import CURRENT, ApiVersion
 
 
 class ByMethod:
@@ -122,7 +126,18 @@ def routes(services: Services, settings: Settings) -> list[tuple[str, Any]]:
     table += ledger_routes(services, settings, runner)
     table += audit_routes(services)
     table += apikey_routes(services)
-    return table
+    table.append(("/apikeys/{key_id}", KeyResource(services)))
+    return with_reads(table, catalogue_routes(services, settings))
+
+
+def with_reads(table: list[tuple[str, Any]], reads: dict[str, Any]) -> list[tuple[str, Any]]:
+    """The routes of `table` with GETs added: one resource per method where a path has both."""
+    merged = []
+    for template, resource in table:
+        read = reads.pop(template, None)
+        both = ByMethod(GET=read, **{m: resource for m in resource.endpoints}) if read else None
+        merged.append((template, both or resource))
+    return merged + list(reads.items())
 
 
 def ledger_routes(
@@ -149,7 +164,8 @@ def create_app(
 ) -> falcon.App[falcon.Request, falcon.Response]:
     middleware: list[Any] = [RequestIds(), Authenticate(services, settings), LoadPayloads(settings)]
     middleware.insert(0, HeaderLimits())
-    middleware.insert(3, Observe(services.pool))  # after the ids and the caller
+    middleware.insert(1, ApiVersion())
+    middleware.insert(4, Observe(services.pool))  # after the ids and the caller
     app = falcon.App(middleware=middleware)
     problems.register(app)
     table = routes(services, settings)
@@ -157,6 +173,7 @@ def create_app(
     table.append(("/openapi.json", document))
     for template, resource in table:
         app.add_route(template, resource)
-    document.document = openapi.build(table)
+    document.document = openapi.build(table, version=CURRENT)
+    add_docs(app)
     app.add_route("/metrics", MetricsResource(services))  # no key, not in the API document
     return app

@@ -2,4 +2,4 @@
 
 # Every projection the booking API's read models come from, by the name its
 # position is tracked under in `projection_positions`.
-PROJECTION_NAMES = ("availability", "bookings", "occupancy", "ledger")
+PROJECTION_NAMES = ("availability", "bookings", "occupancy", "ledger", "catalogue")

@@ -17,11 +17,12 @@ from typing import Any
 import psycopg
 
 from berth import config, logs, metrics
+from berth.adapters.catalogue import rows as catalogue_rows
 from berth.adapters.postgres.database import Timeouts
 from berth.adapters.postgres.eventstore import open_reservations
 from berth.adapters.read_models import availability_rows, booking_rows, ledger_rows, occupancy_rows
 from berth.adapters.tracking.projection_store import event_mapper
-from berth.projections import availability, bookings, ledger, occupancy
+from berth.projections import availability, bookings, catalogue, ledger, occupancy
 from berth.workers import expire_holds, gate_reads, kafka_relay
 from berth.workers.projection_runner import Projection, ProjectionRunner
 from berth.workers.reconnect import run_reconnecting
@@ -36,6 +37,9 @@ PROJECTIONS: dict[str, Projection[Any]] = {
     ledger.NAME: Projection(ledger.NAME, ledger.TOPICS, ledger.fold, ledger_rows.write),
     occupancy.NAME: Projection(
         occupancy.NAME, occupancy.TOPICS, occupancy.fold, occupancy_rows.write
+    ),
+    catalogue.NAME: Projection(
+        catalogue.NAME, catalogue.TOPICS, catalogue.fold, catalogue_rows.write
     ),
 }
 
@@ -72,6 +76,7 @@ WORKERS: dict[str, Callable[[str, threading.Event], None]] = {
     bookings.NAME: _projection_worker(bookings.NAME),
     ledger.NAME: _projection_worker(ledger.NAME),
     occupancy.NAME: _projection_worker(occupancy.NAME),
+    catalogue.NAME: _projection_worker(catalogue.NAME),
     expire_holds.NAME: _expire_holds_worker,
     kafka_relay.NAME: kafka_relay.run,
     gate_reads.NAME: gate_reads.run,

@@ -76,7 +76,9 @@ def test_health_is_red_when_a_projection_lags_beyond_the_setting(
 
     assert answer.status_code == 503, answer.text
     assert problem_type(answer) == "projection-lagging"
-    assert set(answer.json["failed"]) == {"availability", "bookings", "ledger", "occupancy"}
+    assert set(answer.json["failed"]) == {
+        "availability", "bookings", "ledger", "occupancy", "catalogue"
+    }  # fmt: skip
     assert "more than 300 s" in answer.json["detail"]
 
 

@@ -205,6 +205,8 @@ TAMPER = {
     " (SELECT ctid FROM ledger_journal LIMIT 1)",
     "occupancy": "DELETE FROM occupancy_reads WHERE ctid IN (SELECT ctid FROM occupancy_reads"
     " LIMIT 1)",
+    "catalogue": "UPDATE catalogue_pools SET nightly_price = nightly_price + 1 WHERE ctid IN"
+    " (SELECT ctid FROM catalogue_pools LIMIT 1)",
 }
 
 

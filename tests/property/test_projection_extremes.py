@@ -221,7 +221,7 @@ def test_every_projection_applies_every_event_at_the_accepted_extremes(
 
     end = head(db_url)
     assert catch_up(db_url, app) == dict.fromkeys(
-        ("availability", "bookings", "ledger", "occupancy"), end
+        ("availability", "bookings", "ledger", "occupancy", "catalogue"), end
     )
     with psycopg.connect(db_url) as conn:
         for name, booking_id in ids.items():

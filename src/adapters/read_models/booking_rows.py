@@ -9,6 +9,7 @@ import psycopg
 from psycopg.types.json import Jsonb
 
 from berth.projections.bookings import CHANGEABLE, BookingChange
+from berth.projections.search_text import guest_email, guest_name
 
 Cursor = psycopg.Cursor[Any]
 
@@ -16,7 +17,7 @@ COLUMNS = (
     "booking_id", "reference", "facility_id", "pool_id", "channel", "status", "arrival",
     "departure", "quantity", "guest", "plates", "hold_expires_at", "currency", "nightly_price",
     "total", "cancellation_fee", "paid", "refunded", "overstay_charged", "pending_refunds",
-    "version", "position", "created_at", "modified_at",
+    "version", "position", "created_at", "modified_at", "guest_folded", "email_folded",
 )  # fmt: skip
 _JSON = frozenset({"guest", "plates", "pending_refunds"})
 
@@ -30,7 +31,9 @@ _TYPES = {"status": "text", "arrival": "date", "departure": "date", "quantity": 
 _UPDATE = (
     "UPDATE bookings SET "
     + ", ".join(f"{c} = COALESCE(%({c})s::{_TYPES[c]}, {c})" for c in CHANGEABLE)
-    + ", paid = paid + %(paid)s, refunded = refunded + %(refunded)s,"
+    + ", guest_folded = COALESCE(%(guest_folded)s::text, guest_folded),"
+    " email_folded = COALESCE(%(email_folded)s::text, email_folded)"
+    ", paid = paid + %(paid)s, refunded = refunded + %(refunded)s,"
     " overstay_charged = overstay_charged + %(overstay_charged)s,"
     " pending_refunds = (pending_refunds || %(refunds_requested)s) - %(refunds_settled)s::text[],"
     " version = %(version)s, position = %(position)s, modified_at = %(modified_at)s"
@@ -42,8 +45,18 @@ def _value(column: str, value: Any) -> Any:
     return Jsonb(value) if column in _JSON and value is not None else value
 
 
+def _folded(guest: dict[str, str] | None) -> dict[str, str | None]:
+    """The guest's name and e-mail folded for search (None: the guest did not change)."""
+    if guest is None:
+        return {"guest_folded": None, "email_folded": None}
+    return {"guest_folded": guest_name(guest), "email_folded": guest_email(guest)}
+
+
 def write(cur: Cursor, changes: dict[UUID, BookingChange]) -> None:
-    new = [change.row() for change in changes.values() if change.created is not None]
+    new = [
+        row | _folded(row["guest"])
+        for row in (change.row() for change in changes.values() if change.created is not None)
+    ]
     if new:
         cur.executemany(_INSERT, [[_value(c, row[c]) for c in COLUMNS] for row in new])
     updates = [
@@ -59,6 +72,7 @@ def write(cur: Cursor, changes: dict[UUID, BookingChange]) -> None:
             "modified_at": change.modified_at,
             "booking_id": change.booking_id,
         }
+        | _folded(change.sets.get("guest"))
         for change in changes.values()
         if change.created is None
     ]

@@ -20,6 +20,7 @@ import psycopg
 from eventsourcing.domain import AggregateEvent
 from psycopg.types.json import Jsonb
 
+from berth.adapters.as_of import time_marks
 from berth.domain.booking import Booking
 from berth.domain.business_day import BusinessDay
 from berth.domain.correction import EntryReversal
@@ -62,6 +63,7 @@ def write(cur: Cursor, page: Page) -> None:
     for position, event in page:
         entries += ledger.post(books, position, event)
     save(cur, books, entries)
+    time_marks.write(cur, page)
 
 
 # -- loading ---------------------------------------------------------------------

@@ -20,7 +20,8 @@ from psycopg import sql
 from psycopg.rows import dict_row
 
 from berth.adapters.postgres.event_wakeups import POSITIONS_CHANNEL
-from berth.projections import PROJECTION_NAMES
+from berth.domain.plates import normalise_plate
+from berth.projections import PROJECTION_NAMES, search_text
 
 # Channel the projection runners NOTIFY after each commit (payload "name:position").
 MAX_NIGHTS = 366
@@ -88,6 +89,63 @@ def booking(conn: Connection, booking_id: UUID) -> dict[str, Any] | None:
         return cur.fetchone()
 
 
+# Orders of GET /bookings: the columns a page is sorted and cut by (booking_id breaks ties).
+ORDERS: dict[str, tuple[str, bool]] = {
+    "position": ("position", False),
+    "arrival": ("arrival", False),
+    "-arrival": ("arrival", True),
+    "created": ("created_at", False),
+    "-created": ("created_at", True),
+}
+MAX_NAME_WORDS = 8
+# Letters Crockford's base 32 reads as digits: a reference read out over the phone still matches.
+_REFERENCE_READS = str.maketrans({"O": "0", "I": "1", "L": "1"})
+
+
+class EmptySearch(ValueError):
+    """A search term with nothing left to match once normalised (a plate of separators)."""
+
+
+def normalise_reference(reference: str) -> str:
+    return reference.strip().replace("-", "").replace(" ", "").upper().translate(_REFERENCE_READS)
+
+
+def _like(word: str) -> str:
+    escaped = word.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_")
+    return f"%{escaped}%"
+
+
+def _search_filters(
+    *,
+    reference: str | None,
+    plate: str | None,
+    guest: str | None,
+    email: str | None,
+    stay_from: date | None,
+    stay_to: date | None,
+) -> list[tuple[str, Any]]:
+    found: list[tuple[str, Any]] = []
+    if reference is not None:
+        found.append(("reference = %s", normalise_reference(reference)))
+    if plate is not None:
+        normalised = normalise_plate(plate)
+        if not normalised:
+            raise EmptySearch(f"the plate {plate!r} has no letters or digits")
+        found.append(("plates_normalised @> ARRAY[%s]::text[]", normalised))
+    if guest is not None:
+        words = search_text.fold(guest).split()
+        if not words or len(words) > MAX_NAME_WORDS:
+            raise EmptySearch(f"a guest search is 1 to {MAX_NAME_WORDS} words")
+        found += [("guest_folded LIKE %s", _like(word)) for word in words]
+    if email is not None:
+        found.append(("email_folded = %s", search_text.fold(email)))
+    if stay_from is not None:
+        found.append(("departure > %s", stay_from))  # a night on or after stay_from
+    if stay_to is not None:
+        found.append(("arrival <= %s", stay_to))  # a night on or before stay_to
+    return found
+
+
 def list_bookings(
     conn: Connection,
     *,
@@ -96,40 +154,79 @@ def list_bookings(
     arrival: date | None = None,
     channel: str | None = None,
     modified_since: datetime | None = None,
-    after: int | None = None,
+    pool_id: UUID | None = None,
+    reference: str | None = None,
+    plate: str | None = None,
+    guest: str | None = None,
+    email: str | None = None,
+    stay_from: date | None = None,
+    stay_to: date | None = None,
+    order: str = "position",
+    after: Any = None,
     limit: int = 50,
-) -> tuple[list[dict[str, Any]], int | None]:
-    """Bookings matching every given filter, in `position` order, and the next cursor.
+) -> tuple[list[dict[str, Any]], Any]:
+    """Bookings matching every given filter, in `order`, and the key to continue after.
 
-    The cursor is the last row's position (None on the last page). Position is that
-    of a booking's latest event, so the listing is a change feed: a booking changed
-    while a client pages through moves to the end and is seen again, never missed.
-    `modified_since` is inclusive.
+    In `position` order (the default) the key is the last row's position (None on
+    the last page). Position is that of a booking's latest event, so the listing
+    is a change feed: a booking changed while a client pages through moves to the
+    end and is seen again, never missed. In the other orders the key is the last
+    row's (arrival or created_at, booking_id), so pages neither skip nor repeat.
+    `modified_since` is inclusive. A stay range keeps the bookings with a night
+    from `stay_from` to `stay_to`; `reference` ignores case and separators, `plate`
+    is normalised like the gates do, `guest` matches every word of it within the
+    guest's name and `email` the whole address, both case- and accent-insensitive.
     """
     if not 1 <= limit <= MAX_PAGE:
         raise ValueError(f"limit must be 1 to {MAX_PAGE}, got {limit}")
+    column, descending = ORDERS[order]
     filters: list[sql.Composable] = []
     params: list[Any] = []
-    for column, operator, value in (
+    for name, operator, value in (
         ("facility_id", "=", facility_id),
         ("status", "=", status),
         ("arrival", "=", arrival),
         ("channel", "=", channel),
         ("modified_at", ">=", modified_since),
-        ("position", ">", after),
+        ("pool_id", "=", pool_id),
     ):
         if value is not None:
-            filters.append(sql.SQL("{} {} %s").format(sql.Identifier(column), sql.SQL(operator)))
+            filters.append(sql.SQL("{} {} %s").format(sql.Identifier(name), sql.SQL(operator)))
             params.append(value)
+    searched = _search_filters(
+        reference=reference, plate=plate, guest=guest, email=email,
+        stay_from=stay_from, stay_to=stay_to,
+    )  # fmt: skip
+    for condition, value in searched:
+        filters.append(sql.SQL(condition))  # fixed text from _search_filters, never input
+        params.append(value)
+    direction = sql.SQL("DESC" if descending else "ASC")
+    if order == "position":
+        sort = sql.SQL("position {}").format(direction)
+        if after is not None:
+            filters.append(sql.SQL("position > %s"))
+            params.append(after)
+    else:
+        sort = sql.SQL("{} {}, booking_id {}").format(sql.Identifier(column), direction, direction)
+        if after is not None:
+            filters.append(
+                sql.SQL("({}, booking_id) {} (%s, %s)").format(
+                    sql.Identifier(column), sql.SQL("<" if descending else ">")
+                )
+            )
+            params += list(after)
     where = sql.SQL(" AND ").join(filters) if filters else sql.SQL("TRUE")
-    query = sql.SQL("SELECT * FROM bookings WHERE {} ORDER BY position LIMIT %s").format(where)
+    query = sql.SQL("SELECT * FROM bookings WHERE {} ORDER BY {} LIMIT %s").format(where, sort)
     with conn.cursor(row_factory=dict_row) as cur:
         cur.execute(query, [*params, limit + 1])
         rows = cur.fetchall()
-    if len(rows) > limit:
-        rows = rows[:limit]
-        return rows, int(rows[-1]["position"])
-    return rows, None
+    if len(rows) <= limit:
+        return rows, None
+    rows = rows[:limit]
+    last = rows[-1]
+    if order == "position":
+        return rows, int(last["position"])
+    return rows, (last[column], last["booking_id"])
 
 
 def arrivals(

@@ -9,7 +9,7 @@ forgotten one fails the rebuild instead of being written in place.
 
 from __future__ import annotations
 
-from berth.projections import availability, bookings, ledger, occupancy
+from berth.projections import availability, bookings, catalogue, ledger, occupancy
 
 TABLES: dict[str, dict[str, tuple[str, ...]]] = {
     availability.NAME: {
@@ -31,5 +31,12 @@ TABLES: dict[str, dict[str, tuple[str, ...]]] = {
         "ledger_pools": ("pool_id",),
         "ledger_facilities": ("facility_id",),
         "ledger_closed_days": ("facility_id", "business_date"),
+        "ledger_time_marks": ("position",),
+    },
+    catalogue.NAME: {
+        "catalogue_facilities": ("facility_id",),
+        "catalogue_pools": ("pool_id",),
+        "catalogue_gates": ("gate_id",),
+        "catalogue_cameras": ("facility_id", "camera_id"),
     },
 }

@@ -8,9 +8,12 @@ would keep the token).
 
 from __future__ import annotations
 
+from typing import Any
+
 import falcon
 
 from berth.adapters.postgres import apikeys
+from berth.http import paging
 from berth.http.auth import caller
 from berth.http.endpoint import ADMIN, Endpoint, roles
 from berth.http.schemas import apikeys as schemas
@@ -23,6 +26,16 @@ ADMINS = roles(ADMIN)
 class _KeyResource:
     def __init__(self, services: Services) -> None:
         self.services = services
+
+
+def _key_id(cursor: Any) -> bool:
+    return isinstance(cursor, str) and apikeys.KEY_ID.fullmatch(cursor) is not None
+
+
+def _after(cursor: str) -> str:
+    """The key id a page continues after: an opaque cursor's, or a plain key id (as before)."""
+    key: str = paging.after(cursor, legacy=lambda c: c if _key_id(c) else None, check=_key_id)
+    return key
 
 
 def _principal(req: falcon.Request) -> str:
@@ -50,14 +63,13 @@ class KeysResource(_KeyResource):
 
     def on_get(self, req: falcon.Request, resp: falcon.Response) -> None:
         query = req.context.query
+        after = _after(query["cursor"]) if query["cursor"] else ""
         with self.services.pool.connection() as conn:
-            keys = apikeys.list_keys(conn, after=query["cursor"], limit=query["limit"] + 1)
+            keys = apikeys.list_keys(conn, after=after, limit=query["limit"] + 1)
         page, more = keys[: query["limit"]], len(keys) > query["limit"]
         resp.media = schemas.KeyPage().dump(
-            {
-                "keys": [key.as_dict() for key in page],
-                "next_cursor": page[-1].key_id if more else None,
-            }
+            {"keys": [key.as_dict() for key in page]}
+            | paging.page(req, page[-1].key_id if more else None)
         )
 
     def on_post(self, req: falcon.Request, resp: falcon.Response) -> None:

@@ -7,6 +7,7 @@ from __future__ import annotations
 
 from datetime import timedelta
 from typing import Any
+from urllib.parse import quote
 from uuid import UUID
 
 import falcon
@@ -98,7 +99,7 @@ class CamerasResource(_Command):
             camera_change=change,
         )  # fmt: skip
         resp.status = 201
-        resp.location = f"/facilities/{gate.facility_id}/cameras/{camera_id}"
+        resp.location = f"/facilities/{gate.facility_id}/cameras/{quote(camera_id, safe='')}"
         resp.media = gates.Camera().dump(
             {"camera_id": camera_id, "gate_id": gate.id, "facility_id": gate.facility_id,
              "secret": change.secret, "position": result.position}

@@ -13,12 +13,20 @@ import falcon
 
 from berth.adapters.audit import audit_history
 from berth.adapters.audit.audit_history import Cut
+from berth.http import paging
 from berth.http.endpoint import ADMIN, AUDITOR, Endpoint, roles
 from berth.http.schemas import audit as schemas
 from berth.http.settings import Services
 from berth.projections.history import Step
 
 AUDITORS = roles(AUDITOR, ADMIN)
+
+
+def _version(cursor: str) -> int | None:
+    """A cursor as the history answered before: the version a page ended at."""
+    if cursor.isascii() and cursor.isdigit() and paging.whole(int(cursor)):
+        return int(cursor)
+    return None
 
 
 def _cut(query: dict[str, Any]) -> Cut:
@@ -48,12 +56,12 @@ class HistoryResource(AuditQuery):
 
     def on_get(self, req: falcon.Request, resp: falcon.Response, aggregate_id: UUID) -> None:
         query = req.context.query
+        cursor = query.get("cursor")
+        after = paging.after(cursor, legacy=_version, check=paging.whole) if cursor else 0
         with self.services.pool.connection() as conn:
-            page = audit_history.history_page(
-                conn, aggregate_id, after=query.get("cursor") or 0, limit=query["limit"]
-            )
+            page = audit_history.history_page(conn, aggregate_id, after=after, limit=query["limit"])
         resp.media = schemas.HistoryPage().dump(
-            {"events": [_event(s) for s in page.steps], "next_cursor": page.next_cursor}
+            {"events": [_event(s) for s in page.steps]} | paging.page(req, page.next_cursor)
         )
 
 

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Callable
+from datetime import date, datetime
 from typing import Any
 from uuid import UUID
 
@@ -11,6 +12,7 @@ import falcon
 from berth.adapters.read_models import queries
 from berth.domain.booking_commands import UnknownBooking
 from berth.domain.catalog_commands import UnknownFacility
+from berth.http import paging
 from berth.http.auth import caller
 from berth.http.endpoint import (
     ADMIN,
@@ -84,18 +86,65 @@ class BookingListResource(Query):
     def on_get(self, req: falcon.Request, resp: falcon.Response) -> None:
         query = req.context.query
         channel = _channel_filter(req)
+        order = query["order"]
+        search = {name: query.get(name) for name in SEARCH}
         with self.consistent(req) as conn:
-            rows, cursor = queries.list_bookings(
-                conn,
-                facility_id=query.get("facility_id"),
-                status=query.get("status"),
-                arrival=query.get("arrival"),
-                channel=channel,
-                modified_since=query.get("modified_since"),
-                after=query.get("cursor"),
-                limit=query["limit"],
-            )
-        resp.media = answers.BookingPage().dump({"bookings": rows, "next_cursor": cursor})
+            try:
+                rows, following = queries.list_bookings(
+                    conn,
+                    facility_id=query.get("facility_id"),
+                    status=query.get("status"),
+                    arrival=query.get("arrival"),
+                    channel=channel,
+                    modified_since=query.get("modified_since"),
+                    order=order,
+                    after=_after(query.get("cursor"), order),
+                    limit=query["limit"],
+                    **search,
+                )
+            except queries.EmptySearch as error:
+                raise Problem(400, "invalid-search", "Invalid search", str(error)) from None
+        key = None if following is None else {"order": order, "after": _key_text(following)}
+        resp.media = answers.BookingPage().dump({"bookings": rows} | paging.page(req, key))
+
+
+SEARCH = ("pool_id", "reference", "plate", "guest", "email", "stay_from", "stay_to")
+
+
+def _key_text(key: Any) -> Any:
+    return key if isinstance(key, int) else [str(part) for part in key]
+
+
+def _after(cursor: str | None, order: str) -> Any:
+    """The key a cursor continues after, for this order; 400 `invalid-cursor` otherwise."""
+    if cursor is None:
+        return None
+    if cursor.isascii() and cursor.isdigit():  # a position, as pages answered before
+        if order != "position" or int(cursor) >= 2**63:
+            raise paging.invalid_cursor()
+        return int(cursor)
+    key = paging.decode(cursor)
+    if not isinstance(key, dict) or key.get("order") != order:
+        raise paging.invalid_cursor()
+    after: Any = key.get("after")
+    try:
+        if order == "position":
+            if not isinstance(after, int) or isinstance(after, bool) or not 0 <= after < 2**63:
+                raise ValueError(after)
+            return after
+        value, booking_id = list(after)
+        column = queries.ORDERS[order][0]
+        parsed = date.fromisoformat(value) if column == "arrival" else _moment(value)
+        return parsed, UUID(booking_id)
+    except (ValueError, TypeError, AttributeError):
+        raise paging.invalid_cursor() from None
+
+
+def _moment(text: str) -> datetime:
+    moment = datetime.fromisoformat(text)
+    if moment.tzinfo is None:
+        raise ValueError(text)
+    return moment
 
 
 DayList = Callable[..., list[dict[str, Any]]]

@@ -4,17 +4,21 @@ from __future__ import annotations
 
 import csv
 import io
+import re
 from collections.abc import Iterator
+from datetime import date, datetime
 from typing import Any
 from uuid import UUID
 
 import falcon
 
+from berth.adapters.as_of import time_marks
 from berth.adapters.read_models import ledger_queries, queries
 from berth.adapters.read_models.ledger_queries import JournalFilter
 from berth.adapters.read_models.ledger_rows import JOURNAL_COLUMNS
 from berth.domain.booking_commands import UnknownBooking
 from berth.domain.catalog_commands import UnknownFacility
+from berth.http import paging
 from berth.http.auth import caller
 from berth.http.endpoint import ADMIN, AUDITOR, BOOKING, FINANCE, Endpoint, roles
 from berth.http.queries.reads import Query
@@ -71,19 +75,24 @@ class BalancesResource(LedgerQuery):
 
     def on_get(self, req: falcon.Request, resp: falcon.Response) -> None:
         query = req.context.query
+        as_of, business_date = query.get("as_of"), query.get("business_date")
+        if isinstance(as_of, date) and not isinstance(as_of, datetime):
+            business_date = as_of  # the earlier meaning of a bare date
+        cut, through = query.get("position"), None
         with self.consistent(req) as conn:
             currency = _known_facility(conn, query["facility_id"])
+            if isinstance(as_of, datetime):
+                cut = through = time_marks.last_position_before(conn, as_of)
             accounts = ledger_queries.balances(
-                conn,
-                facility_id=query["facility_id"],
-                as_of=query.get("as_of"),
-                position=query.get("position"),
+                conn, facility_id=query["facility_id"], as_of=business_date, position=cut
             )
         body: dict[str, Any] = {
             "facility_id": query["facility_id"],
             "currency": currency,
-            "as_of": query.get("as_of"),
+            "as_of": None if as_of is None else as_of.isoformat(),
+            "business_date": business_date,
             "position": query.get("position"),
+            "through_position": through,
             "accounts": accounts,
         }
         if not self.trial:
@@ -111,16 +120,27 @@ class JournalResource(LedgerQuery):
         cursor = query.get("cursor")
         after = None
         if cursor:
-            position, seq, line_no = (int(part) for part in cursor.split("."))
-            after = (position, seq, line_no)
+            key = paging.after(cursor, legacy=_dotted, check=_line_key)
+            after = (key[0], key[1], key[2])
         with self.consistent(req) as conn:
             if query.get("facility_id"):
                 _known_facility(conn, query["facility_id"])
             lines, following = ledger_queries.journal_page(
                 conn, _filter(query), after=after, limit=query["limit"]
             )
-        next_cursor = ".".join(map(str, following)) if following else None
-        resp.media = schemas.JournalPage().dump({"lines": lines, "next_cursor": next_cursor})
+        key = list(following) if following else None
+        resp.media = schemas.JournalPage().dump({"lines": lines} | paging.page(req, key))
+
+
+def _line_key(key: Any) -> bool:
+    return isinstance(key, list) and len(key) == 3 and all(paging.whole(k) for k in key)
+
+
+def _dotted(cursor: str) -> list[int] | None:
+    """A cursor as the journal answered before: `position.seq.line_no`."""
+    if not re.fullmatch(schemas.CURSOR, cursor):
+        return None
+    return [int(part) for part in cursor.split(".")]
 
 
 class JournalCsvResource(LedgerQuery):

@@ -168,8 +168,11 @@ class RefundAnswer(Booking):
 
 class BookingPage(Schema):
     bookings = fields.List(fields.Nested(Booking))
-    next_cursor = fields.Integer(
+    next_cursor = fields.String(
         allow_none=True, metadata={"description": "pass as `cursor`; null on the last page"}
+    )
+    next = fields.String(
+        allow_none=True, metadata={"description": "the next page's URL; null on the last page"}
     )
 
 

@@ -5,6 +5,7 @@ from __future__ import annotations
 from marshmallow import Schema, fields, validate
 
 from berth.adapters.postgres import apikeys
+from berth.http.paging import MAX_CURSOR
 from berth.http.schemas.base import Strict
 
 
@@ -27,8 +28,8 @@ class CreateKey(Strict):
 class KeyListQuery(Strict):
     cursor = fields.String(
         load_default="",
-        validate=validate.Length(max=16),
-        metadata={"description": "`next_cursor` of the page before"},
+        validate=validate.Length(max=MAX_CURSOR),
+        metadata={"description": "`next_cursor` of the page before (a key id still works)"},
     )
     limit = fields.Integer(load_default=100, validate=validate.Range(min=1, max=500))
 
@@ -59,3 +60,4 @@ class KeyWithToken(Key):
 class KeyPage(Schema):
     keys = fields.List(fields.Nested(Key))
     next_cursor = fields.String(allow_none=True)
+    next = fields.String(allow_none=True, metadata={"description": "null on the last page"})

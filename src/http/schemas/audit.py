@@ -7,6 +7,7 @@ from typing import Any
 from marshmallow import Schema, ValidationError, fields, validate, validates_schema
 
 from berth.adapters.inputs import fields as bounded
+from berth.http.paging import MAX_CURSOR
 from berth.http.schemas.base import Strict
 from berth.http.schemas.ledger import AccountBalance
 
@@ -14,9 +15,9 @@ POSITION = validate.Range(min=0, max=2**63 - 1)
 
 
 class HistoryQuery(Strict):
-    cursor = fields.Integer(
-        validate=POSITION,
-        metadata={"description": "the `next_cursor` of the last page: the version it ended at"},
+    cursor = bounded.text(
+        MAX_CURSOR,
+        metadata={"description": "the `next_cursor` of the last page (a version still works)"},
     )
     limit = fields.Integer(load_default=100, validate=validate.Range(min=1, max=500))
 
@@ -69,7 +70,10 @@ class HistoryEvent(Schema):
 
 class HistoryPage(Schema):
     events = fields.List(fields.Nested(HistoryEvent))
-    next_cursor = fields.Integer(
+    next = fields.String(
+        allow_none=True, metadata={"description": "the next page's URL; null on the last page"}
+    )
+    next_cursor = fields.String(
         allow_none=True, metadata={"description": "pass as `cursor`; null on the last page"}
     )
 

@@ -33,7 +33,12 @@ CAMERA_ID_MAX = 100
 
 
 class RegisterCamera(Strict):
-    camera_id = bounded.identifier(CAMERA_ID_MAX, required=True)
+    # A camera id is a path segment (/facilities/{id}/cameras/{camera_id}): no "/".
+    camera_id = bounded.identifier(
+        CAMERA_ID_MAX,
+        required=True,
+        validate=[validate.Regexp(r"^[^/]*$", error="a camera id cannot contain '/'")],
+    )
 
 
 class Camera(Schema):

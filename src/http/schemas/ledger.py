@@ -7,6 +7,7 @@ from typing import Any
 from marshmallow import Schema, ValidationError, fields, validate, validates_schema
 
 from berth.adapters.inputs import fields as bounded
+from berth.http.paging import MAX_CURSOR
 from berth.http.schemas.base import Strict
 from berth.http.schemas.queries import Consistent
 from berth.projections.ledger_books import Account
@@ -32,9 +33,26 @@ def _range(data: dict[str, Any], *, required: bool) -> None:
         raise ValidationError(f"at most {MAX_DAYS} days at a time", "to")
 
 
+class TimeOrDate(fields.Field[Any]):
+    """A time with its UTC offset, as on /audit; a bare date still means business dates."""
+
+    def _deserialize(self, value: Any, attr: str | None, data: Any, **kwargs: Any) -> Any:
+        if isinstance(value, str) and len(value) == len("2026-12-01"):
+            return bounded.Day().deserialize(value)
+        return bounded.Moment().deserialize(value)
+
+
 class AsOfQuery(Consistent):
     facility_id = fields.UUID(required=True)
-    as_of = bounded.Day(metadata={"description": "business dates up to this one, inclusive"})
+    as_of = TimeOrDate(
+        metadata={
+            "description": "a time with its UTC offset, as on /audit: the events up to the "
+            "first ledger event stamped after it. A bare date (the earlier meaning) is "
+            "`business_date`",
+            "type": "string",
+        }
+    )
+    business_date = bounded.Day(metadata={"description": "business dates up to this one"})
     position = fields.Integer(
         validate=validate.Range(min=0, max=2**63 - 1),
         metadata={"description": "entries caused by events up to this position"},
@@ -42,8 +60,9 @@ class AsOfQuery(Consistent):
 
     @validates_schema
     def one_cut(self, data: dict[str, Any], **kwargs: Any) -> None:
-        if data.get("as_of") is not None and data.get("position") is not None:
-            raise ValidationError("give `as_of` or `position`, not both", "position")
+        cuts = [name for name in ("as_of", "business_date", "position") if name in data]
+        if len(cuts) > 1:
+            raise ValidationError(f"give one cut, not {' and '.join(cuts)}", "position")
 
 
 class JournalFilters(Consistent):
@@ -59,9 +78,7 @@ class JournalFilters(Consistent):
 
 
 class JournalQuery(JournalFilters):
-    cursor = fields.String(
-        validate=validate.Regexp(CURSOR, error="pass back the `next_cursor` of the last page")
-    )
+    cursor = bounded.text(MAX_CURSOR, metadata={"description": "a page's `next_cursor`"})
     limit = fields.Integer(load_default=100, validate=validate.Range(min=1, max=500))
 
 
@@ -102,8 +119,13 @@ class AccountBalance(Schema):
 class Balances(Schema):
     facility_id = fields.UUID()
     currency = fields.String(allow_none=True)
-    as_of = fields.Date(allow_none=True)
-    position = fields.Integer(allow_none=True)
+    as_of = fields.String(allow_none=True, metadata={"description": "as asked"})
+    business_date = fields.Date(allow_none=True, metadata={"description": "as asked"})
+    position = fields.Integer(allow_none=True, metadata={"description": "as asked"})
+    through_position = fields.Integer(
+        allow_none=True,
+        metadata={"description": "a time cut: the last position it includes (null: all)"},
+    )
     accounts = fields.List(fields.Nested(AccountBalance))
 
 
@@ -142,6 +164,9 @@ class JournalLine(Schema):
 class JournalPage(Schema):
     lines = fields.List(fields.Nested(JournalLine))
     next_cursor = fields.String(allow_none=True, metadata={"description": "null on the last page"})
+    next = fields.String(
+        allow_none=True, metadata={"description": "the next page's URL; null on the last page"}
+    )
 
 
 class StatementLine(Schema):

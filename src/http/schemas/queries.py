@@ -8,6 +8,7 @@ from marshmallow import ValidationError, fields, validate, validates_schema
 
 from berth.adapters.inputs import fields as bounded
 from berth.domain.booking import Status
+from berth.http.paging import MAX_CURSOR
 from berth.http.schemas.base import Strict, min_position
 
 MAX_NIGHTS = 366
@@ -35,12 +36,40 @@ class AvailabilityQuery(Consistent):
 
 class BookingListQuery(Consistent):
     facility_id = fields.UUID()
+    pool_id = fields.UUID()
     status = fields.String(validate=validate.OneOf([s.value for s in Status]))
     arrival = bounded.Day()
     channel = bounded.identifier(100)
     modified_since = bounded.Moment()
-    cursor = fields.Integer(validate=validate.Range(min=0, max=2**63 - 1))
+    reference = bounded.text(
+        20, metadata={"description": "the booking's reference; case and separators ignored"}
+    )
+    plate = bounded.text(32, metadata={"description": "normalised like the gates: AB-12 c = AB12C"})
+    guest = bounded.text(
+        200,
+        metadata={
+            "description": "every word within the guest's name, case- and accent-insensitive"
+        },
+    )
+    email = bounded.text(254, metadata={"description": "the guest's e-mail, case-insensitive"})
+    stay_from = bounded.Day(metadata={"description": "stays with a night on or after this"})
+    stay_to = bounded.Day(metadata={"description": "stays with a night on or before this"})
+    order = fields.String(
+        load_default="position",
+        validate=validate.OneOf(["position", "arrival", "-arrival", "created", "-created"]),
+        metadata={"description": "position (change order), arrival or created; - descending"},
+    )
+    cursor = bounded.text(
+        MAX_CURSOR,
+        metadata={"description": "a page's `next_cursor` (a plain position still works)"},
+    )
     limit = fields.Integer(load_default=50, validate=validate.Range(min=1, max=500))
+
+    @validates_schema
+    def a_stay_range(self, data: dict[str, Any], **kwargs: Any) -> None:
+        first, last = data.get("stay_from"), data.get("stay_to")
+        if first is not None and last is not None and last < first:
+            raise ValidationError("`stay_to` cannot be before `stay_from`", "stay_to")
 
 
 class DayQuery(Consistent):

@@ -1,0 +1,1 @@
+"""berth.adapters.catalogue: the catalogue read model's writer and queries."""
