@@ -83,7 +83,9 @@ class RatePlanCommands(CatalogCommands):
                 now=now,
                 cause=meta,
             )
-            return plan, [plan]
+            # Counted on the pool, saved in the same transaction: at most MAX_RATE_PLANS.
+            pool.record_rate_plan(code=code, now=now, cause=meta)
+            return plan, [pool, plan]
 
         return self._execute(attempt, cause, lock=[], **save_kwargs)
 

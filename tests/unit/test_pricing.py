@@ -16,6 +16,7 @@ from berth.domain.bounds import (
 )
 from berth.domain.cause import Cause
 from berth.domain.commanding import StaleVersion
+from berth.domain.pool import MAX_RATE_PLANS, TooManyRatePlans
 from berth.domain.pricing import (
     ChannelNotAllowed,
     ClosedToArrival,
@@ -27,7 +28,7 @@ from berth.domain.pricing import (
     price_stay,
 )
 from berth.domain.quote import quote
-from berth.domain.rate_plan import RatePlanRetired
+from berth.domain.rate_plan import RatePlanRetired, rate_plan_id
 from berth.domain.rate_plan_commands import PriceChanged, RatePlanExists, UnknownRatePlan
 from berth.domain.stay import Stay
 
@@ -242,3 +243,13 @@ def test_an_amendment_prices_only_the_nights_it_adds(
     booking = app.booking(held.id)
     assert booking.night_prices == [1000, 3000, 3000]
     assert booking.total == 2 * 7000
+
+
+def test_a_pool_has_at_most_its_bound_of_rate_plans(
+    app: Reservations, cause: Cause, pool_id: UUID
+) -> None:
+    for n in range(MAX_RATE_PLANS):
+        app.create_rate_plan(pool_id=pool_id, code=f"p{n}", name="P", terms=SUMMER, cause=cause)
+    with pytest.raises(TooManyRatePlans):
+        app.create_rate_plan(pool_id=pool_id, code="one-more", name="P", terms=SUMMER, cause=cause)
+    assert not app._exists(rate_plan_id(pool_id, "one-more"))
