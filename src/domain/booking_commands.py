@@ -105,6 +105,7 @@ class BookingCommands(RatePlanCommands):
             return booking, [booking, claim, *inventories]
 
         keys = [inventory_id(pool_id, night) for night in stay.days()]
+        keys += self.plan_lock(pool_id, rate_plan)  # no plan change between price and save
         return self._execute(attempt, cause, lock=keys, **save_kwargs)
 
     def confirm(

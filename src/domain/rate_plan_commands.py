@@ -106,7 +106,7 @@ class RatePlanCommands(CatalogCommands):
             plan.change(name=name, terms=terms, now=now, cause=meta)
             return plan, [plan]
 
-        return self._execute(attempt, cause, lock=[], **save_kwargs)
+        return self._execute(attempt, cause, lock=self.plan_lock(pool_id, code), **save_kwargs)
 
     def retire_rate_plan(
         self,
@@ -123,7 +123,14 @@ class RatePlanCommands(CatalogCommands):
             plan.retire(now=now, cause=meta)
             return plan, [plan]
 
-        return self._execute(attempt, cause, lock=[], **save_kwargs)
+        return self._execute(attempt, cause, lock=self.plan_lock(pool_id, code), **save_kwargs)
+
+    @staticmethod
+    def plan_lock(pool_id: UUID, code: str) -> list[UUID]:
+        """The lock a hold under the plan and a change of it both take (under the night
+        lock, with the nights'): a hold is priced and saved with no change in between, so
+        no hold commits at terms a committed change had already replaced."""
+        return [] if code == DEFAULT_PLAN else [rate_plan_id(pool_id, code)]
 
     def rate_plan(self, pool_id: UUID, code: str) -> RatePlan:
         check_code(code)
