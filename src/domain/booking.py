@@ -5,6 +5,7 @@ no-show on the side. Each transition checks its rule and records one event; any
 transition not listed in `ALLOWED` is refused with `IllegalTransition`.
 """
 
+from collections.abc import Sequence
 from datetime import date, datetime
 from enum import StrEnum
 from typing import Any
@@ -17,6 +18,7 @@ from berth.domain.bounds import MAX_QUANTITY, check_money, check_money_sum, chec
 from berth.domain.cancellation import CancellationPolicy
 from berth.domain.error import DomainError, InvalidCommand
 from berth.domain.guest import check_guest, upcast_guest_v1_v2
+from berth.domain.pricing import DEFAULT_PLAN, PlanTerms, night_prices_for
 from berth.domain.stay import Stay, local_date
 
 
@@ -77,6 +79,10 @@ class InvalidPayment(InvalidCommand):
     code = "invalid-payment"
 
 
+class InvalidNightPrices(InvalidCommand):
+    code = "invalid-night-prices"
+
+
 class RefundExceedsPaid(DomainError):
     code = "refund-exceeds-paid"
 
@@ -91,9 +97,15 @@ def check_quantity(quantity: int) -> int:
     return quantity
 
 
-def stay_price(*, nightly_price: int, stay: Stay, quantity: int) -> int:
-    """The price of the stay; refused (MoneyLimitExceeded) above what a booking can keep."""
-    return check_money_sum(nightly_price * stay.nights * quantity, what="the booking's total")
+def stay_total(*, night_prices: Sequence[int], quantity: int) -> int:
+    """The total of a stay priced night by night (a unit's price each night, times quantity)."""
+    return check_money_sum(sum(night_prices) * quantity, what="the booking's total")
+
+
+def check_night_prices(night_prices: Sequence[int], stay: Stay) -> list[int]:
+    if len(night_prices) != stay.nights:
+        raise InvalidNightPrices(f"{len(night_prices)} prices for a stay of {stay.nights} nights")
+    return [check_money(price, what="a night's price") for price in night_prices]
 
 
 # Statuses whose stay is charged: from confirmation on, and kept charged by a no-show.
@@ -130,9 +142,14 @@ class Booking(Aggregate):
     # snapshots would start in the version 2 guest shape and need no upcaster.
 
     class Held(recorded.Created):
-        """Version 2: `guest` has `given_name` and `family_name` instead of `name`."""
+        """Version 2: `guest` has `given_name` and `family_name` instead of `name`.
 
-        class_version = 2
+        Version 3: the `rate_plan` it was sold under and the price of each night
+        for one unit (`night_prices`, in the stay's order); a version 2 hold was
+        sold at the pool's nightly price every night, under the plan `default`.
+        """
+
+        class_version = 3
 
         reference: str
         facility_id: UUID
@@ -149,10 +166,18 @@ class Booking(Aggregate):
         total: int
         time_zone: str
         cancellation: dict[str, int]
+        rate_plan: str
+        night_prices: list[int]
 
         @staticmethod
         def upcast_v1_v2(state: dict[str, Any]) -> None:
             state["guest"] = upcast_guest_v1_v2(state["guest"])
+
+        @staticmethod
+        def upcast_v2_v3(state: dict[str, Any]) -> None:
+            nights = (state["departure"] - state["arrival"]).days
+            state["rate_plan"] = DEFAULT_PLAN
+            state["night_prices"] = [state["nightly_price"]] * nights
 
     class Confirmed(recorded.Event):
         def apply(self, aggregate: "Booking") -> None:
@@ -162,9 +187,11 @@ class Booking(Aggregate):
         """The booking's terms after the amendment, and the total before it.
 
         Version 2: `guest` has `given_name` and `family_name` instead of `name`.
+        Version 3: `night_prices` of the stay after the amendment (None in older
+        events: the booking's nightly price every night).
         """
 
-        class_version = 2
+        class_version = 3
 
         arrival: date
         departure: date
@@ -173,12 +200,23 @@ class Booking(Aggregate):
         plates: list[str]
         total: int
         previous_total: int
+        night_prices: list[int] | None = None
 
         @staticmethod
         def upcast_v1_v2(state: dict[str, Any]) -> None:
             state["guest"] = upcast_guest_v1_v2(state["guest"])
 
+        @staticmethod
+        def upcast_v2_v3(state: dict[str, Any]) -> None:
+            state["night_prices"] = None
+
         def apply(self, aggregate: "Booking") -> None:
+            nights = (self.departure - self.arrival).days
+            aggregate.night_prices = (
+                list(self.night_prices)
+                if self.night_prices is not None
+                else [aggregate.nightly_price] * nights
+            )
             aggregate.arrival = self.arrival
             aggregate.departure = self.departure
             aggregate.quantity = self.quantity
@@ -305,7 +343,11 @@ class Booking(Aggregate):
         total: int,
         time_zone: str,
         cancellation: dict[str, int],
+        rate_plan: str,
+        night_prices: list[int],
     ) -> None:
+        self.rate_plan = rate_plan
+        self.night_prices = list(night_prices)
         self.reference = reference
         self.facility_id = facility_id
         self.pool_id = pool_id
@@ -389,8 +431,14 @@ class Booking(Aggregate):
         cancellation: CancellationPolicy,
         now: datetime,
         cause: dict[str, str],
+        rate_plan: str = DEFAULT_PLAN,
+        night_prices: Sequence[int] | None = None,
     ) -> "Booking":
+        """Held at `night_prices` (one unit, each night), or `nightly_price` every night."""
         stay.check_not_in_past(now=now, time_zone=time_zone)
+        prices = check_night_prices(
+            [nightly_price] * stay.nights if night_prices is None else night_prices, stay
+        )
         return cls._create(
             cls.Held,
             id=booking_id,
@@ -408,9 +456,11 @@ class Booking(Aggregate):
             hold_expires_at=hold_expires_at,
             nightly_price=nightly_price,
             currency=currency,
-            total=stay_price(nightly_price=nightly_price, stay=stay, quantity=quantity),
+            total=stay_total(night_prices=prices, quantity=quantity),
             time_zone=time_zone,
             cancellation=cancellation.as_dict(),
+            rate_plan=rate_plan,
+            night_prices=prices,
         )
 
     def _check(self, action: str) -> None:
@@ -435,12 +485,23 @@ class Booking(Aggregate):
         plates: list[str],
         now: datetime,
         cause: dict[str, str],
+        terms: PlanTerms | None = None,
     ) -> None:
+        """Nights the booking keeps keep their price; added ones are priced by `terms`.
+
+        Without `terms` (the plan `default`), added nights are at the booking's nightly price.
+        """
         self._check("amend")
         if self.status == Status.HELD and not self.is_live_hold(now):
             raise HoldExpired(f"the hold expired at {self.hold_expires_at.isoformat()}")
         if stay != self.stay:
             stay.check_not_in_past(now=now, time_zone=self.time_zone)
+        prices = night_prices_for(
+            nights=stay.days(),
+            agreed=dict(zip(self.stay.days(), self.night_prices, strict=True)),
+            terms=terms,
+            fallback=self.nightly_price,
+        )
         self._record(
             self.Amended,
             now,
@@ -450,8 +511,9 @@ class Booking(Aggregate):
             quantity=check_quantity(quantity),
             guest=check_guest(guest),
             plates=[p.strip() for p in plates if p.strip()],
-            total=stay_price(nightly_price=self.nightly_price, stay=stay, quantity=quantity),
+            total=stay_total(night_prices=prices, quantity=quantity),
             previous_total=self.total,
+            night_prices=prices,
         )
 
     def cancel(self, *, reason: str, now: datetime, cause: dict[str, str]) -> None:

@@ -11,11 +11,12 @@ from eventsourcing.application import AggregateNotFoundError
 from eventsourcing.domain import Aggregate
 
 from berth.domain.booking import Booking
-from berth.domain.catalog_commands import CatalogCommands
 from berth.domain.cause import Cause
 from berth.domain.commanding import CommandResult
 from berth.domain.error import InvalidCommand, NotFound
 from berth.domain.inventory import inventory_id
+from berth.domain.pricing import DEFAULT_PLAN
+from berth.domain.rate_plan_commands import RatePlanCommands
 from berth.domain.reference import BookingReference, reference_id
 from berth.domain.stay import Stay
 
@@ -31,7 +32,7 @@ class InvalidHoldTime(InvalidCommand):
     code = "invalid-hold-time"
 
 
-class BookingCommands(CatalogCommands):
+class BookingCommands(RatePlanCommands):
     def hold(
         self,
         *,
@@ -41,15 +42,32 @@ class BookingCommands(CatalogCommands):
         guest: dict[str, str],
         plates: Sequence[str] = (),
         hold_for: timedelta = DEFAULT_HOLD,
+        rate_plan: str = DEFAULT_PLAN,
+        quoted_total: int | None = None,
+        accept_price_change: bool = False,
         cause: Cause,
         **save_kwargs: Any,
     ) -> CommandResult:
+        """Hold the stay at its price under `rate_plan` (the pool's own price: `default`).
+
+        With `quoted_total`, a stay whose price is no longer that total is refused
+        (PriceChanged) unless `accept_price_change`.
+        """
         if not timedelta(minutes=1) <= hold_for <= MAX_HOLD:
             raise InvalidHoldTime(f"a hold lasts from 1 minute to {MAX_HOLD}, not {hold_for}")
         booking_id = uuid4()
 
         def attempt(now: datetime, meta: dict[str, str]) -> tuple[Aggregate, list[Aggregate]]:
             pool = self.pool(pool_id)
+            priced = self.price_hold(
+                pool=pool,
+                code=rate_plan,
+                stay=stay,
+                quantity=quantity,
+                channel=cause.channel,
+                quoted_total=quoted_total,
+                accept_price_change=accept_price_change,
+            )
             reference = self.make_reference()  # a fresh one on each try: a clash is a conflict
             expires_at = now + hold_for
             booking = Booking.hold(
@@ -69,6 +87,8 @@ class BookingCommands(CatalogCommands):
                 cancellation=pool.cancellation_policy,
                 now=now,
                 cause=meta,
+                rate_plan=rate_plan,
+                night_prices=priced.night_prices,
             )
             inventories = self._inventories(pool, stay.days(), now, meta)
             for inventory in inventories:
@@ -85,6 +105,7 @@ class BookingCommands(CatalogCommands):
             return booking, [booking, claim, *inventories]
 
         keys = [inventory_id(pool_id, night) for night in stay.days()]
+        keys += self.plan_lock(pool_id, rate_plan)  # no plan change between price and save
         return self._execute(attempt, cause, lock=keys, **save_kwargs)
 
     def confirm(
@@ -125,7 +146,11 @@ class BookingCommands(CatalogCommands):
             old_nights = set(booking.stay.days())
             old_quantity = booking.quantity
             stay = Stay(arrival or booking.arrival, departure or booking.departure)
+            terms = None
+            if booking.rate_plan != DEFAULT_PLAN and stay != booking.stay:
+                terms = self.plan_terms(self.pool(booking.pool_id), booking.rate_plan)
             booking.amend(
+                terms=terms,
                 stay=stay,
                 quantity=booking.quantity if quantity is None else quantity,
                 guest=booking.guest if guest is None else guest,

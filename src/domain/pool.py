@@ -8,7 +8,7 @@ from eventsourcing.domain import Aggregate
 from berth.domain import recorded
 from berth.domain.bounds import MAX_CAPACITY, check_money
 from berth.domain.cancellation import CancellationPolicy
-from berth.domain.error import InvalidCommand
+from berth.domain.error import DomainError, InvalidCommand
 from berth.domain.facility import check_name
 from berth.domain.money import check_amount, check_currency
 
@@ -22,6 +22,11 @@ class InvalidTaxRate(InvalidCommand):
 
 
 MAX_TAX_RATE_BP = 10_000  # 100%, in basis points
+MAX_RATE_PLANS = 50  # per pool, retired ones included: bounds every price list of a night
+
+
+class TooManyRatePlans(DomainError):
+    code = "too-many-rate-plans"
 
 
 def check_tax_rate(rate_bp: int) -> int:
@@ -69,6 +74,14 @@ class Pool(Aggregate):
         def apply(self, aggregate: "Pool") -> None:
             aggregate.tax_rate_bp = self.rate_bp
 
+    class RatePlanAdded(recorded.Event):
+        """A rate plan was created for this pool (the plan's own events say the rest)."""
+
+        code: str
+
+        def apply(self, aggregate: "Pool") -> None:
+            aggregate.rate_plan_codes = [*aggregate.rate_plan_codes, self.code]
+
     def __init__(
         self,
         *,
@@ -89,6 +102,7 @@ class Pool(Aggregate):
         self.cancellation = cancellation
         self.overstay_hourly = 0
         self.tax_rate_bp = 0
+        self.rate_plan_codes: list[str] = []
 
     @property
     def cancellation_policy(self) -> CancellationPolicy:
@@ -153,3 +167,8 @@ class Pool(Aggregate):
         self.trigger_event(
             self.TaxRateSet, timestamp=now, cause=cause, rate_bp=check_tax_rate(rate_bp)
         )
+
+    def record_rate_plan(self, *, code: str, now: datetime, cause: dict[str, str]) -> None:
+        if len(self.rate_plan_codes) >= MAX_RATE_PLANS:
+            raise TooManyRatePlans(f"a pool has at most {MAX_RATE_PLANS} rate plans")
+        self.trigger_event(self.RatePlanAdded, timestamp=now, cause=cause, code=code)

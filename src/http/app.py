@@ -28,6 +28,11 @@ from berth.http.commands.gates import (
 )
 from berth.http.commands.plate_reads import PlateReadsResource
 from berth.http.commands.projections import ProjectionRetriesResource, ProjectionSkipsResource
+from berth.http.commands.rate_plans import (
+    ChangeRatePlanResource,
+    CreateRatePlanResource,
+    RetireRatePlanResource,
+)
 from berth.http.docs import add_docs
 from berth.http.endpoint import Endpoint
 from berth.http.header_limits import HeaderLimits
@@ -53,6 +58,7 @@ from berth.http.queries.ledger import (
     StatementResource,
 )
 from berth.http.queries.occupancy import OccupancyResource, UnmatchedReadsResource
+from berth.http.queries.rate_plans import QuotesResource, RatePlanListResource, RatePlanResource
 from berth.http.request_ids import RequestIds
 from berth.http.settings import Services, Settings
 from berth.http.versioning import CURRENT, ApiVersion
@@ -124,6 +130,7 @@ def routes(services: Services, settings: Settings) -> list[tuple[str, Any]]:
         ("/projections/{projection}/retries", ProjectionRetriesResource(services)),
     ]
     table += ledger_routes(services, settings, runner)
+    table += pricing_routes(services, settings, runner)
     table += audit_routes(services)
     table += apikey_routes(services)
     table.append(("/apikeys/{key_id}", KeyResource(services)))
@@ -156,6 +163,32 @@ def ledger_routes(
         ("/ledger/journal.csv", JournalCsvResource(services, settings)),
         ("/ledger/bookings/{booking_id:uuid}/statement", StatementResource(services, settings)),
         ("/ledger/revenue", RevenueResource(services, settings)),
+    ]
+
+
+def pricing_routes(
+    services: Services, settings: Settings, runner: CommandRunner
+) -> list[tuple[str, Any]]:
+    return [
+        (
+            "/pools/{pool_id:uuid}/rate-plans",
+            ByMethod(
+                POST=CreateRatePlanResource(services, runner),
+                GET=RatePlanListResource(services, settings),
+            ),
+        ),
+        (
+            "/pools/{pool_id:uuid}/rate-plans/{code}",
+            ByMethod(
+                PUT=ChangeRatePlanResource(services, runner),
+                GET=RatePlanResource(services, settings),
+            ),
+        ),
+        (
+            "/pools/{pool_id:uuid}/rate-plans/{code}/retire",
+            RetireRatePlanResource(services, runner),
+        ),
+        ("/quotes", QuotesResource(services, settings)),
     ]
 
 

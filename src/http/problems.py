@@ -84,7 +84,9 @@ def _title(code: str) -> str:
 def handle_domain_error(
     req: falcon.Request, resp: falcon.Response, error: DomainError, params: dict[str, Any]
 ) -> None:
-    raise Problem(domain_status(error), error.code, _title(error.code), str(error))
+    # Members a refusal adds to its answer (price-changed: the new total).
+    extensions: dict[str, Any] = getattr(error, "problem_extensions", dict)()
+    raise Problem(domain_status(error), error.code, _title(error.code), str(error), **extensions)
 
 
 def handle_validation_error(

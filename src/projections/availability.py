@@ -1,4 +1,5 @@
-"""The availability projection: pools, nights' capacity and each booking's allocation per night.
+"""The availability projection: pools, nights' capacity and each booking's allocation per night,
+and what each night sells at: the pools' rate plans, their tax rate and cancellation terms.
 
 `fold` turns a page of events into the net change per row, in memory and without
 I/O, so the adapter writes one statement per kind of change and one row per key
@@ -12,6 +13,7 @@ from __future__ import annotations
 from collections.abc import Iterable
 from dataclasses import dataclass, field
 from datetime import date, datetime
+from typing import Any
 from uuid import UUID
 
 from eventsourcing.domain import AggregateEvent
@@ -19,12 +21,17 @@ from eventsourcing.utils import get_topic
 
 from berth.domain.inventory import NightInventory
 from berth.domain.pool import Pool
+from berth.domain.rate_plan import RatePlan
 
 NAME = "availability"
 TOPICS = frozenset(
     get_topic(cls)
     for cls in (
         Pool.Added,
+        Pool.TaxRateSet,
+        RatePlan.Created,
+        RatePlan.TermsChanged,
+        RatePlan.Retired,
         NightInventory.Opened,
         NightInventory.CapacitySet,
         NightInventory.Allocated,
@@ -43,6 +50,21 @@ class PoolRow:
     nightly_price: int
     currency: str
     time_zone: str
+    cancellation: dict[str, int]
+
+
+@dataclass
+class PlanChange:
+    """A rate plan's row as of the page's end: whole if created in it, else the columns set."""
+
+    plan_id: UUID
+    version: int
+    position: int
+    modified_at: datetime
+    created: dict[str, Any] | None = None
+    name: str | None = None
+    terms: dict[str, Any] | None = None
+    retired: bool | None = None
 
 
 @dataclass
@@ -82,17 +104,56 @@ class AvailabilityChanges:
     nights: dict[UUID, NightRow] = field(default_factory=dict)
     capacities: dict[UUID, int] = field(default_factory=dict)  # nights opened before the page
     allocations: dict[tuple[UUID, UUID], AllocationChange] = field(default_factory=dict)
+    tax_rates: dict[UUID, int] = field(default_factory=dict)  # pool id -> basis points
+    plans: dict[UUID, PlanChange] = field(default_factory=dict)
 
     def __len__(self) -> int:
-        return len(self.pools) + len(self.nights) + len(self.capacities) + len(self.allocations)
+        return (
+            len(self.pools)
+            + len(self.nights)
+            + len(self.capacities)
+            + len(self.allocations)
+            + len(self.tax_rates)
+            + len(self.plans)
+        )
 
 
 def fold(events: Iterable[tuple[int, AggregateEvent]]) -> AvailabilityChanges:
     """The net change of a page of (position, event) pairs, in notification order."""
     changes = AvailabilityChanges()
-    for _, event in events:
-        apply(changes, event)
+    for position, event in events:
+        if isinstance(event, RatePlan.Created | RatePlan.TermsChanged | RatePlan.Retired):
+            apply_plan(changes, position, event)
+        else:
+            apply(changes, event)
     return changes
+
+
+def apply_plan(changes: AvailabilityChanges, position: int, event: AggregateEvent) -> None:
+    key = event.originator_id
+    plan = changes.plans.get(key)
+    if plan is None:
+        plan = changes.plans[key] = PlanChange(
+            key, event.originator_version, position, event.timestamp
+        )
+    plan.version, plan.position, plan.modified_at = (
+        event.originator_version,
+        position,
+        event.timestamp,
+    )
+    if isinstance(event, RatePlan.Created):
+        plan.created = {
+            "pool_id": event.pool_id,
+            "facility_id": event.facility_id,
+            "code": event.code,
+            "currency": event.currency,
+            "created_at": event.timestamp,
+        }
+        plan.name, plan.terms, plan.retired = event.name, event.terms, False
+    elif isinstance(event, RatePlan.TermsChanged):
+        plan.name, plan.terms = event.name, event.terms
+    elif isinstance(event, RatePlan.Retired):
+        plan.retired = True
 
 
 def apply(changes: AvailabilityChanges, event: AggregateEvent) -> None:
@@ -106,7 +167,10 @@ def apply(changes: AvailabilityChanges, event: AggregateEvent) -> None:
             nightly_price=event.nightly_price,
             currency=event.currency,
             time_zone=event.time_zone,
+            cancellation=event.cancellation,
         )
+    elif isinstance(event, Pool.TaxRateSet):
+        changes.tax_rates[key] = event.rate_bp
     elif isinstance(event, NightInventory.Opened):
         changes.nights[key] = NightRow(key, event.pool_id, event.night, event.capacity)
     elif isinstance(event, NightInventory.CapacitySet):

@@ -54,6 +54,7 @@ CHANGEABLE = (
     "plates",
     "total",
     "cancellation_fee",
+    "night_prices",
 )
 
 _STATUS_OF: dict[type[Any], Status] = {
@@ -136,6 +137,8 @@ def apply(change: BookingChange, event: AggregateEvent) -> None:
             "currency": event.currency,
             "nightly_price": event.nightly_price,
             "total": event.total,
+            "rate_plan": event.rate_plan,
+            "night_prices": event.night_prices,
             "cancellation_fee": 0,
             "paid": 0,
             "refunded": 0,
@@ -152,6 +155,8 @@ def apply(change: BookingChange, event: AggregateEvent) -> None:
             plates=event.plates,
             total=event.total,
         )
+        if event.night_prices is not None:
+            change.sets["night_prices"] = event.night_prices
     elif isinstance(event, Booking.Cancelled):
         change.sets.update(status=Status.CANCELLED.value, cancellation_fee=event.fee)
     elif isinstance(event, Booking.PaymentRecorded):
@@ -187,6 +192,8 @@ def row_of(booking: Booking, *, position: int) -> dict[str, Any]:
         "currency": booking.currency,
         "nightly_price": booking.nightly_price,
         "total": booking.total,
+        "rate_plan": booking.rate_plan,
+        "night_prices": list(booking.night_prices),
         "cancellation_fee": booking.cancellation_fee,
         "paid": booking.paid,
         "refunded": booking.refunded,

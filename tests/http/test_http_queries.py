@@ -20,10 +20,14 @@ def test_read_your_writes_hold_confirm_then_availability(api: Api, world: World,
     confirmed = api.post(f"/bookings/{booking['id']}/confirm", who="web")
     answer = api.get(f"{query}&min_position={confirmed.json['position']}", who="web")
     assert answer.status_code == 200, answer.text
+    default = [{"rate_plan": "default", "price": 1200, "closed_to_arrival": False}]
     assert answer.json["nights"] == [
-        {"night": "2030-06-01", "capacity": 5, "held": 0, "confirmed": 2, "remaining": 3},
-        {"night": "2030-06-02", "capacity": 5, "held": 0, "confirmed": 2, "remaining": 3},
-        {"night": "2030-06-03", "capacity": 5, "held": 0, "confirmed": 0, "remaining": 5},
+        {"night": "2030-06-01", "capacity": 5, "held": 0, "confirmed": 2, "remaining": 3}
+        | {"prices": default},
+        {"night": "2030-06-02", "capacity": 5, "held": 0, "confirmed": 2, "remaining": 3}
+        | {"prices": default},
+        {"night": "2030-06-03", "capacity": 5, "held": 0, "confirmed": 0, "remaining": 5}
+        | {"prices": default},
     ]
 
 

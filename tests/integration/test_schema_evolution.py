@@ -1,7 +1,7 @@
 """Events stored before the guest's name was split load, project and show in the new shape.
 
 The stored rows are never rewritten: `Booking.Held` and `Booking.Amended` are at
-class version 2 and upcast version 1 on read (`berth.domain.guest`).
+class version 3 and upcast versions 1 (`berth.domain.guest`) and 2 (rate plans) on read.
 """
 
 from __future__ import annotations
@@ -82,7 +82,9 @@ def test_old_rows_stay_as_stored_and_new_events_store_the_new_shape(
         "email": "ada@example.com",
     }
     assert amended["guest"] == {"name": "Augusta Ada King", "phone": "+44 20 7946 0000"}
-    assert new["class_version"] == 2 and new["guest"] == ADA
+    assert new["class_version"] == 3 and new["guest"] == ADA
+    # Sold under the pool's own price before plans existed: the nightly price every night.
+    assert new["night_prices"] == [held["nightly_price"]] * 2 and new["total"] == 4800
     assert audit_chain.verify(db_url).ok
 
 

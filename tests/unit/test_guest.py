@@ -53,7 +53,9 @@ def test_a_guest_needs_a_given_name_given_one_way(guest: dict[str, str]) -> None
         check_guest(guest)
 
 
-def test_the_mapper_upcasts_version_1_events_and_writes_version_2(app: Reservations) -> None:
+def test_the_mapper_upcasts_version_1_events_and_writes_the_current_version(
+    app: Reservations,
+) -> None:
     booking_id = uuid4()
     held_v1, amended_v1 = v1_events(booking_id, facility_id=uuid4(), pool_id=uuid4())
 
@@ -67,4 +69,7 @@ def test_the_mapper_upcasts_version_1_events_and_writes_version_2(app: Reservati
         "email": "ada@example.com",
     }
     assert amended.guest["given_name"] == "Augusta Ada"
-    assert b'"class_version":2' in app.mapper.to_stored_event(held).state
+    assert held.rate_plan == "default"
+    assert held.night_prices == [held.nightly_price] * (held.departure - held.arrival).days
+    assert amended.night_prices is None  # the booking's nightly price every night
+    assert b'"class_version":3' in app.mapper.to_stored_event(held).state

@@ -7,12 +7,12 @@ the same page is found.
 
 from __future__ import annotations
 
-from dataclasses import astuple
 from typing import Any
 
 import psycopg
+from psycopg.types.json import Jsonb
 
-from berth.projections.availability import Allocate, AvailabilityChanges, Firm, Release
+from berth.projections.availability import Allocate, AvailabilityChanges, Firm, PlanChange, Release
 
 Cursor = psycopg.Cursor[Any]
 
@@ -20,15 +20,34 @@ Cursor = psycopg.Cursor[Any]
 def write(cur: Cursor, changes: AvailabilityChanges) -> None:
     if changes.pools:
         cur.executemany(
-            "INSERT INTO availability_pools"
-            " (pool_id, facility_id, name, capacity, nightly_price, currency, time_zone)"
-            " VALUES (%s, %s, %s, %s, %s, %s, %s)"
+            "INSERT INTO availability_pools (pool_id, facility_id, name, capacity,"
+            " nightly_price, currency, time_zone, cancellation)"
+            " VALUES (%s, %s, %s, %s, %s, %s, %s, %s)"
             " ON CONFLICT (pool_id) DO UPDATE SET facility_id = EXCLUDED.facility_id,"
             " name = EXCLUDED.name, capacity = EXCLUDED.capacity,"
             " nightly_price = EXCLUDED.nightly_price, currency = EXCLUDED.currency,"
-            " time_zone = EXCLUDED.time_zone",
-            [astuple(pool) for pool in changes.pools.values()],
+            " time_zone = EXCLUDED.time_zone, cancellation = EXCLUDED.cancellation",
+            [
+                (
+                    p.pool_id,
+                    p.facility_id,
+                    p.name,
+                    p.capacity,
+                    p.nightly_price,
+                    p.currency,
+                    p.time_zone,
+                    Jsonb(p.cancellation),
+                )
+                for p in changes.pools.values()
+            ],
         )
+    if changes.tax_rates:
+        cur.execute(
+            "UPDATE availability_pools p SET tax_rate_bp = v.rate"
+            " FROM unnest(%s::uuid[], %s::int[]) v(pool_id, rate) WHERE p.pool_id = v.pool_id",
+            (list(changes.tax_rates), list(changes.tax_rates.values())),
+        )
+    _write_plans(cur, list(changes.plans.values()))
     if changes.nights:
         nights = list(changes.nights.values())
         cur.execute(
@@ -95,3 +114,39 @@ def _write_allocations(cur: Cursor, changes: AvailabilityChanges) -> None:
             " WHERE a.pool_id = n.pool_id AND a.night = n.night AND a.booking_id = v.booking_id",
             (list(inventory_ids), list(booking_ids)),
         )
+
+
+_NEW_PLAN = (
+    "INSERT INTO availability_rate_plans (plan_id, pool_id, facility_id, code, name, currency,"
+    " terms, retired, version, position, created_at, modified_at)"
+    " VALUES (%(plan_id)s, %(pool_id)s, %(facility_id)s, %(code)s, %(name)s, %(currency)s,"
+    " %(terms)s, %(retired)s, %(version)s, %(position)s, %(created_at)s, %(modified_at)s)"
+)
+# Columns not set by the page keep their value (NULL means "unchanged").
+_CHANGED_PLAN = (
+    "UPDATE availability_rate_plans SET name = COALESCE(%(name)s, name),"
+    " terms = COALESCE(%(terms)s, terms), retired = COALESCE(%(retired)s, retired),"
+    " version = %(version)s, position = %(position)s, modified_at = %(modified_at)s"
+    " WHERE plan_id = %(plan_id)s"
+)
+
+
+def _write_plans(cur: Cursor, plans: list[PlanChange]) -> None:
+    new = [p for p in plans if p.created is not None]
+    changed = [p for p in plans if p.created is None]
+    if new:
+        cur.executemany(_NEW_PLAN, [_plan_params(p) | (p.created or {}) for p in new])
+    if changed:
+        cur.executemany(_CHANGED_PLAN, [_plan_params(p) for p in changed])
+
+
+def _plan_params(plan: PlanChange) -> dict[str, Any]:
+    return {
+        "plan_id": plan.plan_id,
+        "name": plan.name,
+        "terms": None if plan.terms is None else Jsonb(plan.terms),
+        "retired": plan.retired,
+        "version": plan.version,
+        "position": plan.position,
+        "modified_at": plan.modified_at,
+    }

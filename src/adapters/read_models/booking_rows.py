@@ -18,15 +18,16 @@ COLUMNS = (
     "departure", "quantity", "guest", "plates", "hold_expires_at", "currency", "nightly_price",
     "total", "cancellation_fee", "paid", "refunded", "overstay_charged", "pending_refunds",
     "version", "position", "created_at", "modified_at", "guest_folded", "email_folded",
+    "rate_plan", "night_prices",
 )  # fmt: skip
-_JSON = frozenset({"guest", "plates", "pending_refunds"})
+_JSON = frozenset({"guest", "plates", "pending_refunds", "night_prices"})
 
 _INSERT = "INSERT INTO bookings ({}) VALUES ({})".format(
     ", ".join(COLUMNS), ", ".join(["%s"] * len(COLUMNS))
 )
 _TYPES = {"status": "text", "arrival": "date", "departure": "date", "quantity": "int",
           "guest": "jsonb", "plates": "jsonb", "total": "bigint",
-          "cancellation_fee": "bigint"}  # fmt: skip
+          "cancellation_fee": "bigint", "night_prices": "jsonb"}  # fmt: skip
 # Columns not set by the page keep their value (NULL means "unchanged": none is nullable).
 _UPDATE = (
     "UPDATE bookings SET "

@@ -16,6 +16,7 @@ TABLES: dict[str, dict[str, tuple[str, ...]]] = {
         "availability_pools": ("pool_id",),
         "availability_nights": ("pool_id", "night"),
         "availability_allocations": ("pool_id", "night", "booking_id"),
+        "availability_rate_plans": ("plan_id",),
     },
     bookings.NAME: {"bookings": ("booking_id",)},
     occupancy.NAME: {

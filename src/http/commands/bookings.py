@@ -97,6 +97,9 @@ class HoldResource:
                 guest=body["guest"],
                 plates=body.get("plates", []),
                 hold_for=timedelta(minutes=body["hold_minutes"]),
+                rate_plan=body["rate_plan"],
+                quoted_total=body.get("quoted_total"),
+                accept_price_change=body["accept_price_change"],
                 cause=caller(req).cause(req),
                 **save,
             )

@@ -1,14 +1,18 @@
-"""GET /availability?pool_id=&from=&to= : per night, capacity, held, confirmed, remaining."""
+"""GET /availability?pool_id=&from=&to= : per night, capacity, held, confirmed, remaining,
+and the price under each rate plan the caller's channel may sell."""
 
 from __future__ import annotations
 
 import falcon
 
+from berth.adapters.pricing import plan_queries
 from berth.adapters.read_models import queries
 from berth.domain.catalog_commands import UnknownPool
+from berth.http.auth import caller
 from berth.http.endpoint import ADMIN, AUDITOR, BOOKING, FINANCE, OPERATIONS, Endpoint, roles
+from berth.http.queries.rate_plans import sellable_plans
 from berth.http.queries.reads import Query
-from berth.http.schemas import answers
+from berth.http.schemas import rate_plans
 from berth.http.schemas.queries import AvailabilityQuery
 
 
@@ -20,7 +24,7 @@ class AvailabilityResource(Query):
             tag="availability",
             roles=roles(BOOKING, OPERATIONS, FINANCE, AUDITOR, ADMIN),
             query=AvailabilityQuery,
-            response=answers.Availability,
+            response=rate_plans.PricedAvailability,
         )
     }
 
@@ -34,6 +38,20 @@ class AvailabilityResource(Query):
                 last_night=query["last"],
                 now=self.services.clock(),
             )
-        if nights is None:
-            raise UnknownPool(f"no pool {query['pool_id']}")
-        resp.media = answers.Availability().dump({"pool_id": query["pool_id"], "nights": nights})
+            pool = plan_queries.pool_terms(conn, query["pool_id"])
+            if nights is None or pool is None:
+                raise UnknownPool(f"no pool {query['pool_id']}")
+            plans = sellable_plans(conn, pool, caller(req).channel)
+        for night in nights:
+            day = night["night"]
+            night["prices"] = [
+                {
+                    "rate_plan": code,
+                    "price": terms.nightly(day),
+                    "closed_to_arrival": terms.closed_to_arrival_on(day),
+                }
+                for code, terms in plans
+            ]
+        resp.media = rate_plans.PricedAvailability().dump(
+            {"pool_id": query["pool_id"], "currency": pool["currency"], "nights": nights}
+        )

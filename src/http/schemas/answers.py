@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 from typing import Any
 
 from marshmallow import INCLUDE, Schema, fields, post_dump, pre_dump
@@ -38,6 +38,11 @@ class Pool(Answer):
     currency = fields.String(required=True)
     time_zone = fields.String(required=True)
     cancellation = fields.Nested(Cancellation)
+
+
+class NightPrice(Schema):
+    night = fields.Date(required=True)
+    price = fields.Integer(required=True, metadata={"description": "one unit, minor units"})
 
 
 class PendingRefund(Schema):
@@ -101,6 +106,18 @@ class Booking(Answer):
     currency = fields.String(required=True)
     nightly_price = fields.Integer(required=True)
     total = fields.Integer(required=True, metadata={"description": "the stay's price"})
+    rate_plan = fields.String(
+        required=True,
+        metadata={"description": "the plan it was sold under; `default`: the pool's own price"},
+    )
+    night_prices = fields.List(
+        fields.Nested(NightPrice),
+        required=True,
+        metadata={
+            "description": "the price of each night for one unit, as agreed when it was held "
+            "(or amended); total = sum of prices x quantity"
+        },
+    )
     overstay_charged = fields.Integer(required=True)
     cancellation_fee = fields.Integer(metadata={"description": "only once cancelled"})
     charges = fields.Integer(
@@ -138,8 +155,18 @@ class Booking(Answer):
             overstay_charged=row["overstay_charged"],
             cancellation_fee=row["cancellation_fee"],
         )
+        nights = (row["departure"] - row["arrival"]).days
+        prices = row.get("night_prices")
+        if prices is None or len(prices) != nights:
+            # Held or amended before plans existed: the nightly price every night.
+            prices = [row["nightly_price"]] * nights
         return dict(row) | {
-            "nights": (row["departure"] - row["arrival"]).days,
+            "nights": nights,
+            "rate_plan": row.get("rate_plan") or "default",
+            "night_prices": [
+                {"night": row["arrival"] + timedelta(days=n), "price": price}
+                for n, price in enumerate(prices)
+            ],
             "charges": charges,
             "balance_due": booking.balance_due(
                 charges=charges, paid=row["paid"], refunded=row["refunded"]

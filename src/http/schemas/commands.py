@@ -83,6 +83,19 @@ class HoldBooking(Strict):
     guest = fields.Nested(Guest, required=True)
     plates = plates()
     hold_minutes = strict_int(1, 24 * 60, load_default=15)
+    rate_plan = bounded.identifier(
+        64,
+        load_default="default",
+        validate=[validate.Regexp(r"^[A-Za-z0-9_-]+$", error="letters, digits, - and _")],
+        metadata={"description": "the plan to sell; `default`: the pool's own price"},
+    )
+    quoted_total = bounded.money(
+        metadata={
+            "description": "the total a quote gave; a stay whose price has changed since is "
+            "refused (409 price-changed, with the new total) unless accept_price_change"
+        }
+    )
+    accept_price_change = fields.Boolean(load_default=False, truthy={True}, falsy={False})
 
 
 class AmendBooking(Strict):

@@ -1,0 +1,1 @@
+"""Read-model SQL for prices: the pools' terms and their rate plans (availability projection)."""
