@@ -28,6 +28,7 @@ from psycopg.types.json import Jsonb
 
 from berth.adapters import gate_cameras
 from berth.adapters.database import Timeouts, eventsourcing_environment
+from berth.adapters.mail import inbox as mail_inbox
 from berth.adapters.night_lock import AdvisoryNightLock
 from berth.domain.application import Reservations
 
@@ -92,6 +93,9 @@ class BerthRecorder(PostgresApplicationRecorder):
         camera_change = kwargs.get("camera_change")
         if isinstance(camera_change, gate_cameras.CameraChange):
             camera_change.write(curs)
+        mail_write = kwargs.get("mail_write")  # a partner mail's item (berth.adapters.mail)
+        if isinstance(mail_write, mail_inbox.ItemWrite):
+            mail_write.write(curs, kwargs.get("subject"))
         return ids
 
 
