@@ -106,7 +106,10 @@ class MailPipeline:
 
 
 def run_smtp(url: str, stop: threading.Event) -> None:
-    settings = MailSettings.from_environ()
+    serve_smtp(url, MailSettings.from_environ(), stop)
+
+
+def serve_smtp(url: str, settings: MailSettings, stop: threading.Event) -> None:
     with MailPipeline(url, settings, threading.Event()) as pipeline:
         server = smtp_inlet.controller(pipeline.pool, settings, pipeline.wake)
         server.start()
@@ -123,7 +126,10 @@ def run_smtp(url: str, stop: threading.Event) -> None:
 
 
 def run_imap(url: str, stop: threading.Event) -> None:
-    settings = MailSettings.from_environ()
+    serve_imap(url, MailSettings.from_environ(), stop)
+
+
+def serve_imap(url: str, settings: MailSettings, stop: threading.Event) -> None:
     if not settings.imap_user:
         log.info("mail-imap: no BERTH_IMAP_USER, no mailbox to read; idle until stopped")
         stop.wait()
