@@ -26,6 +26,7 @@ from berth.http.commands.gates import (
     RekeyCameraResource,
     ResolveReadResource,
 )
+from berth.http.commands.mail import mail_routes
 from berth.http.commands.plate_reads import PlateReadsResource
 from berth.http.commands.projections import ProjectionRetriesResource, ProjectionSkipsResource
 from berth.http.endpoint import Endpoint
@@ -120,6 +121,7 @@ def routes(services: Services, settings: Settings) -> list[tuple[str, Any]]:
     table += ledger_routes(services, settings, runner)
     table += audit_routes(services)
     table += apikey_routes(services)
+    table += mail_routes(services)
     return table
 
 

@@ -12,6 +12,7 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from typing import Any
 
+from berth.domain import bounds
 from berth.domain.partner_mail.requests import ACTIONS, CANCEL, CHANGE, NEW
 
 KEY_VALUE = "key-value"
@@ -96,20 +97,18 @@ def from_config(config: dict[str, Any]) -> MailFormat:
     fields = config.get("fields") or {}
     if not isinstance(fields, dict) or set(fields) - set(FIELDS):
         raise InvalidFormat(f"format fields are some of {', '.join(FIELDS)}")
-    if not all(isinstance(v, str) and 0 < len(v) <= 100 for v in fields.values()):
+    if not all(_word(v, 100) for v in fields.values()):
         raise InvalidFormat("each format field names a key of 1 to 100 characters")
     actions = config.get("actions") or {}
     if not isinstance(actions, dict) or set(actions) - set(ACTIONS):
         raise InvalidFormat(f"format actions are some of {', '.join(ACTIONS)}")
     words = {}
     for action, listed in actions.items():
-        if not isinstance(listed, list) or not all(
-            isinstance(w, str) and 0 < len(w) <= 50 for w in listed
-        ):
+        if not isinstance(listed, list) or not all(_word(w, 50) for w in listed):
             raise InvalidFormat("each format action lists words of 1 to 50 characters")
         words[action] = tuple(listed)
     date_format = config.get("date_format", "%Y-%m-%d")
-    if not isinstance(date_format, str) or "%" not in date_format or len(date_format) > 40:
+    if not _word(date_format, 40) or "%" not in date_format:
         raise InvalidFormat("the date format is a strptime pattern such as %Y-%m-%d")
     delimiter = config.get("delimiter", ",")
     if not isinstance(delimiter, str) or len(delimiter) != 1:
@@ -117,3 +116,8 @@ def from_config(config: dict[str, Any]) -> MailFormat:
     return MailFormat(
         kind=kind, fields=dict(fields), actions=words, date_format=date_format, delimiter=delimiter
     )
+
+
+def _word(value: object, maximum: int) -> bool:
+    """Whether `value` is text of 1 to `maximum` characters without control characters."""
+    return isinstance(value, str) and 0 < len(value) <= maximum and not bounds.text_problem(value)
