@@ -53,7 +53,7 @@ class _Handler(socketserver.StreamRequestHandler):
             if command == b"CAPABILITY":
                 self.send(b"* CAPABILITY " + caps)
             elif command == b"LOGIN":
-                if [a.strip(b"\"") for a in args.split()] != [b"partner", b"secret"]:
+                if [a.strip(b'"') for a in args.split()] != [b"partner", b"secret"]:
                     self.send(tag + b" NO wrong password")
                     continue
             elif command == b"SELECT":

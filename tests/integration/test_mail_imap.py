@@ -1,4 +1,4 @@
-"""The IMAP inlet against a real (in-process) IMAP server: store, flag, book, reply; IDLE or poll."""
+"""The IMAP inlet against a real (in-process) IMAP server: store, flag, book, reply."""
 
 from __future__ import annotations
 
@@ -6,6 +6,8 @@ import email.policy
 import threading
 
 import pytest
+
+from berth.workers import mail
 from imap_server import Mailbox, imap_server
 from mail_support import (
     booking_mail,
@@ -17,8 +19,6 @@ from mail_support import (
     settings_for,
     wait_until,
 )
-
-from berth.workers import mail
 
 BODY = "Reference: IM-1\nArrival: 2030-04-01\nDeparture: 2030-04-03\nGuest: Grace Hopper\n"
 
@@ -38,7 +38,7 @@ def test_imap_mail_is_stored_flagged_booked_and_answered(app_db_url: str, idle: 
             imap_port=imap_port,
             imap_ssl=False,
             imap_user="partner",
-            imap_password="secret",  # noqa: S106 - the fixture server's
+            imap_password="secret",
             # with IDLE, only the server's EXISTS can wake the inlet within the wait below
             poll_seconds=120.0 if idle else 1.0,
         )
@@ -76,7 +76,7 @@ def test_an_imap_mail_above_the_bound_is_kept_by_its_header_and_quarantined(
             imap_port=imap_port,
             imap_ssl=False,
             imap_user="partner",
-            imap_password="secret",  # noqa: S106
+            imap_password="secret",
             max_bytes=64 * 1024,
         )
         stop = threading.Event()

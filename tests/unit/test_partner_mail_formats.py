@@ -170,7 +170,9 @@ def test_a_format_that_is_not_one_is_refused(config: dict[str, object]) -> None:
     [
         b"",
         b"\x00\xff\xfe garbage without headers",
-        b'From: a@b.test\r\nContent-Type: multipart/mixed; boundary="x"\r\n\r\n--x\r\nContent-Type: text/csv; charset=utf-8\r\nContent-Transfer-Encoding: base64\r\n\r\n!!!!not base64\xff\r\n--x',
+        b'From: a@b.test\r\nContent-Type: multipart/mixed; boundary="x"\r\n\r\n--x\r\n'
+        b"Content-Type: text/csv; charset=utf-8\r\nContent-Transfer-Encoding: base64\r\n\r\n"
+        b"!!!!not base64\xff\r\n--x",
         b"Subject: no sender\r\n\r\nReference: R1\r\n",
     ],
 )
