@@ -4,6 +4,7 @@ DKIM, malformed MIME, iCalendar; replies queued only with the outcome that was c
 from __future__ import annotations
 
 import base64
+import dataclasses
 import email
 import email.policy
 import subprocess
@@ -21,6 +22,7 @@ from berth.adapters.eventstore import open_reservations, utc_now
 from berth.adapters.mail import inbox
 from berth.adapters.mail.processing import MailProcessor
 from berth.adapters.mail.settings import MailSettings
+from berth.domain.stay import Stay
 from mail_support import PARTNER_ADDRESS, booking_mail, bookings_of, cause, make_partner, make_pool
 
 CSV = (
@@ -234,3 +236,32 @@ def test_a_processed_mail_is_not_processed_again(app_db_url: str, processor: Mai
     assert processor.process(mail_id) is None
     assert processor.process_pending() == 0
     assert len(replies(app_db_url, mail_id)) == 1
+
+
+def test_a_crash_between_hold_and_confirm_confirms_the_held_booking_on_reprocessing(
+    app_db_url: str, processor: MailProcessor
+) -> None:
+    """The state a crash leaves after the hold committed: the reference names a held booking."""
+    pool = make_pool(app_db_url)
+    partner = make_partner(app_db_url, pool)
+    body = "Reference: H-1\nArrival: 2030-05-01\nDeparture: 2030-05-02\nGuest: Hal\n"
+    mail_id = deliver(app_db_url, booking_mail(body))
+    write = inbox.ItemWrite(
+        mail_id=mail_id,
+        item=1,
+        partner_reference="H-1",
+        action="new",
+        partner_id=partner.partner_id,
+    )
+    held = processor.app.hold(
+        pool_id=pool,
+        stay=Stay(date(2030, 5, 1), date(2030, 5, 2)),
+        quantity=1,
+        guest={"name": "Hal"},
+        cause=dataclasses.replace(cause(), channel="old-travel"),
+        mail_write=write,
+    )
+    assert processor.process(mail_id) == "processed"
+    [(_, status, _, _, _)] = bookings_of(app_db_url, "old-travel")
+    assert status == "confirmed"
+    assert processor.app.booking(held.id).status == "confirmed"
