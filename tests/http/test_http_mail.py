@@ -1,4 +1,4 @@
-"""Partners (admin) and the mail quarantine (operations) over HTTP; `berth partner` and `berth mail`."""
+"""Partners (admin) and the mail quarantine (operations) over HTTP and the CLI."""
 
 from __future__ import annotations
 
@@ -108,8 +108,10 @@ def test_operations_list_retry_and_reject_quarantined_mail(
     assert problem_type(again).endswith("not-quarantined")
     missing = api.post("/mail/quarantine/999999/reject", {}, who="operations")
     assert missing.status_code == 404
-    huge = api.post(f"/mail/quarantine/{10**30}/reject", {}, who="operations")
-    assert huge.status_code == 404
+    for odd in (str(10**30), "abc", "%00", "-1"):
+        answer = api.post(f"/mail/quarantine/{odd}/reject", {}, who="operations")
+        assert answer.status_code == 404, answer.text
+        assert problem_type(answer).endswith("unknown-mail")
 
 
 def test_the_quarantine_pages_by_cursor(api: Api, world: World, app_db_url: str) -> None:

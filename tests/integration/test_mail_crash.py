@@ -9,6 +9,8 @@ import sys
 from pathlib import Path
 
 import psycopg
+
+from berth.adapters.mail.processing import MAIL_LOCK
 from mail_support import (
     DOMAIN,
     booking_mail,
@@ -22,8 +24,6 @@ from mail_support import (
     settings_for,
     wait_until,
 )
-
-from berth.adapters.mail.processing import MAIL_LOCK
 
 BERTH = Path(sys.executable).with_name("berth")
 BODY = "Reference: K-1\nArrival: 2030-07-01\nDeparture: 2030-07-03\nGuest: Kim\n"

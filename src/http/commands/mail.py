@@ -127,9 +127,12 @@ class QuarantineDecisionResource:
             )
         }
 
-    def on_post(self, req: falcon.Request, resp: falcon.Response, mail_id: int) -> None:
+    def on_post(self, req: falcon.Request, resp: falcon.Response, mail_id: str) -> None:
+        # a mail id is a bigserial: anything else names no mail (and never reaches SQL)
+        if not (mail_id.isascii() and mail_id.isdigit() and 0 < len(mail_id) <= 18):
+            raise inbox.UnknownMail(f"no mail {mail_id[:40]!r}")
         with self.services.pool.connection() as conn:
-            mail = self.decide(conn, mail_id, principal=caller(req).key.key_id)
+            mail = self.decide(conn, int(mail_id), principal=caller(req).key.key_id)
             resp.media = schemas.Mail().dump(_view(conn, mail))
 
 
@@ -138,11 +141,11 @@ def mail_routes(services: Services) -> list[tuple[str, object]]:
         ("/partners", PartnersResource(services)),
         ("/mail/quarantine", QuarantineResource(services)),
         (
-            "/mail/quarantine/{mail_id:int(min=1, max=9223372036854775807)}/retry",
+            "/mail/quarantine/{mail_id}/retry",
             QuarantineDecisionResource(services, retry=True),
         ),
         (
-            "/mail/quarantine/{mail_id:int(min=1, max=9223372036854775807)}/reject",
+            "/mail/quarantine/{mail_id}/reject",
             QuarantineDecisionResource(services, retry=False),
         ),
     ]
