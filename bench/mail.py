@@ -9,7 +9,8 @@ baseline); then `berth worker mail-smtp` takes key-value booking mails over SMTP
 from `--clients` smtplib sessions, and an aiosmtpd capture server receives the
 replies. A mail's latency runs from the moment the partner's DATA was accepted
 (250: stored) to its reply's arrival (booking held and confirmed, reply sent);
-the rate counts replies. Each booking has its own reference, spread over 20 pools
+each session sends its next mail once the last is answered, and the rate counts
+replies. Each booking has its own reference, spread over 20 pools
 and 365 nights.
 """
 
@@ -26,6 +27,7 @@ import smtplib
 import socket
 import subprocess
 import sys
+import threading
 import time
 from datetime import UTC, datetime, timedelta
 from email.message import EmailMessage
@@ -72,11 +74,19 @@ class Replies:
 
     def __init__(self) -> None:
         self.arrived: dict[str, float] = {}
+        self.changed = threading.Condition()
 
     async def handle_DATA(self, server: Any, session: Any, envelope: Any) -> str:  # noqa: N802
         reply = email.message_from_bytes(envelope.original_content, policy=email.policy.default)
-        self.arrived[str(reply["In-Reply-To"])] = time.perf_counter()
+        with self.changed:
+            self.arrived[str(reply["In-Reply-To"])] = time.perf_counter()
+            self.changed.notify_all()
         return "250 OK"
+
+    def wait_for(self, message_id: str, timeout: float = 60.0) -> None:
+        with self.changed:
+            if not self.changed.wait_for(lambda: message_id in self.arrived, timeout):
+                raise TimeoutError(f"no reply to {message_id}")
 
 
 def main() -> None:
@@ -198,9 +208,10 @@ def mails(
         data = message.as_bytes(policy=email.policy.SMTP)
         sessions[c].sendmail(message["From"], [f"book@{DOMAIN}"], data)
         accepted[message_id] = time.perf_counter()
+        replies.wait_for(message_id)  # a closed loop: the next mail once this one is answered
 
     started = time.perf_counter()
-    sent = run_load("mail: SMTP sent (accepted = stored)", args.clients, args.seconds, send)
+    sent = run_load("mail: accepted, booked, replied", args.clients, args.seconds, send)
     deadline = time.monotonic() + 120
     while len(replies.arrived) < len(accepted) and time.monotonic() < deadline:
         time.sleep(0.1)

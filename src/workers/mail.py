@@ -37,15 +37,17 @@ class MailPipeline:
     def __init__(self, url: str, settings: MailSettings, stop: threading.Event) -> None:
         self.settings = settings
         self.stop = stop
-        self.pool: ConnectionPool = database.request_pool(url, max_size=6)
+        self.pool: ConnectionPool = database.request_pool(url, max_size=4 + 2 * settings.processors)
         self.app = open_reservations(url)
         self.processor = MailProcessor(self.pool, self.app, settings, clock=utc_now)
         self.stored = threading.Event()
         self.decided = threading.Event()
+        # Several processing threads share the stored mails (each mail under its lock).
         self.threads = [
-            threading.Thread(target=self._guarded(self._process), name="mail-process"),
-            threading.Thread(target=self._guarded(self._send), name="mail-replies"),
+            threading.Thread(target=self._guarded(self._process), name=f"mail-process-{n}")
+            for n in range(settings.processors)
         ]
+        self.threads.append(threading.Thread(target=self._guarded(self._send), name="mail-replies"))
 
     def wake(self, mail_id: int) -> None:
         self.stored.set()

@@ -24,6 +24,7 @@ class MailSettings:
     reply_from: str = ""
     max_bytes: int = 1024 * 1024
     poll_seconds: float = 30.0
+    processors: int = 2  # processing threads a worker runs
     imap_host: str = "127.0.0.1"
     imap_port: int = 993
     imap_ssl: bool = True
@@ -51,6 +52,7 @@ class MailSettings:
             reply_from=environ.get("BERTH_MAIL_FROM", ""),
             max_bytes=int(environ.get("BERTH_MAIL_MAX_BYTES", d.max_bytes)),
             poll_seconds=float(environ.get("BERTH_MAIL_POLL_SECONDS", d.poll_seconds)),
+            processors=max(1, min(16, int(environ.get("BERTH_MAIL_PROCESSORS", d.processors)))),
             imap_host=environ.get("BERTH_IMAP_HOST", d.imap_host),
             imap_port=int(environ.get("BERTH_IMAP_PORT", 993 if ssl else 143)),
             imap_ssl=ssl,
