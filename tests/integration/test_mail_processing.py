@@ -265,3 +265,32 @@ def test_a_crash_between_hold_and_confirm_confirms_the_held_booking_on_reprocess
     [(_, status, _, _, _)] = bookings_of(app_db_url, "old-travel")
     assert status == "confirmed"
     assert processor.app.booking(held.id).status == "confirmed"
+
+
+def test_a_reply_the_relay_cannot_take_stays_queued_until_it_can(
+    app_db_url: str, processor: MailProcessor
+) -> None:
+    from berth.adapters.mail import outbox  # noqa: PLC0415
+    from mail_support import capture_server, free_port  # noqa: PLC0415
+
+    pool = make_pool(app_db_url)
+    make_partner(app_db_url, pool)
+    body = "Reference: O-1\nArrival: 2030-05-01\nDeparture: 2030-05-02\nGuest: Olu\n"
+    mail_id = deliver(app_db_url, booking_mail(body, message_id="<o-1@partner.test>"))
+    assert processor.process(mail_id) == "processed"
+    down = MailSettings(domain="bookings.berth.test", relay_port=free_port())
+    with pytest.raises(outbox.RelayFailed):
+        outbox.send_one(processor.pool, down)
+    with psycopg.connect(app_db_url) as conn:
+        row = conn.execute("SELECT attempts, last_error, sent_at FROM mail_outbox").fetchone()
+    assert row is not None
+    assert (row[0], row[2]) == (1, None)
+    assert "Connection" in row[1] or "refused" in row[1]
+    with capture_server() as (capture, port):
+        up = MailSettings(domain="bookings.berth.test", relay_port=port)
+        assert outbox.send_one(processor.pool, up) is True
+        assert outbox.send_one(processor.pool, up) is False
+        [reply] = capture.wait_for(1)
+    assert reply["In-Reply-To"] == "<o-1@partner.test>"
+    with psycopg.connect(app_db_url) as conn:
+        assert outbox.unsent(conn) == 0
