@@ -674,6 +674,107 @@ def add_catalogue_commands(facility: Any, pool: Any) -> None:
     show.set_defaults(run=do_pool_show)
 
 
+def _mail_conn() -> Any:
+    import psycopg  # noqa: PLC0415 - only the mail commands talk to these tables directly
+
+    return psycopg.connect(database.database_url(), autocommit=True)
+
+
+def do_partner_create(args: argparse.Namespace) -> Any:
+    """Add a partner who books by e-mail."""
+    from berth.adapters.mail import partners  # noqa: PLC0415
+
+    try:
+        fmt = json.loads(args.format) if args.format.startswith("{") else {"kind": args.format}
+    except json.JSONDecodeError as error:
+        raise ValueError(f"--format is a kind or a JSON object: {error}") from None
+    _, app = connect()
+    app.pool(args.pool)  # refused for a pool that is none
+    with _mail_conn() as conn:
+        partner = partners.create(
+            conn,
+            name=args.name,
+            channel=args.channel,
+            pool_id=args.pool,
+            sender_list=args.sender,
+            format_config=fmt,
+            secret=args.secret,
+            require_dkim=args.require_dkim,
+            dkim_public_key=args.dkim_key,
+            principal=cli_principal(),
+        )
+    return partner.as_dict()
+
+
+def do_partner_list(_: argparse.Namespace) -> Any:
+    from berth.adapters.mail import partners  # noqa: PLC0415
+
+    with _mail_conn() as conn:
+        return [p.as_dict() for p in partners.list_partners(conn, limit=10_000)]
+
+
+def do_mail_quarantine(args: argparse.Namespace) -> Any:
+    """List quarantined mails with their reasons and items."""
+    from berth.adapters.mail import inbox  # noqa: PLC0415
+
+    with _mail_conn() as conn:
+        return [
+            m.as_dict() | {"items": [i.as_dict() for i in inbox.items(conn, m.mail_id)]}
+            for m in inbox.quarantined(conn, after=args.after, limit=args.limit)
+        ]
+
+
+def mail_decision(name: str) -> Handler:
+    def handle(args: argparse.Namespace) -> Any:
+        from berth.adapters.mail import inbox  # noqa: PLC0415
+
+        decide = inbox.retry if name == "retry" else inbox.reject
+        with _mail_conn() as conn:
+            return decide(conn, args.mail_id, principal=cli_principal()).as_dict()
+
+    return handle
+
+
+def add_mail_commands(commands: "argparse._SubParsersAction[argparse.ArgumentParser]") -> None:
+    partner = commands.add_parser("partner", help="partners who book by e-mail").add_subparsers(
+        required=True
+    )
+    create = partner.add_parser("create", help="add a partner: its senders, channel, pool, format")
+    create.add_argument("name", type=bounded.argument(bounded.text(100)))
+    create.add_argument("--channel", required=True, type=bounded.argument(bounded.text(100)))
+    create.add_argument("--pool", required=True, type=UUID, help="the pool its bookings take")
+    create.add_argument(
+        "--sender",
+        nargs="+",
+        required=True,
+        type=bounded.argument(bounded.text(254)),
+        help="addresses (a@b.example) or domains (@b.example)",
+    )
+    create.add_argument(
+        "--format",
+        default="key-value",
+        type=bounded.argument(bounded.text(4000)),
+        help="key-value, csv, ics, or a JSON object (kind, fields, actions, date_format, ...)",
+    )
+    create.add_argument("--secret", type=bounded.argument(bounded.text(200)), default=None)
+    create.add_argument("--require-dkim", action="store_true")
+    create.add_argument(
+        "--dkim-key", type=bounded.argument(bounded.text(2000)), default=None,
+        help="pin the partner's DKIM public key (base64 p= value) instead of DNS",
+    )  # fmt: skip
+    create.set_defaults(run=do_partner_create)
+    partner.add_parser("list", help="list partners").set_defaults(run=do_partner_list)
+    mail = commands.add_parser("mail", help="partner mail").add_subparsers(required=True)
+    quarantine = mail.add_parser("quarantine", help="list quarantined mails and their reasons")
+    quarantine.add_argument("--after", type=int, default=0, help="mail ids after this one")
+    quarantine.add_argument("--limit", type=bounded.argument(bounded.whole(1, 10_000)), default=100)
+    quarantine.set_defaults(run=do_mail_quarantine)
+    for name, text in (("retry", "process a quarantined mail again"), ("reject", "give up on one")):
+        decision = mail.add_parser(name, help=text)
+        decision.add_argument("mail_id", type=bounded.argument(bounded.whole(1, 2**63 - 1)))
+        decision.set_defaults(run=mail_decision(name))
+
+
 def add_facility_and_pool_commands(
     commands: "argparse._SubParsersAction[argparse.ArgumentParser]",
 ) -> None:
@@ -728,8 +829,8 @@ def build_parser() -> argparse.ArgumentParser:
     worker = commands.add_parser("worker", help="run a long-running worker until SIGTERM")
     worker.add_argument(
         "name",
-        help="availability, bookings, ledger, occupancy, catalogue, expire-holds, kafka-relay"
-        " or gate-reads",
+        help="availability, bookings, ledger, occupancy, catalogue, expire-holds, kafka-relay,"
+        " gate-reads, mail-smtp or mail-imap",
     )
     worker.set_defaults(run=do_worker)
 
@@ -768,6 +869,7 @@ def build_parser() -> argparse.ArgumentParser:
     add_audit_commands(commands)
     add_rebuild_command(commands)
     add_projection_commands(commands)
+    add_mail_commands(commands)
     return parser
 
 

@@ -66,3 +66,18 @@ BEGIN
     END IF;
 END
 $grants$;
+
+-- Partner mail (berth.adapters.mail, migration 0170): the mail tables get read-and-write
+-- from the loop above, except that a partner's reference, once it names a booking, is
+-- kept: the application role may read and add them, never change or delete one.
+DO $mail_grants$
+DECLARE
+    app name := current_setting('berth.app_role');
+BEGIN
+    IF to_regclass('public.mail_partner_refs') IS NOT NULL
+       AND pg_has_role((SELECT relowner FROM pg_class
+                        WHERE oid = 'public.mail_partner_refs'::regclass), 'USAGE') THEN
+        EXECUTE format('REVOKE UPDATE, DELETE ON public.mail_partner_refs FROM %I', app);
+    END IF;
+END
+$mail_grants$;

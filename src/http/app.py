@@ -26,6 +26,7 @@ from berth.http.commands.gates import (
     RekeyCameraResource,
     ResolveReadResource,
 )
+from berth.http.commands.mail import mail_routes
 from berth.http.commands.plate_reads import PlateReadsResource
 from berth.http.commands.projections import ProjectionRetriesResource, ProjectionSkipsResource
 from berth.http.commands.rate_plans import (
@@ -134,6 +135,7 @@ def routes(services: Services, settings: Settings) -> list[tuple[str, Any]]:
     table += audit_routes(services)
     table += apikey_routes(services)
     table.append(("/apikeys/{key_id}", KeyResource(services)))
+    table += mail_routes(services)
     return with_reads(table, catalogue_routes(services, settings))
 
 

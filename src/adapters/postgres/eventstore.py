@@ -92,6 +92,11 @@ class BerthRecorder(PostgresApplicationRecorder):
         camera_change = kwargs.get("camera_change")
         if isinstance(camera_change, gate_cameras.CameraChange):
             camera_change.write(curs)
+        # A row written in the command's own transaction (a partner mail's item outcome and
+        # its reply, berth.adapters.mail): anything with write(cursor, subject).
+        mail_write = kwargs.get("mail_write")
+        if mail_write is not None:
+            mail_write.write(curs, kwargs.get("subject"))
         return ids
 
 
