@@ -19,7 +19,7 @@ from berth.adapters import availability_rows, booking_rows, ledger_rows, occupan
 from berth.adapters.eventstore import open_reservations
 from berth.adapters.projection_store import event_mapper
 from berth.projections import availability, bookings, ledger, occupancy
-from berth.workers import expire_holds, gate_reads, kafka_relay
+from berth.workers import expire_holds, gate_reads, kafka_relay, webhooks
 from berth.workers.projection_runner import Projection, ProjectionRunner
 from berth.workers.reconnect import run_reconnecting
 
@@ -70,6 +70,7 @@ WORKERS: dict[str, Callable[[str, threading.Event], None]] = {
     expire_holds.NAME: _expire_holds_worker,
     kafka_relay.NAME: kafka_relay.run,
     gate_reads.NAME: gate_reads.run,
+    webhooks.NAME: webhooks.run,
 }
 
 
