@@ -28,6 +28,7 @@ from berth.http.commands.gates import (
 )
 from berth.http.commands.plate_reads import PlateReadsResource
 from berth.http.commands.projections import ProjectionRetriesResource, ProjectionSkipsResource
+from berth.http.commands.webhooks import webhook_routes
 from berth.http.endpoint import Endpoint
 from berth.http.header_limits import HeaderLimits
 from berth.http.payloads import LoadPayloads
@@ -120,6 +121,7 @@ def routes(services: Services, settings: Settings) -> list[tuple[str, Any]]:
     table += ledger_routes(services, settings, runner)
     table += audit_routes(services)
     table += apikey_routes(services)
+    table += webhook_routes(services, settings)
     return table
 
 

@@ -11,6 +11,7 @@ from typing import Any
 from psycopg_pool import ConnectionPool
 
 from berth.adapters import idempotency
+from berth.adapters.webhooks.addresses import allow_private
 from berth.domain.application import Reservations
 
 
@@ -28,6 +29,8 @@ class Settings:
     projection_max_lag_seconds: float = 300.0
     # How long a camera's previous secret is still accepted after it was re-keyed.
     camera_secret_grace_seconds: int = 24 * 3600
+    # Webhook URLs may name private and loopback addresses (BERTH_WEBHOOKS_ALLOW_PRIVATE).
+    webhooks_allow_private: bool = False
 
     @classmethod
     def from_environ(cls, environ: Mapping[str, str] = os.environ) -> Settings:
@@ -53,6 +56,7 @@ class Settings:
                     "BERTH_CAMERA_SECRET_GRACE_SECONDS", defaults.camera_secret_grace_seconds
                 )
             ),
+            webhooks_allow_private=allow_private(dict(environ)),
         )
 
 
