@@ -41,7 +41,7 @@ class CreateWebhook(Strict):
     event_types = _event_types(load_default=None)
     channel = fields.String(
         load_default=None,
-        validate=validate.Regexp(apikeys.CHANNEL),
+        validate=validate.Regexp(rf"\A{apikeys.CHANNEL.pattern}\Z"),
         metadata={
             "description": "admin: only this channel's bookings (default: every channel);"
             " a booking key's subscription is always its own channel's"
