@@ -26,6 +26,7 @@ class Received:
     body: dict[str, Any]
     raw: bytes
     headers: dict[str, str]
+    at: float  # time.time() when it came
 
 
 class Receiver:
@@ -110,7 +111,9 @@ class Receiver:
                 verified = True
             except WebhookVerificationError:
                 verified = False
-        return Received(headers.get("webhook-id", ""), verified, json.loads(raw), raw, headers)
+        return Received(
+            headers.get("webhook-id", ""), verified, json.loads(raw), raw, headers, time.time()
+        )
 
     def ids(self) -> list[str]:
         with self.guard:

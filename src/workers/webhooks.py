@@ -52,6 +52,7 @@ log = logging.getLogger(__name__)
 
 NAME = "webhooks"
 PROGRESS_EVERY = 5.0
+PRUNE_EVERY = 3600.0  # seconds between prunings of the delivery log
 
 
 @dataclass(frozen=True, kw_only=True)
@@ -64,6 +65,7 @@ class WebhookSettings:
     page_size: int = 1000
     private_ok: bool = False
     idle_timeout: float = 1.0  # longest wait between looks at the store and due retries
+    keep_for: float = 30 * 24 * 3600.0  # delivered and failed deliveries stay in the log so long
 
     @classmethod
     def from_environ(cls, environ: Mapping[str, str] = os.environ) -> WebhookSettings:
@@ -79,6 +81,7 @@ class WebhookSettings:
             max_retry=number("MAX_RETRY_SECONDS", d.max_retry),
             retry_for=number("RETRY_FOR_SECONDS", d.retry_for),
             page_size=max(1, int(number("PAGE_SIZE", d.page_size))),
+            keep_for=number("KEEP_SECONDS", d.keep_for),
             private_ok=addresses.allow_private(dict(environ)),
         )
 
@@ -134,7 +137,13 @@ class WebhookWorker:
             event_wakeups.listen(listener)
             listener.execute(f"LISTEN {subscriptions.WAKEUP_CHANNEL}")
             planned_total, since = 0, time.monotonic()
+            pruned_at = 0.0
             while not stop.is_set():
+                if time.monotonic() - pruned_at >= PRUNE_EVERY:
+                    pruned = deliveries.prune(conn, older_than=self.settings.keep_for)
+                    if pruned:
+                        log.info("%s: forgot %d deliveries older than the log keeps", NAME, pruned)
+                    pruned_at = time.monotonic()
                 active = subscriptions.active(conn)
                 dispatcher.follow(active)
                 page: list[Notification] = []

@@ -264,3 +264,15 @@ def counts(conn: Connection, subscription_id: UUID) -> dict[str, int]:
     ).fetchall()
     found = {str(status): int(n) for status, n in rows}
     return {status: found.get(status, 0) for status in ("pending", "delivered", "failed")}
+
+
+def prune(conn: Connection, *, older_than: float) -> int:
+    """Forget delivered and given-up deliveries older than `older_than` seconds; how many."""
+    with conn.transaction():
+        cur = conn.execute(
+            "DELETE FROM webhook_deliveries WHERE status <> 'pending'"
+            " AND COALESCE(delivered_at, last_attempt_at, created_at)"
+            " < now() - make_interval(secs => %s)",
+            (older_than,),
+        )
+    return cur.rowcount

@@ -266,3 +266,7 @@ def test_a_ping_is_signed_and_logged(db_url: str, app: Reservations, receiver: R
     assert received.body["type"] == "webhook.ping" and received.body["correlation_id"] == "ping-1"
     [entry] = log(db_url, created.subscription_id)
     assert entry.status == "delivered" and entry.event_type == "webhook.ping"
+    with psycopg.connect(db_url, autocommit=True) as conn:
+        assert deliveries.prune(conn, older_than=3600) == 0  # kept while young
+        assert deliveries.prune(conn, older_than=0) == 1
+    assert log(db_url, created.subscription_id) == []
