@@ -28,9 +28,8 @@ import os
 import random
 import threading
 import time
-from collections import defaultdict
+from collections import defaultdict, deque
 from collections.abc import Mapping
-from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, replace
 from typing import Any
 from uuid import UUID
@@ -216,35 +215,94 @@ class WebhookWorker:
 
 
 class Lane:
-    """One subscription's sends: at most `concurrency` in flight, one per booking."""
+    """One subscription's sends: `concurrency` threads of its own, one booking at a time.
+
+    The threads share a queue of due deliveries, refilled by one of them at a
+    time when it runs dry (a batch with at most one delivery per booking and
+    none in flight); a thread with nothing to send waits to be poked (new
+    deliveries planned) or for `idle_timeout` (a retry may have come due).
+    """
+
+    BATCH_PER_THREAD = 16
 
     def __init__(
         self, subscription: Subscription, secret: str, pool: ConnectionPool,
-        settings: WebhookSettings, wake: threading.Event,
+        settings: WebhookSettings,
     ) -> None:  # fmt: skip
         self.subscription = subscription
         self.secret = secret
         self.pool = pool
         self.settings = settings
-        self.wake = wake
+        self.queue: deque[deliveries.Due] = deque()
         self.in_flight: set[UUID] = set()
-        self.guard = threading.Lock()
-        self.executor = ThreadPoolExecutor(
-            max_workers=settings.concurrency,
-            thread_name_prefix=f"webhook-{str(subscription.subscription_id)[:8]}",
-        )
+        self.refilling = False
+        self.poked = True  # look at once
+        self.closed = False
+        self.cond = threading.Condition()
+        name = f"webhook-{str(subscription.subscription_id)[:8]}"
+        self.threads = [
+            threading.Thread(target=self._work, name=f"{name}-{i}", daemon=True)
+            for i in range(settings.concurrency)
+        ]
+        for thread in self.threads:
+            thread.start()
 
-    def fill(self, conn: psycopg.Connection[Any]) -> None:
-        with self.guard:
-            free = self.settings.concurrency - len(self.in_flight)
-            exclude = list(self.in_flight)
-        if free <= 0:
-            return
-        due = deliveries.due(conn, self.subscription.subscription_id, exclude=exclude, limit=free)
-        for item in due:
-            with self.guard:
-                self.in_flight.add(item.webhook_id)
-            self.executor.submit(self._deliver, item)
+    def poke(self) -> None:
+        with self.cond:
+            self.poked = True
+            self.cond.notify_all()
+
+    def close(self) -> None:
+        with self.cond:
+            self.closed = True
+            self.cond.notify_all()
+
+    def join(self, timeout: float) -> None:
+        deadline = time.monotonic() + timeout
+        for thread in self.threads:
+            thread.join(timeout=max(0.0, deadline - time.monotonic()))
+
+    def _work(self) -> None:
+        while (item := self._next()) is not None:
+            try:
+                self._deliver(item)
+            finally:
+                with self.cond:
+                    self.in_flight.discard(item.webhook_id)
+
+    def _next(self) -> deliveries.Due | None:
+        """The next delivery to send, or None once the lane is closed."""
+        while True:
+            with self.cond:
+                while not self.queue and (self.refilling or not self.poked):
+                    if self.closed:
+                        return None
+                    if not self.cond.wait(self.settings.idle_timeout) and not self.refilling:
+                        self.poked = True  # waited long enough: a retry may be due
+                if self.closed:
+                    return None
+                if self.queue:
+                    item = self.queue.popleft()
+                    self.in_flight.add(item.webhook_id)
+                    return item
+                self.refilling, self.poked = True, False
+                exclude = list(self.in_flight)
+            found: list[deliveries.Due] = []
+            try:
+                with self.pool.connection() as conn:
+                    found = deliveries.due(
+                        conn, self.subscription.subscription_id, exclude=exclude,
+                        limit=self.BATCH_PER_THREAD * self.settings.concurrency,
+                    )  # fmt: skip
+            except Exception:
+                log.exception("%s: looking for due deliveries failed; trying again", NAME)
+                time.sleep(1.0)
+            finally:
+                with self.cond:
+                    self.refilling = False
+                    self.queue.extend(found)
+                    self.poked = self.poked or bool(found)  # a full batch: maybe more
+                    self.cond.notify_all()
 
     def _deliver(self, item: deliveries.Due) -> None:
         try:
@@ -274,17 +332,10 @@ class Lane:
         except Exception:
             # The delivery stays pending and is sent again: at least once.
             log.exception("%s: recording delivery %s failed", NAME, item.webhook_id)
-        finally:
-            with self.guard:
-                self.in_flight.discard(item.webhook_id)
-            self.wake.set()
-
-    def close(self) -> None:
-        self.executor.shutdown(wait=False, cancel_futures=True)
 
 
 class Dispatcher:
-    """Keeps a lane per active subscription and fills them whenever something may be due."""
+    """Keeps a lane per active subscription, and pokes them when deliveries were planned."""
 
     def __init__(self, pool: ConnectionPool, settings: WebhookSettings, stop: threading.Event):
         self.pool = pool
@@ -305,14 +356,14 @@ class Dispatcher:
 
     def run(self) -> None:
         while not self.stop.is_set() and not self.closed:
-            self.wakeup.wait(timeout=min(self.settings.idle_timeout, 0.5))
+            self.wakeup.wait(timeout=self.settings.idle_timeout)
             self.wakeup.clear()
             try:
                 with self.pool.connection() as conn:
                     for lane in self._lanes(conn):
-                        lane.fill(conn)
+                        lane.poke()
             except Exception:
-                log.exception("%s: looking for due deliveries failed; trying again", NAME)
+                log.exception("%s: keeping the lanes failed; trying again", NAME)
                 self.stop.wait(1.0)
 
     def _lanes(self, conn: psycopg.Connection[Any]) -> list[Lane]:
@@ -324,7 +375,7 @@ class Dispatcher:
             lane = self.lanes.get(key)
             if lane is None:
                 secret = subscriptions.secret_of(conn, key)
-                self.lanes[key] = Lane(subscription, secret, self.pool, self.settings, self.wakeup)
+                self.lanes[key] = Lane(subscription, secret, self.pool, self.settings)
             elif lane.subscription != subscription:
                 lane.subscription = replace(subscription)
         return list(self.lanes.values())
@@ -335,8 +386,11 @@ class Dispatcher:
         self.wakeup.set()
 
         def wait_for_lanes() -> None:
-            for lane in list(self.lanes.values()):
-                lane.executor.shutdown(wait=True, cancel_futures=True)
+            lanes = list(self.lanes.values())
+            for lane in lanes:
+                lane.close()
+            for lane in lanes:
+                lane.join(timeout=self.settings.timeout + 5)
 
         return wait_for_lanes
 
