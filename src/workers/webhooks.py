@@ -6,8 +6,8 @@ Two loops in one process (one instance active; others stand by on its lock):
   lowest position of the active subscriptions, makes each event's body once
   (`webhook_payloads`), and for every subscription behind the page writes the
   deliveries it wants (its event types; a channel's subscription only its
-  channel's bookings) and moves its position, in one transaction per
-  subscription (`berth.adapters.webhooks.deliveries.plan`);
+  channel's bookings) and moves its position, all in one transaction
+  (`berth.adapters.webhooks.deliveries.plan`);
 - the dispatcher sends what is due, per subscription in a lane of its own with
   at most `concurrency` requests in flight, so a slow or dead receiver holds
   only its own lane. A booking's deliveries go one at a time, in store order.
@@ -51,6 +51,7 @@ log = logging.getLogger(__name__)
 
 NAME = "webhooks"
 PROGRESS_EVERY = 5.0
+LINGER = 0.02  # seconds a wake-up waits, so one page takes a burst of commands
 PRUNE_EVERY = 3600.0  # seconds between prunings of the delivery log
 
 
@@ -160,7 +161,9 @@ class WebhookWorker:
                         planned_total, since = 0, time.monotonic()
                     continue
                 lock.check()
-                event_wakeups.wait_for_events(listener, stop, timeout=self.settings.idle_timeout)
+                event_wakeups.wait_for_events(
+                    listener, stop, timeout=self.settings.idle_timeout, linger=LINGER
+                )
                 dispatcher.wake()
 
     def _plan_page(
@@ -203,15 +206,11 @@ class WebhookWorker:
                         payload=text,
                     )
                 )
-        count = 0
-        for s in behind:
-            mine = planned.get(s.subscription_id, [])
-            if deliveries.plan(
-                conn, subscription_id=s.subscription_id, after=s.position, position=end,
-                planned=mine,
-            ):  # fmt: skip
-                count += len(mine)
-        return count
+        moved = deliveries.plan(
+            conn, moves={s.subscription_id: s.position for s in behind}, position=end,
+            planned=planned,
+        )  # fmt: skip
+        return sum(len(planned.get(key, ())) for key in moved)
 
 
 class Lane:

@@ -1,7 +1,7 @@
 """The delivery outbox, `webhook_deliveries`: planned with the position, sent, logged.
 
-`plan` writes a page's deliveries for one subscription and moves its position
-in one transaction, compared-and-set against the position the page was read
+`plan` writes a page's deliveries and moves the subscriptions' positions in
+one transaction, each compared-and-set against the position the page was read
 after: a crash loses nothing and plans nothing twice, and a replay or a pause
 that moved the subscription meanwhile makes the page be read again. Planning an
 event whose delivery was already made (a replay) marks it pending again.
@@ -14,7 +14,7 @@ so a booking's events reach the receiver one at a time and in order.
 from __future__ import annotations
 
 import json
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from dataclasses import asdict, dataclass
 from datetime import datetime
 from typing import Any
@@ -84,23 +84,32 @@ class LogEntry:
 
 
 def plan(
-    conn: Connection,
-    *,
-    subscription_id: UUID,
-    after: int,
-    position: int,
-    planned: Sequence[Planned],
-) -> bool:
-    """Add `planned` and move the subscription from `after` to `position`; False if it moved."""
+    conn: Connection, *, moves: dict[UUID, int], position: int,
+    planned: Mapping[UUID, Sequence[Planned]],
+) -> set[UUID]:  # fmt: skip
+    """Move each subscription of `moves` from its position there to `position`, adding its
+    `planned` deliveries, in one transaction; answers those moved.
+
+    A subscription that is no longer at that position, or no longer active (a
+    replay, a pause), is left as it is and gets none of its planned rows.
+    """
     with conn.transaction(), conn.cursor() as cur:
-        row = cur.execute(
-            "SELECT position, state FROM webhook_subscriptions WHERE subscription_id = %s"
-            " FOR UPDATE",
-            (subscription_id,),
-        ).fetchone()
-        if row is None or int(row[0]) != after or row[1] != "active":
-            return False
-        if planned:
+        moved: set[UUID] = set()
+        for subscription_id, after in moves.items():
+            row = cur.execute(
+                "UPDATE webhook_subscriptions SET position = %s"
+                " WHERE subscription_id = %s AND position = %s AND state = 'active'"
+                " RETURNING subscription_id",
+                (position, subscription_id, after),
+            ).fetchone()
+            if row is not None:
+                moved.add(subscription_id)
+        rows = [
+            (subscription_id, p.webhook_id, p.position, p.ordering_key, p.event_type, p.payload)
+            for subscription_id in moved
+            for p in planned.get(subscription_id, ())
+        ]
+        if rows:
             cur.executemany(
                 "INSERT INTO webhook_deliveries (subscription_id, webhook_id, position,"
                 " ordering_key, event_type, payload) VALUES (%s, %s, %s, %s, %s, %s)"
@@ -108,17 +117,9 @@ def plan(
                 " SET status = 'pending', replays = webhook_deliveries.replays + 1,"
                 " next_attempt_at = now(), first_attempt_at = NULL"
                 " WHERE webhook_deliveries.status <> 'pending'",
-                [
-                    (subscription_id, p.webhook_id, p.position, p.ordering_key, p.event_type,
-                     p.payload)
-                    for p in planned
-                ],
-            )  # fmt: skip
-        cur.execute(
-            "UPDATE webhook_subscriptions SET position = %s WHERE subscription_id = %s",
-            (position, subscription_id),
-        )
-    return True
+                rows,
+            )
+    return moved
 
 
 def due(
@@ -145,20 +146,21 @@ def _result_columns(outcome: Outcome) -> tuple[Any, ...]:
 
 
 def record_delivered(conn: Connection, item: Due, outcome: Outcome) -> None:
-    with conn.transaction():
-        conn.execute(
-            "UPDATE webhook_deliveries SET status = 'delivered', delivered_at = now(),"
-            " attempts = attempts + 1, last_attempt_at = now(),"
-            " first_attempt_at = COALESCE(first_attempt_at, now()),"
-            " response_code = %s, latency_ms = %s, response_body = %s, error = %s"
-            " WHERE subscription_id = %s AND webhook_id = %s AND status = 'pending'",
-            (*_result_columns(outcome), item.subscription_id, item.webhook_id),
-        )
-        conn.execute(
-            "UPDATE webhook_subscriptions SET failing_since = NULL"
-            " WHERE subscription_id = %s AND failing_since IS NOT NULL",
-            (item.subscription_id,),
-        )
+    """Mark the delivery made and the subscription well again, in one statement."""
+    conn.execute(
+        "WITH made AS (UPDATE webhook_deliveries SET status = 'delivered', delivered_at = now(),"
+        " attempts = attempts + 1, last_attempt_at = now(),"
+        " first_attempt_at = COALESCE(first_attempt_at, now()),"
+        " response_code = %s, latency_ms = %s, response_body = %s, error = %s"
+        " WHERE subscription_id = %s AND webhook_id = %s AND status = 'pending'"
+        " RETURNING subscription_id)"
+        " UPDATE webhook_subscriptions SET failing_since = NULL"
+        " WHERE subscription_id IN (SELECT subscription_id FROM made)"
+        " AND failing_since IS NOT NULL",
+        (*_result_columns(outcome), item.subscription_id, item.webhook_id),
+    )
+    if not conn.autocommit:
+        conn.commit()
 
 
 def record_failed(
