@@ -3,7 +3,7 @@
 Two loops in one process (one instance active; others stand by on its lock):
 
 - the planner follows the store like a projection. It reads a page after the
-  lowest position of the active subscriptions, makes each event's body once
+  lowest position of the active subscriptions, makes each wanted event's body once
   (`webhook_payloads`), and for every subscription behind the page writes the
   deliveries it wants (its event types; a channel's subscription only its
   channel's bookings) and moves its position, all in one transaction
@@ -44,8 +44,9 @@ from berth.adapters.projection_store import Notification, event_mapper, read_pag
 from berth.adapters.standby_lock import StandbyLock
 from berth.adapters.webhooks import addresses, deliveries, sender, subscriptions
 from berth.adapters.webhooks.subscriptions import Subscription
+from berth.domain.booking import Booking
 from berth.projections import webhook_events
-from berth.workers.webhook_payloads import BookingStates, body
+from berth.workers.webhook_payloads import AggregateStates, body
 
 log = logging.getLogger(__name__)
 
@@ -129,7 +130,7 @@ class WebhookWorker:
             log.info("%s: stopped", NAME)
 
     def _plan(self, lock: StandbyLock, dispatcher: Dispatcher, stop: threading.Event) -> None:
-        states = BookingStates(self.mapper)
+        states = AggregateStates(self.mapper)
         with (
             psycopg.connect(self.url, application_name=f"berth-worker:{NAME}") as conn,
             psycopg.connect(self.url, autocommit=True) as listener,
@@ -169,7 +170,7 @@ class WebhookWorker:
     def _plan_page(
         self,
         conn: psycopg.Connection[Any],
-        states: BookingStates,
+        states: AggregateStates,
         active: list[Subscription],
         page: list[Notification],
     ) -> int:
@@ -189,13 +190,15 @@ class WebhookWorker:
             if not takers:
                 continue
             event = states.decode(notification)
-            booking = states.after(conn, event)
+            aggregate = states.after(conn, event)
             text = body(
-                event_type=event_type, event=event, booking=booking, position=notification.id
+                event_type=event_type, event=event, aggregate=aggregate, position=notification.id
             )
             identity = event_id(notification.originator_id, notification.originator_version)
+            # A booking is its channel's; availability is every channel's.
+            channel = aggregate.channel if isinstance(aggregate, Booking) else None
             for s in takers:
-                if s.channel is not None and s.channel != booking.channel:
+                if s.channel is not None and channel is not None and s.channel != channel:
                     continue
                 planned[s.subscription_id].append(
                     deliveries.Planned(

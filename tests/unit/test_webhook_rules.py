@@ -14,7 +14,9 @@ from berth.workers.webhooks import WebhookSettings
 
 
 def test_every_event_the_bookings_projection_applies_is_a_webhook_type() -> None:
-    assert webhook_events.TOPICS == bookings.TOPICS
+    assert webhook_events.BOOKING_TOPICS == bookings.TOPICS
+    assert webhook_events.BOOKING_TOPICS < webhook_events.TOPICS
+    assert "availability.changed" not in webhook_events.DEFAULT_EVENT_TYPES
     assert webhook_events.webhook_type("berth.domain.pool:Pool.Added") is None
     assert "booking.checked-in" in webhook_events.EVENT_TYPES
 

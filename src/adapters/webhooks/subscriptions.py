@@ -25,7 +25,7 @@ import psycopg
 
 from berth.adapters.webhooks import addresses, sender
 from berth.domain.error import InvalidCommand, NotFound
-from berth.projections.webhook_events import EVENT_TYPES
+from berth.projections.webhook_events import DEFAULT_EVENT_TYPES, EVENT_TYPES
 
 Connection = psycopg.Connection[Any]
 WAKEUP_CHANNEL = "berth_webhooks"  # NOTIFYed when deliveries are due now (ping, replay)
@@ -74,9 +74,9 @@ def _subscription(row: Sequence[Any]) -> Subscription:
 
 
 def checked_event_types(event_types: Sequence[str] | None) -> list[str]:
-    """The types asked for, each known, in their list's order; all of them if none asked."""
+    """The types asked for, each known, in EVENT_TYPES order; the booking ones if none asked."""
     if event_types is None:
-        return list(EVENT_TYPES)
+        return list(DEFAULT_EVENT_TYPES)
     unknown = sorted(set(event_types) - set(EVENT_TYPES))
     if unknown or not event_types:
         raise InvalidSubscription(

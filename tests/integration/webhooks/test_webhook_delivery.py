@@ -270,3 +270,31 @@ def test_a_ping_is_signed_and_logged(db_url: str, app: Reservations, receiver: R
         assert deliveries.prune(conn, older_than=3600) == 0  # kept while young
         assert deliveries.prune(conn, older_than=0) == 1
     assert log(db_url, created.subscription_id) == []
+
+
+def test_availability_changes_reach_whoever_asks_for_them_as_the_api_shows_a_night(
+    db_url: str, app: Reservations, receiver: Receiver
+) -> None:
+    subscribe(db_url, receiver.url, scope="reseller", event_types=["availability.changed"])
+    default = Receiver()
+    try:
+        subscribe(db_url, default.url)  # the default types: bookings only
+        bookings = Bookings(app)
+        with worker_running(db_url):
+            booking_id = bookings.hold(channel="web")  # another channel's booking
+            app.confirm(booking_id=booking_id, cause=cause("web", "confirm"))
+            default.wait_for(2)
+            held, firmed = receiver.wait_for(2)
+        assert {b["type"] for b in default.bodies()} == {"booking.held", "booking.confirmed"}
+        booking = app.booking(booking_id)
+        night = booking.arrival.isoformat()
+        assert held.body["type"] == firmed.body["type"] == "availability.changed"
+        assert held.body["data"]["pool_id"] == str(bookings.pool)
+        assert held.body["data"]["nights"] == [
+            {"night": night, "capacity": 100_000, "held": 1, "confirmed": 0, "remaining": 99_999}
+        ]
+        assert firmed.body["data"]["nights"] == [
+            {"night": night, "capacity": 100_000, "held": 0, "confirmed": 1, "remaining": 99_999}
+        ]
+    finally:
+        default.stop()
