@@ -298,3 +298,20 @@ def test_availability_changes_reach_whoever_asks_for_them_as_the_api_shows_a_nig
         ]
     finally:
         default.stop()
+
+
+def test_a_bookings_later_event_waits_for_its_earlier_one_to_be_delivered(
+    db_url: str, app: Reservations, receiver: Receiver
+) -> None:
+    created, _ = subscribe(db_url, receiver.url)
+    receiver.fail_next = 3  # the first event of the booking fails three times
+    bookings = Bookings(app)
+    with worker_running(db_url):
+        booking_id = bookings.hold_and_confirm()
+        app.cancel(booking_id=booking_id, cause=cause("web", "cancel"))
+        received = receiver.wait_for(3)
+    assert [r.body["type"] for r in received] == [
+        "booking.held", "booking.confirmed", "booking.cancelled",
+    ]  # fmt: skip
+    attempts = {e.event_type: e.attempts for e in log(db_url, created.subscription_id)}
+    assert attempts == {"booking.held": 4, "booking.confirmed": 1, "booking.cancelled": 1}
