@@ -6,7 +6,7 @@ and the latency from a command's commit to the receiver's receipt (p50/p99).
 A scratch database `berth_bench_webhooks` (embedded PostgreSQL, or
 BERTH_DATABASE_URL). Each receiver is a threaded HTTP server on loopback that
 verifies every signature (tests/webhook_receiver.py), subscribed to the booking event
-type. First the baseline: `clients` threads hold and confirm bookings for
+types. First the baseline: `clients` threads hold and confirm bookings for
 `seconds` with no webhooks worker running. Then the same load with `berth worker
 webhooks` running as its own process; latency is from the moment `hold` or
 `confirm` returned (committed) to the moment the webhook of that event arrived,
