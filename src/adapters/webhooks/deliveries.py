@@ -125,13 +125,16 @@ def plan(
 def due(
     conn: Connection, subscription_id: UUID, *, exclude: Sequence[UUID], limit: int
 ) -> list[Due]:
-    """Deliveries to send now, oldest first, at most one per booking, none of `exclude`."""
+    """Deliveries to send now, oldest first, at most one per booking, none of `exclude`;
+    none while the subscription is not active (paused, or disabled a moment ago)."""
     with conn.transaction():
         rows = conn.execute(
             "SELECT d.webhook_id, d.position, d.ordering_key, d.event_type, d.payload, d.attempts"
             " FROM webhook_deliveries d"
             " WHERE d.subscription_id = %s AND d.status = 'pending' AND d.next_attempt_at <= now()"
             " AND d.webhook_id <> ALL(%s)"
+            " AND EXISTS (SELECT 1 FROM webhook_subscriptions s"
+            "   WHERE s.subscription_id = d.subscription_id AND s.state = 'active')"
             " AND NOT EXISTS (SELECT 1 FROM webhook_deliveries e"
             "   WHERE e.subscription_id = d.subscription_id AND e.status = 'pending'"
             "   AND e.ordering_key = d.ordering_key AND e.position < d.position)"
