@@ -42,6 +42,7 @@ class Receiver:
         self.hold = threading.Event()
         self.hold.set()  # set: requests are answered at once
         self.holding = 0
+        self.hold_after: int | None = None  # hold requests once this many were taken
         self.delay = 0.0
         self._server: ThreadingHTTPServer | None = None
         self._thread: threading.Thread | None = None
@@ -81,6 +82,8 @@ class Receiver:
         headers = {k.lower(): v for k, v in handler.headers.items()}
         with self.guard:
             self.holding += 1
+            if self.hold_after is not None and len(self.received) >= self.hold_after:
+                self.hold.clear()
         self.hold.wait(timeout=60)
         if self.delay:
             time.sleep(self.delay)
@@ -123,7 +126,7 @@ class Receiver:
         with self.guard:
             return [r.body for r in self.received]
 
-    def wait_for(self, count: int, *, timeout: float = 30.0) -> list[Received]:
+    def wait_for(self, count: int, *, timeout: float = 60.0) -> list[Received]:
         """Until at least `count` requests were taken (answered 2xx)."""
         deadline = time.monotonic() + timeout
         while True:

@@ -98,7 +98,7 @@ class Bookings:
         return booking_id
 
 
-def wait_until(check: Callable[[], Any], *, timeout: float = 30.0, what: str = "") -> Any:
+def wait_until(check: Callable[[], Any], *, timeout: float = 60.0, what: str = "") -> Any:
     deadline = time.monotonic() + timeout
     while True:
         found = check()

@@ -54,18 +54,19 @@ def test_killed_mid_delivery_then_restarted_every_event_arrives_with_the_same_id
     receiver.secret = secret
     out = tmp_path / "webhooks.log"
     bookings = Bookings(app)
+    receiver.hold_after = 5  # from the sixth on, requests reach it and get no answer
     worker = _worker(db_url, out)
     try:
         for _ in range(15):
             bookings.hold_and_confirm()
         receiver.wait_for(5)
-        receiver.hold.clear()  # the next requests reach the receiver and get no answer
         wait_until(lambda: receiver.holding >= 1, what="a delivery in flight")
         worker.send_signal(signal.SIGKILL)
         worker.wait()
     finally:
         if worker.poll() is None:
             worker.kill()
+    receiver.hold_after = None
     receiver.hold.set()  # the receiver took them; the worker never heard it did
     delivered_before = len(receiver.ids())
     for _ in range(10):
