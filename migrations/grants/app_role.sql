@@ -81,3 +81,6 @@ BEGIN
     END IF;
 END
 $mail_grants$;
+-- Outbound webhooks (issue 14, migration 0150): webhook_subscriptions and
+-- webhook_deliveries take the default read-and-write above (the API manages
+-- subscriptions, the worker plans and records deliveries); their sequence USAGE.

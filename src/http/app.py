@@ -34,6 +34,7 @@ from berth.http.commands.rate_plans import (
     CreateRatePlanResource,
     RetireRatePlanResource,
 )
+from berth.http.commands.webhooks import webhook_routes
 from berth.http.docs import add_docs
 from berth.http.endpoint import Endpoint
 from berth.http.header_limits import HeaderLimits
@@ -136,6 +137,7 @@ def routes(services: Services, settings: Settings) -> list[tuple[str, Any]]:
     table += apikey_routes(services)
     table.append(("/apikeys/{key_id}", KeyResource(services)))
     table += mail_routes(services)
+    table += webhook_routes(services, settings)
     return with_reads(table, catalogue_routes(services, settings))
 
 

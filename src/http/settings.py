@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import os
 from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import datetime
@@ -11,6 +12,7 @@ from psycopg_pool import ConnectionPool
 
 from berth import config
 from berth.adapters.postgres import idempotency
+from berth.adapters.webhooks.addresses import allow_private
 from berth.config import Config
 from berth.domain.application import Reservations
 
@@ -29,12 +31,17 @@ class Settings:
     projection_max_lag_seconds: float = 300.0
     # How long a camera's previous secret is still accepted after it was re-keyed.
     camera_secret_grace_seconds: int = 24 * 3600
+    # Webhook URLs may name private and loopback addresses (BERTH_WEBHOOKS_ALLOW_PRIVATE).
+    webhooks_allow_private: bool = False
 
     @classmethod
     def from_environ(cls, settings: Config | None = None) -> Settings:
         """The HTTP app's part of `berth.config` (read from the environment)."""
         settings = settings or config.load()
-        return cls(**{name: getattr(settings, name) for name in _FROM_CONFIG})
+        return cls(
+            **{name: getattr(settings, name) for name in _FROM_CONFIG},
+            webhooks_allow_private=allow_private(dict(os.environ)),
+        )
 
 
 # The fields above that are BERTH_* settings (`berth.config`), by the same name.

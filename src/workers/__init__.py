@@ -23,7 +23,7 @@ from berth.adapters.postgres.eventstore import open_reservations
 from berth.adapters.read_models import availability_rows, booking_rows, ledger_rows, occupancy_rows
 from berth.adapters.tracking.projection_store import event_mapper
 from berth.projections import availability, bookings, catalogue, ledger, occupancy
-from berth.workers import expire_holds, gate_reads, kafka_relay, mail
+from berth.workers import expire_holds, gate_reads, kafka_relay, mail, webhooks
 from berth.workers.projection_runner import Projection, ProjectionRunner
 from berth.workers.reconnect import run_reconnecting
 
@@ -82,6 +82,7 @@ WORKERS: dict[str, Callable[[str, threading.Event], None]] = {
     gate_reads.NAME: gate_reads.run,
     mail.SMTP_NAME: mail.run_smtp,
     mail.IMAP_NAME: mail.run_imap,
+    webhooks.NAME: webhooks.run,
 }
 
 

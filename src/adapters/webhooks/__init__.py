@@ -1,0 +1,1 @@
+"""Outbound webhooks: subscriptions, their delivery outbox, the signed HTTP send."""

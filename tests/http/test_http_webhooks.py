@@ -1,0 +1,162 @@
+"""/webhooks over HTTP: who may subscribe to what, the secret once, bad input refused."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import psycopg
+import pytest
+from falcon import testing
+from http_support import Api
+
+from berth.http import Services, Settings, create_app
+
+
+@pytest.fixture
+def settings() -> Settings:
+    return Settings(
+        key_cache_seconds=0, consistency_timeout=1.0, max_body_bytes=4096,
+        webhooks_allow_private=True,
+    )  # fmt: skip
+
+
+URL = "http://127.0.0.1:9/hooks"
+
+
+def _patch(api: Api, path: str, body: Any, who: str = "admin") -> Any:
+    return api.client.simulate_patch(path, json=body, headers=api.headers(who))
+
+
+def _delete(api: Api, path: str, who: str = "admin") -> Any:
+    return api.client.simulate_delete(path, headers=api.headers(who))
+
+
+def _rows(app_db_url: str) -> int:
+    with psycopg.connect(app_db_url) as conn:
+        row = conn.execute("SELECT count(*) FROM webhook_subscriptions").fetchone()
+    assert row is not None
+    return int(row[0])
+
+
+def test_the_secret_is_shown_when_subscribing_and_never_again(api: Api) -> None:
+    created = api.post("/webhooks", {"url": URL, "event_types": ["booking.confirmed"]})
+    assert created.status_code == 201, created.text
+    assert created.json["secret"].startswith("whsec_")
+    assert created.headers["location"] == f"/webhooks/{created.json['id']}"
+    assert created.json["channel"] is None and created.json["state"] == "active"
+    assert created.json["deliveries"] == {"pending": 0, "delivered": 0, "failed": 0}
+    shown = api.get(f"/webhooks/{created.json['id']}")
+    assert shown.status_code == 200 and "secret" not in shown.json
+    listed = api.get("/webhooks")
+    assert [w["id"] for w in listed.json["webhooks"]] == [created.json["id"]]
+    assert "secret" not in listed.json["webhooks"][0]
+
+
+def test_a_booking_key_subscribes_for_its_own_channel_and_sees_no_other(api: Api) -> None:
+    mine = api.post("/webhooks", {"url": URL}, who="web")
+    assert mine.status_code == 201, mine.text
+    assert mine.json["channel"] == "web"
+    assert len(mine.json["event_types"]) > 5  # all of them by default
+    refused = api.post("/webhooks", {"url": URL, "channel": "reseller"}, who="web")
+    assert refused.status_code == 400
+    assert refused.json["type"].endswith("/invalid-webhook-subscription")
+    path = f"/webhooks/{mine.json['id']}"
+    for response in (
+        api.get(path, who="reseller"),
+        _patch(api, path, {"state": "paused"}, who="reseller"),
+        _delete(api, path, who="reseller"),
+        api.get(f"{path}/deliveries", who="reseller"),
+        api.post(f"{path}/ping", who="reseller"),
+        api.post(f"{path}/replay?from_position=1", who="reseller"),
+    ):
+        assert response.status_code == 404, response.text
+        assert response.json["type"].endswith("/unknown-webhook-subscription")
+    assert api.get("/webhooks", who="reseller").json["webhooks"] == []
+    assert [w["id"] for w in api.get("/webhooks", who="web").json["webhooks"]] == [mine.json["id"]]
+    assert [w["id"] for w in api.get("/webhooks").json["webhooks"]] == [mine.json["id"]]
+
+
+def test_other_roles_cannot_subscribe(api: Api) -> None:
+    for who in ("operations", "finance", "auditor"):
+        assert api.post("/webhooks", {"url": URL}, who=who).status_code == 403
+        assert api.get("/webhooks", who=who).status_code == 403
+
+
+@pytest.mark.parametrize(
+    "body",
+    [
+        {"url": "ftp://example.com/hooks"},
+        {"url": "https://user:pw@example.com/hooks"},
+        {"url": "example.com/hooks"},
+        {"url": "https://example.com/\x00"},
+        {"url": "https://" + "a" * 3000 + ".com/"},
+        {"url": URL, "event_types": ["booking.exploded"]},
+        {"url": URL, "event_types": []},
+        {"url": URL, "channel": "no spaces allowed"},
+        {"url": URL, "description": "x" * 201},
+        {"url": URL, "unknown": 1},
+    ],
+)
+def test_bad_subscriptions_are_refused_and_nothing_is_stored(
+    api: Api, app_db_url: str, body: dict[str, Any]
+) -> None:
+    answer = api.post("/webhooks", body)
+    assert answer.status_code == 400, answer.text
+    assert _rows(app_db_url) == 0
+
+
+def test_private_addresses_are_refused_unless_allowed(
+    api: Api, services: Services, app_db_url: str
+) -> None:
+    strict = Api(testing.TestClient(create_app(Settings(key_cache_seconds=0), services)))
+    strict.tokens = api.tokens
+    for url in (
+        "http://127.0.0.1:8080/",
+        "http://localhost/hooks",
+        "http://10.1.2.3/",
+        "http://[::1]/",
+        "http://169.254.169.254/latest",
+    ):
+        answer = strict.post("/webhooks", {"url": url})
+        assert answer.status_code == 400, url
+        assert answer.json["type"].endswith("/invalid-webhook-url")
+    assert _rows(app_db_url) == 0
+    assert strict.post("/webhooks", {"url": "https://hooks.example.com/"}).status_code == 201
+
+
+def test_pause_resume_change_and_delete(api: Api) -> None:
+    created = api.post("/webhooks", {"url": URL}).json
+    path = f"/webhooks/{created['id']}"
+    paused = _patch(api, path, {"state": "paused", "event_types": ["booking.held"]})
+    assert paused.status_code == 200, paused.text
+    assert paused.json["state"] == "paused" and paused.json["event_types"] == ["booking.held"]
+    assert _patch(api, path, {"state": "disabled"}).status_code == 400
+    assert _patch(api, path, {"url": "gopher://x"}).status_code == 400
+    assert _patch(api, path, {"state": "active"}).json["state"] == "active"
+    assert _delete(api, path).status_code == 204
+    assert api.get(path).status_code == 404
+
+
+def test_ping_and_replay_are_queued_and_logged(api: Api) -> None:
+    created = api.post("/webhooks", {"url": URL}).json
+    path = f"/webhooks/{created['id']}"
+    ping = api.post(f"{path}/ping")
+    assert ping.status_code == 202, ping.text
+    log = api.get(f"{path}/deliveries")
+    assert log.status_code == 200
+    [entry] = log.json["deliveries"]
+    assert entry["webhook_id"] == ping.json["webhook_id"]
+    assert entry["event_type"] == "webhook.ping" and entry["status"] == "pending"
+    assert log.json["next_cursor"] is None
+    replay = api.post(f"{path}/replay?from_position=1")
+    assert replay.status_code == 202 and replay.json["position"] == 0
+    assert api.post(f"{path}/replay").status_code == 400
+    assert api.post(f"{path}/replay?from_position=0").status_code == 400
+    assert api.get(f"{path}/deliveries?limit=0").status_code == 400
+
+
+def test_the_openapi_document_describes_the_webhooks(api: Api) -> None:
+    paths = api.get("/openapi.json", who=None).json["paths"]
+    assert {"post", "get"} <= set(paths["/webhooks"])
+    assert {"get", "patch", "delete"} <= set(paths["/webhooks/{subscription_id}"])
+    assert "post" in paths["/webhooks/{subscription_id}/replay"]
