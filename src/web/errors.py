@@ -49,7 +49,7 @@ def domain_error(
 def invalid_form(
     req: falcon.Request, resp: falcon.Response, error: ValidationError, params: dict[str, Any]
 ) -> None:
-    messages = error.normalized_messages()
+    messages = error.messages
     detail = "; ".join(
         f"{field}: {' '.join(map(str, text)) if isinstance(text, list) else text}"
         for field, text in (messages.items() if isinstance(messages, dict) else [])
@@ -63,7 +63,9 @@ def invalid_form(
 def http_error(
     req: falcon.Request, resp: falcon.Response, error: falcon.HTTPError, params: dict[str, Any]
 ) -> None:
-    for name, value in (error.headers or {}).items():
+    headers = error.headers or {}
+    pairs = list(headers.items()) if isinstance(headers, dict) else list(headers)
+    for name, value in pairs:
         resp.set_header(name, value)
     render(
         req, resp, "error.html", error.status_code, title=error.title or "Error",

@@ -33,7 +33,8 @@ def night_share(row: dict[str, Any], night: date) -> int:
     nights = (row["departure"] - row["arrival"]).days
     k = (night - row["arrival"]).days + 1
     total: int = row["total"]
-    return total * k // nights - total * (k - 1) // nights
+    share: int = total * k // nights - total * (k - 1) // nights
+    return share
 
 
 def preview(conn: Any, facility_id: UUID, night: date) -> dict[str, Any]:
