@@ -4,7 +4,7 @@ VENV := .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed-$(shell cat setup.cfg pyproject.toml | cksum | cut -d' ' -f1)
 
-.PHONY: install up test lint typecheck unit bench clean
+.PHONY: install up test lint typecheck unit bench clean screenshots
 
 $(STAMP): setup.cfg pyproject.toml
 	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
@@ -31,6 +31,12 @@ typecheck: install
 
 test: lint typecheck
 	$(BIN)/pytest
+
+# A PNG of each page of the staff screen, from the browser tests (needs /usr/bin/chromium).
+screenshots: install
+	rm -rf var/screenshots
+	BERTH_REQUIRE_BROWSER=1 BERTH_SCREENSHOTS=var/screenshots $(BIN)/pytest -q -p no:cacheprovider tests/web/test_screen_browser.py
+	@ls var/screenshots
 
 bench: install
 	$(BIN)/python bench/holds.py
