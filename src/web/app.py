@@ -31,6 +31,7 @@ def routes(screen: Screen, settings: ScreenSettings) -> list[tuple[str, Any]]:
         (f"{facility}/gates", gates.GatesResource(*args)),
         (f"{facility}/gates/live", gates.GatesLiveResource(*args)),
         (f"{facility}/reads/{{read_id}}/resolve", gates.ResolveResource(*args)),
+        (f"{facility}/gates/{{gate_id:uuid}}/open", gates.OpenBarrierResource(*args)),
         (f"{facility}/night-audit", night_audit.NightAuditResource(*args)),
         (f"{facility}/pictures", pictures.PicturesResource(*args)),
         (f"{PREFIX}/bookings", bookings.SearchResource(*args)),

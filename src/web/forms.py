@@ -52,6 +52,11 @@ class Resolve(Form):
     note = bounded.free_text(500, load_default="")
 
 
+class OpenBarrier(Form):
+    reason = bounded.text(500, required=True)
+    plate = bounded.free_text(20, load_default="")
+
+
 class CloseDay(Form):
     business_date = bounded.Day(required=True)
 

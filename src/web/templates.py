@@ -3,6 +3,9 @@
 from __future__ import annotations
 
 import functools
+import threading
+from collections import OrderedDict
+from collections.abc import Callable, Hashable
 from datetime import date, datetime
 from typing import Any
 
@@ -71,3 +74,51 @@ def see_other(resp: falcon.Response, location: str) -> None:
     resp.status = falcon.HTTP_303
     resp.location = location
     resp.text = ""
+
+
+# Stands for the session's CSRF token in a panel rendered once for every screen.
+_SESSION_SLOT = "@@csrf-token@@"
+
+
+class SharedPanels:
+    """Live panels rendered once per change for every screen that watches them.
+
+    A panel's key names what it shows and the positions of the projections it
+    reads, so equal keys are equal panels: fifty screens polling after one gate
+    read cost one render, not fifty. The session's CSRF token is put in after.
+    The last `size` panels are kept, per process.
+    """
+
+    def __init__(self, size: int = 64) -> None:
+        self.size = size
+        self.panels: OrderedDict[Hashable, str] = OrderedDict()
+        self.lock = threading.Lock()
+        self.renders = 0
+
+    def render(
+        self,
+        req: falcon.Request,
+        resp: falcon.Response,
+        name: str,
+        key: Hashable,
+        context: Callable[[], dict[str, Any]],
+    ) -> None:
+        with self.lock:
+            text = self.panels.get(key)
+            if text is not None:
+                self.panels.move_to_end(key)
+        if text is None:
+            text = (
+                environment()
+                .get_template(name)
+                .render(user=None, csrf_token=_SESSION_SLOT, path="", **context())
+            )
+            with self.lock:
+                self.renders += 1
+                self.panels[key] = text
+                while len(self.panels) > self.size:
+                    self.panels.popitem(last=False)
+        session = req.context.session
+        resp.content_type = falcon.MEDIA_HTML
+        resp.set_header("Cache-Control", "no-store")
+        resp.text = text.replace(_SESSION_SLOT, session.csrf_token if session else "")

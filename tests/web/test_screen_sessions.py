@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from datetime import timedelta
 
-from screen_support import PASSWORD, Client, Clock, World, book, csrf
+from screen_support import PASSWORD, Client, Clock, World, book, csrf, make_world
 
 from berth.adapters.staff import users
 from berth.web.settings import Screen
@@ -184,3 +184,39 @@ def test_the_live_panel_answers_no_content_while_nothing_changed(
     fresh = client.get(f"/ops/facilities/{world.facility_id}/today/live", params={"seen": seen})
     assert fresh.status_code == 200
     assert reference in fresh.text
+
+
+def test_opening_a_barrier_by_hand_is_an_event_with_its_reason_and_who(
+    client: Client, screen: Screen, world: World, workers: None
+) -> None:
+    client.sign_in("operations")
+    page = client.get(f"/ops/facilities/{world.facility_id}/gates?min_position=1")
+    token = csrf(page.text)
+    path = f"/ops/facilities/{world.facility_id}/gates/{world.exit_gate}/open"
+    refused = client.post(path, {"csrf_token": token, "reason": "", "plate": "AB1"})
+    assert refused.status_code == 400
+    answer = client.post(path, {"csrf_token": token, "reason": "camera dirty", "plate": "AB1"})
+    assert answer.status_code == 303, answer.text
+    shown = client.get(answer.headers["location"])
+    manual = shown.text.split('class="manual"', 1)[1]
+    assert "camera dirty" in manual and "staff:operations" in manual and "AB1" in manual
+    other = make_world(screen.reservations)  # a gate of another facility is not found here
+    foreign = f"/ops/facilities/{world.facility_id}/gates/{other.exit_gate}/open"
+    assert client.post(foreign, {"csrf_token": token, "reason": "x"}).status_code == 404
+
+
+def test_a_live_panel_rendered_once_carries_each_sessions_own_csrf_token(
+    client: Client, screen: Screen, world: World, workers: None
+) -> None:
+    book(screen.reservations, world, plate="AB12CDE")
+    head = screen.reservations.recorder.max_notification_id()
+    other = Client(client.client)
+    client.sign_in("operations")
+    other.sign_in("admin")
+    client.get(f"/ops/facilities/{world.facility_id}/today?min_position={head}")
+    path = f"/ops/facilities/{world.facility_id}/today/live"
+    mine, theirs = client.get(path, params={"seen": "old"}), other.get(path, params={"seen": "old"})
+    assert mine.status_code == theirs.status_code == 200
+    assert csrf(mine.text) == csrf(client.get("/ops/bookings").text)
+    assert csrf(theirs.text) == csrf(other.get("/ops/bookings").text)
+    assert csrf(mine.text) != csrf(theirs.text)

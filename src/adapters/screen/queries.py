@@ -114,3 +114,12 @@ def closed_days(conn: Connection, *, facility_id: UUID, limit: int = 60) -> list
         (facility_id, limit),
     ).fetchall()
     return [row[0] for row in rows]
+
+
+def gates(conn: Connection, *, facility_id: UUID) -> list[dict[str, Any]]:
+    with conn.cursor(row_factory=dict_row) as cur:
+        return cur.execute(
+            "SELECT gate_id, name, direction FROM occupancy_gates WHERE facility_id = %s"
+            " ORDER BY name, gate_id LIMIT 500",
+            (facility_id,),
+        ).fetchall()

@@ -3,32 +3,36 @@ reads, and resolving one to a booking found by plate, reference or name (or dism
 
 from __future__ import annotations
 
+import heapq
+from contextlib import closing
 from typing import Any
 from uuid import UUID
 
 import falcon
 
-from berth.adapters import gate_queries
+from berth.adapters import audit_history, gate_queries
 from berth.adapters.screen import queries as screen_queries
-from berth.domain.gate_commands import UnknownRead
+from berth.domain.gate_commands import UnknownGate, UnknownRead
 from berth.web import forms, staff
 from berth.web.pages.common import place, with_position
 from berth.web.reads import reading, signature
 from berth.web.settings import PREFIX, Screen, ScreenSettings
-from berth.web.templates import render, see_other
+from berth.web.templates import SharedPanels, render, see_other
 from berth.web.views import booking_row
 
 PROJECTIONS = ("occupancy",)
 GATE_STAFF = frozenset({staff.OPERATIONS, staff.ADMIN})
+MANUAL_OPENS_SHOWN = 10
+OPENED_BY_HAND = "Gate.OpenedByHand"
 
 
-def gates_panel(conn: Any, facility_id: UUID) -> dict[str, Any]:
+def gates_panel(conn: Any, facility_id: UUID, seen: str) -> dict[str, Any]:
     return {
         "reads": screen_queries.recent_reads(conn, facility_id=facility_id),
         "unmatched": gate_queries.unmatched_reads(
             conn, facility_id=facility_id, include_resolved=False
         ),
-        "seen": signature(conn, PROJECTIONS),
+        "seen": seen,
     }
 
 
@@ -42,6 +46,21 @@ def _read_id(read_id: str) -> str:
     return read_id
 
 
+def opened_by_hand(conn: Any, lanes: list[dict[str, Any]]) -> list[dict[str, Any]]:
+    """The latest barrier openings by hand at these gates, from their event histories."""
+    latest: list[tuple[int, dict[str, Any]]] = []
+    for lane in lanes:
+        with closing(audit_history.iter_history(conn, lane["gate_id"])) as steps:
+            for step in steps:
+                if step.type == OPENED_BY_HAND:
+                    entry = step.data | {"gate": lane["name"], "at": step.timestamp,
+                                         "by": step.cause.get("principal", "?")}  # fmt: skip
+                    heapq.heappush(latest, (step.position, entry))
+                    if len(latest) > MANUAL_OPENS_SHOWN:
+                        heapq.heappop(latest)
+    return [entry for _, entry in sorted(latest, key=lambda pair: pair[0], reverse=True)]
+
+
 class GatesResource:
     roles = {"GET": staff.STAFF}
 
@@ -52,9 +71,11 @@ class GatesResource:
     def on_get(self, req: falcon.Request, resp: falcon.Response, facility_id: UUID) -> None:
         here = place(self.screen, facility_id)
         with reading(self.screen, self.settings, req, PROJECTIONS) as (conn, caught_up):
-            panel = gates_panel(conn, facility_id)
+            panel = gates_panel(conn, facility_id, signature(conn, PROJECTIONS))
+            lanes = screen_queries.gates(conn, facility_id=facility_id)
+            manual = opened_by_hand(conn, lanes)
         render(
-            req, resp, "gates.html", place=here, caught_up=caught_up,
+            req, resp, "gates.html", place=here, caught_up=caught_up, lanes=lanes, manual=manual,
             poll_seconds=self.settings.poll_seconds, **panel,
         )  # fmt: skip
 
@@ -65,18 +86,20 @@ class GatesLiveResource:
     def __init__(self, screen: Screen, settings: ScreenSettings) -> None:
         self.screen = screen
         self.settings = settings
+        self.panels = SharedPanels()
 
     def on_get(self, req: falcon.Request, resp: falcon.Response, facility_id: UUID) -> None:
         here = place(self.screen, facility_id)
         with self.screen.pool.connection() as conn:
-            if req.get_param("seen") == signature(conn, PROJECTIONS):
+            seen = signature(conn, PROJECTIONS)
+            if req.get_param("seen") == seen:
                 resp.status = falcon.HTTP_204
                 return
-            panel = gates_panel(conn, facility_id)
-        render(
-            req, resp, "gates_live.html", place=here, poll_seconds=self.settings.poll_seconds,
-            **panel,
-        )  # fmt: skip
+            self.panels.render(
+                req, resp, "gates_live.html", (facility_id, seen),
+                lambda: gates_panel(conn, facility_id, seen) | {
+                    "place": here, "poll_seconds": self.settings.poll_seconds},
+            )  # fmt: skip
 
 
 class ResolveResource:
@@ -112,4 +135,24 @@ class ResolveResource:
             facility_id=facility_id, read_id=_read_id(read_id), booking_id=form["booking_id"],
             note=form["note"], cause=staff.cause(req),
         )  # fmt: skip
+        see_other(resp, with_position(f"{PREFIX}/facilities/{facility_id}/gates", result.position))
+
+
+class OpenBarrierResource:
+    """POST: record that staff opened a gate's barrier by hand, with the reason."""
+
+    roles = {"POST": GATE_STAFF}
+
+    def __init__(self, screen: Screen, settings: ScreenSettings) -> None:
+        self.screen = screen
+
+    def on_post(
+        self, req: falcon.Request, resp: falcon.Response, facility_id: UUID, gate_id: UUID
+    ) -> None:
+        form = forms.load(forms.OpenBarrier, req.context.form)
+        if self.screen.reservations.gate(gate_id).facility_id != facility_id:
+            raise UnknownGate(f"no gate {gate_id} at this facility")
+        result = self.screen.reservations.open_barrier(
+            gate_id=gate_id, reason=form["reason"], plate=form["plate"], cause=staff.cause(req)
+        )
         see_other(resp, with_position(f"{PREFIX}/facilities/{facility_id}/gates", result.position))

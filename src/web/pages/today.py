@@ -20,14 +20,14 @@ from berth.web import staff
 from berth.web.pages.common import day_param, place
 from berth.web.reads import reading, signature
 from berth.web.settings import PREFIX, Screen, ScreenSettings
-from berth.web.templates import render, see_other
+from berth.web.templates import SharedPanels, render, see_other
 from berth.web.views import booking_row
 
 PROJECTIONS = ("bookings", "occupancy")
 LATEST_READS = 10
 
 
-def today_panel(conn: Any, facility_id: UUID, day: date) -> dict[str, Any]:
+def today_panel(conn: Any, facility_id: UUID, day: date, seen: str) -> dict[str, Any]:
     return {
         "arrivals": [
             booking_row(r) for r in queries.arrivals(conn, facility_id=facility_id, day=day)
@@ -37,7 +37,7 @@ def today_panel(conn: Any, facility_id: UUID, day: date) -> dict[str, Any]:
         ],
         "occupancy": gate_queries.occupancy(conn, facility_id=facility_id),
         "reads": screen_queries.recent_reads(conn, facility_id=facility_id, limit=LATEST_READS),
-        "seen": signature(conn, PROJECTIONS),
+        "seen": seen,
     }
 
 
@@ -68,7 +68,7 @@ class TodayResource:
         here = place(self.screen, facility_id)
         day = day_param(req, "date", here.today)
         with reading(self.screen, self.settings, req, PROJECTIONS) as (conn, caught_up):
-            panel = today_panel(conn, facility_id, day)
+            panel = today_panel(conn, facility_id, day, signature(conn, PROJECTIONS))
         render(
             req, resp, "today.html", place=here, day=day, caught_up=caught_up,
             poll_seconds=self.settings.poll_seconds, **panel,
@@ -83,16 +83,18 @@ class TodayLiveResource:
     def __init__(self, screen: Screen, settings: ScreenSettings) -> None:
         self.screen = screen
         self.settings = settings
+        self.panels = SharedPanels()
 
     def on_get(self, req: falcon.Request, resp: falcon.Response, facility_id: UUID) -> None:
         here = place(self.screen, facility_id)
         day = day_param(req, "date", here.today)
         with self.screen.pool.connection() as conn:
-            if req.get_param("seen") == signature(conn, PROJECTIONS):
+            seen = signature(conn, PROJECTIONS)
+            if req.get_param("seen") == seen:
                 resp.status = falcon.HTTP_204
                 return
-            panel = today_panel(conn, facility_id, day)
-        render(
-            req, resp, "today_live.html", place=here, day=day,
-            poll_seconds=self.settings.poll_seconds, **panel,
-        )  # fmt: skip
+            self.panels.render(
+                req, resp, "today_live.html", (facility_id, day, seen),
+                lambda: today_panel(conn, facility_id, day, seen) | {
+                    "place": here, "day": day, "poll_seconds": self.settings.poll_seconds},
+            )  # fmt: skip
