@@ -12,7 +12,7 @@ from __future__ import annotations
 from decimal import Decimal
 from typing import Any
 
-from marshmallow import EXCLUDE, Schema, fields, post_load, validate
+from marshmallow import EXCLUDE, Schema, fields, post_load, pre_load, validate
 
 from berth.adapters import fields as bounded
 from berth.domain import bounds
@@ -44,6 +44,21 @@ class Payment(Versioned):
     @post_load
     def minor_units(self, data: dict[str, Any], **kwargs: Any) -> dict[str, Any]:
         data["amount"] = int(data["amount"] * 100)
+        return data
+
+
+class Amend(Versioned):
+    """New dates and plates (comma-separated in the form), as the API's AmendBooking bounds them."""
+
+    arrival = bounded.Day(required=True)
+    departure = bounded.Day(required=True)
+    plates = fields.List(bounded.text(16), validate=validate.Length(max=10), load_default=[])
+
+    @pre_load
+    def split_plates(self, data: dict[str, Any], **kwargs: Any) -> dict[str, Any]:
+        text = data.get("plates", "")
+        if isinstance(text, str):
+            data = dict(data, plates=[p.strip() for p in text.split(",") if p.strip()])
         return data
 
 

@@ -220,3 +220,20 @@ def test_a_live_panel_rendered_once_carries_each_sessions_own_csrf_token(
     assert csrf(mine.text) == csrf(client.get("/ops/bookings").text)
     assert csrf(theirs.text) == csrf(other.get("/ops/bookings").text)
     assert csrf(mine.text) != csrf(theirs.text)
+
+
+def test_amending_plates_and_dates_from_the_screen(
+    client: Client, screen: Screen, world: World
+) -> None:
+    booking_id = book(screen.reservations, world, plate="AB12CDE")
+    client.sign_in("operations")
+    token = csrf(client.get("/ops/bookings").text)
+    path = f"/ops/bookings/{booking_id}/amend"
+    form = {"csrf_token": token, "version": "2", "arrival": "2030-06-01"}
+    bad = client.post(path, form | {"departure": "2030-06-04", "plates": "X" * 17})
+    assert bad.status_code == 400
+    answer = client.post(path, form | {"departure": "2030-06-04", "plates": "AB12CDE, CD34 EFG"})
+    assert answer.status_code == 303, answer.text
+    booking = screen.reservations.booking(booking_id)
+    assert (str(booking.departure), list(booking.plates)) == ("2030-06-04", ["AB12CDE", "CD34 EFG"])
+    assert booking.total == 3600

@@ -109,12 +109,28 @@ def _pay(screen: Screen, req: falcon.Request, booking_id: UUID, form: dict[str, 
     )  # fmt: skip
 
 
+def _amend(screen: Screen, req: falcon.Request, booking_id: UUID, form: dict[str, Any]) -> Any:
+    """Amend what changed of the dates and plates (an amendment names only those)."""
+    booking = screen.reservations.booking(booking_id)
+    changes: dict[str, Any] = {
+        name: form[name]
+        for name, now in (("arrival", booking.arrival), ("departure", booking.departure))
+        if form[name] != now
+    }
+    if list(form["plates"]) != list(booking.plates):
+        changes["plates"] = form["plates"]
+    return screen.reservations.amend(
+        booking_id=booking_id, expected_version=form["version"], cause=staff.cause(req), **changes
+    )
+
+
 # name: (who may, the form, the command)
 ACTIONS: dict[str, tuple[frozenset[str], type[forms.Form], Command]] = {
     "check-in": (DESK, forms.Versioned, _plain("check_in")),
     "check-out": (DESK, forms.Versioned, _plain("check_out")),
     "no-show": (DESK, forms.Versioned, _plain("record_no_show")),
     "payments": (TILL, forms.Payment, _pay),
+    "amend": (DESK, forms.Amend, _amend),
 }
 
 
