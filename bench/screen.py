@@ -10,9 +10,10 @@ lets the bookings and occupancy projections catch up, then measures in-process
 - baseline: GET /facilities/{id}/arrivals (the API's JSON of the same rows);
 - the full "today" page (/ops/facilities/{id}/today: arrivals, departures,
   on site, overstays, latest reads), rendered by Jinja2;
-- `--screens` live panels polling `.../today/live?seen=` flat out while nothing
-  changes (204s), and the same while a lane records a plate read every 0.1 s
-  (each read changes the panel, so the polls that see it render it again).
+- `--screens` live panels, each polling `.../today/live?seen=` every 2 s (as the
+  screen does) while nothing changes (204s), and the same while `--lanes` lanes
+  each record a plate read every 2 s (each read changes the panel: the first
+  poll to see it renders it, the others share that render).
 """
 
 from __future__ import annotations
@@ -21,6 +22,7 @@ import argparse
 import sys
 import threading
 import time
+from collections.abc import Callable
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from uuid import uuid4
@@ -48,6 +50,7 @@ def main() -> None:
     parser.add_argument("--arrivals", type=int, default=2000)
     parser.add_argument("--seconds", type=float, default=10.0)
     parser.add_argument("--screens", type=int, default=50)
+    parser.add_argument("--lanes", type=int, default=20)
     args = parser.parse_args()
 
     url = scratch_database("berth_bench_screen")
@@ -61,15 +64,25 @@ def main() -> None:
     gate = app.add_gate(facility_id=facility, name="in", direction="entry", cause=CAUSE).id
     today = datetime.now(UTC).date()
     began = time.perf_counter()
-    for n in range(args.arrivals):
-        held = app.hold(
-            pool_id=pool_id, stay=Stay(today, today + timedelta(days=2)), quantity=1,
-            guest={"given_name": "Guest", "family_name": f"N{n}"}, plates=[f"BN{n:05d}"],
-            cause=CAUSE,
-        )  # fmt: skip
-        position = app.confirm(booking_id=held.id, cause=CAUSE).position
-        if n % 100 == 0:
-            sys.stderr.write(f"\r  {n:,}/{args.arrivals:,} bookings")
+    made = [0]
+
+    def make(first: int) -> None:
+        for n in range(first, args.arrivals, 4):
+            held = app.hold(
+                pool_id=pool_id, stay=Stay(today, today + timedelta(days=2)), quantity=1,
+                guest={"given_name": "Guest", "family_name": f"N{n}"}, plates=[f"BN{n:05d}"],
+                cause=CAUSE,
+            )  # fmt: skip
+            app.confirm(booking_id=held.id, cause=CAUSE)
+            made[0] += 1
+
+    makers = [threading.Thread(target=make, args=(i,)) for i in range(4)]
+    for maker in makers:
+        maker.start()
+    while any(maker.is_alive() for maker in makers):
+        time.sleep(1)
+        sys.stderr.write(f"\r  {made[0]:,}/{args.arrivals:,} bookings")
+    position = app.recorder.max_notification_id() or 0
     sys.stderr.write(f"\r  {args.arrivals:,} bookings in {time.perf_counter() - began:.0f} s\n")
     stop = threading.Event()
     for name in ("bookings", "occupancy"):
@@ -123,24 +136,28 @@ def main() -> None:
     ]
     lane_stop = threading.Event()
 
-    def lane() -> None:
-        while not lane_stop.is_set():
+    def lane(n: int) -> None:
+        time.sleep(2.0 * n / args.lanes)
+        while not lane_stop.wait(2.0):
             app.record_plate_read(
-                read_id=uuid4().hex, camera_id="cam", gate_id=gate, plate="UNKNOWN1",
+                read_id=uuid4().hex, camera_id=f"cam-{n}", gate_id=gate, plate="UNKNOWN1",
                 confidence=0.9, captured_at=utc_now(), cause=CAUSE,
             )  # fmt: skip
-            time.sleep(0.1)
 
-    threading.Thread(target=lane, daemon=True).start()
+    for n in range(args.lanes):
+        threading.Thread(target=lane, args=(n,), daemon=True).start()
+    renders = screen_app_panels(screen_app)
+    before = renders()
     results.append(
         run_load(
-            f"{args.screens} live panels, a read every 0.1 s",
+            f"{args.screens} live panels, {args.lanes} lanes reading",
             args.screens,
             args.seconds,
             poll,
             every=2.0,
         )
     )
+    panel_renders = renders() - before
     lane_stop.set()
     stop.set()
     print(
@@ -150,6 +167,19 @@ def main() -> None:
     print(HEADER)
     for result in results:
         print(result.row())
+    print(f"\nlive panel renders while the lanes read: {panel_renders} (shared by every screen)")
+
+
+def screen_app_panels(app: object) -> Callable[[], int]:
+    """How many times the live "today" panel was rendered (not served) so far."""
+    router = app._router  # type: ignore[attr-defined]
+    resource, *_ = router.find(f"/ops/facilities/{uuid4()}/today/live")
+
+    def renders() -> int:
+        count: int = resource.panels.renders
+        return count
+
+    return renders
 
 
 if __name__ == "__main__":
