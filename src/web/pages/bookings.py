@@ -15,7 +15,7 @@ from berth.adapters.screen import queries as screen_queries
 from berth.domain.booking_commands import UnknownBooking
 from berth.domain.commanding import CommandResult
 from berth.web import forms, staff
-from berth.web.pages.common import next_page, with_position
+from berth.web.pages.common import next_page, place, with_position
 from berth.web.reads import reading
 from berth.web.settings import PREFIX, Screen, ScreenSettings
 from berth.web.templates import render, see_other
@@ -57,6 +57,7 @@ class BookingResource:
             page = audit_history.history_page(conn, booking_id, limit=HISTORY_LIMIT)
         render(
             req, resp, "booking.html", booking=booking_row(row), caught_up=caught_up,
+            place=place(self.screen, row["facility_id"]),
             history=list(reversed(page.steps)), history_cut=page.next_cursor is not None,
             methods=forms.PAYMENT_METHODS,
         )  # fmt: skip
@@ -76,6 +77,7 @@ class CancelResource:
             row = queries.booking(conn, booking_id)
         render(
             req, resp, "cancel.html", booking=booking, row=booking_row(row) if row else None,
+            place=place(self.screen, booking.facility_id),
             fee=booking.cancellation_fee_at(self.screen.clock()),
         )  # fmt: skip
 
