@@ -83,41 +83,61 @@ _SESSION_SLOT = "@@csrf-token@@"
 class SharedPanels:
     """Live panels rendered once per change for every screen that watches them.
 
-    A panel's key names what it shows and the positions of the projections it
-    reads, so equal keys are equal panels: fifty screens polling after one gate
-    read cost one render, not fifty. The session's CSRF token is put in after.
-    The last `size` panels are kept, per process.
+    A panel (`group`: what it shows) is rendered at `seen`, the positions of the
+    projections it reads ("12.40"); positions only grow. The newest render of
+    each group is kept: a poll at positions it covers is served from it, and
+    at most one render per group runs at a time, so fifty screens polling while
+    twenty lanes read cost one render per poll interval, not fifty. The
+    session's CSRF token is put in after. The last `size` groups are kept.
     """
 
     def __init__(self, size: int = 64) -> None:
         self.size = size
-        self.panels: OrderedDict[Hashable, str] = OrderedDict()
+        self.latest: OrderedDict[Hashable, tuple[tuple[int, ...], str]] = OrderedDict()
+        self.rendering: dict[Hashable, threading.Lock] = {}
         self.lock = threading.Lock()
         self.renders = 0
+
+    def _cached(self, group: Hashable, seen: tuple[int, ...]) -> str | None:
+        with self.lock:
+            found = self.latest.get(group)
+            if found is None:
+                return None
+            self.latest.move_to_end(group)
+        at, text = found
+        covers = len(at) == len(seen) and all(a >= b for a, b in zip(at, seen, strict=True))
+        return text if covers else None
 
     def render(
         self,
         req: falcon.Request,
         resp: falcon.Response,
         name: str,
-        key: Hashable,
+        group: Hashable,
+        *,
+        seen: str,
         context: Callable[[], dict[str, Any]],
     ) -> None:
-        with self.lock:
-            text = self.panels.get(key)
-            if text is not None:
-                self.panels.move_to_end(key)
+        at = tuple(int(part) for part in seen.split("."))
+        text = self._cached(group, at)
         if text is None:
-            text = (
-                environment()
-                .get_template(name)
-                .render(user=None, csrf_token=_SESSION_SLOT, path="", **context())
-            )
             with self.lock:
-                self.renders += 1
-                self.panels[key] = text
-                while len(self.panels) > self.size:
-                    self.panels.popitem(last=False)
+                rendering = self.rendering.setdefault(group, threading.Lock())
+            with rendering:
+                text = self._cached(group, at)  # rendered by another screen meanwhile
+                if text is None:
+                    text = (
+                        environment()
+                        .get_template(name)
+                        .render(user=None, csrf_token=_SESSION_SLOT, path="", **context())
+                    )
+                    with self.lock:
+                        self.renders += 1
+                        self.latest[group] = (at, text)
+                        self.latest.move_to_end(group)
+                        while len(self.latest) > self.size:
+                            dropped, _ = self.latest.popitem(last=False)
+                            self.rendering.pop(dropped, None)
         session = req.context.session
         resp.content_type = falcon.MEDIA_HTML
         resp.set_header("Cache-Control", "no-store")

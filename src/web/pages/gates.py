@@ -92,14 +92,17 @@ class GatesLiveResource:
         here = place(self.screen, facility_id)
         with self.screen.pool.connection() as conn:
             seen = signature(conn, PROJECTIONS)
-            if req.get_param("seen") == seen:
-                resp.status = falcon.HTTP_204
-                return
-            self.panels.render(
-                req, resp, "gates_live.html", (facility_id, seen),
-                lambda: gates_panel(conn, facility_id, seen) | {
-                    "place": here, "poll_seconds": self.settings.poll_seconds},
-            )  # fmt: skip
+        if req.get_param("seen") == seen:
+            resp.status = falcon.HTTP_204
+            return
+
+        def context() -> dict[str, Any]:
+            with self.screen.pool.connection() as conn:
+                panel = gates_panel(conn, facility_id, seen)
+            return panel | {"place": here, "poll_seconds": self.settings.poll_seconds}
+
+        self.panels.render(req, resp, "gates_live.html", facility_id, seen=seen,
+                           context=context)  # fmt: skip
 
 
 class ResolveResource:

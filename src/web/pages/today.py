@@ -90,11 +90,16 @@ class TodayLiveResource:
         day = day_param(req, "date", here.today)
         with self.screen.pool.connection() as conn:
             seen = signature(conn, PROJECTIONS)
-            if req.get_param("seen") == seen:
-                resp.status = falcon.HTTP_204
-                return
-            self.panels.render(
-                req, resp, "today_live.html", (facility_id, day, seen),
-                lambda: today_panel(conn, facility_id, day, seen) | {
-                    "place": here, "day": day, "poll_seconds": self.settings.poll_seconds},
-            )  # fmt: skip
+        if req.get_param("seen") == seen:
+            resp.status = falcon.HTTP_204
+            return
+
+        def context() -> dict[str, Any]:
+            # A connection of its own, taken only by the one render: the screens that
+            # wait for that render hold none.
+            with self.screen.pool.connection() as conn:
+                panel = today_panel(conn, facility_id, day, seen)
+            return panel | {"place": here, "day": day, "poll_seconds": self.settings.poll_seconds}
+
+        self.panels.render(req, resp, "today_live.html", (facility_id, day), seen=seen,
+                           context=context)  # fmt: skip
