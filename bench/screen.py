@@ -30,9 +30,10 @@ from uuid import uuid4
 sys.path.insert(0, str(Path(__file__).parent))
 from falcon import testing
 
-from berth.adapters import apikeys, queries
-from berth.adapters.database import request_pool
-from berth.adapters.eventstore import open_reservations, utc_now
+from berth.adapters.postgres import apikeys
+from berth.adapters.postgres.database import request_pool
+from berth.adapters.postgres.eventstore import open_reservations, utc_now
+from berth.adapters.read_models import queries
 from berth.adapters.staff import sessions, users
 from berth.domain.cause import Cause
 from berth.domain.stay import Stay

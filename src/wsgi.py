@@ -15,8 +15,8 @@ import os
 from collections.abc import Callable, Iterable
 from typing import Any
 
-from berth.adapters.database import database_url, request_pool
-from berth.adapters.eventstore import open_reservations, utc_now
+from berth.adapters.postgres.database import database_url, request_pool
+from berth.adapters.postgres.eventstore import open_reservations, utc_now
 from berth.http.app import create_app as create_api
 from berth.http.settings import Services, Settings
 from berth.web.app import create_app as create_screen

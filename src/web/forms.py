@@ -2,7 +2,7 @@
 
 Form fields arrive as text, so numbers are read from strings here (the JSON
 schemas of the API take numbers strictly); the bounds are the same
-(`berth.adapters.fields`, `berth.domain.bounds`). An amount is typed as money
+(`berth.adapters.inputs.fields`, `berth.domain.bounds`). An amount is typed as money
 ("12.50") and loaded as minor units. The CSRF token and the page to return to
 are the screen's, not the command's, and are left out.
 """
@@ -14,7 +14,7 @@ from typing import Any
 
 from marshmallow import EXCLUDE, Schema, fields, post_load, pre_load, validate
 
-from berth.adapters import fields as bounded
+from berth.adapters.inputs import fields as bounded
 from berth.domain import bounds
 
 PAYMENT_METHODS = ("card", "cash", "bank_transfer")

@@ -2,7 +2,7 @@
 
 A command answers with the position of its last event; the screen redirects to
 the page it changed with `min_position`, and the page waits until its read models
-reached it (the API's `berth.adapters.queries.wait_for_position`). If they did
+reached it (the API's `berth.adapters.read_models.queries.wait_for_position`). If they did
 not in time the page is shown anyway, saying it may be behind.
 """
 
@@ -14,7 +14,7 @@ from typing import Any
 
 import falcon
 
-from berth.adapters import queries
+from berth.adapters.read_models import queries
 from berth.web.settings import Screen, ScreenSettings
 
 MAX_POSITION = 2**62

@@ -10,8 +10,8 @@ import pytest
 from falcon import testing
 from screen_support import PASSWORD, START, Client, Clock, World, make_world
 
-from berth.adapters.database import request_pool
-from berth.adapters.eventstore import open_reservations
+from berth.adapters.postgres.database import request_pool
+from berth.adapters.postgres.eventstore import open_reservations
 from berth.adapters.staff import users
 from berth.web.app import create_app
 from berth.web.settings import Screen, ScreenSettings

@@ -11,7 +11,7 @@ from uuid import UUID, uuid4
 
 from falcon import testing
 
-from berth.adapters import gate_queries
+from berth.adapters.read_models import gate_queries
 from berth.domain.application import Reservations
 from berth.domain.cause import Cause
 from berth.domain.stay import Stay

@@ -1,4 +1,4 @@
-"""Read-model queries of the staff screen, beside the API's (`berth.adapters.queries`,
+"""Read-model queries of the staff screen, beside the API's (`berth.adapters.read_models.queries`,
 `gate_queries`, `ledger_queries`), which the screen uses for everything they answer.
 
 Plain SQL over the projections' tables; every function takes a psycopg connection

@@ -10,7 +10,8 @@ from uuid import UUID
 
 import falcon
 
-from berth.adapters import audit_history, queries
+from berth.adapters.audit import audit_history
+from berth.adapters.read_models import queries
 from berth.adapters.screen import queries as screen_queries
 from berth.domain.booking_commands import UnknownBooking
 from berth.domain.commanding import CommandResult

@@ -10,7 +10,8 @@ from uuid import UUID
 
 import falcon
 
-from berth.adapters import audit_history, gate_queries
+from berth.adapters.audit import audit_history
+from berth.adapters.read_models import gate_queries
 from berth.adapters.screen import queries as screen_queries
 from berth.domain.gate_commands import UnknownGate, UnknownRead
 from berth.web import forms, staff

@@ -4,7 +4,7 @@ The preview is an estimate from the bookings read model, made as the ledger's
 close makes it: a booking with n nights recognises total * k // n after its k-th
 closed night, so each night takes its share and the last the remainder (days are
 closed in order). The ledger's own postings, once the day is closed, are the
-revenue per day below (`berth.adapters.ledger_queries.revenue`, as GET /ledger/revenue).
+revenue per day below (`berth.adapters.read_models.ledger_queries.revenue`, as GET /ledger/revenue).
 """
 
 from __future__ import annotations
@@ -15,7 +15,7 @@ from uuid import UUID
 
 import falcon
 
-from berth.adapters import ledger_queries
+from berth.adapters.read_models import ledger_queries
 from berth.adapters.screen import queries as screen_queries
 from berth.web import forms, staff
 from berth.web.pages.common import day_param, place, with_position

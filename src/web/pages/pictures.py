@@ -8,7 +8,7 @@ from uuid import UUID
 
 import falcon
 
-from berth.adapters import ledger_queries, queries
+from berth.adapters.read_models import ledger_queries, queries
 from berth.adapters.screen import queries as screen_queries
 from berth.web import charts, staff
 from berth.web.pages.common import place

@@ -14,7 +14,7 @@ from uuid import UUID
 
 import falcon
 
-from berth.adapters import gate_queries, queries
+from berth.adapters.read_models import gate_queries, queries
 from berth.adapters.screen import queries as screen_queries
 from berth.web import staff
 from berth.web.pages.common import day_param, place
