@@ -7,7 +7,7 @@ SUM := $(shell cat setup.cfg pyproject.toml setup.py | cksum | cut -d' ' -f1)
 RUNTIME := $(VENV)/.runtime-$(SUM)
 STAMP := $(VENV)/.installed-$(SUM)
 
-.PHONY: install runtime up test lint typecheck unit bench clean
+.PHONY: install runtime up test lint typecheck unit bench clean screenshots
 
 $(RUNTIME): setup.cfg pyproject.toml setup.py
 	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
@@ -41,6 +41,12 @@ typecheck: install
 
 test: lint typecheck
 	$(BIN)/pytest
+
+# A PNG of each page of the staff screen, from the browser tests (needs /usr/bin/chromium).
+screenshots: install
+	rm -rf var/screenshots
+	BERTH_REQUIRE_BROWSER=1 BERTH_SCREENSHOTS=var/screenshots $(BIN)/pytest -q -p no:cacheprovider tests/web/test_screen_browser.py
+	@ls var/screenshots
 
 bench: install
 	$(BIN)/python bench/holds.py

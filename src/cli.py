@@ -775,6 +775,37 @@ def add_mail_commands(commands: "argparse._SubParsersAction[argparse.ArgumentPar
         decision.set_defaults(run=mail_decision(name))
 
 
+def do_user_create(args: argparse.Namespace) -> Any:
+    """A staff user of the operations screen; the password is read from stdin or prompted."""
+    import psycopg  # noqa: PLC0415 - only account management talks to PostgreSQL directly
+
+    from berth.adapters.staff import users  # noqa: PLC0415 - only this command needs argon2
+
+    if sys.stdin.isatty():
+        password = getpass.getpass("Password: ")
+        if getpass.getpass("Again: ") != password:
+            raise ValueError("the two passwords differ")
+    else:
+        password = sys.stdin.readline().rstrip("\r\n")
+    with psycopg.connect(database.database_url(), autocommit=True) as conn:
+        user = users.create_user(conn, username=args.username, role=args.role, password=password)
+    return {"username": user.username, "role": user.role}
+
+
+def add_user_commands(commands: "argparse._SubParsersAction[argparse.ArgumentParser]") -> None:
+    user = commands.add_parser("user", help="staff users of the /ops screen").add_subparsers(
+        required=True
+    )
+    create = user.add_parser(
+        "create", help="create a staff user (password from stdin, or prompted twice)"
+    )
+    create.add_argument("username")
+    create.add_argument(
+        "--role", required=True, choices=("operations", "finance", "auditor", "admin")
+    )
+    create.set_defaults(run=do_user_create)
+
+
 def add_facility_and_pool_commands(
     commands: "argparse._SubParsersAction[argparse.ArgumentParser]",
 ) -> None:
@@ -870,6 +901,7 @@ def build_parser() -> argparse.ArgumentParser:
     add_rebuild_command(commands)
     add_projection_commands(commands)
     add_mail_commands(commands)
+    add_user_commands(commands)
     return parser
 
 

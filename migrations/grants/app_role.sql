@@ -84,3 +84,17 @@ $mail_grants$;
 -- Outbound webhooks (issue 14, migration 0150): webhook_subscriptions and
 -- webhook_deliveries take the default read-and-write above (the API manages
 -- subscriptions, the worker plans and records deliveries); their sequence USAGE.
+-- Staff web screen (issue 15, migration 0160): staff_users and staff_sessions are
+-- read-and-write for the application role (sign-in counts failures and locks, sessions
+-- come and go), but a staff user is never deleted: events name them as their principal.
+DO $staff$
+DECLARE
+    app name := current_setting('berth.app_role');
+BEGIN
+    IF to_regclass('public.staff_users') IS NOT NULL
+       AND pg_has_role((SELECT relowner FROM pg_class WHERE oid = 'public.staff_users'::regclass),
+                       'USAGE') THEN
+        EXECUTE format('REVOKE DELETE ON public.staff_users FROM %I', app);
+    END IF;
+END
+$staff$;

@@ -519,12 +519,17 @@ class Booking(Aggregate):
     def cancel(self, *, reason: str, now: datetime, cause: dict[str, str]) -> None:
         self._check("cancel")
         check_text(reason, what="a reason", multiline=True)
-        fee = 0
-        if self.status == Status.CONFIRMED:
-            fee = CancellationPolicy(**self.cancellation).fee(
-                total=self.total, arrival=self.arrival, time_zone=self.time_zone, now=now
-            )
+        fee = self.cancellation_fee_at(now)
         self._record(self.Cancelled, now, cause=cause, fee=fee, reason=reason)
+
+    def cancellation_fee_at(self, now: datetime) -> int:
+        """The fee a cancellation at `now` charges (a hold's costs nothing): what staff
+        are shown before they confirm a cancellation."""
+        if self.status != Status.CONFIRMED:
+            return 0
+        return CancellationPolicy(**self.cancellation).fee(
+            total=self.total, arrival=self.arrival, time_zone=self.time_zone, now=now
+        )
 
     def expire(self, *, now: datetime, cause: dict[str, str]) -> None:
         self._check("expire")

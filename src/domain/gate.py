@@ -7,6 +7,7 @@ from uuid import UUID
 from eventsourcing.domain import Aggregate
 
 from berth.domain import recorded
+from berth.domain.bounds import check_text
 from berth.domain.error import InvalidCommand
 from berth.domain.facility import check_name
 
@@ -18,6 +19,14 @@ class Direction(StrEnum):
 
 class InvalidGateSettings(InvalidCommand):
     code = "invalid-gate-settings"
+
+
+class BlankReason(InvalidCommand):
+    code = "blank-reason"
+
+
+MAX_REASON = 500
+MAX_PLATE = 20
 
 
 class Gate(Aggregate):
@@ -32,6 +41,12 @@ class Gate(Aggregate):
         early_grace_minutes: int
         late_grace_minutes: int
         passage_seconds: int
+
+    class OpenedByHand(recorded.Event):
+        """Staff opened the barrier without a read that opened it, saying why."""
+
+        reason: str
+        plate: str  # the vehicle's plate as staff saw it, if they gave one
 
     def __init__(
         self,
@@ -84,4 +99,19 @@ class Gate(Aggregate):
             early_grace_minutes=early_grace_minutes,
             late_grace_minutes=late_grace_minutes,
             passage_seconds=passage_seconds,
+        )
+
+    def open_by_hand(
+        self, *, reason: str, plate: str, now: datetime, cause: dict[str, str]
+    ) -> None:
+        check_text(reason, what="a reason", maximum=MAX_REASON)
+        check_text(plate, what="a plate", maximum=MAX_PLATE)
+        if not reason.strip():
+            raise BlankReason("say why the barrier is opened by hand")
+        self.trigger_event(
+            self.OpenedByHand,
+            timestamp=now,
+            cause=cause,
+            reason=reason.strip(),
+            plate=plate.strip(),
         )

@@ -232,6 +232,19 @@ class GateCommands(BookingCommands):
 
         return self._execute(attempt, cause, lock=[], **save_kwargs)
 
+    def open_barrier(
+        self, *, gate_id: UUID, reason: str, plate: str = "", cause: Cause, **save_kwargs: Any
+    ) -> CommandResult:
+        """Record that staff opened a gate's barrier by hand, and why (the event is the record;
+        the barrier itself is the site's)."""
+
+        def attempt(now: datetime, meta: dict[str, str]) -> tuple[Aggregate, list[Aggregate]]:
+            gate = self.gate(gate_id)
+            gate.open_by_hand(reason=reason, plate=plate, now=now, cause=meta)
+            return gate, [gate]
+
+        return self._execute(attempt, cause, lock=[], **save_kwargs)
+
     def gate(self, gate_id: UUID) -> Gate:
         return self._get(gate_id, Gate, UnknownGate)
 

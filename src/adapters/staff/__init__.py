@@ -1,0 +1,1 @@
+"""Staff of the operations screen: accounts with argon2 password hashes, and their sessions."""
