@@ -95,17 +95,13 @@ class CommandRunner:
         status: int = 200,
         location: Callable[[CommandResult], str] | None = None,
         extra: dict[str, Any] | None = None,
-        atomic: bool = True,
     ) -> None:
         """Run `act` once per Idempotency-Key and answer `render(result)` plus `extra`.
 
         `extra` holds what the answer adds that the command's events need not
         show (a payment id generated for the request): it is kept with the record,
-        so a rebuilt answer has the first request's, not a retry's.
-
-        With `atomic` (the command's save takes the record), the record is saved in
-        the command's transaction. Without it, it is inserted right after the commit:
-        a process that dies in between leaves a command a retry will run again.
+        so a rebuilt answer has the first request's, not a retry's. The record is
+        saved in the command's transaction.
         """
         extra = dict(extra or {})
         key = _idempotency_key(req)
@@ -130,32 +126,16 @@ class CommandRunner:
                 resp.set_header(REPLAYED, "true")
                 _respond(resp, _replayed(stored, render, location))
                 return
-            if not atomic:
-                result = act()
-                answer = _answer(result, render, status, location, extra)
-                _after_commit(
-                    idempotency.store,
-                    conn,
-                    key_id=key_id,
-                    idempotency_key=key,
-                    request_hash=digest,
-                    status=status,
-                    body=_stored_body(answer),
-                    position=result.position,
-                    subject_id=result.id,
-                    subject_version=result.version,
-                )
-            else:
-                record = IdempotencyRecord(
-                    key_id=key_id,
-                    idempotency_key=key,
-                    request_hash=digest,
-                    status=status,
-                    body={idempotency.PLACEHOLDER: True, "extra": extra},
-                )
-                result = act(idempotency=record)
-                answer = _answer(result, render, status, location, extra)
-                _after_commit(self.store_answer, conn, key_id, key, _stored_body(answer))
+            record = IdempotencyRecord(
+                key_id=key_id,
+                idempotency_key=key,
+                request_hash=digest,
+                status=status,
+                body={idempotency.PLACEHOLDER: True, "extra": extra},
+            )
+            result = act(idempotency=record)
+            answer = _answer(result, render, status, location, extra)
+            _after_commit(self.store_answer, conn, key_id, key, _stored_body(answer))
             _after_commit(idempotency.forget_older_than, conn, self.keep)
         _respond(resp, answer)
 
