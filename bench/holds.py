@@ -23,6 +23,7 @@ sys.path.insert(0, str(Path(__file__).parent))
 
 from berth.adapters.eventstore import open_reservations
 from berth.domain.cause import Cause
+from berth.domain.command_context import CommandContext
 from berth.domain.stay import Stay
 from common import HEADER, run_load, scratch_database
 
@@ -43,7 +44,9 @@ def main() -> None:
 
     url = scratch_database("berth_bench_holds")
     app = open_reservations(url, env={"POSTGRES_POOL_SIZE": "8", "POSTGRES_MAX_OVERFLOW": "8"})
-    facility = app.register_facility(name="Bench", time_zone="UTC", cause=CAUSE)
+    facility = app.register_facility(
+        name="Bench", time_zone="UTC", context=CommandContext(cause=CAUSE)
+    )
     pools = [
         app.add_pool(
             facility_id=facility.id,
@@ -51,7 +54,7 @@ def main() -> None:
             capacity=1_000_000,
             nightly_price=1500,
             currency="EUR",
-            cause=CAUSE,
+            context=CommandContext(cause=CAUSE),
         ).id
         for p in range(20)
     ]
@@ -68,7 +71,7 @@ def main() -> None:
             stay=Stay(night, night + timedelta(days=1)),
             quantity=1,
             guest={"name": "bench"},
-            cause=CAUSE,
+            context=CommandContext(cause=CAUSE),
         )
 
     def hot(client: int, n: int) -> None:
@@ -77,7 +80,7 @@ def main() -> None:
             stay=Stay(first, first + timedelta(days=1)),
             quantity=1,
             guest={"name": "bench"},
-            cause=CAUSE,
+            context=CommandContext(cause=CAUSE),
         )
 
     results = []

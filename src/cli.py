@@ -23,6 +23,7 @@ from berth.adapters.eventstore import last_position, open_reservations
 from berth.domain.application import Reservations
 from berth.domain.booking import Booking
 from berth.domain.cause import Cause
+from berth.domain.command_context import CommandContext
 from berth.domain.commanding import CommandResult
 from berth.domain.error import DomainError
 from berth.domain.stay import Stay
@@ -161,7 +162,9 @@ def do_worker(args: argparse.Namespace) -> Any:
 def do_facility_create(args: argparse.Namespace) -> Any:
     _, app = connect()
     return result(
-        app.register_facility(name=args.name, time_zone=args.time_zone, cause=cli_cause())
+        app.register_facility(
+            name=args.name, time_zone=args.time_zone, context=CommandContext(cause=cli_cause())
+        )
     )
 
 
@@ -173,7 +176,7 @@ def do_pool_create(args: argparse.Namespace) -> Any:
         capacity=args.capacity,
         nightly_price=args.price,
         currency=args.currency,
-        cause=cli_cause(),
+        context=CommandContext(cause=cli_cause()),
     )
     return result(outcome)
 
@@ -186,7 +189,7 @@ def do_hold(args: argparse.Namespace) -> Any:
         quantity=args.quantity,
         guest={"name": args.guest},
         plates=args.plate,
-        cause=cli_cause(),
+        context=CommandContext(cause=cli_cause()),
     )
     return booking_after(app, outcome)
 
@@ -211,7 +214,9 @@ def do_close_day(args: argparse.Namespace) -> Any:
     """Night audit: close a facility's business day (the ledger recognises its nights)."""
     _, app = connect()
     outcome = app.close_day(
-        facility_id=args.facility_id, business_date=args.date, cause=cli_cause()
+        facility_id=args.facility_id,
+        business_date=args.date,
+        context=CommandContext(cause=cli_cause()),
     )
     return result(outcome) | {"facility_id": str(args.facility_id), "date": args.date.isoformat()}
 

@@ -19,6 +19,7 @@ from berth.adapters import fields as bounded
 from berth.adapters import gate_queries, queries
 from berth.domain.application import Reservations
 from berth.domain.cause import Cause
+from berth.domain.command_context import CommandContext
 from berth.domain.gate import Gate
 from berth.domain.gate_commands import ReadOutcome
 
@@ -79,5 +80,5 @@ def record(
         candidates=read["candidates"],
         image_ref=read["image_ref"],
         booking_ids=booking_ids,
-        cause=cause,
+        context=CommandContext(cause=cause),
     )

@@ -4,7 +4,6 @@ inventories in the same transaction as the booking."""
 
 from collections.abc import Callable, Sequence
 from datetime import date, datetime, timedelta
-from typing import Any
 from uuid import UUID, uuid4
 
 from eventsourcing.application import AggregateNotFoundError
@@ -12,7 +11,7 @@ from eventsourcing.domain import Aggregate
 
 from berth.domain.booking import Booking
 from berth.domain.catalog_commands import CatalogCommands
-from berth.domain.cause import Cause
+from berth.domain.command_context import CommandContext
 from berth.domain.commanding import CommandResult
 from berth.domain.error import InvalidCommand, NotFound
 from berth.domain.inventory import inventory_id
@@ -41,8 +40,7 @@ class BookingCommands(CatalogCommands):
         guest: dict[str, str],
         plates: Sequence[str] = (),
         hold_for: timedelta = DEFAULT_HOLD,
-        cause: Cause,
-        **save_kwargs: Any,
+        context: CommandContext,
     ) -> CommandResult:
         if not timedelta(minutes=1) <= hold_for <= MAX_HOLD:
             raise InvalidHoldTime(f"a hold lasts from 1 minute to {MAX_HOLD}, not {hold_for}")
@@ -57,7 +55,7 @@ class BookingCommands(CatalogCommands):
                 reference=reference,
                 facility_id=pool.facility_id,
                 pool_id=pool.id,
-                channel=cause.channel,
+                channel=context.cause.channel,
                 stay=stay,
                 quantity=quantity,
                 guest=guest,
@@ -85,18 +83,16 @@ class BookingCommands(CatalogCommands):
             return booking, [booking, claim, *inventories]
 
         keys = [inventory_id(pool_id, night) for night in stay.days()]
-        return self._execute(attempt, cause, lock=keys, **save_kwargs)
+        return self._execute(attempt, context, lock=keys)
 
     def confirm(
         self,
         *,
         booking_id: UUID,
-        expected_version: int | None = None,
-        cause: Cause,
-        **save_kwargs: Any,
+        context: CommandContext,
     ) -> CommandResult:
         def attempt(now: datetime, meta: dict[str, str]) -> tuple[Aggregate, list[Aggregate]]:
-            booking = self._booking_at(booking_id, expected_version)
+            booking = self._booking_at(booking_id, context.expected_version)
             booking.confirm(now=now, cause=meta)
             inventories = self._existing_inventories(booking.pool_id, booking.stay.days())
             for inventory in inventories:
@@ -105,7 +101,7 @@ class BookingCommands(CatalogCommands):
                 )
             return booking, [booking, *inventories]
 
-        return self._execute(attempt, cause, lock=self._booking_keys(booking_id), **save_kwargs)
+        return self._execute(attempt, context, lock=self._booking_keys(booking_id))
 
     def amend(
         self,
@@ -116,12 +112,10 @@ class BookingCommands(CatalogCommands):
         quantity: int | None = None,
         guest: dict[str, str] | None = None,
         plates: Sequence[str] | None = None,
-        expected_version: int | None = None,
-        cause: Cause,
-        **save_kwargs: Any,
+        context: CommandContext,
     ) -> CommandResult:
         def attempt(now: datetime, meta: dict[str, str]) -> tuple[Aggregate, list[Aggregate]]:
-            booking = self._booking_at(booking_id, expected_version)
+            booking = self._booking_at(booking_id, context.expected_version)
             old_nights = set(booking.stay.days())
             old_quantity = booking.quantity
             stay = Stay(arrival or booking.arrival, departure or booking.departure)
@@ -159,80 +153,62 @@ class BookingCommands(CatalogCommands):
             booking = self.booking(booking_id)
             new_stay = Stay(arrival or booking.arrival, departure or booking.departure)
             lock += [inventory_id(booking.pool_id, night) for night in new_stay.days()]
-        return self._execute(attempt, cause, lock=lock, **save_kwargs)
+        return self._execute(attempt, context, lock=lock)
 
     def cancel(
         self,
         *,
         booking_id: UUID,
         reason: str = "",
-        expected_version: int | None = None,
-        cause: Cause,
-        **save_kwargs: Any,
+        context: CommandContext,
     ) -> CommandResult:
         return self._end_booking(
             booking_id,
-            expected_version,
-            cause,
+            context,
             lambda booking, now, meta: booking.cancel(reason=reason, now=now, cause=meta),
-            **save_kwargs,
         )
 
-    def expire(self, *, booking_id: UUID, cause: Cause, **save_kwargs: Any) -> CommandResult:
+    def expire(self, *, booking_id: UUID, context: CommandContext) -> CommandResult:
         return self._end_booking(
             booking_id,
-            None,
-            cause,
+            context,
             lambda booking, now, meta: booking.expire(now=now, cause=meta),
-            **save_kwargs,
         )
 
     def record_no_show(
         self,
         *,
         booking_id: UUID,
-        expected_version: int | None = None,
-        cause: Cause,
-        **save_kwargs: Any,
+        context: CommandContext,
     ) -> CommandResult:
         return self._end_booking(
             booking_id,
-            expected_version,
-            cause,
+            context,
             lambda booking, now, meta: booking.record_no_show(now=now, cause=meta),
-            **save_kwargs,
         )
 
     def check_in(
         self,
         *,
         booking_id: UUID,
-        expected_version: int | None = None,
-        cause: Cause,
-        **save_kwargs: Any,
+        context: CommandContext,
     ) -> CommandResult:
         return self._change_booking(
             booking_id,
-            expected_version,
-            cause,
+            context,
             lambda booking, now, meta: booking.check_in(now=now, cause=meta),
-            **save_kwargs,
         )
 
     def check_out(
         self,
         *,
         booking_id: UUID,
-        expected_version: int | None = None,
-        cause: Cause,
-        **save_kwargs: Any,
+        context: CommandContext,
     ) -> CommandResult:
         return self._change_booking(
             booking_id,
-            expected_version,
-            cause,
+            context,
             lambda booking, now, meta: booking.check_out(now=now, cause=meta),
-            **save_kwargs,
         )
 
     def record_payment(
@@ -243,15 +219,12 @@ class BookingCommands(CatalogCommands):
         currency: str,
         method: str,
         payment_id: str | None = None,
-        expected_version: int | None = None,
-        cause: Cause,
-        **save_kwargs: Any,
+        context: CommandContext,
     ) -> CommandResult:
         payment = payment_id or str(uuid4())
         return self._change_booking(
             booking_id,
-            expected_version,
-            cause,
+            context,
             lambda booking, now, meta: booking.record_payment(
                 payment_id=payment,
                 amount=amount,
@@ -260,7 +233,6 @@ class BookingCommands(CatalogCommands):
                 now=now,
                 cause=meta,
             ),
-            **save_kwargs,
         )
 
     def request_refund(
@@ -271,15 +243,12 @@ class BookingCommands(CatalogCommands):
         currency: str,
         reason: str = "",
         refund_id: str | None = None,
-        expected_version: int | None = None,
-        cause: Cause,
-        **save_kwargs: Any,
+        context: CommandContext,
     ) -> CommandResult:
         refund = refund_id or str(uuid4())
         return self._change_booking(
             booking_id,
-            expected_version,
-            cause,
+            context,
             lambda booking, now, meta: booking.request_refund(
                 refund_id=refund,
                 amount=amount,
@@ -288,7 +257,6 @@ class BookingCommands(CatalogCommands):
                 now=now,
                 cause=meta,
             ),
-            **save_kwargs,
         )
 
     def settle_refund(
@@ -298,17 +266,14 @@ class BookingCommands(CatalogCommands):
         refund_id: str,
         succeeded: bool,
         reason: str = "",
-        cause: Cause,
-        **save_kwargs: Any,
+        context: CommandContext,
     ) -> CommandResult:
         return self._change_booking(
             booking_id,
-            None,
-            cause,
+            context,
             lambda booking, now, meta: booking.settle_refund(
                 refund_id=refund_id, succeeded=succeeded, reason=reason, now=now, cause=meta
             ),
-            **save_kwargs,
         )
 
     def booking(self, booking_id: UUID) -> Booking:
@@ -334,36 +299,32 @@ class BookingCommands(CatalogCommands):
     def _change_booking(
         self,
         booking_id: UUID,
-        expected_version: int | None,
-        cause: Cause,
+        context: CommandContext,
         change: Callable[[Booking, datetime, dict[str, str]], None],
-        **save_kwargs: Any,
     ) -> CommandResult:
         """A command that touches the booking alone."""
 
         def attempt(now: datetime, meta: dict[str, str]) -> tuple[Aggregate, list[Aggregate]]:
-            booking = self._booking_at(booking_id, expected_version)
+            booking = self._booking_at(booking_id, context.expected_version)
             change(booking, now, meta)
             return booking, [booking]
 
-        return self._execute(attempt, cause, lock=[], **save_kwargs)
+        return self._execute(attempt, context, lock=[])
 
     def _end_booking(
         self,
         booking_id: UUID,
-        expected_version: int | None,
-        cause: Cause,
+        context: CommandContext,
         end: Callable[[Booking, datetime, dict[str, str]], None],
-        **save_kwargs: Any,
     ) -> CommandResult:
         """A command that ends a booking and gives its nights back."""
 
         def attempt(now: datetime, meta: dict[str, str]) -> tuple[Aggregate, list[Aggregate]]:
-            booking = self._booking_at(booking_id, expected_version)
+            booking = self._booking_at(booking_id, context.expected_version)
             end(booking, now, meta)
             inventories = self._existing_inventories(booking.pool_id, booking.stay.days())
             for inventory in inventories:
                 inventory.release(booking_id=booking.id, now=now, cause=meta)
             return booking, [booking, *inventories]
 
-        return self._execute(attempt, cause, lock=self._booking_keys(booking_id), **save_kwargs)
+        return self._execute(attempt, context, lock=self._booking_keys(booking_id))

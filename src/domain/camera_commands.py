@@ -2,21 +2,20 @@
 facility, give it a new signing key. Each is recorded as an event with its cause.
 
 The secrets themselves are not events: the caller hands the store a secret
-change as a save argument (`**save_kwargs`), written in the same transaction as
+change in the command's context (`CommandContext.camera_change`), written in the same transaction as
 the event, so a camera never changes without its event, nor the other way round.
 Cameras registered before migration 0060 have a secret but no aggregate; their
 first move or re-key records the registration first (`registered_gate_id`).
 """
 
 from datetime import datetime
-from typing import Any
 from uuid import UUID
 
 from eventsourcing.application import AggregateNotFoundError
 from eventsourcing.domain import Aggregate
 
 from berth.domain.camera import Camera, CameraExists, camera_key
-from berth.domain.cause import Cause
+from berth.domain.command_context import CommandContext
 from berth.domain.commanding import CommandResult
 from berth.domain.error import NotFound
 from berth.domain.gate_commands import GateCommands
@@ -28,7 +27,7 @@ class UnknownCamera(NotFound):
 
 class CameraCommands(GateCommands):
     def register_camera(
-        self, *, gate_id: UUID, camera_id: str, cause: Cause, **save_kwargs: Any
+        self, *, gate_id: UUID, camera_id: str, context: CommandContext
     ) -> CommandResult:
         """Register a new camera on a gate; its id must be new at the gate's facility."""
 
@@ -45,7 +44,7 @@ class CameraCommands(GateCommands):
             )  # fmt: skip
             return camera, [camera]
 
-        return self._execute(attempt, cause, lock=[], **save_kwargs)
+        return self._execute(attempt, context, lock=[])
 
     def move_camera(
         self,
@@ -54,8 +53,7 @@ class CameraCommands(GateCommands):
         camera_id: str,
         gate_id: UUID,
         registered_gate_id: UUID | None = None,
-        cause: Cause,
-        **save_kwargs: Any,
+        context: CommandContext,
     ) -> CommandResult:
         """Move a camera to another gate of its facility (refused for another facility's)."""
 
@@ -65,7 +63,7 @@ class CameraCommands(GateCommands):
             camera.move(gate_id=gate.id, gate_facility_id=gate.facility_id, now=now, cause=meta)
             return camera, [camera]
 
-        return self._execute(attempt, cause, lock=[], **save_kwargs)
+        return self._execute(attempt, context, lock=[])
 
     def rekey_camera(
         self,
@@ -74,8 +72,7 @@ class CameraCommands(GateCommands):
         camera_id: str,
         previous_valid_until: datetime,
         registered_gate_id: UUID | None = None,
-        cause: Cause,
-        **save_kwargs: Any,
+        context: CommandContext,
     ) -> CommandResult:
         """Record a camera's new signing secret; the old one counts until `previous_valid_until`."""
 
@@ -84,7 +81,7 @@ class CameraCommands(GateCommands):
             camera.rekey(previous_valid_until=previous_valid_until, now=now, cause=meta)
             return camera, [camera]
 
-        return self._execute(attempt, cause, lock=[], **save_kwargs)
+        return self._execute(attempt, context, lock=[])
 
     def camera(self, facility_id: UUID, camera_id: str) -> Camera:
         camera = self._camera(facility_id, camera_id)

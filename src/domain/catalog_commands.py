@@ -2,7 +2,6 @@
 
 from collections.abc import Iterable
 from datetime import date, datetime, timedelta
-from typing import Any
 from uuid import UUID, uuid4
 
 from eventsourcing.application import AggregateNotFoundError
@@ -10,7 +9,7 @@ from eventsourcing.domain import Aggregate
 
 from berth.domain.bounds import check_date
 from berth.domain.cancellation import CancellationPolicy
-from berth.domain.cause import Cause
+from berth.domain.command_context import CommandContext
 from berth.domain.commanding import CommandApplication, CommandResult
 from berth.domain.error import NotFound
 from berth.domain.facility import Facility
@@ -29,16 +28,16 @@ class UnknownPool(NotFound):
 
 class CatalogCommands(CommandApplication):
     def register_facility(
-        self, *, name: str, time_zone: str, cause: Cause, **save_kwargs: Any
+        self, *, name: str, time_zone: str, context: CommandContext
     ) -> CommandResult:
         facility = Facility.register(
             facility_id=uuid4(),
             name=name,
             time_zone=time_zone,
             now=self.clock(),
-            cause=cause.as_metadata(),
+            cause=context.cause.as_metadata(),
         )
-        return self._result(facility, self.save(facility, **save_kwargs))
+        return self._save(facility, context)
 
     def add_pool(
         self,
@@ -49,8 +48,7 @@ class CatalogCommands(CommandApplication):
         nightly_price: int,
         currency: str,
         cancellation: CancellationPolicy | None = None,
-        cause: Cause,
-        **save_kwargs: Any,
+        context: CommandContext,
     ) -> CommandResult:
         pool_id = uuid4()
 
@@ -72,7 +70,7 @@ class CatalogCommands(CommandApplication):
             facility.adopt_currency(currency=pool.currency, now=now, cause=meta)
             return pool, [pool, facility]
 
-        return self._execute(attempt, cause, lock=[], **save_kwargs)
+        return self._execute(attempt, context, lock=[])
 
     def change_capacity(
         self,
@@ -81,9 +79,7 @@ class CatalogCommands(CommandApplication):
         first_night: date,
         last_night: date,
         capacity: int,
-        expected_version: int | None = None,
-        cause: Cause,
-        **save_kwargs: Any,
+        context: CommandContext,
     ) -> CommandResult:
         """Set the capacity of every night from `first_night` to `last_night` inclusive."""
         check_capacity(capacity)  # before any night compares it with what is sold
@@ -97,7 +93,7 @@ class CatalogCommands(CommandApplication):
 
         def attempt(now: datetime, meta: dict[str, str]) -> tuple[Aggregate, list[Aggregate]]:
             pool = self.pool(pool_id)
-            self._check_version(pool, expected_version)
+            self._check_version(pool, context.expected_version)
             inventories = self._inventories(pool, nights, now, meta)
             for inventory in inventories:
                 inventory.set_capacity(capacity=capacity, now=now, cause=meta)
@@ -111,10 +107,10 @@ class CatalogCommands(CommandApplication):
             return pool, [pool, *inventories]
 
         keys = [inventory_id(pool_id, n) for n in nights]
-        return self._execute(attempt, cause, lock=keys, **save_kwargs)
+        return self._execute(attempt, context, lock=keys)
 
     def set_tax_rate(
-        self, *, pool_id: UUID, rate_bp: int, cause: Cause, **save_kwargs: Any
+        self, *, pool_id: UUID, rate_bp: int, context: CommandContext
     ) -> CommandResult:
         """The tax included in the pool's prices from now on, in basis points."""
 
@@ -123,7 +119,7 @@ class CatalogCommands(CommandApplication):
             pool.set_tax_rate(rate_bp=rate_bp, now=now, cause=meta)
             return pool, [pool]
 
-        return self._execute(attempt, cause, lock=[], **save_kwargs)
+        return self._execute(attempt, context, lock=[])
 
     def facility(self, facility_id: UUID) -> Facility:
         return self._get(facility_id, Facility, UnknownFacility)

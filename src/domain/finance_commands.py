@@ -1,7 +1,6 @@
 """Finance commands: the night audit (closing business days in order) and ledger reversals."""
 
 from datetime import date, datetime, timedelta
-from typing import Any
 from uuid import UUID
 
 from eventsourcing.application import AggregateNotFoundError
@@ -10,7 +9,7 @@ from eventsourcing.domain import Aggregate
 from berth.domain.audit_calendar import AuditCalendar, audit_calendar_id
 from berth.domain.business_day import BusinessDay, DayAlreadyClosed, business_day_id
 from berth.domain.catalog_commands import CatalogCommands
-from berth.domain.cause import Cause
+from berth.domain.command_context import CommandContext
 from berth.domain.commanding import CommandResult
 from berth.domain.correction import EntryAlreadyReversed, EntryReversal, reversal_id
 from berth.domain.stay import local_date
@@ -18,7 +17,7 @@ from berth.domain.stay import local_date
 
 class FinanceCommands(CatalogCommands):
     def close_day(
-        self, *, facility_id: UUID, business_date: date, cause: Cause, **save_kwargs: Any
+        self, *, facility_id: UUID, business_date: date, context: CommandContext
     ) -> CommandResult:
         """Night audit: close a facility's business day, once, in order, once it is over.
 
@@ -54,7 +53,7 @@ class FinanceCommands(CatalogCommands):
                 calendar.advance(business_date=business_date, now=now, cause=meta)
             return day, [calendar, day]  # the day last: the answer is its position
 
-        return self._execute(attempt, cause, lock=[], **save_kwargs)
+        return self._execute(attempt, context, lock=[])
 
     def _audit_calendar(self, facility_id: UUID) -> AuditCalendar | None:
         try:
@@ -77,8 +76,7 @@ class FinanceCommands(CatalogCommands):
         facility_id: UUID,
         entry_id: UUID,
         reason: str,
-        cause: Cause,
-        **save_kwargs: Any,
+        context: CommandContext,
     ) -> CommandResult:
         """Record that a ledger entry is reversed (at most once); the ledger posts the reversal."""
 
@@ -91,4 +89,4 @@ class FinanceCommands(CatalogCommands):
             )
             return reversal, [reversal]
 
-        return self._execute(attempt, cause, lock=[], **save_kwargs)
+        return self._execute(attempt, context, lock=[])

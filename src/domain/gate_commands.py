@@ -4,7 +4,6 @@ and resolving unmatched reads by hand."""
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, replace
 from datetime import datetime
-from typing import Any
 from uuid import UUID, uuid4
 
 from eventsourcing.application import AggregateNotFoundError
@@ -13,7 +12,7 @@ from eventsourcing.domain import Aggregate
 from berth.domain import barrier
 from berth.domain.booking import Booking
 from berth.domain.booking_commands import BookingCommands, UnknownBooking
-from berth.domain.cause import Cause
+from berth.domain.command_context import CommandContext
 from berth.domain.commanding import CommandResult
 from berth.domain.error import DomainError, NotFound
 from berth.domain.gate import Gate
@@ -57,8 +56,7 @@ class GateCommands(BookingCommands):
         early_grace_minutes: int = 120,
         late_grace_minutes: int = 30,
         passage_seconds: int = 60,
-        cause: Cause,
-        **save_kwargs: Any,
+        context: CommandContext,
     ) -> CommandResult:
         facility = self.facility(facility_id)
         gate = Gate.add(
@@ -70,19 +68,19 @@ class GateCommands(BookingCommands):
             late_grace_minutes=late_grace_minutes,
             passage_seconds=passage_seconds,
             now=self.clock(),
-            cause=cause.as_metadata(),
+            cause=context.cause.as_metadata(),
         )
-        return self._result(gate, self.save(gate, **save_kwargs))
+        return self._save(gate, context)
 
     def set_overstay_tariff(
-        self, *, pool_id: UUID, hourly: int, cause: Cause, **save_kwargs: Any
+        self, *, pool_id: UUID, hourly: int, context: CommandContext
     ) -> CommandResult:
         def attempt(now: datetime, meta: dict[str, str]) -> tuple[Aggregate, list[Aggregate]]:
             pool = self.pool(pool_id)
             pool.set_overstay_tariff(hourly=hourly, now=now, cause=meta)
             return pool, [pool]
 
-        return self._execute(attempt, cause, lock=[], **save_kwargs)
+        return self._execute(attempt, context, lock=[])
 
     def record_plate_read(
         self,
@@ -96,8 +94,7 @@ class GateCommands(BookingCommands):
         candidates: Sequence[str] = (),
         image_ref: str | None = None,
         booking_ids: Sequence[UUID] = (),
-        cause: Cause,
-        **save_kwargs: Any,
+        context: CommandContext,
     ) -> ReadOutcome:
         """Decide on a read and store it once per (facility, read id), with any arrival
         or departure. A read id the facility already used for another read is refused.
@@ -191,7 +188,7 @@ class GateCommands(BookingCommands):
             )
             return read, [read, *touched]
 
-        result = self._execute(attempt, cause, lock=[], **save_kwargs)
+        result = self._execute(attempt, context, lock=[])
         return replace(outcome["read"], position=result.position)
 
     def resolve_read(
@@ -201,8 +198,7 @@ class GateCommands(BookingCommands):
         read_id: str,
         booking_id: UUID | None,
         note: str = "",
-        cause: Cause,
-        **save_kwargs: Any,
+        context: CommandContext,
     ) -> CommandResult:
         """Match an unmatched read to a booking by hand (recording the passage), or dismiss it."""
 
@@ -230,7 +226,7 @@ class GateCommands(BookingCommands):
                 touched.append(booking)
             return read, touched
 
-        return self._execute(attempt, cause, lock=[], **save_kwargs)
+        return self._execute(attempt, context, lock=[])
 
     def gate(self, gate_id: UUID) -> Gate:
         return self._get(gate_id, Gate, UnknownGate)

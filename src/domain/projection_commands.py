@@ -1,17 +1,15 @@
 """Operators' commands on projections: recording that one passes over an event."""
 
-from typing import Any
-
 from eventsourcing.persistence import IntegrityError
 
-from berth.domain.cause import Cause
+from berth.domain.command_context import CommandContext
 from berth.domain.commanding import CommandApplication, CommandResult
 from berth.domain.projection_skip import AlreadySkipped, ProjectionSkip
 
 
 class ProjectionCommands(CommandApplication):
     def skip_projection_event(
-        self, *, projection: str, position: int, reason: str, cause: Cause, **save_kwargs: Any
+        self, *, projection: str, position: int, reason: str, context: CommandContext
     ) -> CommandResult:
         """Record that `projection` passes over the event at `position` (once per position).
 
@@ -23,10 +21,10 @@ class ProjectionCommands(CommandApplication):
             position=position,
             reason=reason,
             now=self.clock(),
-            cause=cause.as_metadata(),
+            cause=context.cause.as_metadata(),
         )
         try:
-            return self._result(skip, self.save(skip, **save_kwargs))
+            return self._save(skip, context)
         except IntegrityError:
             raise AlreadySkipped(
                 f"{projection} already skips the event at position {position}"

@@ -15,6 +15,7 @@ import pytest
 from http_support import ARRIVAL, START, Api, Clock, World, hold, make_key, problem_type
 
 from berth.domain.cause import Cause
+from berth.domain.command_context import CommandContext
 from berth.domain.plate_read import PlateRead
 from berth.domain.plates import normalise_plate
 from berth.domain.stay import Stay
@@ -388,11 +389,15 @@ def test_a_plate_with_25_bookings_is_let_in_on_the_day_of_the_one_that_covers_it
     for n in range(25):  # today's booking first, then 24 later nights
         arrival = ARRIVAL + timedelta(days=2 * n)
         booking_id = app.hold(
-            pool_id=UUID(world.pool_id), stay=Stay(arrival, arrival + timedelta(days=1)),
-            quantity=1, guest={"name": "Commuter"}, plates=["CM-25"], cause=cause,
-        ).id  # fmt: skip
+            pool_id=UUID(world.pool_id),
+            stay=Stay(arrival, arrival + timedelta(days=1)),
+            quantity=1,
+            guest={"name": "Commuter"},
+            plates=["CM-25"],
+            context=CommandContext(cause=cause),
+        ).id
         booking_ids.append(booking_id)
-        position = app.confirm(booking_id=booking_id, cause=cause).position
+        position = app.confirm(booking_id=booking_id, context=CommandContext(cause=cause)).position
     assert api.get(f"/bookings/{booking_ids[-1]}?min_position={position}").status_code == 200
     answer = entry.send(entry.body("cm 25"))
     assert answer.status_code == 200, answer.text

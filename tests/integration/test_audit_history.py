@@ -23,6 +23,7 @@ from berth.adapters.eventstore import open_reservations
 from berth.domain.application import Reservations
 from berth.domain.catalog_commands import UnknownFacility
 from berth.domain.cause import Cause
+from berth.domain.command_context import CommandContext
 from berth.domain.commanding import CommandResult
 from berth.domain.stay import Stay
 from berth.projections.history import state_of
@@ -83,7 +84,7 @@ def story(app: tuple[Reservations, Clock]) -> Story:
     reservations, clock = app
     setup = cause("setup", "key:admin")
     facility = reservations.register_facility(
-        name="Harbour", time_zone="Europe/London", cause=setup
+        name="Harbour", time_zone="Europe/London", context=CommandContext(cause=setup)
     )
     pool = reservations.add_pool(
         facility_id=facility.id,
@@ -91,13 +92,18 @@ def story(app: tuple[Reservations, Clock]) -> Story:
         capacity=5,
         nightly_price=2000,
         currency="EUR",
-        cause=setup,
+        context=CommandContext(cause=setup),
     )
-    reservations.set_tax_rate(pool_id=pool.id, rate_bp=2000, cause=setup)
-    reservations.set_overstay_tariff(pool_id=pool.id, hourly=250, cause=setup)
+    reservations.set_tax_rate(pool_id=pool.id, rate_bp=2000, context=CommandContext(cause=setup))
+    reservations.set_overstay_tariff(
+        pool_id=pool.id, hourly=250, context=CommandContext(cause=setup)
+    )
     gates = {
         direction: reservations.add_gate(
-            facility_id=facility.id, name=direction, direction=direction, cause=setup
+            facility_id=facility.id,
+            name=direction,
+            direction=direction,
+            context=CommandContext(cause=setup),
         ).id
         for direction in ("entry", "exit")
     }
@@ -120,7 +126,7 @@ def story(app: tuple[Reservations, Clock]) -> Story:
             confidence=0.97,
             captured_at=at,
             booking_ids=[booking_id],
-            cause=cause(f"read-{direction}", "key:gate"),
+            context=CommandContext(cause=cause(f"read-{direction}", "key:gate")),
         )
 
     held = take(
@@ -132,14 +138,16 @@ def story(app: tuple[Reservations, Clock]) -> Story:
             quantity=1,
             guest={"given_name": "Ada", "family_name": "Lovelace"},
             plates=["AB12 CDE"],
-            cause=cause("hold"),
+            context=CommandContext(cause=cause("hold")),
         ),
     )
     booking_id = held.id
     take(
         "confirm",
         START + timedelta(minutes=2),
-        lambda: reservations.confirm(booking_id=held.id, cause=cause("confirm")),
+        lambda: reservations.confirm(
+            booking_id=held.id, context=CommandContext(cause=cause("confirm"))
+        ),
     )
     take(
         "amend",
@@ -148,14 +156,18 @@ def story(app: tuple[Reservations, Clock]) -> Story:
             booking_id=held.id,
             departure=ARRIVAL + timedelta(days=3),
             guest={"name": "Augusta Ada King"},
-            cause=cause("amend"),
+            context=CommandContext(cause=cause("amend")),
         ),
     )
     take(
         "payment",
         START + timedelta(minutes=4),
         lambda: reservations.record_payment(
-            booking_id=held.id, amount=6000, currency="EUR", method="card", cause=cause("pay")
+            booking_id=held.id,
+            amount=6000,
+            currency="EUR",
+            method="card",
+            context=CommandContext(cause=cause("pay")),
         ),
     )
     take("arrival", london(ARRIVAL, 8), lambda: read("entry", london(ARRIVAL, 8)))
@@ -168,12 +180,14 @@ def story(app: tuple[Reservations, Clock]) -> Story:
         stay=Stay(leaving + timedelta(days=10), leaving + timedelta(days=11)),
         quantity=1,
         guest={"name": "Bo Chen"},
-        cause=cause("later-hold"),
+        context=CommandContext(cause=cause("later-hold")),
     )
     take(
         "cancel a later booking",
         london(leaving, 4),
-        lambda: reservations.cancel(booking_id=later.id, cause=cause("later-cancel")),
+        lambda: reservations.cancel(
+            booking_id=later.id, context=CommandContext(cause=cause("later-cancel"))
+        ),
     )
     return Story(reservations, facility.id, held.id, later.id, taken)
 

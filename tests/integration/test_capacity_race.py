@@ -19,6 +19,7 @@ from berth.adapters.eventstore import open_reservations
 from berth.domain.application import Reservations
 from berth.domain.booking import Booking
 from berth.domain.cause import Cause
+from berth.domain.command_context import CommandContext
 from berth.domain.commanding import TooManyConflicts
 from berth.domain.inventory import NightInventory, NoCapacity
 from berth.domain.locking import no_lock
@@ -40,14 +41,16 @@ def apps(db_url: str) -> Iterator[list[Reservations]]:
 
 
 def make_pool(app: Reservations, capacity: int) -> UUID:
-    facility = app.register_facility(name="P1", time_zone="UTC", cause=CAUSE)
+    facility = app.register_facility(
+        name="P1", time_zone="UTC", context=CommandContext(cause=CAUSE)
+    )
     pool = app.add_pool(
         facility_id=facility.id,
         name="long stay",
         capacity=capacity,
         nightly_price=1000,
         currency="EUR",
-        cause=CAUSE,
+        context=CommandContext(cause=CAUSE),
     )
     return pool.id
 
@@ -100,7 +103,7 @@ def test_32_clients_racing_for_the_last_5_units_exactly_5_win(apps: list[Reserva
             stay=Stay(NIGHT, NIGHT + timedelta(days=1)),
             quantity=1,
             guest={"name": "early"},
-            cause=CAUSE,
+            context=CommandContext(cause=CAUSE),
         )
     early = {e.originator_id for e in stored_events(app) if isinstance(e, Booking.Held)}
 
@@ -112,7 +115,7 @@ def test_32_clients_racing_for_the_last_5_units_exactly_5_win(apps: list[Reserva
                 stay=Stay(NIGHT, NIGHT + timedelta(days=1)),
                 quantity=1,
                 guest={"name": f"guest {n}"},
-                cause=CAUSE,
+                context=CommandContext(cause=CAUSE),
             ).id
         ),
     )
@@ -140,7 +143,11 @@ def test_overlapping_multi_night_stays_never_oversell_any_night(apps: list[Reser
         apps,
         lambda client, n: (
             client.hold(
-                pool_id=pool_id, stay=stays[n], quantity=1, guest={"name": f"g{n}"}, cause=CAUSE
+                pool_id=pool_id,
+                stay=stays[n],
+                quantity=1,
+                guest={"name": f"g{n}"},
+                context=CommandContext(cause=CAUSE),
             ).id
         ),
     )
@@ -175,7 +182,7 @@ def test_without_the_advisory_lock_optimistic_concurrency_alone_keeps_capacity(
                     stay=Stay(NIGHT, NIGHT + timedelta(days=2)),
                     quantity=1,
                     guest={"name": f"g{n}"},
-                    cause=CAUSE,
+                    context=CommandContext(cause=CAUSE),
                 ).id
             ),
         )

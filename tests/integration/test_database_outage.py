@@ -35,6 +35,7 @@ from berth.adapters.eventstore import open_reservations, utc_now
 from berth.adapters.migrations import migrate
 from berth.domain.application import Reservations
 from berth.domain.cause import Cause
+from berth.domain.command_context import CommandContext
 from berth.domain.stay import Stay
 from berth.http import Services, Settings, create_app
 from private_postgres import PrivatePostgres
@@ -75,10 +76,12 @@ def cause() -> Cause:
 
 
 def new_pool(app: Reservations) -> UUID:
-    facility = app.register_facility(name="Harbour", time_zone="UTC", cause=cause()).id
+    facility = app.register_facility(
+        name="Harbour", time_zone="UTC", context=CommandContext(cause=cause())
+    ).id
     return app.add_pool(
         facility_id=facility, name="Long stay", capacity=100_000, nightly_price=1500,
-        currency="EUR", cause=cause(),
+        currency="EUR", context=CommandContext(cause=cause()),
     ).id  # fmt: skip
 
 
@@ -238,7 +241,7 @@ def hold_some(app: Reservations, pool_id: UUID, count: int, *, first: int) -> No
         night = date(2030, 6, 1) + timedelta(days=i)
         app.hold(
             pool_id=pool_id, stay=Stay(night, night + timedelta(days=1)), quantity=1,
-            guest={"name": f"g{i}"}, cause=cause(),
+            guest={"name": f"g{i}"}, context=CommandContext(cause=cause()),
         )  # fmt: skip
 
 
@@ -277,7 +280,7 @@ def test_a_command_that_committed_succeeds_even_if_its_snapshot_loses_the_connec
         night = Stay(date(2030, 6, 1), date(2030, 6, 2))
         held = [
             app.hold(pool_id=pool_id, stay=night, quantity=1, guest={"name": f"g{i}"},
-                     cause=cause()).id
+                     context=CommandContext(cause=cause())).id
             for i in range(60)
         ]  # fmt: skip
     finally:

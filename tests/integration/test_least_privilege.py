@@ -25,6 +25,7 @@ from berth.adapters.migrations import default_directory, migrate
 from berth.adapters.projection_store import event_mapper
 from berth.domain.application import Reservations
 from berth.domain.cause import Cause
+from berth.domain.command_context import CommandContext
 from berth.domain.stay import Stay
 from berth.workers import PROJECTIONS
 from berth.workers import rebuild as rebuilds
@@ -36,18 +37,26 @@ ARRIVAL = datetime.now(UTC).date() + timedelta(days=30)
 
 def book(app: Reservations) -> UUID:
     """A pool, and a booking held and confirmed in it."""
-    facility = app.register_facility(name="P1", time_zone="UTC", cause=CAUSE)
+    facility = app.register_facility(
+        name="P1", time_zone="UTC", context=CommandContext(cause=CAUSE)
+    )
     pool = app.add_pool(
         facility_id=facility.id,
         name="long stay",
         capacity=10,
         nightly_price=1450,
         currency="EUR",
-        cause=CAUSE,
+        context=CommandContext(cause=CAUSE),
     )
     stay = Stay(ARRIVAL, ARRIVAL + timedelta(days=2))
-    held = app.hold(pool_id=pool.id, stay=stay, quantity=1, guest={"name": "Ann Lee"}, cause=CAUSE)
-    app.confirm(booking_id=held.id, cause=CAUSE)
+    held = app.hold(
+        pool_id=pool.id,
+        stay=stay,
+        quantity=1,
+        guest={"name": "Ann Lee"},
+        context=CommandContext(cause=CAUSE),
+    )
+    app.confirm(booking_id=held.id, context=CommandContext(cause=CAUSE))
     return held.id
 
 

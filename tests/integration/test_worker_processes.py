@@ -18,6 +18,7 @@ import pytest
 from berth.adapters.eventstore import open_reservations
 from berth.domain.application import Reservations
 from berth.domain.booking import Booking
+from berth.domain.command_context import CommandContext
 from berth.domain.inventory import NightInventory
 from berth.domain.stay import Stay
 from projection_support import Clock, cause, head, position, read_models, rebuild
@@ -34,10 +35,12 @@ def app(db_url: str) -> Iterator[Reservations]:
 
 
 def new_pool(app: Reservations) -> UUID:
-    facility = app.register_facility(name="Harbour", time_zone="UTC", cause=cause()).id
+    facility = app.register_facility(
+        name="Harbour", time_zone="UTC", context=CommandContext(cause=cause())
+    ).id
     return app.add_pool(
         facility_id=facility, name="Long stay", capacity=100_000, nightly_price=1500,
-        currency="GBP", cause=cause(),
+        currency="GBP", context=CommandContext(cause=cause()),
     ).id  # fmt: skip
 
 
@@ -165,7 +168,13 @@ def test_a_standby_worker_takes_over_when_the_active_one_dies(
         active.kill()
         active.wait(timeout=10)
         stay = Stay(NIGHT, NIGHT + timedelta(days=1))
-        held = app.hold(pool_id=pool, stay=stay, quantity=1, guest={"name": "Ada"}, cause=cause())
+        held = app.hold(
+            pool_id=pool,
+            stay=stay,
+            quantity=1,
+            guest={"name": "Ada"},
+            context=CommandContext(cause=cause()),
+        )
 
         wait_until(lambda: position(db_url, "bookings") >= held.position)
         assert sessions(db_url, "berth-worker:bookings") == 1

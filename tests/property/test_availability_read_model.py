@@ -15,6 +15,7 @@ from hypothesis import strategies as st
 from berth.adapters import queries
 from berth.adapters.eventstore import open_reservations
 from berth.domain.application import Reservations
+from berth.domain.command_context import CommandContext
 from berth.domain.error import DomainError
 from berth.domain.stay import Stay
 from projection_support import Clock, catch_up, cause
@@ -60,7 +61,7 @@ def run(
             result = app.hold(
                 pool_id=pool, stay=Stay(arrival, arrival + timedelta(days=nights)),
                 quantity=quantity, guest={"name": "Ada"}, hold_for=timedelta(minutes=minutes),
-                cause=cause(),
+                context=CommandContext(cause=cause()),
             )  # fmt: skip
             bookings.append(result.id)
         case ("advance", int(minutes)):
@@ -69,12 +70,14 @@ def run(
             night = FIRST + timedelta(days=day)
             app.change_capacity(
                 pool_id=pool, first_night=night, last_night=night, capacity=new_capacity,
-                cause=cause(),
+                context=CommandContext(cause=cause()),
             )  # fmt: skip
         case (str(action), int(which), int(quantity)) if bookings:
             booking_id = bookings[which % len(bookings)]
             if action == "amend":
-                app.amend(booking_id=booking_id, quantity=quantity, cause=cause())
+                app.amend(
+                    booking_id=booking_id, quantity=quantity, context=CommandContext(cause=cause())
+                )
             else:
                 getattr(app, action)(booking_id=booking_id, cause=cause())
 
@@ -88,10 +91,12 @@ def run(
 def test_availability_equals_the_write_side_once_caught_up(
     db_url: str, app: Reservations, clock: Clock, commands: list[tuple[object, ...]]
 ) -> None:
-    facility = app.register_facility(name="Harbour", time_zone="UTC", cause=cause()).id
+    facility = app.register_facility(
+        name="Harbour", time_zone="UTC", context=CommandContext(cause=cause())
+    ).id
     pool = app.add_pool(
         facility_id=facility, name="Bays", capacity=5, nightly_price=1000, currency="EUR",
-        cause=cause(),
+        context=CommandContext(cause=cause()),
     ).id  # fmt: skip
     bookings: list[UUID] = []
     for command in commands:

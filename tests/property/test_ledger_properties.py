@@ -28,6 +28,7 @@ from berth.domain.application import Reservations
 from berth.domain.booking import Status
 from berth.domain.cancellation import CancellationPolicy
 from berth.domain.cause import Cause
+from berth.domain.command_context import CommandContext
 from berth.domain.error import DomainError
 from berth.domain.stay import Stay
 from berth.projections import ledger
@@ -61,14 +62,16 @@ class LedgerMachine(RuleBasedStateMachine):
         self.clock = Clock(START)
         self.app = Reservations({"PERSISTENCE_MODULE": "eventsourcing.popo"}, clock=self.clock)
         self.facility_id = self.app.register_facility(
-            name="Marina", time_zone="UTC", cause=CAUSE
+            name="Marina", time_zone="UTC", context=CommandContext(cause=CAUSE)
         ).id
         policy = CancellationPolicy(free_until_hours=24, fee_percent=fee_percent)
         self.pool_id = self.app.add_pool(
             facility_id=self.facility_id, name="Berths", capacity=50, nightly_price=price,
-            currency="EUR", cancellation=policy, cause=CAUSE,
+            currency="EUR", cancellation=policy, context=CommandContext(cause=CAUSE),
         ).id  # fmt: skip
-        self.app.set_tax_rate(pool_id=self.pool_id, rate_bp=rate_bp, cause=CAUSE)
+        self.app.set_tax_rate(
+            pool_id=self.pool_id, rate_bp=rate_bp, context=CommandContext(cause=CAUSE)
+        )
         self.books = Books()
         self.next_day = START.date()  # the facility's first day
         self.started = False  # whether a day was closed: the first may be any day since
@@ -123,7 +126,7 @@ class LedgerMachine(RuleBasedStateMachine):
         result = self.attempt(
             lambda: self.app.hold(
                 pool_id=self.pool_id, stay=stay, quantity=quantity, guest={"name": "Ada"},
-                hold_for=timedelta(hours=hours), cause=CAUSE,
+                hold_for=timedelta(hours=hours), context=CommandContext(cause=CAUSE),
             )
         )  # fmt: skip
         return getattr(result, "id", None)
@@ -141,7 +144,9 @@ class LedgerMachine(RuleBasedStateMachine):
     @rule(booking_id=bookings)
     def confirm(self, booking_id: UUID | None) -> None:
         if booking_id:
-            self.attempt(lambda: self.app.confirm(booking_id=booking_id, cause=CAUSE))
+            self.attempt(
+                lambda: self.app.confirm(booking_id=booking_id, context=CommandContext(cause=CAUSE))
+            )
 
     @rule(booking_id=bookings, nights=st.integers(1, 3), quantity=st.integers(1, 3))
     def amend(self, booking_id: UUID | None, nights: int, quantity: int) -> None:
@@ -150,14 +155,16 @@ class LedgerMachine(RuleBasedStateMachine):
             self.attempt(
                 lambda: self.app.amend(
                     booking_id=booking_id, departure=arrival + timedelta(days=nights),
-                    quantity=quantity, cause=CAUSE,
+                    quantity=quantity, context=CommandContext(cause=CAUSE),
                 )
             )  # fmt: skip
 
     @rule(booking_id=bookings)
     def cancel(self, booking_id: UUID | None) -> None:
         if booking_id:
-            self.attempt(lambda: self.app.cancel(booking_id=booking_id, cause=CAUSE))
+            self.attempt(
+                lambda: self.app.cancel(booking_id=booking_id, context=CommandContext(cause=CAUSE))
+            )
 
     @rule(booking_id=bookings, amount=st.integers(1, 20_000))
     def pay(self, booking_id: UUID | None, amount: int) -> None:
@@ -165,7 +172,7 @@ class LedgerMachine(RuleBasedStateMachine):
             self.attempt(
                 lambda: self.app.record_payment(
                     booking_id=booking_id, amount=amount, currency="EUR", method="card",
-                    cause=CAUSE,
+                    context=CommandContext(cause=CAUSE),
                 )
             )  # fmt: skip
 
@@ -176,7 +183,10 @@ class LedgerMachine(RuleBasedStateMachine):
             amount = max(refundable * share // 100, 1)
             self.attempt(
                 lambda: self.app.request_refund(
-                    booking_id=booking_id, amount=amount, currency="EUR", cause=CAUSE
+                    booking_id=booking_id,
+                    amount=amount,
+                    currency="EUR",
+                    context=CommandContext(cause=CAUSE),
                 )
             )
             if settle:  # at once: 1 succeeds, 2 fails
@@ -188,7 +198,10 @@ class LedgerMachine(RuleBasedStateMachine):
             for refund_id in list(self.app.booking(booking_id).pending_refunds):
                 self.attempt(
                     lambda r=refund_id: self.app.settle_refund(  # type: ignore[misc]
-                        booking_id=booking_id, refund_id=r, succeeded=succeeded, cause=CAUSE
+                        booking_id=booking_id,
+                        refund_id=r,
+                        succeeded=succeeded,
+                        context=CommandContext(cause=CAUSE),
                     )
                 )
 
@@ -201,7 +214,9 @@ class LedgerMachine(RuleBasedStateMachine):
     @rule(booking_id=bookings)
     def expire(self, booking_id: UUID | None) -> None:
         if booking_id:
-            self.attempt(lambda: self.app.expire(booking_id=booking_id, cause=CAUSE))
+            self.attempt(
+                lambda: self.app.expire(booking_id=booking_id, context=CommandContext(cause=CAUSE))
+            )
 
     @rule(offset=st.sampled_from([0, 0, 0, -2, -1, 1]))
     def close_day(self, offset: int) -> None:
@@ -209,7 +224,9 @@ class LedgerMachine(RuleBasedStateMachine):
         (the first close: any day since the facility was registered)."""
         day: date = self.next_day + timedelta(days=offset)
         closed = self.attempt(
-            lambda: self.app.close_day(facility_id=self.facility_id, business_date=day, cause=CAUSE)
+            lambda: self.app.close_day(
+                facility_id=self.facility_id, business_date=day, context=CommandContext(cause=CAUSE)
+            )
         )
         in_order = offset == 0 or (not self.started and day >= START.date())
         assert (closed is not None) == (in_order and day < self.clock.now.date())
@@ -221,7 +238,11 @@ class LedgerMachine(RuleBasedStateMachine):
     def overstay(self, booking_id: UUID | None, hours: int, hourly: int) -> None:
         """A vehicle leaves late: the gate charges the overstay (as the gate commands do)."""
         if booking_id and self.app.booking(booking_id).status == Status.CONFIRMED:
-            self.attempt(lambda: self.app.check_in(booking_id=booking_id, cause=CAUSE))
+            self.attempt(
+                lambda: self.app.check_in(
+                    booking_id=booking_id, context=CommandContext(cause=CAUSE)
+                )
+            )
         if booking_id and self.app.booking(booking_id).status in (
             Status.CHECKED_IN, Status.CHECKED_OUT
         ):  # fmt: skip
@@ -243,7 +264,7 @@ class LedgerMachine(RuleBasedStateMachine):
             self.attempt(
                 lambda: self.app.reverse_entry(
                     facility_id=self.facility_id, entry_id=entry.entry_id, reason="wrong",
-                    cause=CAUSE,
+                    context=CommandContext(cause=CAUSE),
                 )
             )  # fmt: skip
 

@@ -7,6 +7,7 @@ import pytest
 from berth.domain.application import Reservations
 from berth.domain.booking import Booking, HoldExpired, InvalidQuantity
 from berth.domain.cause import Cause
+from berth.domain.command_context import CommandContext
 from berth.domain.guest import InvalidGuest
 from berth.domain.inventory import NoCapacity
 from berth.domain.stay import DatesOutOfOrder, StayInPast
@@ -23,7 +24,12 @@ def test_moving_dates_releases_the_old_nights_and_takes_the_new(
 ) -> None:
     booking_id = hold(first=0, nights=2, quantity=2).id
 
-    app.amend(booking_id=booking_id, arrival=night(1), departure=night(4), cause=cause)
+    app.amend(
+        booking_id=booking_id,
+        arrival=night(1),
+        departure=night(4),
+        context=CommandContext(cause=cause),
+    )
 
     assert sold(app, pool_id) == [0, 2, 2, 2, 0]
     booking = app.booking(booking_id)
@@ -35,7 +41,7 @@ def test_moving_only_the_departure_keeps_the_arrival(
 ) -> None:
     booking_id = hold(first=1, nights=3).id
 
-    app.amend(booking_id=booking_id, departure=night(2), cause=cause)
+    app.amend(booking_id=booking_id, departure=night(2), context=CommandContext(cause=cause))
 
     assert sold(app, pool_id) == [0, 1, 0, 0, 0]
 
@@ -45,9 +51,11 @@ def test_changing_the_quantity_retakes_the_same_nights(
 ) -> None:
     booking_id = hold(first=0, nights=2, quantity=1).id
 
-    app.amend(booking_id=booking_id, quantity=2, cause=cause)  # its own 1 does not count twice
+    app.amend(
+        booking_id=booking_id, quantity=2, context=CommandContext(cause=cause)
+    )  # its own 1 does not count twice
     assert sold(app, pool_id, 2) == [2, 2]
-    app.amend(booking_id=booking_id, quantity=1, cause=cause)
+    app.amend(booking_id=booking_id, quantity=1, context=CommandContext(cause=cause))
     assert sold(app, pool_id, 2) == [1, 1]
 
 
@@ -59,7 +67,7 @@ def test_an_amendment_needing_more_than_remains_is_refused_and_stores_nothing(
     before = store_size(app)
 
     with pytest.raises(NoCapacity) as refused:
-        app.amend(booking_id=booking_id, departure=night(3), cause=cause)
+        app.amend(booking_id=booking_id, departure=night(3), context=CommandContext(cause=cause))
 
     assert refused.value.night == night(2)
     assert store_size(app) == before
@@ -74,7 +82,7 @@ def test_raising_the_quantity_beyond_capacity_is_refused_and_stores_nothing(
     before = store_size(app)
 
     with pytest.raises(NoCapacity):
-        app.amend(booking_id=booking_id, quantity=3, cause=cause)
+        app.amend(booking_id=booking_id, quantity=3, context=CommandContext(cause=cause))
 
     assert store_size(app) == before
     assert app.booking(booking_id).quantity == 1
@@ -87,7 +95,12 @@ def test_amending_a_hold_keeps_its_expiry_on_the_new_nights(
     expires_at = app.booking(booking_id).hold_expires_at
     clock.advance(minutes=10)
 
-    app.amend(booking_id=booking_id, arrival=night(2), departure=night(4), cause=cause)
+    app.amend(
+        booking_id=booking_id,
+        arrival=night(2),
+        departure=night(4),
+        context=CommandContext(cause=cause),
+    )
 
     assert app.booking(booking_id).hold_expires_at == expires_at
     assert sold(app, pool_id) == [0, 0, 1, 1, 0]
@@ -99,9 +112,14 @@ def test_amending_a_confirmed_booking_takes_the_new_nights_for_good(
     app: Reservations, clock: Clock, cause: Cause, hold: HoldFn, pool_id: UUID
 ) -> None:
     booking_id = hold(first=0).id
-    app.confirm(booking_id=booking_id, cause=cause)
+    app.confirm(booking_id=booking_id, context=CommandContext(cause=cause))
 
-    app.amend(booking_id=booking_id, arrival=night(1), departure=night(3), cause=cause)
+    app.amend(
+        booking_id=booking_id,
+        arrival=night(1),
+        departure=night(3),
+        context=CommandContext(cause=cause),
+    )
     clock.advance(hours=12)
 
     assert sold(app, pool_id) == [0, 1, 1, 0, 0]
@@ -115,7 +133,7 @@ def test_amending_an_expired_hold_is_refused(
     before = store_size(app)
 
     with pytest.raises(HoldExpired):
-        app.amend(booking_id=booking_id, quantity=2, cause=cause)
+        app.amend(booking_id=booking_id, quantity=2, context=CommandContext(cause=cause))
 
     assert store_size(app) == before
 
@@ -125,7 +143,9 @@ def test_an_amendment_reprices_the_booking_and_keeps_the_old_total(
 ) -> None:
     booking_id = hold(first=0, nights=1, quantity=1).id  # 10.00 EUR a night
 
-    app.amend(booking_id=booking_id, departure=night(3), quantity=2, cause=cause)
+    app.amend(
+        booking_id=booking_id, departure=night(3), quantity=2, context=CommandContext(cause=cause)
+    )
 
     booking = app.booking(booking_id)
     assert booking.total == 3 * 2 * 1000
@@ -145,7 +165,7 @@ def test_changing_only_the_guest_touches_no_night(
         booking_id=booking_id,
         guest={"given_name": " Bo ", "family_name": " Lee", "phone": "1"},
         plates=[" AB12 ", " "],
-        cause=cause,
+        context=CommandContext(cause=cause),
     )
 
     assert store_size(app) == before + 1
@@ -172,6 +192,6 @@ def test_an_invalid_amendment_is_refused_with_its_error_and_stores_nothing(
     before = store_size(app)
 
     with pytest.raises(error):
-        app.amend(booking_id=booking_id, cause=cause, **change)  # type: ignore[arg-type]
+        app.amend(booking_id=booking_id, context=CommandContext(cause=cause), **change)  # type: ignore[arg-type]
 
     assert store_size(app) == before

@@ -15,6 +15,7 @@ from berth.domain.booking import (
     Status,
 )
 from berth.domain.cause import Cause
+from berth.domain.command_context import CommandContext
 
 from .support import Clock, HoldFn, night, store_size
 
@@ -29,17 +30,17 @@ def booking_in(app: Reservations, clock: Clock, cause: Cause, hold: HoldFn) -> B
         booking_id = hold(first=0, nights=2).id
         if status == Status.EXPIRED:
             clock.advance(minutes=15)
-            app.expire(booking_id=booking_id, cause=cause)
+            app.expire(booking_id=booking_id, context=CommandContext(cause=cause))
         elif status == Status.CANCELLED:
-            app.cancel(booking_id=booking_id, cause=cause)
+            app.cancel(booking_id=booking_id, context=CommandContext(cause=cause))
         elif status != Status.HELD:
-            app.confirm(booking_id=booking_id, cause=cause)
+            app.confirm(booking_id=booking_id, context=CommandContext(cause=cause))
             if status == Status.NO_SHOW:
-                app.record_no_show(booking_id=booking_id, cause=cause)
+                app.record_no_show(booking_id=booking_id, context=CommandContext(cause=cause))
             elif status in (Status.CHECKED_IN, Status.CHECKED_OUT):
-                app.check_in(booking_id=booking_id, cause=cause)
+                app.check_in(booking_id=booking_id, context=CommandContext(cause=cause))
                 if status == Status.CHECKED_OUT:
-                    app.check_out(booking_id=booking_id, cause=cause)
+                    app.check_out(booking_id=booking_id, context=CommandContext(cause=cause))
         assert app.booking(booking_id).status == status
         return booking_id
 
@@ -48,13 +49,21 @@ def booking_in(app: Reservations, clock: Clock, cause: Cause, hold: HoldFn) -> B
 
 def run(app: Reservations, action: str, booking_id: UUID, cause: Cause) -> None:
     commands = {
-        "confirm": lambda: app.confirm(booking_id=booking_id, cause=cause),
-        "amend": lambda: app.amend(booking_id=booking_id, guest={"name": "Bo"}, cause=cause),
-        "cancel": lambda: app.cancel(booking_id=booking_id, cause=cause),
-        "expire": lambda: app.expire(booking_id=booking_id, cause=cause),
-        "check_in": lambda: app.check_in(booking_id=booking_id, cause=cause),
-        "check_out": lambda: app.check_out(booking_id=booking_id, cause=cause),
-        "no_show": lambda: app.record_no_show(booking_id=booking_id, cause=cause),
+        "confirm": lambda: app.confirm(booking_id=booking_id, context=CommandContext(cause=cause)),
+        "amend": lambda: app.amend(
+            booking_id=booking_id, guest={"name": "Bo"}, context=CommandContext(cause=cause)
+        ),
+        "cancel": lambda: app.cancel(booking_id=booking_id, context=CommandContext(cause=cause)),
+        "expire": lambda: app.expire(booking_id=booking_id, context=CommandContext(cause=cause)),
+        "check_in": lambda: app.check_in(
+            booking_id=booking_id, context=CommandContext(cause=cause)
+        ),
+        "check_out": lambda: app.check_out(
+            booking_id=booking_id, context=CommandContext(cause=cause)
+        ),
+        "no_show": lambda: app.record_no_show(
+            booking_id=booking_id, context=CommandContext(cause=cause)
+        ),
     }
     commands[action]()
 
@@ -109,7 +118,7 @@ def test_confirming_a_live_hold_makes_it_confirmed(
     booking_id = hold().id
     clock.advance(minutes=14, seconds=59)
 
-    result = app.confirm(booking_id=booking_id, cause=cause)
+    result = app.confirm(booking_id=booking_id, context=CommandContext(cause=cause))
 
     assert app.booking(booking_id).status == Status.CONFIRMED
     assert result.version == 2
@@ -123,7 +132,7 @@ def test_confirming_an_expired_hold_is_refused(
     before = store_size(app)
 
     with pytest.raises(HoldExpired):
-        app.confirm(booking_id=booking_id, cause=cause)
+        app.confirm(booking_id=booking_id, context=CommandContext(cause=cause))
 
     assert store_size(app) == before
     assert app.booking(booking_id).status == Status.HELD
@@ -137,7 +146,7 @@ def test_a_hold_cannot_be_expired_before_its_time(
     before = store_size(app)
 
     with pytest.raises(HoldNotYetExpired):
-        app.expire(booking_id=booking_id, cause=cause)
+        app.expire(booking_id=booking_id, context=CommandContext(cause=cause))
 
     assert store_size(app) == before
 
@@ -148,7 +157,7 @@ def test_a_hold_can_be_expired_from_the_moment_it_runs_out(
     booking_id = hold().id
     clock.advance(minutes=15)
 
-    app.expire(booking_id=booking_id, cause=cause)
+    app.expire(booking_id=booking_id, context=CommandContext(cause=cause))
 
     booking = app.booking(booking_id)
     assert booking.status == Status.EXPIRED
@@ -160,7 +169,7 @@ def test_cancelling_a_hold_is_free(
 ) -> None:
     booking_id = hold(first=0).id  # arrival today: inside any fee window
 
-    app.cancel(booking_id=booking_id, reason="changed mind", cause=cause)
+    app.cancel(booking_id=booking_id, reason="changed mind", context=CommandContext(cause=cause))
 
     booking = app.booking(booking_id)
     assert booking.status == Status.CANCELLED
@@ -173,9 +182,9 @@ def test_checking_in_and_out_on_the_arrival_day(
 ) -> None:
     booking_id = booking_in(Status.CONFIRMED)
 
-    app.check_in(booking_id=booking_id, cause=cause)
+    app.check_in(booking_id=booking_id, context=CommandContext(cause=cause))
     assert app.booking(booking_id).status == Status.CHECKED_IN
-    app.check_out(booking_id=booking_id, cause=cause)
+    app.check_out(booking_id=booking_id, context=CommandContext(cause=cause))
 
     assert app.booking(booking_id).status == Status.CHECKED_OUT
     assert app.sold(pool_id, night(0)) == 1  # a stay that happened keeps its nights
@@ -185,11 +194,11 @@ def test_checking_in_before_the_arrival_day_is_refused(
     app: Reservations, cause: Cause, hold: HoldFn
 ) -> None:
     booking_id = hold(first=1).id
-    app.confirm(booking_id=booking_id, cause=cause)
+    app.confirm(booking_id=booking_id, context=CommandContext(cause=cause))
     before = store_size(app)
 
     with pytest.raises(NotArrivalDay):
-        app.check_in(booking_id=booking_id, cause=cause)
+        app.check_in(booking_id=booking_id, context=CommandContext(cause=cause))
 
     assert store_size(app) == before
 
@@ -202,7 +211,7 @@ def test_checking_in_after_the_departure_day_is_refused(
     before = store_size(app)
 
     with pytest.raises(NotArrivalDay):
-        app.check_in(booking_id=booking_id, cause=cause)
+        app.check_in(booking_id=booking_id, context=CommandContext(cause=cause))
 
     assert store_size(app) == before
 
@@ -213,7 +222,7 @@ def test_checking_in_is_possible_until_the_departure_day(
     booking_id = booking_in(Status.CONFIRMED)
     clock.advance(days=2)  # the departure day, local
 
-    app.check_in(booking_id=booking_id, cause=cause)
+    app.check_in(booking_id=booking_id, context=CommandContext(cause=cause))
 
     assert app.booking(booking_id).status == Status.CHECKED_IN
 
@@ -224,7 +233,7 @@ def test_a_no_show_frees_the_nights(
     booking_id = booking_in(Status.CONFIRMED)
     assert app.sold(pool_id, night(1)) == 1
 
-    app.record_no_show(booking_id=booking_id, cause=cause)
+    app.record_no_show(booking_id=booking_id, context=CommandContext(cause=cause))
 
     assert app.booking(booking_id).status == Status.NO_SHOW
     assert [app.sold(pool_id, night(n)) for n in (0, 1)] == [0, 0]
@@ -234,11 +243,11 @@ def test_a_no_show_cannot_be_recorded_before_the_arrival_day(
     app: Reservations, cause: Cause, hold: HoldFn
 ) -> None:
     booking_id = hold(first=1).id
-    app.confirm(booking_id=booking_id, cause=cause)
+    app.confirm(booking_id=booking_id, context=CommandContext(cause=cause))
     before = store_size(app)
 
     with pytest.raises(NotArrivalDay):
-        app.record_no_show(booking_id=booking_id, cause=cause)
+        app.record_no_show(booking_id=booking_id, context=CommandContext(cause=cause))
 
     assert store_size(app) == before
     assert app.booking(booking_id).status == Status.CONFIRMED

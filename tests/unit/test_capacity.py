@@ -7,6 +7,7 @@ import pytest
 from berth.domain.application import Reservations
 from berth.domain.booking import Status
 from berth.domain.cause import Cause
+from berth.domain.command_context import CommandContext
 from berth.domain.inventory import CapacityBelowSold, NoCapacity
 from berth.domain.pool import InvalidCapacity
 from berth.domain.stay import DatesOutOfOrder
@@ -46,7 +47,7 @@ def test_a_confirmed_booking_keeps_its_capacity_after_the_hold_time(
     app: Reservations, clock: Clock, cause: Cause, hold: HoldFn, pool_id: UUID
 ) -> None:
     booking_id = hold(quantity=2).id
-    app.confirm(booking_id=booking_id, cause=cause)
+    app.confirm(booking_id=booking_id, context=CommandContext(cause=cause))
     clock.advance(hours=12)  # 22:00 local, still the same night
 
     assert app.sold(pool_id, night(1)) == 0  # (the stay is tonight only)
@@ -92,7 +93,13 @@ def test_a_pool_of_zero_sells_nothing(app: Reservations, make_pool, cause: Cause
     empty = make_pool(capacity=0)
 
     with pytest.raises(NoCapacity):
-        app.hold(pool_id=empty, stay=stay(0), quantity=1, guest={"name": "Ada"}, cause=cause)
+        app.hold(
+            pool_id=empty,
+            stay=stay(0),
+            quantity=1,
+            guest={"name": "Ada"},
+            context=CommandContext(cause=cause),
+        )
 
 
 @pytest.mark.parametrize("end", ["cancel", "expire", "no_show"])
@@ -101,13 +108,13 @@ def test_ending_a_booking_gives_its_nights_back(
 ) -> None:
     booking_id = hold(nights=2, quantity=2).id
     if end == "cancel":
-        app.cancel(booking_id=booking_id, cause=cause)
+        app.cancel(booking_id=booking_id, context=CommandContext(cause=cause))
     elif end == "expire":
         clock.advance(minutes=20)
-        app.expire(booking_id=booking_id, cause=cause)
+        app.expire(booking_id=booking_id, context=CommandContext(cause=cause))
     else:
-        app.confirm(booking_id=booking_id, cause=cause)
-        app.record_no_show(booking_id=booking_id, cause=cause)
+        app.confirm(booking_id=booking_id, context=CommandContext(cause=cause))
+        app.record_no_show(booking_id=booking_id, context=CommandContext(cause=cause))
 
     assert [app.sold(pool_id, night(n)) for n in (0, 1)] == [0, 0]
     inventory = app.night_inventory(pool_id, night(0))
@@ -124,7 +131,11 @@ def test_capacity_cannot_be_set_below_what_is_sold(
 
     with pytest.raises(CapacityBelowSold):
         app.change_capacity(
-            pool_id=pool_id, first_night=night(0), last_night=night(2), capacity=1, cause=cause
+            pool_id=pool_id,
+            first_night=night(0),
+            last_night=night(2),
+            capacity=1,
+            context=CommandContext(cause=cause),
         )
 
     assert store_size(app) == before
@@ -137,7 +148,11 @@ def test_capacity_can_be_set_down_to_exactly_what_is_sold(
     hold(quantity=1)
 
     app.change_capacity(
-        pool_id=pool_id, first_night=night(0), last_night=night(0), capacity=1, cause=cause
+        pool_id=pool_id,
+        first_night=night(0),
+        last_night=night(0),
+        capacity=1,
+        context=CommandContext(cause=cause),
     )
 
     with pytest.raises(NoCapacity):
@@ -151,7 +166,11 @@ def test_capacity_can_be_set_below_an_expired_hold(
     clock.advance(minutes=15)
 
     app.change_capacity(
-        pool_id=pool_id, first_night=night(0), last_night=night(0), capacity=0, cause=cause
+        pool_id=pool_id,
+        first_night=night(0),
+        last_night=night(0),
+        capacity=0,
+        context=CommandContext(cause=cause),
     )
 
     inventory = app.night_inventory(pool_id, night(0))
@@ -163,7 +182,11 @@ def test_a_capacity_change_applies_to_its_nights_only(
     app: Reservations, cause: Cause, hold: HoldFn, pool_id: UUID
 ) -> None:
     app.change_capacity(
-        pool_id=pool_id, first_night=night(1), last_night=night(2), capacity=5, cause=cause
+        pool_id=pool_id,
+        first_night=night(1),
+        last_night=night(2),
+        capacity=5,
+        context=CommandContext(cause=cause),
     )
 
     hold(first=1, nights=2, quantity=5)
@@ -178,7 +201,11 @@ def test_a_capacity_change_is_recorded_on_the_pool(
     app: Reservations, cause: Cause, pool_id: UUID
 ) -> None:
     result = app.change_capacity(
-        pool_id=pool_id, first_night=night(0), last_night=night(1), capacity=7, cause=cause
+        pool_id=pool_id,
+        first_night=night(0),
+        last_night=night(1),
+        capacity=7,
+        context=CommandContext(cause=cause),
     )
 
     assert result.id == pool_id
@@ -199,7 +226,7 @@ def test_a_capacity_out_of_range_is_invalid_and_stores_nothing(
             first_night=night(0),
             last_night=night(1),
             capacity=capacity,
-            cause=cause,
+            context=CommandContext(cause=cause),
         )
 
     assert store_size(app) == before
@@ -212,7 +239,11 @@ def test_a_capacity_change_with_its_nights_in_the_wrong_order_is_refused(
 
     with pytest.raises(DatesOutOfOrder):
         app.change_capacity(
-            pool_id=pool_id, first_night=night(2), last_night=night(1), capacity=3, cause=cause
+            pool_id=pool_id,
+            first_night=night(2),
+            last_night=night(1),
+            capacity=3,
+            context=CommandContext(cause=cause),
         )
 
     assert store_size(app) == before
@@ -222,13 +253,17 @@ def test_a_busy_night_reloads_from_its_snapshot_with_the_same_allocations(
     app: Reservations, clock: Clock, cause: Cause, pool_id: UUID, hold: HoldFn
 ) -> None:
     app.change_capacity(
-        pool_id=pool_id, first_night=night(0), last_night=night(0), capacity=100, cause=cause
+        pool_id=pool_id,
+        first_night=night(0),
+        last_night=night(0),
+        capacity=100,
+        context=CommandContext(cause=cause),
     )
     for _ in range(30):
         booking_id = hold().id
-        app.cancel(booking_id=booking_id, cause=cause)
+        app.cancel(booking_id=booking_id, context=CommandContext(cause=cause))
     kept = [hold().id for _ in range(3)]
-    app.confirm(booking_id=kept[0], cause=cause)
+    app.confirm(booking_id=kept[0], context=CommandContext(cause=cause))
     cached = app.night_inventory(pool_id, night(0))
     assert cached is not None
     assert cached.version > 50
@@ -271,7 +306,7 @@ def test_a_night_forgets_expired_holds_when_it_next_allocates(
     assert inventory is not None
     assert set(inventory.allocations) == {str(kept)}
     before = store_size(app)
-    app.expire(booking_id=lapsed, cause=cause)
+    app.expire(booking_id=lapsed, context=CommandContext(cause=cause))
     assert store_size(app) == before + 2  # the release is still recorded, for read models
     assert app.sold(pool_id, night(0)) == 1
 
@@ -285,7 +320,7 @@ def test_confirming_a_hold_its_night_already_forgot_takes_the_capacity_afresh(
     hold(quantity=1)  # forgets the first hold, expired by this host's clock
     clock.advance(minutes=-10)  # a host whose clock is 10 minutes behind
 
-    app.confirm(booking_id=booking_id, cause=cause)
+    app.confirm(booking_id=booking_id, context=CommandContext(cause=cause))
 
     inventory = app.night_inventory(pool_id, night(0))
     assert inventory is not None

@@ -13,6 +13,7 @@ from berth.domain.booking import Status
 from berth.domain.camera import Camera, CameraAtAnotherFacility, CameraExists
 from berth.domain.camera_commands import UnknownCamera
 from berth.domain.cause import Cause
+from berth.domain.command_context import CommandContext
 from berth.domain.gate import InvalidGateSettings
 from berth.domain.gate_commands import UnknownGate
 from berth.domain.plate_read import (
@@ -41,7 +42,10 @@ def local(day: int, hour: int, minute: int = 0) -> datetime:
 def gates(app: Reservations, facility_id: UUID, cause: Cause) -> dict[str, UUID]:
     return {
         direction: app.add_gate(
-            facility_id=facility_id, name=f"{direction} lane", direction=direction, cause=cause
+            facility_id=facility_id,
+            name=f"{direction} lane",
+            direction=direction,
+            context=CommandContext(cause=cause),
         ).id
         for direction in ("entry", "exit")
     }
@@ -51,10 +55,14 @@ def gates(app: Reservations, facility_id: UUID, cause: Cause) -> dict[str, UUID]
 def booked(app: Reservations, hold: HoldFn, cause: Cause, clock: Clock) -> UUID:
     """A confirmed booking for nights 2-4 (departing day 5), plate `AB-12 CD`, paid in full."""
     booking_id = hold(first=2, nights=3, plates=["AB-12 CD"]).id
-    app.confirm(booking_id=booking_id, cause=cause)
+    app.confirm(booking_id=booking_id, context=CommandContext(cause=cause))
     booking = app.booking(booking_id)
     app.record_payment(
-        booking_id=booking_id, amount=booking.total, currency="EUR", method="card", cause=cause
+        booking_id=booking_id,
+        amount=booking.total,
+        currency="EUR",
+        method="card",
+        context=CommandContext(cause=cause),
     )
     return booking_id
 
@@ -75,7 +83,7 @@ class Reads:
             confidence=0.93,
             captured_at=at,
             booking_ids=booking_ids,
-            cause=self.cause,
+            context=CommandContext(cause=self.cause),
         )
 
 
@@ -121,12 +129,15 @@ def test_an_unknown_plate_is_denied_and_kept_as_an_unmatched_read(
     assert (outcome.open, outcome.reason, outcome.booking_id) == (False, "unknown-plate", None)
     app.resolve_read(
         facility_id=facility_id, read_id=outcome.read_id, booking_id=booked, note="plate dirty",
-        cause=cause,
+        context=CommandContext(cause=cause),
     )  # fmt: skip
     assert app.booking(booked).status == Status.CHECKED_IN
     with pytest.raises(AlreadyResolved):
         app.resolve_read(
-            facility_id=facility_id, read_id=outcome.read_id, booking_id=None, cause=cause
+            facility_id=facility_id,
+            read_id=outcome.read_id,
+            booking_id=None,
+            context=CommandContext(cause=cause),
         )
 
 
@@ -134,8 +145,8 @@ def test_a_cancelled_booking_is_denied(
     app: Reservations, read: Reads, hold: HoldFn, cause: Cause
 ) -> None:
     booking_id = hold(first=2, nights=1, plates=["CX1"]).id
-    app.confirm(booking_id=booking_id, cause=cause)
-    app.cancel(booking_id=booking_id, cause=cause)
+    app.confirm(booking_id=booking_id, context=CommandContext(cause=cause))
+    app.cancel(booking_id=booking_id, context=CommandContext(cause=cause))
     outcome = read("entry", "cx1", local(2, 9), [booking_id])
     assert (outcome.open, outcome.reason) == (False, "cancelled")
 
@@ -179,7 +190,7 @@ def test_an_exit_after_the_grace_charges_overstay_and_waits_for_payment(
     app: Reservations, read: Reads, booked: UUID, cause: Cause
 ) -> None:
     pool_id = app.booking(booked).pool_id
-    app.set_overstay_tariff(pool_id=pool_id, hourly=250, cause=cause)
+    app.set_overstay_tariff(pool_id=pool_id, hourly=250, context=CommandContext(cause=cause))
     read("entry", "AB12CD", local(2, 8), [booked])
     # The stay ends at local midnight after day 5; grace 30 min; 02:10 is 3 started hours.
     denied = read("exit", "AB12CD", local(6, 2, 10), [booked])
@@ -192,7 +203,13 @@ def test_an_exit_after_the_grace_charges_overstay_and_waits_for_payment(
     )
     again = read("exit", "AB12CD", local(6, 2, 20), [booked])  # no new hour, no new charge
     assert not again.open and app.booking(booked).overstay_charged == 750
-    app.record_payment(booking_id=booked, amount=750, currency="EUR", method="card", cause=cause)
+    app.record_payment(
+        booking_id=booked,
+        amount=750,
+        currency="EUR",
+        method="card",
+        context=CommandContext(cause=cause),
+    )
     paid = read("exit", "AB12CD", local(6, 2, 25), [booked])
     assert (paid.open, paid.reason) == (True, "overstay-paid")
     assert app.booking(booked).status == Status.CHECKED_OUT
@@ -202,7 +219,7 @@ def test_an_unpaid_booking_cannot_leave(
     app: Reservations, read: Reads, hold: HoldFn, cause: Cause
 ) -> None:
     booking_id = hold(first=2, nights=1, plates=["UP1"]).id
-    app.confirm(booking_id=booking_id, cause=cause)
+    app.confirm(booking_id=booking_id, context=CommandContext(cause=cause))
     read("entry", "UP1", local(2, 9), [booking_id])
     outcome = read("exit", "UP1", local(3, 9), [booking_id])
     assert (outcome.open, outcome.reason) == (False, "balance-due")
@@ -211,7 +228,9 @@ def test_an_unpaid_booking_cannot_leave(
 def test_a_booking_at_another_facility_does_not_match(
     app: Reservations, read: Reads, cause: Cause, clock: Clock
 ) -> None:
-    other = app.register_facility(name="Elsewhere", time_zone="Europe/London", cause=cause).id
+    other = app.register_facility(
+        name="Elsewhere", time_zone="Europe/London", context=CommandContext(cause=cause)
+    ).id
     pool = PoolFactory(app, other, cause)()
     booking_id = app.hold(
         pool_id=pool,
@@ -219,9 +238,9 @@ def test_a_booking_at_another_facility_does_not_match(
         quantity=1,
         guest={"name": "Bo"},
         plates=["OT1"],
-        cause=cause,
+        context=CommandContext(cause=cause),
     ).id
-    app.confirm(booking_id=booking_id, cause=cause)
+    app.confirm(booking_id=booking_id, context=CommandContext(cause=cause))
     assert read("entry", "OT1", local(2, 9), [booking_id]).reason == "unknown-plate"
 
 
@@ -232,7 +251,12 @@ def test_bad_reads_and_gates_are_refused_and_store_nothing(
     with pytest.raises(InvalidRead):
         read("entry", "  ", local(2, 9))
     with pytest.raises(InvalidGateSettings):
-        app.add_gate(facility_id=facility_id, name="x", direction="sideways", cause=cause)
+        app.add_gate(
+            facility_id=facility_id,
+            name="x",
+            direction="sideways",
+            context=CommandContext(cause=cause),
+        )
     with pytest.raises(UnknownGate):
         app.record_plate_read(
             read_id="r",
@@ -241,7 +265,7 @@ def test_bad_reads_and_gates_are_refused_and_store_nothing(
             plate="AB",
             confidence=0.5,
             captured_at=local(2, 9),
-            cause=cause,
+            context=CommandContext(cause=cause),
         )
     assert store_size(app) == size
 
@@ -249,18 +273,22 @@ def test_bad_reads_and_gates_are_refused_and_store_nothing(
 @pytest.fixture
 def elsewhere(app: Reservations, cause: Cause) -> dict[str, UUID]:
     """A second facility with an entry gate and a confirmed, paid booking for `AB-12 CD`."""
-    facility = app.register_facility(name="Elsewhere", time_zone="Europe/London", cause=cause).id
+    facility = app.register_facility(
+        name="Elsewhere", time_zone="Europe/London", context=CommandContext(cause=cause)
+    ).id
     pool = PoolFactory(app, facility, cause)()
     booking_id = app.hold(
         pool_id=pool, stay=make_stay(2, 3), quantity=1, guest={"name": "Bo"},
-        plates=["AB-12 CD"], cause=cause,
+        plates=["AB-12 CD"], context=CommandContext(cause=cause),
     ).id  # fmt: skip
-    app.confirm(booking_id=booking_id, cause=cause)
+    app.confirm(booking_id=booking_id, context=CommandContext(cause=cause))
     app.record_payment(
         booking_id=booking_id, amount=app.booking(booking_id).total, currency="EUR",
-        method="card", cause=cause,
+        method="card", context=CommandContext(cause=cause),
     )  # fmt: skip
-    gate = app.add_gate(facility_id=facility, name="in", direction="entry", cause=cause).id
+    gate = app.add_gate(
+        facility_id=facility, name="in", direction="entry", context=CommandContext(cause=cause)
+    ).id
     return {"facility": facility, "gate": gate, "booking": booking_id}
 
 
@@ -327,31 +355,52 @@ def test_a_read_stored_under_its_old_global_id_is_still_its_facilitys_read(
         read("entry", "AB12CD", local(2, 8), [booked], read_id="old-1")
     there = read("entry", "ZZ1", local(2, 7), read_id="old-1", gate_id=elsewhere["gate"])
     assert not there.duplicate  # the old read is the first facility's, not this one's
-    app.resolve_read(facility_id=facility_id, read_id="old-1", booking_id=booked, cause=cause)
+    app.resolve_read(
+        facility_id=facility_id,
+        read_id="old-1",
+        booking_id=booked,
+        context=CommandContext(cause=cause),
+    )
     assert app.booking(booked).status == Status.CHECKED_IN
 
 
 def test_a_camera_id_is_scoped_to_its_facility(
     app: Reservations, gates: dict[str, UUID], elsewhere: dict[str, UUID], cause: Cause
 ) -> None:
-    here = app.register_camera(gate_id=gates["entry"], camera_id="cam-1", cause=cause)
-    there = app.register_camera(gate_id=elsewhere["gate"], camera_id="cam-1", cause=cause)
+    here = app.register_camera(
+        gate_id=gates["entry"], camera_id="cam-1", context=CommandContext(cause=cause)
+    )
+    there = app.register_camera(
+        gate_id=elsewhere["gate"], camera_id="cam-1", context=CommandContext(cause=cause)
+    )
     assert here.id != there.id
     assert app.camera(elsewhere["facility"], "cam-1").gate_id == elsewhere["gate"]
     size = store_size(app)
     with pytest.raises(CameraExists):
-        app.register_camera(gate_id=gates["exit"], camera_id="cam-1", cause=cause)
+        app.register_camera(
+            gate_id=gates["exit"], camera_id="cam-1", context=CommandContext(cause=cause)
+        )
     assert store_size(app) == size
 
 
 def test_moving_and_rekeying_a_camera_are_events_with_their_cause(
     app: Reservations, gates: dict[str, UUID], facility_id: UUID, cause: Cause, clock: Clock
 ) -> None:
-    app.register_camera(gate_id=gates["entry"], camera_id="cam-1", cause=cause)
-    app.move_camera(facility_id=facility_id, camera_id="cam-1", gate_id=gates["exit"], cause=cause)
+    app.register_camera(
+        gate_id=gates["entry"], camera_id="cam-1", context=CommandContext(cause=cause)
+    )
+    app.move_camera(
+        facility_id=facility_id,
+        camera_id="cam-1",
+        gate_id=gates["exit"],
+        context=CommandContext(cause=cause),
+    )
     until = clock() + timedelta(hours=1)
     app.rekey_camera(
-        facility_id=facility_id, camera_id="cam-1", previous_valid_until=until, cause=cause
+        facility_id=facility_id,
+        camera_id="cam-1",
+        previous_valid_until=until,
+        context=CommandContext(cause=cause),
     )
     camera = app.camera(facility_id, "cam-1")
     events = list(app.repository.event_store.get(camera.id))
@@ -371,11 +420,16 @@ def test_a_camera_cannot_move_to_another_facilitys_gate(
     elsewhere: dict[str, UUID],
     cause: Cause,
 ) -> None:
-    app.register_camera(gate_id=gates["entry"], camera_id="cam-1", cause=cause)
+    app.register_camera(
+        gate_id=gates["entry"], camera_id="cam-1", context=CommandContext(cause=cause)
+    )
     size = store_size(app)
     with pytest.raises(CameraAtAnotherFacility):
         app.move_camera(
-            facility_id=facility_id, camera_id="cam-1", gate_id=elsewhere["gate"], cause=cause
+            facility_id=facility_id,
+            camera_id="cam-1",
+            gate_id=elsewhere["gate"],
+            context=CommandContext(cause=cause),
         )
     assert store_size(app) == size
     assert app.camera(facility_id, "cam-1").gate_id == gates["entry"]
@@ -386,11 +440,14 @@ def test_a_camera_registered_before_its_events_existed_is_adopted_by_its_first_m
 ) -> None:
     with pytest.raises(UnknownCamera):
         app.move_camera(
-            facility_id=facility_id, camera_id="old", gate_id=gates["exit"], cause=cause
+            facility_id=facility_id,
+            camera_id="old",
+            gate_id=gates["exit"],
+            context=CommandContext(cause=cause),
         )
     app.move_camera(
         facility_id=facility_id, camera_id="old", gate_id=gates["exit"],
-        registered_gate_id=gates["entry"], cause=cause,
+        registered_gate_id=gates["entry"], context=CommandContext(cause=cause),
     )  # fmt: skip
     camera = app.camera(facility_id, "old")
     assert (camera.gate_id, camera.version) == (gates["exit"], 2)

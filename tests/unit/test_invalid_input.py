@@ -10,6 +10,7 @@ from berth.domain.booking import InvalidQuantity
 from berth.domain.booking_commands import InvalidHoldTime, UnknownBooking
 from berth.domain.catalog_commands import UnknownFacility, UnknownPool
 from berth.domain.cause import Cause
+from berth.domain.command_context import CommandContext
 from berth.domain.error import DomainError, InvalidCommand, NotFound
 from berth.domain.facility import BlankName, UnknownTimeZone
 from berth.domain.guest import InvalidGuest
@@ -25,14 +26,14 @@ def test_a_facility_in_an_unknown_time_zone_is_refused(
     app: Reservations, cause: Cause, time_zone: str
 ) -> None:
     with pytest.raises(UnknownTimeZone):
-        app.register_facility(name="Dock", time_zone=time_zone, cause=cause)
+        app.register_facility(name="Dock", time_zone=time_zone, context=CommandContext(cause=cause))
 
     assert store_size(app) == 0
 
 
 def test_a_facility_needs_a_name(app: Reservations, cause: Cause) -> None:
     with pytest.raises(BlankName):
-        app.register_facility(name="   ", time_zone="UTC", cause=cause)
+        app.register_facility(name="   ", time_zone="UTC", context=CommandContext(cause=cause))
 
     assert store_size(app) == 0
 
@@ -45,7 +46,7 @@ def test_a_pool_in_an_unknown_facility_is_refused(app: Reservations, cause: Caus
             capacity=1,
             nightly_price=1,
             currency="EUR",
-            cause=cause,
+            context=CommandContext(cause=cause),
         )
 
     assert store_size(app) == 0
@@ -76,7 +77,7 @@ def test_a_pool_with_bad_terms_is_refused_with_its_error(
     before = store_size(app)
 
     with pytest.raises(error):
-        app.add_pool(facility_id=facility_id, cause=cause, **terms)  # type: ignore[arg-type]
+        app.add_pool(facility_id=facility_id, context=CommandContext(cause=cause), **terms)  # type: ignore[arg-type]
 
     assert store_size(app) == before
 
@@ -85,12 +86,24 @@ def test_a_pool_id_that_names_another_kind_of_aggregate_is_an_unknown_pool(
     app: Reservations, facility_id: UUID, cause: Cause
 ) -> None:
     with pytest.raises(UnknownPool):
-        app.hold(pool_id=facility_id, stay=stay(0), quantity=1, guest={"name": "A"}, cause=cause)
+        app.hold(
+            pool_id=facility_id,
+            stay=stay(0),
+            quantity=1,
+            guest={"name": "A"},
+            context=CommandContext(cause=cause),
+        )
 
 
 def test_holding_in_an_unknown_pool_is_refused(app: Reservations, cause: Cause) -> None:
     with pytest.raises(UnknownPool):
-        app.hold(pool_id=uuid4(), stay=stay(0), quantity=1, guest={"name": "A"}, cause=cause)
+        app.hold(
+            pool_id=uuid4(),
+            stay=stay(0),
+            quantity=1,
+            guest={"name": "A"},
+            context=CommandContext(cause=cause),
+        )
 
     assert store_size(app) == 0
 
@@ -98,7 +111,11 @@ def test_holding_in_an_unknown_pool_is_refused(app: Reservations, cause: Cause) 
 def test_changing_capacity_of_an_unknown_pool_is_refused(app: Reservations, cause: Cause) -> None:
     with pytest.raises(UnknownPool):
         app.change_capacity(
-            pool_id=uuid4(), first_night=night(0), last_night=night(0), capacity=1, cause=cause
+            pool_id=uuid4(),
+            first_night=night(0),
+            last_night=night(0),
+            capacity=1,
+            context=CommandContext(cause=cause),
         )
 
     assert store_size(app) == 0
@@ -131,9 +148,13 @@ def test_a_command_on_an_unknown_booking_is_refused(
     before = store_size(app)
 
     with pytest.raises(UnknownBooking):
-        getattr(app, command)(booking_id=uuid4(), cause=cause, **extra.get(command, {}))
+        getattr(app, command)(
+            booking_id=uuid4(), context=CommandContext(cause=cause), **extra.get(command, {})
+        )
     with pytest.raises(UnknownBooking):  # the id of something that is not a booking
-        getattr(app, command)(booking_id=pool_id, cause=cause, **extra.get(command, {}))
+        getattr(app, command)(
+            booking_id=pool_id, context=CommandContext(cause=cause), **extra.get(command, {})
+        )
 
     assert store_size(app) == before
 
@@ -188,9 +209,16 @@ def test_a_stay_in_the_past_is_refused(app: Reservations, hold: HoldFn) -> None:
 def test_the_past_is_judged_by_the_facility_local_date(
     app: Reservations, clock: Clock, cause: Cause
 ) -> None:
-    auckland = app.register_facility(name="Quay", time_zone="Pacific/Auckland", cause=cause).id
+    auckland = app.register_facility(
+        name="Quay", time_zone="Pacific/Auckland", context=CommandContext(cause=cause)
+    ).id
     pool_id = app.add_pool(
-        facility_id=auckland, name="P", capacity=1, nightly_price=1, currency="NZD", cause=cause
+        facility_id=auckland,
+        name="P",
+        capacity=1,
+        nightly_price=1,
+        currency="NZD",
+        context=CommandContext(cause=cause),
     ).id
     clock.set(datetime(2030, 6, 1, 12, 30, tzinfo=UTC))  # 00:30 on 2 June in Auckland
     before = store_size(app)
@@ -201,7 +229,7 @@ def test_the_past_is_judged_by_the_facility_local_date(
             stay=Stay(date(2030, 6, 1), date(2030, 6, 3)),
             quantity=1,
             guest={"name": "A"},
-            cause=cause,
+            context=CommandContext(cause=cause),
         )
     assert store_size(app) == before
     app.hold(
@@ -209,7 +237,7 @@ def test_the_past_is_judged_by_the_facility_local_date(
         stay=Stay(date(2030, 6, 2), date(2030, 6, 3)),
         quantity=1,
         guest={"name": "A"},
-        cause=cause,
+        context=CommandContext(cause=cause),
     )
 
 

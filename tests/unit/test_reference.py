@@ -6,6 +6,7 @@ from uuid import UUID
 
 from berth.domain.application import Reservations
 from berth.domain.cause import Cause
+from berth.domain.command_context import CommandContext
 from berth.domain.reference import ALPHABET, LENGTH, new_reference
 
 from .support import IN_MEMORY, Clock, HoldFn, stay
@@ -40,14 +41,25 @@ def test_a_booking_gets_a_reference_and_can_be_found_by_it(app: Reservations, ho
 def test_a_reference_already_taken_is_never_given_twice(clock: Clock, cause: Cause) -> None:
     offered: Iterator[str] = iter(["AAAA1111", "AAAA1111", "BBBB2222"])
     app = Reservations(IN_MEMORY, clock=clock, make_reference=lambda: next(offered))
-    facility_id = app.register_facility(name="F", time_zone="UTC", cause=cause).id
+    facility_id = app.register_facility(
+        name="F", time_zone="UTC", context=CommandContext(cause=cause)
+    ).id
     pool_id: UUID = app.add_pool(
-        facility_id=facility_id, name="P", capacity=5, nightly_price=1, currency="EUR", cause=cause
+        facility_id=facility_id,
+        name="P",
+        capacity=5,
+        nightly_price=1,
+        currency="EUR",
+        context=CommandContext(cause=cause),
     ).id
 
     def hold() -> UUID:
         return app.hold(
-            pool_id=pool_id, stay=stay(0), quantity=1, guest={"name": "A"}, cause=cause
+            pool_id=pool_id,
+            stay=stay(0),
+            quantity=1,
+            guest={"name": "A"},
+            context=CommandContext(cause=cause),
         ).id
 
     first, second = hold(), hold()

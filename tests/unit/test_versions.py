@@ -7,6 +7,7 @@ import pytest
 from berth.domain.application import Reservations
 from berth.domain.booking import Status
 from berth.domain.cause import Cause
+from berth.domain.command_context import CommandContext
 from berth.domain.commanding import StaleVersion
 
 from .support import HoldFn, night, store_size
@@ -17,7 +18,9 @@ def test_a_command_at_the_current_version_goes_through(
 ) -> None:
     held = hold()
 
-    confirmed = app.confirm(booking_id=held.id, expected_version=held.version, cause=cause)
+    confirmed = app.confirm(
+        booking_id=held.id, context=CommandContext(cause=cause, expected_version=held.version)
+    )
 
     assert confirmed.version == held.version + 1
     assert app.booking(held.id).version == confirmed.version
@@ -29,11 +32,16 @@ def test_a_command_at_a_stale_version_is_refused_and_stores_nothing(
 ) -> None:
     held = hold()
     if command in ("no_show", "payment"):
-        app.confirm(booking_id=held.id, cause=cause)  # now at version 2; the caller saw 1
+        app.confirm(
+            booking_id=held.id, context=CommandContext(cause=cause)
+        )  # now at version 2; the caller saw 1
     else:
-        app.amend(booking_id=held.id, guest={"name": "Bo"}, cause=cause)
+        app.amend(booking_id=held.id, guest={"name": "Bo"}, context=CommandContext(cause=cause))
     before = store_size(app)
-    stale = {"booking_id": held.id, "expected_version": held.version, "cause": cause}
+    stale = {
+        "booking_id": held.id,
+        "context": CommandContext(cause=cause, expected_version=held.version),
+    }
 
     with pytest.raises(StaleVersion) as refused:
         if command == "confirm":
@@ -57,7 +65,10 @@ def test_a_version_from_the_future_is_stale_too(
     held = hold()
 
     with pytest.raises(StaleVersion):
-        app.cancel(booking_id=held.id, expected_version=held.version + 1, cause=cause)
+        app.cancel(
+            booking_id=held.id,
+            context=CommandContext(cause=cause, expected_version=held.version + 1),
+        )
 
     assert app.booking(held.id).status == Status.HELD
 
@@ -67,7 +78,11 @@ def test_a_capacity_change_at_a_stale_pool_version_is_refused(
 ) -> None:
     seen = app.pool(pool_id).version
     app.change_capacity(
-        pool_id=pool_id, first_night=night(0), last_night=night(0), capacity=3, cause=cause
+        pool_id=pool_id,
+        first_night=night(0),
+        last_night=night(0),
+        capacity=3,
+        context=CommandContext(cause=cause),
     )
     before = store_size(app)
 
@@ -77,8 +92,7 @@ def test_a_capacity_change_at_a_stale_pool_version_is_refused(
             first_night=night(1),
             last_night=night(1),
             capacity=9,
-            expected_version=seen,
-            cause=cause,
+            context=CommandContext(cause=cause, expected_version=seen),
         )
 
     assert store_size(app) == before
@@ -91,5 +105,5 @@ def test_a_command_answers_with_the_position_of_its_last_event(
     held = hold(nights=2)
 
     assert held.position == store_size(app)
-    confirmed = app.confirm(booking_id=held.id, cause=cause)
+    confirmed = app.confirm(booking_id=held.id, context=CommandContext(cause=cause))
     assert confirmed.position == store_size(app) == held.position + 3  # booking, two nights

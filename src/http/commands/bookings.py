@@ -14,14 +14,14 @@ from marshmallow import Schema
 from berth.domain.application import Reservations
 from berth.domain.booking import Booking
 from berth.domain.booking_commands import UnknownBooking
-from berth.domain.cause import Cause
+from berth.domain.command_context import CommandContext
 from berth.domain.commanding import CommandResult
 from berth.domain.stay import Stay
 from berth.http.auth import Caller, caller
 from berth.http.commands.execution import CommandRunner
 from berth.http.commands.views import as_booking
 from berth.http.endpoint import ADMIN, BOOKING, FINANCE, GATE_DEVICE, OPERATIONS, Endpoint, roles
-from berth.http.preconditions import expected_version, refuse_if_match
+from berth.http.preconditions import refuse_if_match
 from berth.http.schemas import answers, commands
 from berth.http.schemas.base import Empty
 from berth.http.settings import Services
@@ -36,10 +36,8 @@ class Call:
     app: Reservations
     booking_id: UUID
     body: dict[str, Any]
-    version: int | None  # from If-Match
-    cause: Cause
     ids: dict[str, str]  # from the action's `ids`: the payment or refund id it records
-    save: dict[str, Any]  # the idempotency record, if any
+    context: CommandContext  # its cause, the If-Match version and the idempotency record
 
 
 Run = Callable[[Call], CommandResult]
@@ -89,7 +87,7 @@ class HoldResource:
         refuse_if_match(req)
         body = req.context.body
 
-        def act(**save: Any) -> CommandResult:
+        def act(context: CommandContext) -> CommandResult:
             return self.app.hold(
                 pool_id=body["pool_id"],
                 stay=Stay(body["arrival"], body["departure"]),
@@ -97,8 +95,7 @@ class HoldResource:
                 guest=body["guest"],
                 plates=body.get("plates", []),
                 hold_for=timedelta(minutes=body["hold_minutes"]),
-                cause=caller(req).cause(req),
-                **save,
+                context=context,
             )
 
         self.runner.run(
@@ -123,9 +120,7 @@ def _plain(name: str) -> Run:
 
     def run(call: Call) -> CommandResult:
         command = getattr(call.app, name)
-        result: CommandResult = command(
-            booking_id=call.booking_id, expected_version=call.version, cause=call.cause, **call.save
-        )
+        result: CommandResult = command(booking_id=call.booking_id, context=call.context)
         return result
 
     return run
@@ -134,10 +129,8 @@ def _plain(name: str) -> Run:
 def _amend(call: Call) -> CommandResult:
     return call.app.amend(
         booking_id=call.booking_id,
-        expected_version=call.version,
-        cause=call.cause,
+        context=call.context,
         **call.body,
-        **call.save,
     )
 
 
@@ -145,9 +138,7 @@ def _cancel(call: Call) -> CommandResult:
     return call.app.cancel(
         booking_id=call.booking_id,
         reason=call.body["reason"],
-        expected_version=call.version,
-        cause=call.cause,
-        **call.save,
+        context=call.context,
     )
 
 
@@ -159,9 +150,7 @@ def _pay(call: Call) -> CommandResult:
         currency=body["currency"],
         method=body["method"],
         payment_id=call.ids["payment_id"],
-        expected_version=call.version,
-        cause=call.cause,
-        **call.save,
+        context=call.context,
     )
 
 
@@ -173,9 +162,7 @@ def _refund(call: Call) -> CommandResult:
         currency=body["currency"],
         reason=body["reason"],
         refund_id=call.ids["refund_id"],
-        expected_version=call.version,
-        cause=call.cause,
-        **call.save,
+        context=call.context,
     )
 
 
@@ -249,20 +236,17 @@ class BookingActionResource:
     def on_post(self, req: falcon.Request, resp: falcon.Response, booking_id: UUID) -> None:
         who = caller(req)
         visible_booking(self.app, who, booking_id)
-        version = expected_version(req)
         schema = self.action.endpoint.response or answers.Booking
         ids = self.action.ids(req.context.body)
 
-        def act(**save: Any) -> CommandResult:
+        def act(context: CommandContext) -> CommandResult:
             return self.action.run(
                 Call(
                     app=self.app,
                     booking_id=booking_id,
                     body=req.context.body,
-                    version=version,
-                    cause=who.cause(req),
                     ids=ids,
-                    save=save,
+                    context=context,
                 )
             )
 
@@ -293,14 +277,13 @@ class SettleRefundResource:
         visible_booking(self.app, who, booking_id)
         body = req.context.body
 
-        def act(**save: Any) -> CommandResult:
+        def act(context: CommandContext) -> CommandResult:
             return self.app.settle_refund(
                 booking_id=booking_id,
                 refund_id=refund_id,
                 succeeded=body["succeeded"],
                 reason=body["reason"],
-                cause=who.cause(req),
-                **save,
+                context=context,
             )
 
         self.runner.run(

@@ -28,7 +28,7 @@ import json
 import logging
 import re
 from collections.abc import Callable
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import timedelta
 from typing import Any
 
@@ -37,9 +37,10 @@ import psycopg
 
 from berth.adapters import idempotency
 from berth.adapters.eventstore import IdempotencyRecord
+from berth.domain.command_context import CommandContext
 from berth.domain.commanding import CommandResult
 from berth.http.auth import caller
-from berth.http.preconditions import etag
+from berth.http.preconditions import etag, expected_version
 from berth.http.problems import Problem
 from berth.http.settings import Services, Settings
 
@@ -49,7 +50,7 @@ _SANE_KEY = re.compile(r"^[\x21-\x7e]{1,255}$")
 
 log = logging.getLogger("berth.http")
 
-Act = Callable[..., CommandResult]  # act(**save_kwargs) runs the command
+Act = Callable[[CommandContext], CommandResult]  # runs the command in the context given
 # The answer's body from the result alone (its subject may be absent: read it at its version).
 Render = Callable[[CommandResult], dict[str, Any]]
 
@@ -98,15 +99,21 @@ class CommandRunner:
     ) -> None:
         """Run `act` once per Idempotency-Key and answer `render(result)` plus `extra`.
 
+        `act` is given the request's context: its cause, the If-Match version and,
+        with an Idempotency-Key, the record the store saves with the command.
+
         `extra` holds what the answer adds that the command's events need not
         show (a payment id generated for the request): it is kept with the record,
         so a rebuilt answer has the first request's, not a retry's. The record is
         saved in the command's transaction.
         """
         extra = dict(extra or {})
+        context = CommandContext(
+            cause=caller(req).cause(req), expected_version=expected_version(req)
+        )
         key = _idempotency_key(req)
         if key is None:
-            result = act()
+            result = act(context)
             _respond(resp, _answer(result, render, status, location, extra))
             return
         key_id = caller(req).key.key_id
@@ -133,7 +140,7 @@ class CommandRunner:
                 status=status,
                 body={idempotency.PLACEHOLDER: True, "extra": extra},
             )
-            result = act(idempotency=record)
+            result = act(replace(context, idempotency=record))
             answer = _answer(result, render, status, location, extra)
             _after_commit(self.store_answer, conn, key_id, key, _stored_body(answer))
             _after_commit(idempotency.forget_older_than, conn, self.keep)

@@ -2,18 +2,17 @@
 
 from __future__ import annotations
 
-from typing import Any
 from uuid import UUID
 
 import falcon
 
 from berth.domain.cancellation import CancellationPolicy
+from berth.domain.command_context import CommandContext
 from berth.domain.commanding import CommandResult
-from berth.http.auth import caller
 from berth.http.commands.execution import CommandRunner
 from berth.http.commands.views import as_resource
 from berth.http.endpoint import ADMIN, OPERATIONS, Endpoint, roles
-from berth.http.preconditions import expected_version, refuse_if_match
+from berth.http.preconditions import refuse_if_match
 from berth.http.schemas import answers, commands
 from berth.http.settings import Services
 
@@ -43,12 +42,11 @@ class FacilitiesResource(_Command):
         refuse_if_match(req)
         body = req.context.body
 
-        def act(**save: Any) -> CommandResult:
+        def act(context: CommandContext) -> CommandResult:
             return self.app.register_facility(
                 name=body["name"],
                 time_zone=body["time_zone"],
-                cause=caller(req).cause(req),
-                **save,
+                context=context,
             )
 
         self.runner.run(
@@ -79,7 +77,7 @@ class PoolsResource(_Command):
         body = req.context.body
         policy = body.get("cancellation")
 
-        def act(**save: Any) -> CommandResult:
+        def act(context: CommandContext) -> CommandResult:
             return self.app.add_pool(
                 facility_id=facility_id,
                 name=body["name"],
@@ -87,8 +85,7 @@ class PoolsResource(_Command):
                 nightly_price=body["nightly_price"],
                 currency=body["currency"],
                 cancellation=CancellationPolicy(**policy) if policy else None,
-                cause=caller(req).cause(req),
-                **save,
+                context=context,
             )
 
         self.runner.run(
@@ -116,17 +113,14 @@ class CapacityResource(_Command):
 
     def on_put(self, req: falcon.Request, resp: falcon.Response, pool_id: UUID) -> None:
         body = req.context.body
-        version = expected_version(req)
 
-        def act(**save: Any) -> CommandResult:
+        def act(context: CommandContext) -> CommandResult:
             return self.app.change_capacity(
                 pool_id=pool_id,
                 first_night=body["first_night"],
                 last_night=body["last_night"],
                 capacity=body["capacity"],
-                expected_version=version,
-                cause=caller(req).cause(req),
-                **save,
+                context=context,
             )
 
         self.runner.run(

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 from datetime import date
-from typing import Any
 from uuid import UUID
 
 import falcon
@@ -11,9 +10,9 @@ from marshmallow import ValidationError
 
 from berth.adapters import fields as bounded
 from berth.adapters import ledger_queries
+from berth.domain.command_context import CommandContext
 from berth.domain.commanding import CommandResult
 from berth.domain.correction import UnknownEntry
-from berth.http.auth import caller
 from berth.http.commands.execution import CommandRunner
 from berth.http.commands.views import as_resource
 from berth.http.endpoint import ADMIN, FINANCE, OPERATIONS, Endpoint, roles
@@ -65,9 +64,11 @@ class CloseDayResource(_Command):
         refuse_if_match(req)
         day = _business_date(business_date)
 
-        def act(**save: Any) -> CommandResult:
+        def act(context: CommandContext) -> CommandResult:
             return self.app.close_day(
-                facility_id=facility_id, business_date=day, cause=caller(req).cause(req), **save
+                facility_id=facility_id,
+                business_date=day,
+                context=context,
             )
 
         self.runner.run(
@@ -95,9 +96,11 @@ class TaxRateResource(_Command):
         refuse_if_match(req)
         body = req.context.body
 
-        def act(**save: Any) -> CommandResult:
+        def act(context: CommandContext) -> CommandResult:
             return self.app.set_tax_rate(
-                pool_id=pool_id, rate_bp=body["rate_bp"], cause=caller(req).cause(req), **save
+                pool_id=pool_id,
+                rate_bp=body["rate_bp"],
+                context=context,
             )
 
         self.runner.run(
@@ -129,13 +132,12 @@ class ReverseEntryResource(_Command):
             raise UnknownEntry(f"no journal entry {entry_id}")
         reason = req.context.body["reason"]
 
-        def act(**save: Any) -> CommandResult:
+        def act(context: CommandContext) -> CommandResult:
             return self.app.reverse_entry(
                 facility_id=facility_id,
                 entry_id=entry_id,
                 reason=reason,
-                cause=caller(req).cause(req),
-                **save,
+                context=context,
             )
 
         self.runner.run(

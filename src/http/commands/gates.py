@@ -5,6 +5,7 @@ POST /facilities/{facility_id}/reads/{read_id}/resolve (and /reads/{read_id}/res
 
 from __future__ import annotations
 
+from dataclasses import replace
 from datetime import timedelta
 from typing import Any
 from uuid import UUID
@@ -15,6 +16,7 @@ from berth.adapters import gate_cameras, gate_queries
 from berth.adapters.plate_reads import READ_ID_MAX
 from berth.domain import bounds
 from berth.domain.camera import Camera
+from berth.domain.command_context import CommandContext
 from berth.domain.commanding import CommandResult
 from berth.http.auth import caller
 from berth.http.commands.execution import CommandRunner
@@ -52,10 +54,8 @@ class GatesResource(_Command):
         refuse_if_match(req)
         body = req.context.body
 
-        def act(**save: Any) -> CommandResult:
-            return self.app.add_gate(
-                facility_id=facility_id, cause=caller(req).cause(req), **body, **save
-            )
+        def act(context: CommandContext) -> CommandResult:
+            return self.app.add_gate(facility_id=facility_id, context=context, **body)
 
         self.runner.run(
             req,
@@ -93,9 +93,10 @@ class CamerasResource(_Command):
                 )  # fmt: skip
         change = gate_cameras.NewCamera(gate.facility_id, camera_id, gate.id)
         result = self.app.register_camera(
-            gate_id=gate.id, camera_id=camera_id, cause=caller(req).cause(req),
-            camera_change=change,
-        )  # fmt: skip
+            gate_id=gate.id,
+            camera_id=camera_id,
+            context=CommandContext(cause=caller(req).cause(req), camera_change=change),
+        )
         resp.status = 201
         resp.location = f"/facilities/{gate.facility_id}/cameras/{camera_id}"
         resp.media = gates.Camera().dump(
@@ -151,11 +152,12 @@ class MoveCameraResource(_Command):
         with self.services.pool.connection() as conn:
             registered = _registered_gate(conn, facility_id, camera_id)
 
-        def act(**save: Any) -> CommandResult:
+        def act(context: CommandContext) -> CommandResult:
             return self.app.move_camera(
                 facility_id=facility_id, camera_id=camera_id, gate_id=gate_id,
-                registered_gate_id=registered, cause=caller(req).cause(req),
-                camera_change=gate_cameras.CameraMove(facility_id, camera_id, gate_id), **save,
+                registered_gate_id=registered, context=replace(
+                    context, camera_change=gate_cameras.CameraMove(facility_id, camera_id, gate_id)
+                ),
             )  # fmt: skip
 
         self.runner.run(req, resp, act=act, render=as_resource(self.app, gates.CameraPlacement))
@@ -187,9 +189,12 @@ class RekeyCameraResource(_Command):
         until = self.services.clock() + self.grace
         change = gate_cameras.CameraRekey(facility_id, camera_id, until)
         result = self.app.rekey_camera(
-            facility_id=facility_id, camera_id=camera_id, previous_valid_until=until,
-            registered_gate_id=registered, cause=caller(req).cause(req), camera_change=change,
-        )  # fmt: skip
+            facility_id=facility_id,
+            camera_id=camera_id,
+            previous_valid_until=until,
+            registered_gate_id=registered,
+            context=CommandContext(cause=caller(req).cause(req), camera_change=change),
+        )
         # Nothing is read back after the commit: a lost connection now must not hide
         # the new secret from the client (its gate is the subject the command left).
         camera = result.subject
@@ -217,9 +222,11 @@ class OverstayTariffResource(_Command):
         refuse_if_match(req)
         hourly = req.context.body["hourly"]
 
-        def act(**save: Any) -> CommandResult:
+        def act(context: CommandContext) -> CommandResult:
             return self.app.set_overstay_tariff(
-                pool_id=pool_id, hourly=hourly, cause=caller(req).cause(req), **save
+                pool_id=pool_id,
+                hourly=hourly,
+                context=context,
             )
 
         self.runner.run(
@@ -257,14 +264,13 @@ class ResolveReadResource(_Command):
         body = req.context.body
         facility = facility_id if facility_id is not None else self._only_facility(read_id)
 
-        def act(**save: Any) -> CommandResult:
+        def act(context: CommandContext) -> CommandResult:
             return self.app.resolve_read(
                 facility_id=facility,
                 read_id=read_id,
                 booking_id=body["booking_id"],
                 note=body["note"],
-                cause=caller(req).cause(req),
-                **save,
+                context=context,
             )
 
         self.runner.run(

@@ -19,6 +19,7 @@ from berth.adapters.eventstore import open_reservations
 from berth.domain.application import Reservations
 from berth.domain.booking import Status
 from berth.domain.cause import Cause
+from berth.domain.command_context import CommandContext
 from berth.domain.plate_read import PlateRead
 from berth.domain.stay import Stay
 from berth.workers import gate_reads, run_worker
@@ -31,17 +32,26 @@ CAUSE = Cause(principal="test", channel="ops", request_id="r", correlation_id="c
 @pytest.fixture
 def site(app: Reservations) -> dict[str, Any]:
     """An entry gate and a confirmed, paid booking for plate KF-01 staying today."""
-    facility = app.register_facility(name="Kafka car park", time_zone="UTC", cause=CAUSE).id
-    pool = app.add_pool(
-        facility_id=facility, name="p", capacity=5, nightly_price=0, currency="EUR", cause=CAUSE
+    facility = app.register_facility(
+        name="Kafka car park", time_zone="UTC", context=CommandContext(cause=CAUSE)
     ).id
-    gate = app.add_gate(facility_id=facility, name="in", direction="entry", cause=CAUSE).id
+    pool = app.add_pool(
+        facility_id=facility,
+        name="p",
+        capacity=5,
+        nightly_price=0,
+        currency="EUR",
+        context=CommandContext(cause=CAUSE),
+    ).id
+    gate = app.add_gate(
+        facility_id=facility, name="in", direction="entry", context=CommandContext(cause=CAUSE)
+    ).id
     today = datetime.now(UTC).date()
     booking = app.hold(
         pool_id=pool, stay=Stay(today, today + timedelta(days=1)), quantity=1,
-        guest={"name": "K"}, plates=["KF-01"], cause=CAUSE,
+        guest={"name": "K"}, plates=["KF-01"], context=CommandContext(cause=CAUSE),
     ).id  # fmt: skip
-    app.confirm(booking_id=booking, cause=CAUSE)
+    app.confirm(booking_id=booking, context=CommandContext(cause=CAUSE))
     return {"gate": gate, "booking": booking}
 
 
@@ -128,9 +138,15 @@ def test_a_read_already_stored_by_the_webhook_is_not_stored_again(
     other = open_reservations(db_url)
     try:
         first = other.record_plate_read(
-            read_id="both-ways", camera_id="cam-k", gate_id=site["gate"], plate="KF01",
-            confidence=0.88, captured_at=at, booking_ids=[site["booking"]], cause=CAUSE,
-        )  # fmt: skip
+            read_id="both-ways",
+            camera_id="cam-k",
+            gate_id=site["gate"],
+            plate="KF01",
+            confidence=0.88,
+            captured_at=at,
+            booking_ids=[site["booking"]],
+            context=CommandContext(cause=CAUSE),
+        )
     finally:
         other.close()
     assert not first.duplicate
@@ -165,8 +181,12 @@ def test_a_record_with_text_or_a_time_postgres_cannot_hold_is_skipped_and_stores
 def test_the_same_read_id_at_two_facilities_is_stored_at_each_and_a_reuse_is_skipped(
     db_url: str, broker: KafkaBroker, app: Reservations, site: dict[str, Any], worker: None
 ) -> None:
-    facility = app.register_facility(name="Second site", time_zone="UTC", cause=CAUSE).id
-    gate = app.add_gate(facility_id=facility, name="in", direction="entry", cause=CAUSE).id
+    facility = app.register_facility(
+        name="Second site", time_zone="UTC", context=CommandContext(cause=CAUSE)
+    ).id
+    gate = app.add_gate(
+        facility_id=facility, name="in", direction="entry", context=CommandContext(cause=CAUSE)
+    ).id
     publish(broker, read(site["gate"], "k-1", "KF01"), read(gate, "k-1", "KF01"))
     wait_until(lambda: len(stored_reads(app)) == 2)
     publish(broker, read(site["gate"], "k-1", "OTHER1"))  # the read id reused: refused
