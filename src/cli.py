@@ -198,7 +198,7 @@ def booking_command(name: str) -> Handler:
     def handle(args: argparse.Namespace) -> Any:
         _, app = connect()
         command = getattr(app, name)
-        outcome = command(booking_id=args.booking_id, cause=cli_cause())
+        outcome = command(booking_id=args.booking_id, context=CommandContext(cause=cli_cause()))
         return booking_after(app, outcome)
 
     return handle

@@ -79,7 +79,7 @@ def run(
                     booking_id=booking_id, quantity=quantity, context=CommandContext(cause=cause())
                 )
             else:
-                getattr(app, action)(booking_id=booking_id, cause=cause())
+                getattr(app, action)(booking_id=booking_id, context=CommandContext(cause=cause()))
 
 
 @settings(

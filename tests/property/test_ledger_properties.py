@@ -209,7 +209,9 @@ class LedgerMachine(RuleBasedStateMachine):
     def stay_happens(self, booking_id: UUID | None, action: str) -> None:
         if booking_id:
             command = getattr(self.app, action)
-            self.attempt(lambda: command(booking_id=booking_id, cause=CAUSE))
+            self.attempt(
+                lambda: command(booking_id=booking_id, context=CommandContext(cause=CAUSE))
+            )
 
     @rule(booking_id=bookings)
     def expire(self, booking_id: UUID | None) -> None:

@@ -26,7 +26,6 @@ from __future__ import annotations
 import hashlib
 import json
 import logging
-import re
 from collections.abc import Callable
 from dataclasses import dataclass, replace
 from datetime import timedelta
@@ -40,13 +39,11 @@ from berth.adapters.eventstore import IdempotencyRecord
 from berth.domain.command_context import CommandContext
 from berth.domain.commanding import CommandResult
 from berth.http.auth import caller
-from berth.http.preconditions import etag, expected_version
+from berth.http.preconditions import etag
 from berth.http.problems import Problem
 from berth.http.settings import Services, Settings
 
-IDEMPOTENCY_KEY = "Idempotency-Key"
 REPLAYED = "Idempotency-Replayed"
-_SANE_KEY = re.compile(r"^[\x21-\x7e]{1,255}$")
 
 log = logging.getLogger("berth.http")
 
@@ -66,18 +63,6 @@ def request_hash(req: falcon.Request) -> str:
     payload = json.dumps(getattr(req.context, "payload", None), sort_keys=True)
     material = "\n".join([req.method, req.path, req.get_header("If-Match") or "", payload])
     return hashlib.sha256(material.encode()).hexdigest()
-
-
-def _idempotency_key(req: falcon.Request) -> str | None:
-    key = req.get_header(IDEMPOTENCY_KEY)
-    if key is not None and not _SANE_KEY.match(key):
-        raise Problem(
-            400,
-            "invalid-header",
-            "Invalid header",
-            f"{IDEMPOTENCY_KEY} must be 1 to 255 printable ASCII characters",
-        )
-    return key
 
 
 class CommandRunner:
@@ -108,10 +93,11 @@ class CommandRunner:
         saved in the command's transaction.
         """
         extra = dict(extra or {})
+        # If-Match and Idempotency-Key were checked by the middleware (berth.http.preconditions).
         context = CommandContext(
-            cause=caller(req).cause(req), expected_version=expected_version(req)
+            cause=caller(req).cause(req), expected_version=req.context.expected_version
         )
-        key = _idempotency_key(req)
+        key = req.context.idempotency_key
         if key is None:
             result = act(context)
             _respond(resp, _answer(result, render, status, location, extra))

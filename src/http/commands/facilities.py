@@ -9,37 +9,16 @@ import falcon
 from berth.domain.cancellation import CancellationPolicy
 from berth.domain.command_context import CommandContext
 from berth.domain.commanding import CommandResult
-from berth.http.commands.execution import CommandRunner
+from berth.http.commands.resource import CommandResource
 from berth.http.commands.views import as_resource
-from berth.http.endpoint import ADMIN, OPERATIONS, Endpoint, roles
-from berth.http.preconditions import refuse_if_match
-from berth.http.schemas import answers, commands
-from berth.http.settings import Services
+from berth.http.endpoint import ADMIN, OPERATIONS, roles
+from berth.http.schemas import answers
 
 MANAGERS = roles(OPERATIONS, ADMIN)
 
 
-class _Command:
-    def __init__(self, services: Services, runner: CommandRunner) -> None:
-        self.app = services.reservations
-        self.runner = runner
-
-
-class FacilitiesResource(_Command):
-    endpoints = {
-        "POST": Endpoint(
-            summary="Register a facility",
-            tag="facilities",
-            roles=MANAGERS,
-            body=commands.RegisterFacility,
-            response=answers.Facility,
-            status=201,
-            idempotent=True,
-        )
-    }
-
+class FacilitiesResource(CommandResource):
     def on_post(self, req: falcon.Request, resp: falcon.Response) -> None:
-        refuse_if_match(req)
         body = req.context.body
 
         def act(context: CommandContext) -> CommandResult:
@@ -59,21 +38,8 @@ class FacilitiesResource(_Command):
         )
 
 
-class PoolsResource(_Command):
-    endpoints = {
-        "POST": Endpoint(
-            summary="Add a pool of capacity to a facility",
-            tag="facilities",
-            roles=MANAGERS,
-            body=commands.AddPool,
-            response=answers.Pool,
-            status=201,
-            idempotent=True,
-        )
-    }
-
+class PoolsResource(CommandResource):
     def on_post(self, req: falcon.Request, resp: falcon.Response, facility_id: UUID) -> None:
-        refuse_if_match(req)
         body = req.context.body
         policy = body.get("cancellation")
 
@@ -98,19 +64,7 @@ class PoolsResource(_Command):
         )
 
 
-class CapacityResource(_Command):
-    endpoints = {
-        "PUT": Endpoint(
-            summary="Set a pool's capacity for a range of nights",
-            tag="facilities",
-            roles=MANAGERS,
-            body=commands.ChangeCapacity,
-            response=answers.Pool,
-            conditional=True,
-            idempotent=True,
-        )
-    }
-
+class CapacityResource(CommandResource):
     def on_put(self, req: falcon.Request, resp: falcon.Response, pool_id: UUID) -> None:
         body = req.context.body
 
