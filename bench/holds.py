@@ -44,11 +44,11 @@ def main() -> None:
 
     url = scratch_database("berth_bench_holds")
     app = open_reservations(url, env={"POSTGRES_POOL_SIZE": "8", "POSTGRES_MAX_OVERFLOW": "8"})
-    facility = app.register_facility(
+    facility = app.catalogue.register_facility(
         name="Bench", time_zone="UTC", context=CommandContext(cause=CAUSE)
     )
     pools = [
-        app.add_pool(
+        app.catalogue.add_pool(
             facility_id=facility.id,
             name=f"pool {p}",
             capacity=1_000_000,
@@ -66,7 +66,7 @@ def main() -> None:
 
     def spread(client: int, n: int) -> None:
         night = first + timedelta(days=rng.randrange(365))
-        app.hold(
+        app.bookings.hold(
             pool_id=rng.choice(pools),
             stay=Stay(night, night + timedelta(days=1)),
             quantity=1,
@@ -75,7 +75,7 @@ def main() -> None:
         )
 
     def hot(client: int, n: int) -> None:
-        app.hold(
+        app.bookings.hold(
             pool_id=pools[0],
             stay=Stay(first, first + timedelta(days=1)),
             quantity=1,

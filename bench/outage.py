@@ -146,10 +146,10 @@ def main() -> None:
         migrate(url)
         app = open_reservations(url)
         cause = Cause(principal="bench", channel="web", request_id="b", correlation_id="b")
-        facility = app.register_facility(
+        facility = app.catalogue.register_facility(
             name="Bench", time_zone="UTC", context=CommandContext(cause=cause)
         ).id
-        pool_id = app.add_pool(
+        pool_id = app.catalogue.add_pool(
             facility_id=facility, name="Bench", capacity=1_000_000, nightly_price=1000,
             currency="EUR", context=CommandContext(cause=cause),
         ).id  # fmt: skip

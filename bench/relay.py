@@ -49,11 +49,11 @@ DATABASE = "berth_bench_relay"
 def fill(url: str, commands: int, clients: int) -> None:
     """About `commands` booking commands: holds, every other one followed by its confirm."""
     app = open_reservations(url, env={"POSTGRES_POOL_SIZE": "8", "POSTGRES_MAX_OVERFLOW": "8"})
-    facility = app.register_facility(
+    facility = app.catalogue.register_facility(
         name="Bench", time_zone="UTC", context=CommandContext(cause=CAUSE)
     ).id
     pools = [
-        app.add_pool(
+        app.catalogue.add_pool(
             facility_id=facility, name=f"pool {p}", capacity=1_000_000, nightly_price=1500,
             currency="EUR", context=CommandContext(cause=CAUSE),
         ).id
@@ -67,7 +67,7 @@ def fill(url: str, commands: int, clients: int) -> None:
         rng = random.Random(c)
         while (n := next(issued)) * 3 // 2 < commands:  # a booking is 1.5 commands on average
             arrival = first + timedelta(days=rng.randrange(365))
-            held = app.hold(
+            held = app.bookings.hold(
                 pool_id=rng.choice(pools),
                 stay=Stay(arrival, arrival + timedelta(days=rng.randint(1, 3))),
                 quantity=1,
@@ -76,7 +76,7 @@ def fill(url: str, commands: int, clients: int) -> None:
                 context=CommandContext(cause=CAUSE),
             )
             if n % 2 == 0:
-                app.confirm(booking_id=held.id, context=CommandContext(cause=CAUSE))
+                app.bookings.confirm(booking_id=held.id, context=CommandContext(cause=CAUSE))
 
     threads = [threading.Thread(target=client, args=(c,), daemon=True) for c in range(clients)]
     for thread in threads:

@@ -46,10 +46,10 @@ def record_templates(app: Reservations) -> None:
     """Every kind of event the booking API writes most: holds, confirms, cancels."""
     today = datetime.now(UTC).date()
     for f in range(2):
-        facility = app.register_facility(
+        facility = app.catalogue.register_facility(
             name=f"Lot {f}", time_zone="Europe/Amsterdam", context=CommandContext(cause=CAUSE)
         )
-        pool = app.add_pool(
+        pool = app.catalogue.add_pool(
             facility_id=facility.id,
             name="long stay",
             capacity=500,
@@ -59,7 +59,7 @@ def record_templates(app: Reservations) -> None:
         )
         for n in range(60):
             arrival = today + timedelta(days=10 + n % 20)
-            held = app.hold(
+            held = app.bookings.hold(
                 pool_id=pool.id,
                 stay=Stay(arrival, arrival + timedelta(days=1 + n % 3)),
                 quantity=1,
@@ -68,9 +68,9 @@ def record_templates(app: Reservations) -> None:
                 context=CommandContext(cause=CAUSE),
             )
             if n % 3:
-                app.confirm(booking_id=held.id, context=CommandContext(cause=CAUSE))
+                app.bookings.confirm(booking_id=held.id, context=CommandContext(cause=CAUSE))
             if n % 5 == 0:
-                app.cancel(booking_id=held.id, context=CommandContext(cause=CAUSE))
+                app.bookings.cancel(booking_id=held.id, context=CommandContext(cause=CAUSE))
 
 
 def fill(url: str, events: int) -> tuple[int, float, float]:

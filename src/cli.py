@@ -162,7 +162,7 @@ def do_worker(args: argparse.Namespace) -> Any:
 def do_facility_create(args: argparse.Namespace) -> Any:
     _, app = connect()
     return result(
-        app.register_facility(
+        app.catalogue.register_facility(
             name=args.name, time_zone=args.time_zone, context=CommandContext(cause=cli_cause())
         )
     )
@@ -170,7 +170,7 @@ def do_facility_create(args: argparse.Namespace) -> Any:
 
 def do_pool_create(args: argparse.Namespace) -> Any:
     _, app = connect()
-    outcome = app.add_pool(
+    outcome = app.catalogue.add_pool(
         facility_id=args.facility_id,
         name=args.name,
         capacity=args.capacity,
@@ -183,7 +183,7 @@ def do_pool_create(args: argparse.Namespace) -> Any:
 
 def do_hold(args: argparse.Namespace) -> Any:
     _, app = connect()
-    outcome = app.hold(
+    outcome = app.bookings.hold(
         pool_id=args.pool_id,
         stay=Stay(args.arrival, args.departure),
         quantity=args.quantity,
@@ -197,7 +197,7 @@ def do_hold(args: argparse.Namespace) -> Any:
 def booking_command(name: str) -> Handler:
     def handle(args: argparse.Namespace) -> Any:
         _, app = connect()
-        command = getattr(app, name)
+        command = getattr(app.bookings, name)
         outcome = command(booking_id=args.booking_id, context=CommandContext(cause=cli_cause()))
         return booking_after(app, outcome)
 
@@ -206,14 +206,14 @@ def booking_command(name: str) -> Handler:
 
 def do_show(args: argparse.Namespace) -> Any:
     url, app = connect()
-    booking = app.booking(args.booking_id)
+    booking = app.bookings.booking(args.booking_id)
     return booking_view(booking, position=last_position(url, booking.id))
 
 
 def do_close_day(args: argparse.Namespace) -> Any:
     """Night audit: close a facility's business day (the ledger recognises its nights)."""
     _, app = connect()
-    outcome = app.close_day(
+    outcome = app.finance.close_day(
         facility_id=args.facility_id,
         business_date=args.date,
         context=CommandContext(cause=cli_cause()),

@@ -59,10 +59,10 @@ class Bookings:
     def __init__(self, app: Reservations) -> None:
         self.app = app
         self.count = 0
-        facility = app.register_facility(
+        facility = app.catalogue.register_facility(
             name="Marina", time_zone="UTC", context=CommandContext(cause=cause())
         ).id
-        self.pool = app.add_pool(
+        self.pool = app.catalogue.add_pool(
             facility_id=facility, name="Berths", capacity=100_000, nightly_price=2500,
             currency="EUR", context=CommandContext(cause=cause()),
         ).id  # fmt: skip
@@ -72,7 +72,7 @@ class Bookings:
             i = self.count
             self.count += 1
             arrival = FIRST_NIGHT + timedelta(days=i % 10)
-            held = self.app.hold(
+            held = self.app.bookings.hold(
                 pool_id=self.pool,
                 stay=Stay(arrival, arrival + timedelta(days=1 + i % 2)),
                 quantity=1,
@@ -80,7 +80,7 @@ class Bookings:
                 context=CommandContext(cause=cause(f"req-{i}")),
             )
             if i % 2 == 0:
-                self.app.confirm(
+                self.app.bookings.confirm(
                     booking_id=held.id, context=CommandContext(cause=cause(f"req-{i}-confirm"))
                 )
 

@@ -70,7 +70,7 @@ def record(
             conn, projections=["bookings"], min_position=head, timeout=CATCH_UP_SECONDS
         )
         booking_ids = carrying()
-    return app.record_plate_read(
+    return app.gates.record_plate_read(
         read_id=read["read_id"],
         camera_id=read["camera_id"],
         gate_id=gate.id,

@@ -69,7 +69,7 @@ def skip(
         raise AlreadyApplied(
             f"{projection} is at position {reached}: it applied the event at {position} already"
         )
-    return app.skip_projection_event(
+    return app.projections.skip_event(
         projection=projection, position=position, reason=reason, context=CommandContext(cause=cause)
     )
 

@@ -10,9 +10,9 @@ from eventsourcing.application import AggregateNotFoundError
 from eventsourcing.domain import Aggregate
 
 from berth.domain.booking import Booking
-from berth.domain.catalog_commands import CatalogCommands
+from berth.domain.catalog_commands import Catalogue
 from berth.domain.command_context import CommandContext
-from berth.domain.commanding import CommandResult
+from berth.domain.commanding import CommandApplication, CommandResult, check_version
 from berth.domain.error import InvalidCommand, NotFound
 from berth.domain.inventory import inventory_id
 from berth.domain.reference import BookingReference, reference_id
@@ -30,7 +30,13 @@ class InvalidHoldTime(InvalidCommand):
     code = "invalid-hold-time"
 
 
-class BookingCommands(CatalogCommands):
+class Bookings:
+    """Bookings from hold to check-out, their payments and refunds."""
+
+    def __init__(self, app: CommandApplication, *, catalogue: Catalogue) -> None:
+        self.app = app
+        self.catalogue = catalogue
+
     def hold(
         self,
         *,
@@ -47,8 +53,8 @@ class BookingCommands(CatalogCommands):
         booking_id = uuid4()
 
         def attempt(now: datetime, meta: dict[str, str]) -> tuple[Aggregate, list[Aggregate]]:
-            pool = self.pool(pool_id)
-            reference = self.make_reference()  # a fresh one on each try: a clash is a conflict
+            pool = self.catalogue.pool(pool_id)
+            reference = self.app.make_reference()  # a fresh one on each try: a clash is a conflict
             expires_at = now + hold_for
             booking = Booking.hold(
                 booking_id=booking_id,
@@ -68,7 +74,7 @@ class BookingCommands(CatalogCommands):
                 now=now,
                 cause=meta,
             )
-            inventories = self._inventories(pool, stay.days(), now, meta)
+            inventories = self.catalogue.inventories(pool, stay.days(), now, meta)
             for inventory in inventories:
                 inventory.allocate(
                     booking_id=booking_id,
@@ -83,7 +89,7 @@ class BookingCommands(CatalogCommands):
             return booking, [booking, claim, *inventories]
 
         keys = [inventory_id(pool_id, night) for night in stay.days()]
-        return self._execute(attempt, context, lock=keys)
+        return self.app.execute(attempt, context, lock=keys)
 
     def confirm(
         self,
@@ -94,14 +100,14 @@ class BookingCommands(CatalogCommands):
         def attempt(now: datetime, meta: dict[str, str]) -> tuple[Aggregate, list[Aggregate]]:
             booking = self._booking_at(booking_id, context.expected_version)
             booking.confirm(now=now, cause=meta)
-            inventories = self._existing_inventories(booking.pool_id, booking.stay.days())
+            inventories = self.catalogue.existing_inventories(booking.pool_id, booking.stay.days())
             for inventory in inventories:
                 inventory.firm(
                     booking_id=booking.id, quantity=booking.quantity, now=now, cause=meta
                 )
             return booking, [booking, *inventories]
 
-        return self._execute(attempt, context, lock=self._booking_keys(booking_id))
+        return self.app.execute(attempt, context, lock=self._booking_keys(booking_id))
 
     def amend(
         self,
@@ -130,9 +136,9 @@ class BookingCommands(CatalogCommands):
             touched: list[Aggregate] = [booking]
             new_nights = set(stay.days())
             if new_nights != old_nights or booking.quantity != old_quantity:
-                pool = self.pool(booking.pool_id)
+                pool = self.catalogue.pool(booking.pool_id)
                 expires_at = booking.hold_expires_at if booking.status == "held" else None
-                for inventory in self._inventories(pool, sorted(new_nights), now, meta):
+                for inventory in self.catalogue.inventories(pool, sorted(new_nights), now, meta):
                     inventory.allocate(
                         booking_id=booking.id,
                         quantity=booking.quantity,
@@ -141,7 +147,7 @@ class BookingCommands(CatalogCommands):
                         cause=meta,
                     )
                     touched.append(inventory)
-                for inventory in self._existing_inventories(
+                for inventory in self.catalogue.existing_inventories(
                     booking.pool_id, sorted(old_nights - new_nights)
                 ):
                     inventory.release(booking_id=booking.id, now=now, cause=meta)
@@ -153,7 +159,7 @@ class BookingCommands(CatalogCommands):
             booking = self.booking(booking_id)
             new_stay = Stay(arrival or booking.arrival, departure or booking.departure)
             lock += [inventory_id(booking.pool_id, night) for night in new_stay.days()]
-        return self._execute(attempt, context, lock=lock)
+        return self.app.execute(attempt, context, lock=lock)
 
     def cancel(
         self,
@@ -277,11 +283,11 @@ class BookingCommands(CatalogCommands):
         )
 
     def booking(self, booking_id: UUID) -> Booking:
-        return self._get(booking_id, Booking, UnknownBooking)
+        return self.app.find(booking_id, Booking, UnknownBooking)
 
     def booking_by_reference(self, reference: str) -> Booking:
         try:
-            claim: object = self.repository.get(reference_id(reference))
+            claim: object = self.app.repository.get(reference_id(reference))
         except AggregateNotFoundError:
             raise UnknownBooking(f"no booking with reference {reference!r}") from None
         assert isinstance(claim, BookingReference)
@@ -289,7 +295,7 @@ class BookingCommands(CatalogCommands):
 
     def _booking_at(self, booking_id: UUID, expected_version: int | None) -> Booking:
         booking = self.booking(booking_id)
-        self._check_version(booking, expected_version)
+        check_version(booking, expected_version)
         return booking
 
     def _booking_keys(self, booking_id: UUID) -> list[UUID]:
@@ -309,7 +315,7 @@ class BookingCommands(CatalogCommands):
             change(booking, now, meta)
             return booking, [booking]
 
-        return self._execute(attempt, context, lock=[])
+        return self.app.execute(attempt, context, lock=[])
 
     def _end_booking(
         self,
@@ -322,9 +328,9 @@ class BookingCommands(CatalogCommands):
         def attempt(now: datetime, meta: dict[str, str]) -> tuple[Aggregate, list[Aggregate]]:
             booking = self._booking_at(booking_id, context.expected_version)
             end(booking, now, meta)
-            inventories = self._existing_inventories(booking.pool_id, booking.stay.days())
+            inventories = self.catalogue.existing_inventories(booking.pool_id, booking.stay.days())
             for inventory in inventories:
                 inventory.release(booking_id=booking.id, now=now, cause=meta)
             return booking, [booking, *inventories]
 
-        return self._execute(attempt, context, lock=self._booking_keys(booking_id))
+        return self.app.execute(attempt, context, lock=self._booking_keys(booking_id))

@@ -16,23 +16,29 @@ from eventsourcing.domain import Aggregate
 
 from berth.domain.camera import Camera, CameraExists, camera_key
 from berth.domain.command_context import CommandContext
-from berth.domain.commanding import CommandResult
+from berth.domain.commanding import CommandApplication, CommandResult
 from berth.domain.error import NotFound
-from berth.domain.gate_commands import GateCommands
+from berth.domain.gate_commands import Gates
 
 
 class UnknownCamera(NotFound):
     code = "unknown-camera"
 
 
-class CameraCommands(GateCommands):
+class Cameras:
+    """The cameras at a facility's gates."""
+
+    def __init__(self, app: CommandApplication, *, gates: Gates) -> None:
+        self.app = app
+        self.gates = gates
+
     def register_camera(
         self, *, gate_id: UUID, camera_id: str, context: CommandContext
     ) -> CommandResult:
         """Register a new camera on a gate; its id must be new at the gate's facility."""
 
         def attempt(now: datetime, meta: dict[str, str]) -> tuple[Aggregate, list[Aggregate]]:
-            gate = self.gate(gate_id)
+            gate = self.gates.gate(gate_id)
             if self._camera(gate.facility_id, camera_id) is not None:
                 raise CameraExists(
                     f"camera {camera_id!r} is already registered at this facility;"
@@ -44,7 +50,7 @@ class CameraCommands(GateCommands):
             )  # fmt: skip
             return camera, [camera]
 
-        return self._execute(attempt, context, lock=[])
+        return self.app.execute(attempt, context, lock=[])
 
     def move_camera(
         self,
@@ -59,11 +65,11 @@ class CameraCommands(GateCommands):
 
         def attempt(now: datetime, meta: dict[str, str]) -> tuple[Aggregate, list[Aggregate]]:
             camera = self._existing_camera(facility_id, camera_id, registered_gate_id, now, meta)
-            gate = self.gate(gate_id)
+            gate = self.gates.gate(gate_id)
             camera.move(gate_id=gate.id, gate_facility_id=gate.facility_id, now=now, cause=meta)
             return camera, [camera]
 
-        return self._execute(attempt, context, lock=[])
+        return self.app.execute(attempt, context, lock=[])
 
     def rekey_camera(
         self,
@@ -81,7 +87,7 @@ class CameraCommands(GateCommands):
             camera.rekey(previous_valid_until=previous_valid_until, now=now, cause=meta)
             return camera, [camera]
 
-        return self._execute(attempt, context, lock=[])
+        return self.app.execute(attempt, context, lock=[])
 
     def camera(self, facility_id: UUID, camera_id: str) -> Camera:
         camera = self._camera(facility_id, camera_id)
@@ -91,7 +97,7 @@ class CameraCommands(GateCommands):
 
     def _camera(self, facility_id: UUID, camera_id: str) -> Camera | None:
         try:
-            camera: object = self.repository.get(
+            camera: object = self.app.repository.get(
                 camera_key(facility_id=facility_id, camera_id=camera_id)
             )
         except AggregateNotFoundError:
@@ -112,7 +118,7 @@ class CameraCommands(GateCommands):
             return camera
         if registered_gate_id is None:
             raise UnknownCamera(f"no camera {camera_id!r} at facility {facility_id}")
-        gate = self.gate(registered_gate_id)  # a camera registered before its events existed
+        gate = self.gates.gate(registered_gate_id)  # a camera registered before its events existed
         return Camera.register(
             facility_id=gate.facility_id, camera_id=camera_id, gate_id=gate.id,
             now=now, cause=meta,

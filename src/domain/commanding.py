@@ -1,9 +1,10 @@
 """The machinery every command shares: one transaction per command, bounded retries.
 
 `CommandApplication` is Berth's eventsourcing Application with the injected
-clock, night lock and reference generator. A command builds an `attempt` that
-loads what it needs, checks its rules and returns the aggregates it touched;
-`_execute` saves them in one transaction with optimistic concurrency, under the
+clock, night lock and reference generator; the command groups
+(berth.domain.application) run their commands through it. A command builds an
+`attempt` that loads what it needs, checks its rules and returns the aggregates it
+touched; `execute` saves them in one transaction with optimistic concurrency, under the
 night lock, and retries a conflict a bounded number of times.
 
 The subject (the aggregate the command answers with) is saved last, so the
@@ -113,14 +114,15 @@ class CommandApplication(Application[UUID]):
         super().register_transcodings(transcoder)
         transcoder.register(DateAsISO())
 
-    def _exists(self, aggregate_id: UUID) -> bool:
+    def exists(self, aggregate_id: UUID) -> bool:
         try:
             self.repository.get(aggregate_id)
         except AggregateNotFoundError:
             return False
         return True
 
-    def _get(self, aggregate_id: UUID, kind: type[A], missing: type[NotFound]) -> A:
+    def find(self, aggregate_id: UUID, kind: type[A], missing: type[NotFound]) -> A:
+        """The aggregate, if it is a `kind`; else `missing`."""
         try:
             aggregate: object = self.repository.get(aggregate_id)
         except AggregateNotFoundError:
@@ -129,12 +131,7 @@ class CommandApplication(Application[UUID]):
             raise missing(f"no {kind.__name__.lower()} {aggregate_id}")
         return aggregate
 
-    @staticmethod
-    def _check_version(aggregate: Aggregate, expected_version: int | None) -> None:
-        if expected_version is not None and aggregate.version != expected_version:
-            raise StaleVersion(expected=expected_version, actual=aggregate.version)
-
-    def _execute(
+    def execute(
         self, attempt: Attempt, context: CommandContext, *, lock: Sequence[UUID]
     ) -> CommandResult:
         """Run `attempt` and save what it touched in one transaction, retrying conflicts."""
@@ -155,7 +152,7 @@ class CommandApplication(Application[UUID]):
             f"the command conflicted with concurrent changes {MAX_ATTEMPTS} times; retry it"
         )
 
-    def _save(self, subject: Aggregate, context: CommandContext) -> CommandResult:
+    def save_new(self, subject: Aggregate, context: CommandContext) -> CommandResult:
         """Save a command's one new aggregate, without the night lock or retries."""
         return self._result(subject, self.save(subject, **_storage_arguments(context, subject)))
 
@@ -166,6 +163,12 @@ class CommandApplication(Application[UUID]):
         return CommandResult(
             id=subject.id, version=subject.version, position=position, subject=subject
         )
+
+
+def check_version(aggregate: Aggregate, expected_version: int | None) -> None:
+    """Refuse a command whose caller saw another version of its subject (If-Match)."""
+    if expected_version is not None and aggregate.version != expected_version:
+        raise StaleVersion(expected=expected_version, actual=aggregate.version)
 
 
 def _storage_arguments(context: CommandContext, subject: Aggregate) -> dict[str, Any]:

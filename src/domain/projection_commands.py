@@ -7,8 +7,13 @@ from berth.domain.commanding import CommandApplication, CommandResult
 from berth.domain.projection_skip import AlreadySkipped, ProjectionSkip
 
 
-class ProjectionCommands(CommandApplication):
-    def skip_projection_event(
+class ProjectionSkips:
+    """Operators' answers to a projection that cannot apply an event."""
+
+    def __init__(self, app: CommandApplication) -> None:
+        self.app = app
+
+    def skip_event(
         self, *, projection: str, position: int, reason: str, context: CommandContext
     ) -> CommandResult:
         """Record that `projection` passes over the event at `position` (once per position).
@@ -20,11 +25,11 @@ class ProjectionCommands(CommandApplication):
             projection=projection,
             position=position,
             reason=reason,
-            now=self.clock(),
+            now=self.app.clock(),
             cause=context.cause.as_metadata(),
         )
         try:
-            return self._save(skip, context)
+            return self.app.save_new(skip, context)
         except IntegrityError:
             raise AlreadySkipped(
                 f"{projection} already skips the event at position {position}"

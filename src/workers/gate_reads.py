@@ -59,7 +59,7 @@ def handle(
         data = json.loads(message.value)
         gate_id = UUID(str(data.pop("gate_id")))
         read = plate_reads.PlateReadPayload().load(data)
-        gate = app.gate(gate_id)
+        gate = app.gates.gate(gate_id)
         outcome = plate_reads.record(
             app, conn, gate=gate, read=read, cause=cause_for(message, topic)
         )

@@ -217,7 +217,7 @@ def test_a_cancelled_booking_shows_its_fee_and_an_expired_one_owes_nothing(
     assert paid_hold["balance_due"] == -700  # paid before it is charged: owed to the guest
     clock.advance(timedelta(hours=1))
     cause = Cause(principal="test", channel="operations", request_id="r", correlation_id="r")
-    result = services.reservations.expire(
+    result = services.reservations.bookings.expire(
         booking_id=expiring["id"], context=CommandContext(cause=cause)
     )
     catch_up(db_url, services)

@@ -96,8 +96,8 @@ def test_a_wrong_if_match_is_refused_with_412_and_changes_nothing(
     app = services.reservations
     path = _path(command.route, {"booking_id": booking["id"], "pool_id": world.pool_id})
     before = {
-        "booking": app.booking(UUID(booking["id"])).version,
-        "pool": app.pool(UUID(world.pool_id)).version,
+        "booking": app.bookings.booking(UUID(booking["id"])).version,
+        "pool": app.catalogue.pool(UUID(world.pool_id)).version,
     }
 
     refused = _send(api, command, path, {"If-Match": '"999"'})
@@ -105,8 +105,8 @@ def test_a_wrong_if_match_is_refused_with_412_and_changes_nothing(
     assert refused.status_code == 412, refused.text
     assert problem_type(refused) == "stale-version"
     assert {
-        "booking": app.booking(UUID(booking["id"])).version,
-        "pool": app.pool(UUID(world.pool_id)).version,
+        "booking": app.bookings.booking(UUID(booking["id"])).version,
+        "pool": app.catalogue.pool(UUID(world.pool_id)).version,
     } == before
 
 

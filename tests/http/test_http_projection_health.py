@@ -68,7 +68,7 @@ def test_health_is_red_when_a_projection_lags_beyond_the_setting(
 ) -> None:
     long_ago = open_reservations(db_url, clock=Clock(datetime(2020, 1, 1, tzinfo=UTC)))
     try:  # an event five years old that no worker has applied
-        long_ago.register_facility(
+        long_ago.catalogue.register_facility(
             name="Harbour", time_zone="UTC", context=CommandContext(cause=cause())
         )
     finally:

@@ -28,10 +28,10 @@ def stored(db_url: str) -> list[int]:
     """A store of real commands; its positions in order."""
     app = open_reservations(db_url)
     try:
-        facility = app.register_facility(
+        facility = app.catalogue.register_facility(
             name="P1", time_zone="UTC", context=CommandContext(cause=CAUSE)
         )
-        pool = app.add_pool(
+        pool = app.catalogue.add_pool(
             facility_id=facility.id,
             name="long stay",
             capacity=10,
@@ -42,14 +42,14 @@ def stored(db_url: str) -> list[int]:
         arrival = datetime.now(UTC).date() + timedelta(days=30)
         for night in range(3):
             stay = Stay(arrival + timedelta(days=night), arrival + timedelta(days=night + 2))
-            held = app.hold(
+            held = app.bookings.hold(
                 pool_id=pool.id,
                 stay=stay,
                 quantity=1,
                 guest={"name": "Ann Lee"},
                 context=CommandContext(cause=CAUSE),
             )
-            app.confirm(booking_id=held.id, context=CommandContext(cause=CAUSE))
+            app.bookings.confirm(booking_id=held.id, context=CommandContext(cause=CAUSE))
     finally:
         app.close()
     with psycopg.connect(db_url) as conn:

@@ -44,7 +44,7 @@ def app(db_url: str) -> Iterator[Reservations]:
 
 def hold(app: Reservations, pool_id: UUID, arrival: date, guest: str = "Ann Lee") -> UUID:
     stay = Stay(arrival, arrival + timedelta(days=2))
-    held = app.hold(
+    held = app.bookings.hold(
         pool_id=pool_id,
         stay=stay,
         quantity=1,
@@ -55,10 +55,10 @@ def hold(app: Reservations, pool_id: UUID, arrival: date, guest: str = "Ann Lee"
 
 
 def make_pool(app: Reservations) -> UUID:
-    facility = app.register_facility(
+    facility = app.catalogue.register_facility(
         name="P1", time_zone="UTC", context=CommandContext(cause=CAUSE)
     )
-    return app.add_pool(
+    return app.catalogue.add_pool(
         facility_id=facility.id,
         name="long stay",
         capacity=10,
@@ -73,10 +73,10 @@ def booking(app: Reservations) -> UUID:
     """A small store of real commands; returns the one booking that went through several."""
     pool_id = make_pool(app)
     booking_id = hold(app, pool_id, ARRIVAL)
-    app.confirm(booking_id=booking_id, context=CommandContext(cause=CAUSE))
+    app.bookings.confirm(booking_id=booking_id, context=CommandContext(cause=CAUSE))
     other = hold(app, pool_id, ARRIVAL + timedelta(days=1), guest="Bo Chen")
-    app.cancel(booking_id=other, context=CommandContext(cause=CAUSE))
-    app.cancel(booking_id=booking_id, context=CommandContext(cause=CAUSE))
+    app.bookings.cancel(booking_id=other, context=CommandContext(cause=CAUSE))
+    app.bookings.cancel(booking_id=booking_id, context=CommandContext(cause=CAUSE))
     return booking_id
 
 

@@ -59,15 +59,15 @@ def story(app: Reservations, clock: Clock) -> tuple[list[UUID], list[tuple[int, 
     cuts: list[tuple[int, datetime]] = []
 
     def take(result: Any) -> Any:
-        cuts.append((result.position, app.booking(result.id).modified_on))
+        cuts.append((result.position, app.bookings.booking(result.id).modified_on))
         return result
 
     facilities, pools = [], []
     for name in ("Harbour", "Airport"):
-        facility = app.register_facility(
+        facility = app.catalogue.register_facility(
             name=name, time_zone="Europe/London", context=CommandContext(cause=CAUSE)
         )
-        pool = app.add_pool(
+        pool = app.catalogue.add_pool(
             facility_id=facility.id,
             name="Long stay",
             capacity=9,
@@ -75,14 +75,16 @@ def story(app: Reservations, clock: Clock) -> tuple[list[UUID], list[tuple[int, 
             currency="EUR",
             context=CommandContext(cause=CAUSE),
         )
-        app.set_tax_rate(pool_id=pool.id, rate_bp=2000, context=CommandContext(cause=CAUSE))
+        app.catalogue.set_tax_rate(
+            pool_id=pool.id, rate_bp=2000, context=CommandContext(cause=CAUSE)
+        )
         facilities.append(facility.id)
         pools.append(pool.id)
     bookings: list[UUID] = []
     for n in range(6):
         stay = Stay(ARRIVAL, ARRIVAL + timedelta(days=1 + n % 3))
         held = take(
-            app.hold(
+            app.bookings.hold(
                 pool_id=pools[n % 2],
                 stay=stay,
                 quantity=1,
@@ -91,16 +93,18 @@ def story(app: Reservations, clock: Clock) -> tuple[list[UUID], list[tuple[int, 
             )
         )
         bookings.append(held.id)
-        confirmed = take(app.confirm(booking_id=held.id, context=CommandContext(cause=CAUSE)))
+        confirmed = take(
+            app.bookings.confirm(booking_id=held.id, context=CommandContext(cause=CAUSE))
+        )
         if n == 1:
-            app.reverse_entry(
+            app.finance.reverse_entry(
                 facility_id=facilities[1],
                 entry_id=entry_id(confirmed.position, 0),
                 reason="posted twice",
                 context=CommandContext(cause=CAUSE),
             )
         take(
-            app.record_payment(
+            app.bookings.record_payment(
                 booking_id=held.id,
                 amount=1000 * (n + 1),
                 currency="EUR",
@@ -109,19 +113,19 @@ def story(app: Reservations, clock: Clock) -> tuple[list[UUID], list[tuple[int, 
             )
         )
     take(
-        app.amend(
+        app.bookings.amend(
             booking_id=bookings[2],
             departure=ARRIVAL + timedelta(days=4),
             context=CommandContext(cause=CAUSE),
         )
     )
-    take(app.cancel(booking_id=bookings[3], context=CommandContext(cause=CAUSE)))
+    take(app.bookings.cancel(booking_id=bookings[3], context=CommandContext(cause=CAUSE)))
     clock.now = datetime(2030, 6, 3, 1, 0, tzinfo=UTC)  # the day is over
-    app.close_day(
+    app.finance.close_day(
         facility_id=facilities[0], business_date=ARRIVAL, context=CommandContext(cause=CAUSE)
     )
     take(
-        app.record_payment(
+        app.bookings.record_payment(
             booking_id=bookings[0],
             amount=500,
             currency="EUR",

@@ -83,10 +83,10 @@ def app(db_url: str) -> Iterator[tuple[Reservations, Clock]]:
 def story(app: tuple[Reservations, Clock]) -> Story:
     reservations, clock = app
     setup = cause("setup", "key:admin")
-    facility = reservations.register_facility(
+    facility = reservations.catalogue.register_facility(
         name="Harbour", time_zone="Europe/London", context=CommandContext(cause=setup)
     )
-    pool = reservations.add_pool(
+    pool = reservations.catalogue.add_pool(
         facility_id=facility.id,
         name="Long stay",
         capacity=5,
@@ -94,12 +94,14 @@ def story(app: tuple[Reservations, Clock]) -> Story:
         currency="EUR",
         context=CommandContext(cause=setup),
     )
-    reservations.set_tax_rate(pool_id=pool.id, rate_bp=2000, context=CommandContext(cause=setup))
-    reservations.set_overstay_tariff(
+    reservations.catalogue.set_tax_rate(
+        pool_id=pool.id, rate_bp=2000, context=CommandContext(cause=setup)
+    )
+    reservations.gates.set_overstay_tariff(
         pool_id=pool.id, hourly=250, context=CommandContext(cause=setup)
     )
     gates = {
-        direction: reservations.add_gate(
+        direction: reservations.gates.add_gate(
             facility_id=facility.id,
             name=direction,
             direction=direction,
@@ -113,12 +115,12 @@ def story(app: tuple[Reservations, Clock]) -> Story:
     def take(command: str, at: datetime, run: Any) -> CommandResult:
         clock.now = at
         result: CommandResult = run()
-        booking = reservations.booking(booking_id or result.id)
+        booking = reservations.bookings.booking(booking_id or result.id)
         taken.append(Taken(command, result.position, at, booking.version, state_of(booking)))
         return result
 
     def read(direction: str, at: datetime) -> Any:
-        return reservations.record_plate_read(
+        return reservations.gates.record_plate_read(
             read_id=str(uuid4()),
             camera_id="cam-1",
             gate_id=gates[direction],
@@ -132,7 +134,7 @@ def story(app: tuple[Reservations, Clock]) -> Story:
     held = take(
         "hold",
         START + timedelta(minutes=1),
-        lambda: reservations.hold(
+        lambda: reservations.bookings.hold(
             pool_id=pool.id,
             stay=Stay(ARRIVAL, ARRIVAL + timedelta(days=2)),
             quantity=1,
@@ -145,14 +147,14 @@ def story(app: tuple[Reservations, Clock]) -> Story:
     take(
         "confirm",
         START + timedelta(minutes=2),
-        lambda: reservations.confirm(
+        lambda: reservations.bookings.confirm(
             booking_id=held.id, context=CommandContext(cause=cause("confirm"))
         ),
     )
     take(
         "amend",
         START + timedelta(minutes=3),
-        lambda: reservations.amend(
+        lambda: reservations.bookings.amend(
             booking_id=held.id,
             departure=ARRIVAL + timedelta(days=3),
             guest={"name": "Augusta Ada King"},
@@ -162,7 +164,7 @@ def story(app: tuple[Reservations, Clock]) -> Story:
     take(
         "payment",
         START + timedelta(minutes=4),
-        lambda: reservations.record_payment(
+        lambda: reservations.bookings.record_payment(
             booking_id=held.id,
             amount=6000,
             currency="EUR",
@@ -175,7 +177,7 @@ def story(app: tuple[Reservations, Clock]) -> Story:
     leaving = ARRIVAL + timedelta(days=4)
     take("overstay", london(leaving, 2, 10), lambda: read("exit", london(leaving, 2, 10)))
     clock.now = london(leaving, 3)
-    later = reservations.hold(
+    later = reservations.bookings.hold(
         pool_id=pool.id,
         stay=Stay(leaving + timedelta(days=10), leaving + timedelta(days=11)),
         quantity=1,
@@ -185,7 +187,7 @@ def story(app: tuple[Reservations, Clock]) -> Story:
     take(
         "cancel a later booking",
         london(leaving, 4),
-        lambda: reservations.cancel(
+        lambda: reservations.bookings.cancel(
             booking_id=later.id, context=CommandContext(cause=cause("later-cancel"))
         ),
     )
@@ -266,8 +268,8 @@ def test_the_later_booking_has_a_history_of_its_own_ending_in_its_cancellation(
 
 
 def test_pools_facilities_gates_and_nights_have_histories_too(db_url: str, story: Story) -> None:
-    booking = story.app.booking(story.booking_id)
-    night = story.app.night_inventory(booking.pool_id, ARRIVAL)
+    booking = story.app.bookings.booking(story.booking_id)
+    night = story.app.catalogue.night_inventory(booking.pool_id, ARRIVAL)
     assert night is not None
     for aggregate_id, kind in [
         (story.facility_id, "Facility"),

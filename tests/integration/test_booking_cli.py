@@ -23,22 +23,22 @@ def test_booking_show_prints_what_get_bookings_answers(
 ) -> None:
     monkeypatch.setenv("BERTH_DATABASE_URL", db_url)
     app = open_reservations(db_url)
-    facility = app.register_facility(
+    facility = app.catalogue.register_facility(
         name="Harbour", time_zone="UTC", context=CommandContext(cause=cause())
     ).id
-    pool = app.add_pool(
+    pool = app.catalogue.add_pool(
         facility_id=facility, name="P", capacity=3, nightly_price=900, currency="EUR",
         context=CommandContext(cause=cause()),
     ).id  # fmt: skip
     arrival = (datetime.now(UTC) + timedelta(days=10)).date()
-    booking_id = app.hold(
+    booking_id = app.bookings.hold(
         pool_id=pool, stay=Stay(arrival, arrival + timedelta(days=2)), quantity=1,
         guest={"name": "Ada Lovelace"}, context=CommandContext(cause=cause()),
     ).id  # fmt: skip
 
     cli.main(["booking", "confirm", str(booking_id)])
     confirmed = json.loads(capsys.readouterr().out)
-    app.record_payment(
+    app.bookings.record_payment(
         booking_id=booking_id,
         amount=500,
         currency="EUR",

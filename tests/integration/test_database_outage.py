@@ -76,10 +76,10 @@ def cause() -> Cause:
 
 
 def new_pool(app: Reservations) -> UUID:
-    facility = app.register_facility(
+    facility = app.catalogue.register_facility(
         name="Harbour", time_zone="UTC", context=CommandContext(cause=cause())
     ).id
-    return app.add_pool(
+    return app.catalogue.add_pool(
         facility_id=facility, name="Long stay", capacity=100_000, nightly_price=1500,
         currency="EUR", context=CommandContext(cause=cause()),
     ).id  # fmt: skip
@@ -239,7 +239,7 @@ def test_a_worker_survives_a_restart_of_its_database_and_catches_up(
 def hold_some(app: Reservations, pool_id: UUID, count: int, *, first: int) -> None:
     for i in range(first, first + count):
         night = date(2030, 6, 1) + timedelta(days=i)
-        app.hold(
+        app.bookings.hold(
             pool_id=pool_id, stay=Stay(night, night + timedelta(days=1)), quantity=1,
             guest={"name": f"g{i}"}, context=CommandContext(cause=cause()),
         )  # fmt: skip
@@ -279,7 +279,7 @@ def test_a_command_that_committed_succeeds_even_if_its_snapshot_loses_the_connec
         pool_id = new_pool(app)
         night = Stay(date(2030, 6, 1), date(2030, 6, 2))
         held = [
-            app.hold(pool_id=pool_id, stay=night, quantity=1, guest={"name": f"g{i}"},
+            app.bookings.hold(pool_id=pool_id, stay=night, quantity=1, guest={"name": f"g{i}"},
                      context=CommandContext(cause=cause())).id
             for i in range(60)
         ]  # fmt: skip

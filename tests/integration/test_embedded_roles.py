@@ -32,10 +32,10 @@ def test_the_embedded_default_migrates_as_the_owner_and_runs_the_app_as_the_app_
     assert database_roles.current_role(owner_url) == database_roles.OWNER_ROLE
     app = open_reservations(app_url)
     try:
-        facility = app.register_facility(
+        facility = app.catalogue.register_facility(
             name="P1", time_zone="UTC", context=CommandContext(cause=CAUSE)
         )
-        pool = app.add_pool(
+        pool = app.catalogue.add_pool(
             facility_id=facility.id,
             name="long stay",
             capacity=3,
@@ -44,14 +44,14 @@ def test_the_embedded_default_migrates_as_the_owner_and_runs_the_app_as_the_app_
             context=CommandContext(cause=CAUSE),
         )
         arrival = datetime.now(UTC).date() + timedelta(days=30)
-        held = app.hold(
+        held = app.bookings.hold(
             pool_id=pool.id,
             stay=Stay(arrival, arrival + timedelta(days=1)),
             quantity=1,
             guest={"name": "Ann Lee"},
             context=CommandContext(cause=CAUSE),
         )
-        app.confirm(booking_id=held.id, context=CommandContext(cause=CAUSE))
+        app.bookings.confirm(booking_id=held.id, context=CommandContext(cause=CAUSE))
     finally:
         app.close()
     for url, statement in [

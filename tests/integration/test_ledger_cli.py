@@ -19,7 +19,7 @@ def test_close_day_closes_once_then_exits_1_with_a_one_line_reason(
     monkeypatch.setenv("BERTH_DATABASE_URL", db_url)
     registered = datetime.now(UTC) - timedelta(days=3)
     app = open_reservations(db_url, clock=lambda: registered)
-    facility = app.register_facility(
+    facility = app.catalogue.register_facility(
         name="Harbour", time_zone="UTC", context=CommandContext(cause=cause())
     ).id
     app.close()
@@ -42,7 +42,7 @@ def test_close_day_refuses_today_and_a_day_out_of_order_with_a_one_line_reason(
     monkeypatch.setenv("BERTH_DATABASE_URL", db_url)
     registered = datetime.now(UTC) - timedelta(days=5)
     app = open_reservations(db_url, clock=lambda: registered)
-    facility = app.register_facility(
+    facility = app.catalogue.register_facility(
         name="Harbour", time_zone="UTC", context=CommandContext(cause=cause())
     ).id
     app.close()

@@ -38,10 +38,10 @@ def app(db_url: str) -> Iterator[Reservations]:
 @pytest.fixture
 def old_booking(app: Reservations) -> UUID:
     """A booking of a real pool whose two events were stored by the old code."""
-    facility = app.register_facility(
+    facility = app.catalogue.register_facility(
         name="Harbour", time_zone="Europe/London", context=CommandContext(cause=CAUSE)
     )
-    pool = app.add_pool(
+    pool = app.catalogue.add_pool(
         facility_id=facility.id, name="P", capacity=5, nightly_price=1200, currency="EUR",
         context=CommandContext(cause=CAUSE),
     )  # fmt: skip
@@ -70,13 +70,13 @@ def test_old_guest_events_load_with_the_name_split_at_the_last_space(
         "email": "ada@example.com",
     }
     assert amended.guest == ADA  # type: ignore[attr-defined]
-    assert app.booking(old_booking).guest == ADA
+    assert app.bookings.booking(old_booking).guest == ADA
 
 
 def test_old_rows_stay_as_stored_and_new_events_store_the_new_shape(
     app: Reservations, db_url: str, old_booking: UUID
 ) -> None:
-    app.amend(booking_id=old_booking, quantity=2, context=CommandContext(cause=CAUSE))
+    app.bookings.amend(booking_id=old_booking, quantity=2, context=CommandContext(cause=CAUSE))
 
     held, amended, new = stored(db_url, old_booking)
     assert "class_version" not in held and held["guest"] == {

@@ -35,10 +35,10 @@ def app(db_url: str) -> Iterator[Reservations]:
 
 
 def new_pool(app: Reservations) -> UUID:
-    facility = app.register_facility(
+    facility = app.catalogue.register_facility(
         name="Harbour", time_zone="UTC", context=CommandContext(cause=cause())
     ).id
-    return app.add_pool(
+    return app.catalogue.add_pool(
         facility_id=facility, name="Long stay", capacity=100_000, nightly_price=1500,
         currency="GBP", context=CommandContext(cause=cause()),
     ).id  # fmt: skip
@@ -50,7 +50,7 @@ def bulk_bookings(app: Reservations, pool_id: UUID, count: int, *, chunk: int = 
     Built on the aggregates directly: the commands' one-booking transactions would
     take far longer to fill the log.
     """
-    pool = app.pool(pool_id)
+    pool = app.catalogue.pool(pool_id)
     now, meta = app.clock(), cause().as_metadata()
     inventories: dict[date, NightInventory] = {}
     pending: list[Booking] = []
@@ -168,7 +168,7 @@ def test_a_standby_worker_takes_over_when_the_active_one_dies(
         active.kill()
         active.wait(timeout=10)
         stay = Stay(NIGHT, NIGHT + timedelta(days=1))
-        held = app.hold(
+        held = app.bookings.hold(
             pool_id=pool,
             stay=stay,
             quantity=1,

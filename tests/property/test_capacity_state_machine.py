@@ -86,10 +86,10 @@ class CapacityMachine(RuleBasedStateMachine):
     def open_pool(self, capacity: int) -> None:
         self.clock = Clock(START)
         self.app = Reservations({"PERSISTENCE_MODULE": "eventsourcing.popo"}, clock=self.clock)
-        facility = self.app.register_facility(
+        facility = self.app.catalogue.register_facility(
             name="Marina", time_zone="UTC", context=CommandContext(cause=CAUSE)
         )
-        self.pool_id = self.app.add_pool(
+        self.pool_id = self.app.catalogue.add_pool(
             facility_id=facility.id,
             name="Berths",
             capacity=capacity,
@@ -155,7 +155,7 @@ class CapacityMachine(RuleBasedStateMachine):
         if self.run(
             expected,
             lambda: results.append(
-                self.app.hold(
+                self.app.bookings.hold(
                     pool_id=self.pool_id,
                     stay=stay,
                     quantity=quantity,
@@ -186,7 +186,9 @@ class CapacityMachine(RuleBasedStateMachine):
             expected = HoldExpired
         if self.run(
             expected,
-            lambda: self.app.confirm(booking_id=booking_id, context=CommandContext(cause=CAUSE)),
+            lambda: self.app.bookings.confirm(
+                booking_id=booking_id, context=CommandContext(cause=CAUSE)
+            ),
         ):
             b.status = Status.CONFIRMED
 
@@ -222,7 +224,7 @@ class CapacityMachine(RuleBasedStateMachine):
             options.update(quantity=quantity)
         if self.run(
             expected,
-            lambda: self.app.amend(
+            lambda: self.app.bookings.amend(
                 booking_id=booking_id, context=CommandContext(cause=CAUSE), **options
             ),  # type: ignore[arg-type]
         ):
@@ -234,7 +236,9 @@ class CapacityMachine(RuleBasedStateMachine):
         expected = None if b.status in (Status.HELD, Status.CONFIRMED) else IllegalTransition
         if self.run(
             expected,
-            lambda: self.app.cancel(booking_id=booking_id, context=CommandContext(cause=CAUSE)),
+            lambda: self.app.bookings.cancel(
+                booking_id=booking_id, context=CommandContext(cause=CAUSE)
+            ),
         ):
             b.status = Status.CANCELLED
 
@@ -248,7 +252,9 @@ class CapacityMachine(RuleBasedStateMachine):
             expected = HoldNotYetExpired
         if self.run(
             expected,
-            lambda: self.app.expire(booking_id=booking_id, context=CommandContext(cause=CAUSE)),
+            lambda: self.app.bookings.expire(
+                booking_id=booking_id, context=CommandContext(cause=CAUSE)
+            ),
         ):
             b.status = Status.EXPIRED
 
@@ -262,7 +268,7 @@ class CapacityMachine(RuleBasedStateMachine):
             expected = NotArrivalDay
         if self.run(
             expected,
-            lambda: self.app.record_no_show(
+            lambda: self.app.bookings.record_no_show(
                 booking_id=booking_id, context=CommandContext(cause=CAUSE)
             ),
         ):
@@ -278,7 +284,9 @@ class CapacityMachine(RuleBasedStateMachine):
             expected = NotArrivalDay
         if self.run(
             expected,
-            lambda: self.app.check_in(booking_id=booking_id, context=CommandContext(cause=CAUSE)),
+            lambda: self.app.bookings.check_in(
+                booking_id=booking_id, context=CommandContext(cause=CAUSE)
+            ),
         ):
             b.status = Status.CHECKED_IN
 
@@ -288,7 +296,9 @@ class CapacityMachine(RuleBasedStateMachine):
         expected = None if b.status == Status.CHECKED_IN else IllegalTransition
         if self.run(
             expected,
-            lambda: self.app.check_out(booking_id=booking_id, context=CommandContext(cause=CAUSE)),
+            lambda: self.app.bookings.check_out(
+                booking_id=booking_id, context=CommandContext(cause=CAUSE)
+            ),
         ):
             b.status = Status.CHECKED_OUT
 
@@ -346,7 +356,7 @@ class CapacityMachine(RuleBasedStateMachine):
             expected = CapacityBelowSold
         if self.run(
             expected,
-            lambda: self.app.change_capacity(
+            lambda: self.app.catalogue.change_capacity(
                 pool_id=self.pool_id,
                 first_night=nights[0],
                 last_night=nights[-1],
@@ -361,17 +371,17 @@ class CapacityMachine(RuleBasedStateMachine):
     @invariant()
     def no_night_is_oversold_and_sold_is_what_the_bookings_say(self) -> None:
         for night in NIGHTS:
-            sold = self.app.sold(self.pool_id, night)
+            sold = self.app.catalogue.sold(self.pool_id, night)
             assert sold <= self.capacity[night], f"{night}: {sold} sold of {self.capacity[night]}"
             assert sold == self.model_sold(night), f"{night}: {sold}, the bookings say otherwise"
-            inventory = self.app.night_inventory(self.pool_id, night)
+            inventory = self.app.catalogue.night_inventory(self.pool_id, night)
             if inventory is not None:
                 assert inventory.capacity == self.capacity[night]
 
     @invariant()
     def every_booking_is_where_the_model_says(self) -> None:
         for booking_id, b in self.model.items():
-            booking = self.app.booking(booking_id)
+            booking = self.app.bookings.booking(booking_id)
             assert booking.status == b.status
             assert (booking.arrival, booking.departure, booking.quantity) == (
                 b.arrival,

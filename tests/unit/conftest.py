@@ -43,7 +43,7 @@ def app(clock: Clock) -> Reservations:
 
 @pytest.fixture
 def facility_id(app: Reservations, cause: Cause) -> UUID:
-    return app.register_facility(
+    return app.catalogue.register_facility(
         name="Harbour car park", time_zone="Europe/London", context=CommandContext(cause=cause)
     ).id
 
@@ -62,7 +62,7 @@ class PoolFactory:
         currency: str = "EUR",
         cancellation: CancellationPolicy | None = None,
     ) -> UUID:
-        return self.app.add_pool(
+        return self.app.catalogue.add_pool(
             facility_id=self.facility_id,
             name="Long stay",
             capacity=capacity,
@@ -93,6 +93,6 @@ def hold(app: Reservations, pool_id: UUID, cause: Cause) -> HoldFn:
         options: dict[str, object] = {"pool_id": pool_id, "guest": {"name": "Ada"}}
         options["context"] = CommandContext(cause=who)  # type: ignore[arg-type]
         options.update(more)
-        return app.hold(stay=stay(first, nights), quantity=quantity, **options)  # type: ignore[arg-type]
+        return app.bookings.hold(stay=stay(first, nights), quantity=quantity, **options)  # type: ignore[arg-type]
 
     return _hold

@@ -154,7 +154,7 @@ def test_paying_more_than_a_booking_can_keep_is_refused_and_stores_nothing(
     app: Reservations, cause: Cause, hold: HoldFn
 ) -> None:
     booking_id = hold(nights=1).id
-    app.record_payment(
+    app.bookings.record_payment(
         booking_id=booking_id,
         amount=MAX_MONEY,
         currency="EUR",
@@ -164,7 +164,7 @@ def test_paying_more_than_a_booking_can_keep_is_refused_and_stores_nothing(
     before = store_size(app)
 
     with pytest.raises(bounds.MoneyLimitExceeded):
-        app.record_payment(
+        app.bookings.record_payment(
             booking_id=booking_id,
             amount=1,
             currency="EUR",
@@ -172,7 +172,7 @@ def test_paying_more_than_a_booking_can_keep_is_refused_and_stores_nothing(
             context=CommandContext(cause=cause),
         )
     with pytest.raises(bounds.AmountOutOfRange):
-        app.record_payment(
+        app.bookings.record_payment(
             booking_id=booking_id,
             amount=2**63 - 1,
             currency="EUR",
@@ -181,17 +181,23 @@ def test_paying_more_than_a_booking_can_keep_is_refused_and_stores_nothing(
         )
 
     assert store_size(app) == before
-    assert app.booking(booking_id).paid == MAX_MONEY
+    assert app.bookings.booking(booking_id).paid == MAX_MONEY
 
 
 def test_a_price_or_tariff_past_the_maximum_is_refused(
     app: Reservations, cause: Cause, facility_id: UUID, pool_id: UUID
 ) -> None:
     with pytest.raises(bounds.AmountOutOfRange):
-        app.add_pool(facility_id=facility_id, name="p", capacity=1, nightly_price=2**63 - 1,
-                     currency="EUR", context=CommandContext(cause=cause))  # fmt: skip
+        app.catalogue.add_pool(
+            facility_id=facility_id,
+            name="p",
+            capacity=1,
+            nightly_price=2**63 - 1,
+            currency="EUR",
+            context=CommandContext(cause=cause),
+        )
     with pytest.raises(bounds.AmountOutOfRange):
-        app.set_overstay_tariff(
+        app.gates.set_overstay_tariff(
             pool_id=pool_id, hourly=MAX_MONEY + 1, context=CommandContext(cause=cause)
         )
 
@@ -199,12 +205,18 @@ def test_a_price_or_tariff_past_the_maximum_is_refused(
 def test_a_stay_whose_total_passes_the_maximum_is_refused(
     app: Reservations, cause: Cause, facility_id: UUID
 ) -> None:
-    pool = app.add_pool(facility_id=facility_id, name="Dear", capacity=5, nightly_price=MAX_MONEY,
-                        currency="EUR", context=CommandContext(cause=cause)).id  # fmt: skip
+    pool = app.catalogue.add_pool(
+        facility_id=facility_id,
+        name="Dear",
+        capacity=5,
+        nightly_price=MAX_MONEY,
+        currency="EUR",
+        context=CommandContext(cause=cause),
+    ).id
     before = store_size(app)
 
     with pytest.raises(bounds.MoneyLimitExceeded):
-        app.hold(pool_id=pool, stay=Stay(night(0), night(2)), quantity=1,
+        app.bookings.hold(pool_id=pool, stay=Stay(night(0), night(2)), quantity=1,
                  guest={"name": "Ada"}, context=CommandContext(cause=cause))  # fmt: skip
 
     assert store_size(app) == before
@@ -214,7 +226,7 @@ def test_a_capacity_change_at_the_end_of_the_calendar_is_refused(
     app: Reservations, cause: Cause, pool_id: UUID
 ) -> None:
     with pytest.raises(bounds.DateOutOfRange):
-        app.change_capacity(
+        app.catalogue.change_capacity(
             pool_id=pool_id,
             first_night=date(9999, 12, 31),
             last_night=date(9999, 12, 31),
@@ -227,7 +239,7 @@ def test_a_business_day_before_the_supported_dates_cannot_be_closed(
     app: Reservations, cause: Cause, facility_id: UUID
 ) -> None:
     with pytest.raises(bounds.DateOutOfRange):
-        app.close_day(
+        app.finance.close_day(
             facility_id=facility_id,
             business_date=date(1, 1, 1),
             context=CommandContext(cause=cause),
@@ -237,7 +249,7 @@ def test_a_business_day_before_the_supported_dates_cannot_be_closed(
 def test_an_overstay_charge_past_what_a_booking_can_keep_is_refused(
     app: Reservations, cause: Cause, hold: HoldFn, clock: Any
 ) -> None:
-    booking = app.booking(hold(nights=1).id)
+    booking = app.bookings.booking(hold(nights=1).id)
 
     with pytest.raises(bounds.MoneyLimitExceeded):
         booking.charge_overstay(hours=2, hourly=MAX_MONEY, now=clock(), cause=cause.as_metadata())

@@ -30,7 +30,7 @@ def ledger(app: Reservations) -> Ledger:
 def taxed_pool(app: Reservations, make_pool: PoolFactory, cause: Cause) -> UUID:
     """20.00 a night, 20% tax included, capacity 5, free cancellation until arrival."""
     pool_id = make_pool(capacity=5, nightly_price=2000, cancellation=FREE)
-    app.set_tax_rate(pool_id=pool_id, rate_bp=2000, context=CommandContext(cause=cause))
+    app.catalogue.set_tax_rate(pool_id=pool_id, rate_bp=2000, context=CommandContext(cause=cause))
     return pool_id
 
 
@@ -44,16 +44,16 @@ def book(
     quantity: int = 1,
 ) -> UUID:
     """A confirmed booking of `nights` nights from today + `first`."""
-    held = app.hold(
+    held = app.bookings.hold(
         pool_id=pool_id, stay=stay(first, nights), quantity=quantity, guest={"name": "Ada"},
         context=CommandContext(cause=cause),
     )  # fmt: skip
-    app.confirm(booking_id=held.id, context=CommandContext(cause=cause))
+    app.bookings.confirm(booking_id=held.id, context=CommandContext(cause=cause))
     return held.id
 
 
 def pay(app: Reservations, booking_id: UUID, cause: Cause, amount: int) -> None:
-    app.record_payment(
+    app.bookings.record_payment(
         booking_id=booking_id,
         amount=amount,
         currency="EUR",
@@ -76,16 +76,16 @@ def test_tax_included_in_a_gross_price_is_gross_less_gross_over_one_plus_rate_ro
 def test_a_held_booking_posts_nothing_even_when_amended_or_expired(
     app: Reservations, ledger: Ledger, taxed_pool: UUID, cause: Cause, clock: Clock
 ) -> None:
-    held = app.hold(
+    held = app.bookings.hold(
         pool_id=taxed_pool,
         stay=stay(1, 2),
         quantity=1,
         guest={"name": "Ada"},
         context=CommandContext(cause=cause),
     )
-    app.amend(booking_id=held.id, quantity=2, context=CommandContext(cause=cause))
+    app.bookings.amend(booking_id=held.id, quantity=2, context=CommandContext(cause=cause))
     clock.advance(hours=1)
-    app.expire(booking_id=held.id, context=CommandContext(cause=cause))
+    app.bookings.expire(booking_id=held.id, context=CommandContext(cause=cause))
 
     assert ledger.sync() == []
 
@@ -126,13 +126,17 @@ def test_amending_two_nights_at_20_00_to_three_posts_only_the_20_00_difference(
     booking_id = book(app, taxed_pool, cause, first=1, nights=2)
     ledger.sync()
 
-    app.amend(booking_id=booking_id, departure=night(4), context=CommandContext(cause=cause))
+    app.bookings.amend(
+        booking_id=booking_id, departure=night(4), context=CommandContext(cause=cause)
+    )
     assert lines(ledger.sync()) == [
         ("amendment", "accounts_receivable", 2000),
         ("amendment", "deferred_revenue", -2000),
     ]
 
-    app.amend(booking_id=booking_id, departure=night(2), context=CommandContext(cause=cause))
+    app.bookings.amend(
+        booking_id=booking_id, departure=night(2), context=CommandContext(cause=cause)
+    )
     assert lines(ledger.sync()) == [
         ("amendment", "deferred_revenue", 4000),
         ("amendment", "accounts_receivable", -4000),
@@ -152,7 +156,7 @@ def test_closing_a_day_recognises_one_night_at_20_00_as_16_67_revenue_and_3_33_t
     ledger.sync()
 
     clock.advance(days=1)
-    app.close_day(
+    app.finance.close_day(
         facility_id=facility_id, business_date=night(0), context=CommandContext(cause=cause)
     )
 
@@ -192,7 +196,7 @@ def test_a_stay_of_10_00_a_night_split_unevenly_leaves_the_remainder_to_the_last
     shares = []
     for offset in range(3):
         clock.set(clock.now.replace(day=1) + timedelta(days=offset + 1))
-        app.close_day(
+        app.finance.close_day(
             facility_id=facility_id,
             business_date=night(offset),
             context=CommandContext(cause=cause),
@@ -210,17 +214,17 @@ def test_a_booking_confirmed_after_its_night_was_closed_recognises_that_night_at
     facility_id: UUID,
     clock: Clock,
 ) -> None:
-    held = app.hold(
+    held = app.bookings.hold(
         pool_id=taxed_pool, stay=stay(0, 2), quantity=1, guest={"name": "Ada"},
         hold_for=timedelta(hours=24), context=CommandContext(cause=cause),
     )  # fmt: skip
     clock.advance(hours=23)  # 09:00 on 2 June in London: 1 June is over, the hold is live
-    app.close_day(
+    app.finance.close_day(
         facility_id=facility_id, business_date=night(0), context=CommandContext(cause=cause)
     )
     assert ledger.sync() == []
 
-    app.confirm(booking_id=held.id, context=CommandContext(cause=cause))
+    app.bookings.confirm(booking_id=held.id, context=CommandContext(cause=cause))
 
     assert lines(ledger.sync()) == [
         ("confirmation", "accounts_receivable", 4000),
@@ -242,7 +246,7 @@ def test_three_nights_at_20_00_with_20_percent_tax_paid_one_night_consumed_then_
     booking_id = book(app, taxed_pool, cause, first=0, nights=3)
     pay(app, booking_id, cause, 6000)
     clock.advance(days=1)
-    app.close_day(
+    app.finance.close_day(
         facility_id=facility_id, business_date=night(0), context=CommandContext(cause=cause)
     )
     ledger.sync()
@@ -272,16 +276,16 @@ def test_a_refund_of_50_00_to_a_guest_owed_50_00_pays_refunds_payable_out_of_cas
 ) -> None:
     booking_id = book(app, taxed_pool, cause, first=5, nights=3)
     pay(app, booking_id, cause, 6000)
-    app.cancel(
+    app.bookings.cancel(
         booking_id=booking_id, context=CommandContext(cause=cause)
     )  # free: the whole 60.00 is owed back
-    app.request_refund(
+    app.bookings.request_refund(
         booking_id=booking_id, amount=6000, currency="EUR", context=CommandContext(cause=cause)
     )
-    refund_id = next(iter(app.booking(booking_id).pending_refunds))
+    refund_id = next(iter(app.bookings.booking(booking_id).pending_refunds))
     ledger.sync()
 
-    app.settle_refund(
+    app.bookings.settle_refund(
         booking_id=booking_id,
         refund_id=refund_id,
         succeeded=True,
@@ -300,7 +304,7 @@ def test_a_refund_of_5_00_on_a_paid_up_stay_is_owed_again_as_receivable(
 ) -> None:
     booking_id = book(app, taxed_pool, cause, first=1, nights=1)
     pay(app, booking_id, cause, 2000)
-    app.request_refund(
+    app.bookings.request_refund(
         booking_id=booking_id,
         amount=500,
         currency="EUR",
@@ -309,7 +313,7 @@ def test_a_refund_of_5_00_on_a_paid_up_stay_is_owed_again_as_receivable(
     )
     assert [e.kind for e in ledger.sync()] == ["confirmation", "payment"]  # a request: nothing
 
-    app.settle_refund(
+    app.bookings.settle_refund(
         booking_id=booking_id, refund_id="r1", succeeded=True, context=CommandContext(cause=cause)
     )
 
@@ -317,7 +321,11 @@ def test_a_refund_of_5_00_on_a_paid_up_stay_is_owed_again_as_receivable(
         ("refund", "accounts_receivable", 500),
         ("refund", "cash", -500),
     ]
-    assert ledger.statement(booking_id).balance_due == app.booking(booking_id).balance_due() == 500
+    assert (
+        ledger.statement(booking_id).balance_due
+        == app.bookings.booking(booking_id).balance_due()
+        == 500
+    )
 
 
 def test_a_failed_refund_posts_nothing(
@@ -325,7 +333,7 @@ def test_a_failed_refund_posts_nothing(
 ) -> None:
     booking_id = book(app, taxed_pool, cause, first=1, nights=1)
     pay(app, booking_id, cause, 2000)
-    app.request_refund(
+    app.bookings.request_refund(
         booking_id=booking_id,
         amount=500,
         currency="EUR",
@@ -334,7 +342,7 @@ def test_a_failed_refund_posts_nothing(
     )
     ledger.sync()
 
-    app.settle_refund(
+    app.bookings.settle_refund(
         booking_id=booking_id, refund_id="r1", succeeded=False, context=CommandContext(cause=cause)
     )
 
@@ -359,7 +367,7 @@ def test_an_overstay_of_12_00_at_20_percent_tax_is_10_00_revenue_and_2_00_tax(
 def test_a_payment_on_a_hold_that_expires_is_owed_back_to_the_guest(
     app: Reservations, ledger: Ledger, taxed_pool: UUID, cause: Cause, clock: Clock
 ) -> None:
-    held = app.hold(
+    held = app.bookings.hold(
         pool_id=taxed_pool,
         stay=stay(1, 1),
         quantity=1,
@@ -368,7 +376,7 @@ def test_a_payment_on_a_hold_that_expires_is_owed_back_to_the_guest(
     )
     pay(app, held.id, cause, 2000)
     clock.advance(hours=1)
-    app.expire(booking_id=held.id, context=CommandContext(cause=cause))
+    app.bookings.expire(booking_id=held.id, context=CommandContext(cause=cause))
 
     assert lines(ledger.sync()) == [
         ("payment", "cash", 2000),
@@ -376,7 +384,11 @@ def test_a_payment_on_a_hold_that_expires_is_owed_back_to_the_guest(
         ("reclassification", "accounts_receivable", 2000),
         ("reclassification", "refunds_payable", -2000),
     ]
-    assert ledger.statement(held.id).balance_due == app.booking(held.id).balance_due() == -2000
+    assert (
+        ledger.statement(held.id).balance_due
+        == app.bookings.booking(held.id).balance_due()
+        == -2000
+    )
 
 
 def test_a_payment_after_cancellation_beyond_the_fee_is_owed_back_to_the_guest(
@@ -384,7 +396,7 @@ def test_a_payment_after_cancellation_beyond_the_fee_is_owed_back_to_the_guest(
 ) -> None:
     pool_id = make_pool(nightly_price=2000, cancellation=CancellationPolicy(fee_percent=50))
     booking_id = book(app, pool_id, cause, first=0, nights=1)
-    app.cancel(
+    app.bookings.cancel(
         booking_id=booking_id, context=CommandContext(cause=cause)
     )  # within 48 h: a 10.00 fee
     ledger.sync()
@@ -396,7 +408,9 @@ def test_a_payment_after_cancellation_beyond_the_fee_is_owed_back_to_the_guest(
         ("payment", "accounts_receivable", -1000),
         ("payment", "refunds_payable", -500),
     ]
-    assert ledger.statement(booking_id).balance_due == app.booking(booking_id).balance_due()
+    assert (
+        ledger.statement(booking_id).balance_due == app.bookings.booking(booking_id).balance_due()
+    )
 
 
 def test_cutting_a_stay_of_2_spaces_to_1_after_its_night_was_recognised_takes_20_00_back_from_revenue(  # noqa: E501
@@ -409,12 +423,12 @@ def test_cutting_a_stay_of_2_spaces_to_1_after_its_night_was_recognised_takes_20
 ) -> None:
     booking_id = book(app, taxed_pool, cause, first=0, nights=1, quantity=2)
     clock.advance(days=1)
-    app.close_day(
+    app.finance.close_day(
         facility_id=facility_id, business_date=night(0), context=CommandContext(cause=cause)
     )
     ledger.sync()
 
-    app.amend(booking_id=booking_id, quantity=1, context=CommandContext(cause=cause))
+    app.bookings.amend(booking_id=booking_id, quantity=1, context=CommandContext(cause=cause))
 
     assert lines(ledger.sync()) == [
         ("amendment", "stay_revenue", 1667),
@@ -436,12 +450,12 @@ def test_raising_a_stay_to_2_spaces_after_its_only_night_was_closed_recognises_t
 ) -> None:
     booking_id = book(app, taxed_pool, cause, first=0, nights=1)
     clock.advance(days=1)
-    app.close_day(
+    app.finance.close_day(
         facility_id=facility_id, business_date=night(0), context=CommandContext(cause=cause)
     )
     ledger.sync()
 
-    app.amend(booking_id=booking_id, quantity=2, context=CommandContext(cause=cause))
+    app.bookings.amend(booking_id=booking_id, quantity=2, context=CommandContext(cause=cause))
 
     assert lines(ledger.sync()) == [
         ("amendment", "accounts_receivable", 2000),
@@ -465,12 +479,12 @@ def test_raising_three_nights_to_2_spaces_with_one_night_closed_recognises_a_thi
 ) -> None:
     booking_id = book(app, taxed_pool, cause, first=0, nights=3)
     clock.advance(days=1)
-    app.close_day(
+    app.finance.close_day(
         facility_id=facility_id, business_date=night(0), context=CommandContext(cause=cause)
     )
     ledger.sync()
 
-    app.amend(
+    app.bookings.amend(
         booking_id=booking_id, quantity=2, context=CommandContext(cause=cause)
     )  # 60.00 -> 120.00
 
@@ -493,12 +507,12 @@ def test_cutting_three_nights_from_2_spaces_to_1_with_one_night_closed_takes_a_t
 ) -> None:
     booking_id = book(app, taxed_pool, cause, first=0, nights=3, quantity=2)
     clock.advance(days=1)
-    app.close_day(
+    app.finance.close_day(
         facility_id=facility_id, business_date=night(0), context=CommandContext(cause=cause)
     )
     ledger.sync()
 
-    app.amend(
+    app.bookings.amend(
         booking_id=booking_id, quantity=1, context=CommandContext(cause=cause)
     )  # 120.00 -> 60.00
 
@@ -523,12 +537,12 @@ def test_moving_an_arrival_past_a_closed_night_takes_that_night_back_from_revenu
 ) -> None:
     booking_id = book(app, taxed_pool, cause, first=0, nights=3)
     clock.advance(days=1)
-    app.close_day(
+    app.finance.close_day(
         facility_id=facility_id, business_date=night(0), context=CommandContext(cause=cause)
     )
     ledger.sync()
 
-    app.amend(
+    app.bookings.amend(
         booking_id=booking_id, arrival=night(1), context=CommandContext(cause=cause)
     )  # 1 June is no longer sold
 
@@ -549,28 +563,28 @@ def test_once_every_night_is_closed_nothing_is_deferred_whatever_the_amendments_
     clock: Clock,
 ) -> None:
     booking_id = book(app, taxed_pool, cause, first=1, nights=2)
-    app.amend(booking_id=booking_id, quantity=3, context=CommandContext(cause=cause))
+    app.bookings.amend(booking_id=booking_id, quantity=3, context=CommandContext(cause=cause))
     clock.advance(days=1)
-    app.close_day(
+    app.finance.close_day(
         facility_id=facility_id, business_date=night(0), context=CommandContext(cause=cause)
     )
     clock.advance(days=1)
-    app.close_day(
+    app.finance.close_day(
         facility_id=facility_id, business_date=night(1), context=CommandContext(cause=cause)
     )
-    app.amend(booking_id=booking_id, quantity=2, context=CommandContext(cause=cause))
+    app.bookings.amend(booking_id=booking_id, quantity=2, context=CommandContext(cause=cause))
     clock.advance(days=1)
-    app.close_day(
+    app.finance.close_day(
         facility_id=facility_id, business_date=night(2), context=CommandContext(cause=cause)
     )
-    app.amend(
+    app.bookings.amend(
         booking_id=booking_id, quantity=3, context=CommandContext(cause=cause)
     )  # after the stay: at once
     ledger.sync()
 
     assert ledger.balance(Account.DEFERRED, booking_id) == 0
     revenue = ledger.balance(Account.STAY_REVENUE) + ledger.balance(Account.TAX_PAYABLE)
-    assert revenue == app.booking(booking_id).total == 12000
+    assert revenue == app.bookings.booking(booking_id).total == 12000
 
 
 def test_reversing_a_payment_posts_its_negation_and_leaves_the_original_as_posted(
@@ -580,7 +594,7 @@ def test_reversing_a_payment_posts_its_negation_and_leaves_the_original_as_poste
     pay(app, booking_id, cause, 2000)
     payment = ledger.sync()[-1]
 
-    app.reverse_entry(
+    app.finance.reverse_entry(
         facility_id=facility_id,
         entry_id=payment.entry_id,
         reason="card charged back",
@@ -610,13 +624,13 @@ def test_reversing_the_recognition_of_a_closed_night_leaves_it_recognised(
     """Deferred revenue follows the booking's nights: a reversal cannot leave it deferred."""
     booking_id = book(app, taxed_pool, cause, first=0, nights=1)
     clock.advance(days=1)
-    app.close_day(
+    app.finance.close_day(
         facility_id=facility_id, business_date=night(0), context=CommandContext(cause=cause)
     )
     recognition = ledger.sync()[-1]
     assert recognition.kind == "recognition"
 
-    app.reverse_entry(
+    app.finance.reverse_entry(
         facility_id=facility_id,
         entry_id=recognition.entry_id,
         reason="by mistake",
@@ -637,7 +651,7 @@ def test_reversing_the_recognition_of_a_closed_night_leaves_it_recognised(
 def test_reversing_an_entry_never_posted_here_posts_nothing(
     app: Reservations, ledger: Ledger, cause: Cause, facility_id: UUID
 ) -> None:
-    app.reverse_entry(
+    app.finance.reverse_entry(
         facility_id=facility_id,
         entry_id=entry_id(1, 0),
         reason="x",
@@ -649,12 +663,12 @@ def test_reversing_an_entry_never_posted_here_posts_nothing(
 def test_entries_name_their_event_and_carry_the_local_business_date_and_posting_time(
     app: Reservations, ledger: Ledger, taxed_pool: UUID, cause: Cause, clock: Clock
 ) -> None:
-    held = app.hold(
+    held = app.bookings.hold(
         pool_id=taxed_pool, stay=stay(2, 1), quantity=1, guest={"name": "Ada"},
         hold_for=timedelta(hours=20), context=CommandContext(cause=cause),
     )  # fmt: skip
     clock.set(clock.now.replace(hour=23, minute=30))  # 00:30 on 2 June in London
-    result = app.confirm(booking_id=held.id, context=CommandContext(cause=cause))
+    result = app.bookings.confirm(booking_id=held.id, context=CommandContext(cause=cause))
 
     (entry,) = ledger.sync()
 

@@ -22,12 +22,12 @@ from .support import HoldFn, store_size
 def booking_id(app: Reservations, cause: Cause, hold: HoldFn) -> UUID:
     """A confirmed booking of two nights at 10.00 EUR: 20.00 EUR due."""
     booking_id = hold(nights=2).id
-    app.confirm(booking_id=booking_id, context=CommandContext(cause=cause))
+    app.bookings.confirm(booking_id=booking_id, context=CommandContext(cause=cause))
     return booking_id
 
 
 def pay(app: Reservations, booking_id: UUID, cause: Cause, amount: int, **more: object) -> None:
-    app.record_payment(
+    app.bookings.record_payment(
         booking_id=booking_id,
         amount=amount,
         currency="EUR",
@@ -40,12 +40,12 @@ def pay(app: Reservations, booking_id: UUID, cause: Cause, amount: int, **more: 
 def test_a_payment_reduces_the_balance_due(
     app: Reservations, cause: Cause, booking_id: UUID
 ) -> None:
-    assert app.booking(booking_id).balance_due() == 2000
+    assert app.bookings.booking(booking_id).balance_due() == 2000
 
     pay(app, booking_id, cause, 1500)
     pay(app, booking_id, cause, 500)
 
-    booking = app.booking(booking_id)
+    booking = app.bookings.booking(booking_id)
     assert booking.paid == 2000
     assert booking.balance_due() == 0
 
@@ -56,7 +56,7 @@ def test_a_payment_in_another_currency_is_refused_and_stores_nothing(
     before = store_size(app)
 
     with pytest.raises(CurrencyMismatch):
-        app.record_payment(
+        app.bookings.record_payment(
             booking_id=booking_id,
             amount=2000,
             currency="GBP",
@@ -65,7 +65,7 @@ def test_a_payment_in_another_currency_is_refused_and_stores_nothing(
         )
 
     assert store_size(app) == before
-    assert app.booking(booking_id).paid == 0
+    assert app.bookings.booking(booking_id).paid == 0
 
 
 @pytest.mark.parametrize("amount", [0, -1])
@@ -92,7 +92,7 @@ def test_a_refund_exceeding_what_was_paid_is_refused_and_stores_nothing(
     before = store_size(app)
 
     with pytest.raises(RefundExceedsPaid):
-        app.request_refund(
+        app.bookings.request_refund(
             booking_id=booking_id, amount=1001, currency="EUR", context=CommandContext(cause=cause)
         )
 
@@ -103,19 +103,19 @@ def test_pending_refunds_count_against_what_can_still_be_refunded(
     app: Reservations, cause: Cause, booking_id: UUID
 ) -> None:
     pay(app, booking_id, cause, 1000)
-    app.request_refund(
+    app.bookings.request_refund(
         booking_id=booking_id, amount=600, currency="EUR", context=CommandContext(cause=cause)
     )
 
-    assert app.booking(booking_id).refundable() == 400
+    assert app.bookings.booking(booking_id).refundable() == 400
     with pytest.raises(RefundExceedsPaid):
-        app.request_refund(
+        app.bookings.request_refund(
             booking_id=booking_id, amount=401, currency="EUR", context=CommandContext(cause=cause)
         )
-    app.request_refund(
+    app.bookings.request_refund(
         booking_id=booking_id, amount=400, currency="EUR", context=CommandContext(cause=cause)
     )
-    assert app.booking(booking_id).refundable() == 0
+    assert app.bookings.booking(booking_id).refundable() == 0
 
 
 def test_a_refund_in_another_currency_is_refused(
@@ -124,7 +124,7 @@ def test_a_refund_in_another_currency_is_refused(
     pay(app, booking_id, cause, 1000)
 
     with pytest.raises(CurrencyMismatch):
-        app.request_refund(
+        app.bookings.request_refund(
             booking_id=booking_id, amount=100, currency="USD", context=CommandContext(cause=cause)
         )
 
@@ -136,7 +136,7 @@ def test_a_refund_must_be_positive(
     pay(app, booking_id, cause, 1000)
 
     with pytest.raises(InvalidPayment):
-        app.request_refund(
+        app.bookings.request_refund(
             booking_id=booking_id,
             amount=amount,
             currency="EUR",
@@ -148,7 +148,7 @@ def test_a_refund_that_succeeds_is_counted_as_refunded(
     app: Reservations, cause: Cause, booking_id: UUID
 ) -> None:
     pay(app, booking_id, cause, 2000)
-    app.request_refund(
+    app.bookings.request_refund(
         booking_id=booking_id,
         amount=700,
         currency="EUR",
@@ -156,11 +156,11 @@ def test_a_refund_that_succeeds_is_counted_as_refunded(
         context=CommandContext(cause=cause),
     )
 
-    app.settle_refund(
+    app.bookings.settle_refund(
         booking_id=booking_id, refund_id="r-1", succeeded=True, context=CommandContext(cause=cause)
     )
 
-    booking = app.booking(booking_id)
+    booking = app.bookings.booking(booking_id)
     assert booking.refunded == 700
     assert booking.pending_refunds == {}
     assert booking.refundable() == 1300
@@ -171,7 +171,7 @@ def test_a_refund_that_fails_can_be_asked_for_again(
     app: Reservations, cause: Cause, booking_id: UUID
 ) -> None:
     pay(app, booking_id, cause, 2000)
-    app.request_refund(
+    app.bookings.request_refund(
         booking_id=booking_id,
         amount=2000,
         currency="EUR",
@@ -179,7 +179,7 @@ def test_a_refund_that_fails_can_be_asked_for_again(
         context=CommandContext(cause=cause),
     )
 
-    app.settle_refund(
+    app.bookings.settle_refund(
         booking_id=booking_id,
         refund_id="r-1",
         succeeded=False,
@@ -187,10 +187,10 @@ def test_a_refund_that_fails_can_be_asked_for_again(
         context=CommandContext(cause=cause),
     )
 
-    booking = app.booking(booking_id)
+    booking = app.bookings.booking(booking_id)
     assert booking.refunded == 0
     assert booking.refundable() == 2000
-    app.request_refund(
+    app.bookings.request_refund(
         booking_id=booking_id, amount=2000, currency="EUR", context=CommandContext(cause=cause)
     )
 
@@ -199,27 +199,27 @@ def test_a_refund_can_be_settled_only_once(
     app: Reservations, cause: Cause, booking_id: UUID
 ) -> None:
     pay(app, booking_id, cause, 2000)
-    app.request_refund(
+    app.bookings.request_refund(
         booking_id=booking_id,
         amount=500,
         currency="EUR",
         refund_id="r-1",
         context=CommandContext(cause=cause),
     )
-    app.settle_refund(
+    app.bookings.settle_refund(
         booking_id=booking_id, refund_id="r-1", succeeded=True, context=CommandContext(cause=cause)
     )
     before = store_size(app)
 
     with pytest.raises(UnknownRefund):
-        app.settle_refund(
+        app.bookings.settle_refund(
             booking_id=booking_id,
             refund_id="r-1",
             succeeded=True,
             context=CommandContext(cause=cause),
         )
     with pytest.raises(UnknownRefund):
-        app.settle_refund(
+        app.bookings.settle_refund(
             booking_id=booking_id,
             refund_id="nope",
             succeeded=False,
@@ -227,7 +227,7 @@ def test_a_refund_can_be_settled_only_once(
         )
 
     assert store_size(app) == before
-    assert app.booking(booking_id).refunded == 500
+    assert app.bookings.booking(booking_id).refunded == 500
 
 
 def test_a_cancelled_booking_owes_only_its_fee_and_the_rest_is_refundable(
@@ -235,10 +235,10 @@ def test_a_cancelled_booking_owes_only_its_fee_and_the_rest_is_refundable(
 ) -> None:
     pay(app, booking_id, cause, 2000)
 
-    app.cancel(
+    app.bookings.cancel(
         booking_id=booking_id, context=CommandContext(cause=cause)
     )  # arrival today: inside the 48 h window
 
-    booking = app.booking(booking_id)
+    booking = app.bookings.booking(booking_id)
     assert booking.charges() == booking.cancellation_fee == 2000  # default policy: 100 %
     assert booking.balance_due() == 0

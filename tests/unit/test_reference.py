@@ -31,20 +31,20 @@ def test_a_new_reference_is_eight_characters_of_the_alphabet() -> None:
 
 def test_a_booking_gets_a_reference_and_can_be_found_by_it(app: Reservations, hold: HoldFn) -> None:
     booking_id = hold().id
-    reference = app.booking(booking_id).reference
+    reference = app.bookings.booking(booking_id).reference
 
     assert REFERENCE.fullmatch(reference)
-    assert app.booking_by_reference(reference).id == booking_id
-    assert app.booking_by_reference(reference.lower()).id == booking_id
+    assert app.bookings.booking_by_reference(reference).id == booking_id
+    assert app.bookings.booking_by_reference(reference.lower()).id == booking_id
 
 
 def test_a_reference_already_taken_is_never_given_twice(clock: Clock, cause: Cause) -> None:
     offered: Iterator[str] = iter(["AAAA1111", "AAAA1111", "BBBB2222"])
     app = Reservations(IN_MEMORY, clock=clock, make_reference=lambda: next(offered))
-    facility_id = app.register_facility(
+    facility_id = app.catalogue.register_facility(
         name="F", time_zone="UTC", context=CommandContext(cause=cause)
     ).id
-    pool_id: UUID = app.add_pool(
+    pool_id: UUID = app.catalogue.add_pool(
         facility_id=facility_id,
         name="P",
         capacity=5,
@@ -54,7 +54,7 @@ def test_a_reference_already_taken_is_never_given_twice(clock: Clock, cause: Cau
     ).id
 
     def hold() -> UUID:
-        return app.hold(
+        return app.bookings.hold(
             pool_id=pool_id,
             stay=stay(0),
             quantity=1,
@@ -64,8 +64,8 @@ def test_a_reference_already_taken_is_never_given_twice(clock: Clock, cause: Cau
 
     first, second = hold(), hold()
 
-    assert app.booking(first).reference == "AAAA1111"
-    assert app.booking(second).reference == "BBBB2222"
-    assert app.booking_by_reference("AAAA1111").id == first
-    assert app.booking_by_reference("BBBB2222").id == second
-    assert app.sold(pool_id, stay(0).arrival) == 2  # the clash left no half-saved hold
+    assert app.bookings.booking(first).reference == "AAAA1111"
+    assert app.bookings.booking(second).reference == "BBBB2222"
+    assert app.bookings.booking_by_reference("AAAA1111").id == first
+    assert app.bookings.booking_by_reference("BBBB2222").id == second
+    assert app.catalogue.sold(pool_id, stay(0).arrival) == 2  # the clash left no half-saved hold

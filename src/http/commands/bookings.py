@@ -53,7 +53,7 @@ def chosen_or_new(name: str) -> Ids:
 
 def visible_booking(app: Reservations, who: Caller, booking_id: UUID) -> Booking:
     """The booking, if the caller may see it; another channel's booking is "not found"."""
-    booking = app.booking(booking_id)
+    booking = app.bookings.booking(booking_id)
     if not who.sees(channel=booking.channel, facility_id=booking.facility_id):
         raise UnknownBooking(f"no booking {booking_id}")
     return booking
@@ -64,7 +64,7 @@ class HoldResource(CommandResource):
         body = req.context.body
 
         def act(context: CommandContext) -> CommandResult:
-            return self.app.hold(
+            return self.app.bookings.hold(
                 pool_id=body["pool_id"],
                 stay=Stay(body["arrival"], body["departure"]),
                 quantity=body["quantity"],
@@ -94,7 +94,7 @@ def _plain(name: str) -> Run:
     """A command that takes nothing but the booking (confirm, check in, ...)."""
 
     def run(call: Call) -> CommandResult:
-        command = getattr(call.app, name)
+        command = getattr(call.app.bookings, name)
         result: CommandResult = command(booking_id=call.booking_id, context=call.context)
         return result
 
@@ -102,7 +102,7 @@ def _plain(name: str) -> Run:
 
 
 def _amend(call: Call) -> CommandResult:
-    return call.app.amend(
+    return call.app.bookings.amend(
         booking_id=call.booking_id,
         context=call.context,
         **call.body,
@@ -110,7 +110,7 @@ def _amend(call: Call) -> CommandResult:
 
 
 def _cancel(call: Call) -> CommandResult:
-    return call.app.cancel(
+    return call.app.bookings.cancel(
         booking_id=call.booking_id,
         reason=call.body["reason"],
         context=call.context,
@@ -119,7 +119,7 @@ def _cancel(call: Call) -> CommandResult:
 
 def _pay(call: Call) -> CommandResult:
     body = call.body
-    return call.app.record_payment(
+    return call.app.bookings.record_payment(
         booking_id=call.booking_id,
         amount=body["amount"],
         currency=body["currency"],
@@ -131,7 +131,7 @@ def _pay(call: Call) -> CommandResult:
 
 def _refund(call: Call) -> CommandResult:
     body = call.body
-    return call.app.request_refund(
+    return call.app.bookings.request_refund(
         booking_id=call.booking_id,
         amount=body["amount"],
         currency=body["currency"],
@@ -198,7 +198,7 @@ class SettleRefundResource(CommandResource):
         body = req.context.body
 
         def act(context: CommandContext) -> CommandResult:
-            return self.app.settle_refund(
+            return self.app.bookings.settle_refund(
                 booking_id=booking_id,
                 refund_id=refund_id,
                 succeeded=body["succeeded"],

@@ -22,7 +22,7 @@ class FacilitiesResource(CommandResource):
         body = req.context.body
 
         def act(context: CommandContext) -> CommandResult:
-            return self.app.register_facility(
+            return self.app.catalogue.register_facility(
                 name=body["name"],
                 time_zone=body["time_zone"],
                 context=context,
@@ -44,7 +44,7 @@ class PoolsResource(CommandResource):
         policy = body.get("cancellation")
 
         def act(context: CommandContext) -> CommandResult:
-            return self.app.add_pool(
+            return self.app.catalogue.add_pool(
                 facility_id=facility_id,
                 name=body["name"],
                 capacity=body["capacity"],
@@ -69,7 +69,7 @@ class CapacityResource(CommandResource):
         body = req.context.body
 
         def act(context: CommandContext) -> CommandResult:
-            return self.app.change_capacity(
+            return self.app.catalogue.change_capacity(
                 pool_id=pool_id,
                 first_night=body["first_night"],
                 last_night=body["last_night"],

@@ -40,7 +40,7 @@ class CloseDayResource(CommandResource):
         day = _business_date(business_date)
 
         def act(context: CommandContext) -> CommandResult:
-            return self.app.close_day(
+            return self.app.finance.close_day(
                 facility_id=facility_id,
                 business_date=day,
                 context=context,
@@ -60,7 +60,7 @@ class TaxRateResource(CommandResource):
         body = req.context.body
 
         def act(context: CommandContext) -> CommandResult:
-            return self.app.set_tax_rate(
+            return self.app.catalogue.set_tax_rate(
                 pool_id=pool_id,
                 rate_bp=body["rate_bp"],
                 context=context,
@@ -83,7 +83,7 @@ class ReverseEntryResource(CommandResource):
         reason = req.context.body["reason"]
 
         def act(context: CommandContext) -> CommandResult:
-            return self.app.reverse_entry(
+            return self.app.finance.reverse_entry(
                 facility_id=facility_id,
                 entry_id=entry_id,
                 reason=reason,

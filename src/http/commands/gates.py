@@ -33,7 +33,7 @@ class GatesResource(CommandResource):
         body = req.context.body
 
         def act(context: CommandContext) -> CommandResult:
-            return self.app.add_gate(facility_id=facility_id, context=context, **body)
+            return self.app.gates.add_gate(facility_id=facility_id, context=context, **body)
 
         self.runner.run(
             req,
@@ -47,7 +47,7 @@ class GatesResource(CommandResource):
 
 class CamerasResource(CommandResource):
     def on_post(self, req: falcon.Request, resp: falcon.Response, gate_id: UUID) -> None:
-        gate = self.app.gate(gate_id)
+        gate = self.app.gates.gate(gate_id)
         camera_id = req.context.body["camera_id"]
         with self.services.pool.connection() as conn:
             if gate_cameras.find(conn, facility_id=gate.facility_id, camera_id=camera_id):
@@ -58,7 +58,7 @@ class CamerasResource(CommandResource):
                     " move or re-key it instead",
                 )  # fmt: skip
         change = gate_cameras.NewCamera(gate.facility_id, camera_id, gate.id)
-        result = self.app.register_camera(
+        result = self.app.cameras.register_camera(
             gate_id=gate.id,
             camera_id=camera_id,
             context=CommandContext(cause=caller(req).cause(req), camera_change=change),
@@ -107,7 +107,7 @@ class MoveCameraResource(CommandResource):
             registered = _registered_gate(conn, facility_id, camera_id)
 
         def act(context: CommandContext) -> CommandResult:
-            return self.app.move_camera(
+            return self.app.cameras.move_camera(
                 facility_id=facility_id, camera_id=camera_id, gate_id=gate_id,
                 registered_gate_id=registered, context=replace(
                     context, camera_change=gate_cameras.CameraMove(facility_id, camera_id, gate_id)
@@ -130,7 +130,7 @@ class RekeyCameraResource(CommandResource):
             registered = _registered_gate(conn, facility_id, camera_id)
         until = self.services.clock() + self.grace
         change = gate_cameras.CameraRekey(facility_id, camera_id, until)
-        result = self.app.rekey_camera(
+        result = self.app.cameras.rekey_camera(
             facility_id=facility_id,
             camera_id=camera_id,
             previous_valid_until=until,
@@ -153,7 +153,7 @@ class OverstayTariffResource(CommandResource):
         hourly = req.context.body["hourly"]
 
         def act(context: CommandContext) -> CommandResult:
-            return self.app.set_overstay_tariff(
+            return self.app.gates.set_overstay_tariff(
                 pool_id=pool_id,
                 hourly=hourly,
                 context=context,
@@ -183,7 +183,7 @@ class ResolveReadResource(CommandResource):
         facility = facility_id if facility_id is not None else self._only_facility(read_id)
 
         def act(context: CommandContext) -> CommandResult:
-            return self.app.resolve_read(
+            return self.app.gates.resolve_read(
                 facility_id=facility,
                 read_id=read_id,
                 booking_id=body["booking_id"],

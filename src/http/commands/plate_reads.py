@@ -30,7 +30,7 @@ class PlateReadsResource(CommandResource):
 
     def on_post(self, req: falcon.Request, resp: falcon.Response, gate_id: UUID) -> None:
         body = req.context.body
-        gate = self.app.gate(gate_id)
+        gate = self.app.gates.gate(gate_id)
         who = caller(req)
         if not who.sees_facility(gate.facility_id):
             raise Problem(

@@ -32,10 +32,10 @@ CAUSE = Cause(principal="test", channel="ops", request_id="r", correlation_id="c
 @pytest.fixture
 def site(app: Reservations) -> dict[str, Any]:
     """An entry gate and a confirmed, paid booking for plate KF-01 staying today."""
-    facility = app.register_facility(
+    facility = app.catalogue.register_facility(
         name="Kafka car park", time_zone="UTC", context=CommandContext(cause=CAUSE)
     ).id
-    pool = app.add_pool(
+    pool = app.catalogue.add_pool(
         facility_id=facility,
         name="p",
         capacity=5,
@@ -43,15 +43,15 @@ def site(app: Reservations) -> dict[str, Any]:
         currency="EUR",
         context=CommandContext(cause=CAUSE),
     ).id
-    gate = app.add_gate(
+    gate = app.gates.add_gate(
         facility_id=facility, name="in", direction="entry", context=CommandContext(cause=CAUSE)
     ).id
     today = datetime.now(UTC).date()
-    booking = app.hold(
+    booking = app.bookings.hold(
         pool_id=pool, stay=Stay(today, today + timedelta(days=1)), quantity=1,
         guest={"name": "K"}, plates=["KF-01"], context=CommandContext(cause=CAUSE),
     ).id  # fmt: skip
-    app.confirm(booking_id=booking, context=CommandContext(cause=CAUSE))
+    app.bookings.confirm(booking_id=booking, context=CommandContext(cause=CAUSE))
     return {"gate": gate, "booking": booking}
 
 
@@ -121,7 +121,7 @@ def test_a_read_from_kafka_checks_the_booking_in_and_a_repeat_is_stored_once(
         broker, first, b"not json", {"gate_id": "nope"}, first, read(site["gate"], "k-2", "ZZ9")
     )
     wait_until(lambda: len(stored_reads(app)) == 2)
-    wait_until(lambda: app.booking(site["booking"]).status == Status.CHECKED_IN)
+    wait_until(lambda: app.bookings.booking(site["booking"]).status == Status.CHECKED_IN)
     reads = {r.read_id: r for r in stored_reads(app)}
     assert reads["k-1"].open and reads["k-1"].booking_id == site["booking"]
     assert (reads["k-2"].open, reads["k-2"].reason) == (False, "unknown-plate")
@@ -137,7 +137,7 @@ def test_a_read_already_stored_by_the_webhook_is_not_stored_again(
     at = datetime.now(UTC)
     other = open_reservations(db_url)
     try:
-        first = other.record_plate_read(
+        first = other.gates.record_plate_read(
             read_id="both-ways",
             camera_id="cam-k",
             gate_id=site["gate"],
@@ -181,17 +181,17 @@ def test_a_record_with_text_or_a_time_postgres_cannot_hold_is_skipped_and_stores
 def test_the_same_read_id_at_two_facilities_is_stored_at_each_and_a_reuse_is_skipped(
     db_url: str, broker: KafkaBroker, app: Reservations, site: dict[str, Any], worker: None
 ) -> None:
-    facility = app.register_facility(
+    facility = app.catalogue.register_facility(
         name="Second site", time_zone="UTC", context=CommandContext(cause=CAUSE)
     ).id
-    gate = app.add_gate(
+    gate = app.gates.add_gate(
         facility_id=facility, name="in", direction="entry", context=CommandContext(cause=CAUSE)
     ).id
     publish(broker, read(site["gate"], "k-1", "KF01"), read(gate, "k-1", "KF01"))
     wait_until(lambda: len(stored_reads(app)) == 2)
     publish(broker, read(site["gate"], "k-1", "OTHER1"))  # the read id reused: refused
     wait_until(lambda: consumed(db_url) == 3)
-    here = app.gate(site["gate"]).facility_id
+    here = app.gates.gate(site["gate"]).facility_id
     reads = sorted((str(r.facility_id), r.read_id, r.plate) for r in stored_reads(app))
     assert reads == sorted([(str(here), "k-1", "KF01"), (str(facility), "k-1", "KF01")])
-    assert app.booking(site["booking"]).status == Status.CHECKED_IN
+    assert app.bookings.booking(site["booking"]).status == Status.CHECKED_IN
