@@ -18,7 +18,7 @@ class CommandContext:
     # The subject's version the caller saw (HTTP If-Match); a command that is not
     # conditional never reads it, and the HTTP layer refuses If-Match for those.
     expected_version: int | None = None
-    # The first answer to keep for an Idempotency-Key (berth.adapters.eventstore).
+    # The first answer to keep for an Idempotency-Key (berth.adapters.postgres.eventstore).
     idempotency: object | None = None
-    # A camera's secret row changing with the camera's event (berth.adapters.gate_cameras).
+    # A camera's secret row changing with the camera's event (berth.adapters.postgres.gate_cameras).
     camera_change: object | None = None
