@@ -23,6 +23,7 @@ sys.path.insert(0, str(Path(__file__).parent))
 
 from berth.adapters.postgres.eventstore import open_reservations
 from berth.domain.cause import Cause
+from berth.domain.command_context import CommandContext
 from berth.domain.stay import Stay
 from common import HEADER, run_load, scratch_database
 
@@ -43,15 +44,17 @@ def main() -> None:
 
     url = scratch_database("berth_bench_holds")
     app = open_reservations(url, env={"POSTGRES_POOL_SIZE": "8", "POSTGRES_MAX_OVERFLOW": "8"})
-    facility = app.register_facility(name="Bench", time_zone="UTC", cause=CAUSE)
+    facility = app.catalogue.register_facility(
+        name="Bench", time_zone="UTC", context=CommandContext(cause=CAUSE)
+    )
     pools = [
-        app.add_pool(
+        app.catalogue.add_pool(
             facility_id=facility.id,
             name=f"pool {p}",
             capacity=1_000_000,
             nightly_price=1500,
             currency="EUR",
-            cause=CAUSE,
+            context=CommandContext(cause=CAUSE),
         ).id
         for p in range(20)
     ]
@@ -63,21 +66,21 @@ def main() -> None:
 
     def spread(client: int, n: int) -> None:
         night = first + timedelta(days=rng.randrange(365))
-        app.hold(
+        app.bookings.hold(
             pool_id=rng.choice(pools),
             stay=Stay(night, night + timedelta(days=1)),
             quantity=1,
             guest={"name": "bench"},
-            cause=CAUSE,
+            context=CommandContext(cause=CAUSE),
         )
 
     def hot(client: int, n: int) -> None:
-        app.hold(
+        app.bookings.hold(
             pool_id=pools[0],
             stay=Stay(first, first + timedelta(days=1)),
             quantity=1,
             guest={"name": "bench"},
-            cause=CAUSE,
+            context=CommandContext(cause=CAUSE),
         )
 
     results = []

@@ -35,6 +35,7 @@ from berth.domain.application import Reservations
 from berth.domain.booking import Booking
 from berth.domain.cancellation import CancellationPolicy
 from berth.domain.cause import Cause
+from berth.domain.command_context import CommandContext
 from berth.domain.inventory import NightInventory
 from berth.domain.stay import Stay
 from berth.http import Services, Settings, create_app
@@ -65,14 +66,16 @@ def progress(label: str, done: int, total: int, began: float) -> None:
 
 
 def fill(app: Reservations, clock: Clock, count: int, rng: random.Random) -> None:
-    facility = app.register_facility(name="Bench", time_zone="UTC", cause=CAUSE).id
-    pool_id = app.add_pool(
+    facility = app.catalogue.register_facility(
+        name="Bench", time_zone="UTC", context=CommandContext(cause=CAUSE)
+    ).id
+    pool_id = app.catalogue.add_pool(
         facility_id=facility, name="Season", capacity=1_000_000, nightly_price=1450,
         currency="EUR", cancellation=CancellationPolicy(free_until_hours=24, fee_percent=30),
-        cause=CAUSE,
+        context=CommandContext(cause=CAUSE),
     ).id  # fmt: skip
-    app.set_tax_rate(pool_id=pool_id, rate_bp=2000, cause=CAUSE)
-    pool, now, meta = app.pool(pool_id), clock(), CAUSE.as_metadata()
+    app.catalogue.set_tax_rate(pool_id=pool_id, rate_bp=2000, context=CommandContext(cause=CAUSE))
+    pool, now, meta = app.catalogue.pool(pool_id), clock(), CAUSE.as_metadata()
     nights: dict[date, NightInventory] = {}
     began, pending = time.perf_counter(), []
 
@@ -135,7 +138,9 @@ def fill(app: Reservations, clock: Clock, count: int, rng: random.Random) -> Non
     for day in range(CLOSED_DAYS):
         business_date = START.date() + timedelta(days=day)
         clock.now = START + timedelta(days=day + 1)  # the morning after: the day is over
-        app.close_day(facility_id=facility, business_date=business_date, cause=CAUSE)
+        app.finance.close_day(
+            facility_id=facility, business_date=business_date, context=CommandContext(cause=CAUSE)
+        )
 
 
 def count_events(url: str, topics: frozenset[str]) -> tuple[int, int]:

@@ -43,6 +43,7 @@ from berth.adapters.mail import partners
 from berth.adapters.postgres import apikeys
 from berth.adapters.postgres.eventstore import open_reservations
 from berth.domain.cause import Cause
+from berth.domain.command_context import CommandContext
 from common import HEADER, Result, run_load, scratch_database
 
 ROOT = Path(__file__).resolve().parents[1]
@@ -97,11 +98,13 @@ def main() -> None:
 
     url = scratch_database("berth_bench_mail")
     app = open_reservations(url)
-    facility = app.register_facility(name="Bench", time_zone="UTC", cause=CAUSE).id
+    facility = app.catalogue.register_facility(
+        name="Bench", time_zone="UTC", context=CommandContext(cause=CAUSE)
+    ).id
     pools = [
-        app.add_pool(
+        app.catalogue.add_pool(
             facility_id=facility, name=f"pool {p}", capacity=1_000_000, nightly_price=1500,
-            currency="EUR", cause=CAUSE,
+            currency="EUR", context=CommandContext(cause=CAUSE),
         ).id
         for p in range(20)
     ]  # fmt: skip

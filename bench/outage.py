@@ -41,6 +41,7 @@ from api import free_port, gunicorn, make_key, wait_until_up
 from berth.adapters.postgres.eventstore import open_reservations
 from berth.adapters.postgres.migrations import migrate
 from berth.domain.cause import Cause
+from berth.domain.command_context import CommandContext
 from private_postgres import PrivatePostgres
 
 HELD = "berth.domain.booking:Booking.Held"
@@ -145,10 +146,12 @@ def main() -> None:
         migrate(url)
         app = open_reservations(url)
         cause = Cause(principal="bench", channel="web", request_id="b", correlation_id="b")
-        facility = app.register_facility(name="Bench", time_zone="UTC", cause=cause).id
-        pool_id = app.add_pool(
+        facility = app.catalogue.register_facility(
+            name="Bench", time_zone="UTC", context=CommandContext(cause=cause)
+        ).id
+        pool_id = app.catalogue.add_pool(
             facility_id=facility, name="Bench", capacity=1_000_000, nightly_price=1000,
-            currency="EUR", cause=cause,
+            currency="EUR", context=CommandContext(cause=cause),
         ).id  # fmt: skip
         app.close()
         token = make_key(url, "booking", "web")

@@ -36,6 +36,7 @@ from berth.adapters.kafka.kafka_producer import KafkaSettings
 from berth.adapters.postgres.eventstore import open_reservations
 from berth.adapters.tracking.projection_store import event_mapper
 from berth.domain.cause import Cause
+from berth.domain.command_context import CommandContext
 from berth.domain.stay import Stay
 from berth.workers.kafka_relay import NAME, KafkaRelay
 from common import scratch_database, server_url
@@ -48,11 +49,13 @@ DATABASE = "berth_bench_relay"
 def fill(url: str, commands: int, clients: int) -> None:
     """About `commands` booking commands: holds, every other one followed by its confirm."""
     app = open_reservations(url, env={"POSTGRES_POOL_SIZE": "8", "POSTGRES_MAX_OVERFLOW": "8"})
-    facility = app.register_facility(name="Bench", time_zone="UTC", cause=CAUSE).id
+    facility = app.catalogue.register_facility(
+        name="Bench", time_zone="UTC", context=CommandContext(cause=CAUSE)
+    ).id
     pools = [
-        app.add_pool(
+        app.catalogue.add_pool(
             facility_id=facility, name=f"pool {p}", capacity=1_000_000, nightly_price=1500,
-            currency="EUR", cause=CAUSE,
+            currency="EUR", context=CommandContext(cause=CAUSE),
         ).id
         for p in range(20)
     ]  # fmt: skip
@@ -64,13 +67,16 @@ def fill(url: str, commands: int, clients: int) -> None:
         rng = random.Random(c)
         while (n := next(issued)) * 3 // 2 < commands:  # a booking is 1.5 commands on average
             arrival = first + timedelta(days=rng.randrange(365))
-            held = app.hold(
+            held = app.bookings.hold(
                 pool_id=rng.choice(pools),
                 stay=Stay(arrival, arrival + timedelta(days=rng.randint(1, 3))),
-                quantity=1, guest={"name": f"guest {n}"}, plates=["AB-123-C"], cause=CAUSE,
-            )  # fmt: skip
+                quantity=1,
+                guest={"name": f"guest {n}"},
+                plates=["AB-123-C"],
+                context=CommandContext(cause=CAUSE),
+            )
             if n % 2 == 0:
-                app.confirm(booking_id=held.id, cause=CAUSE)
+                app.bookings.confirm(booking_id=held.id, context=CommandContext(cause=CAUSE))
 
     threads = [threading.Thread(target=client, args=(c,), daemon=True) for c in range(clients)]
     for thread in threads:
@@ -125,7 +131,9 @@ def main() -> None:
     logging.basicConfig(level=logging.WARNING)
 
     if args.reuse:
-        from berth.adapters.postgres.database import with_database  # noqa: PLC0415
+        from berth.adapters.postgres.database import (  # noqa: PLC0415
+            with_database,
+        )
 
         url = with_database(server_url(), DATABASE)
     else:

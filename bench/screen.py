@@ -36,6 +36,7 @@ from berth.adapters.postgres.eventstore import open_reservations, utc_now
 from berth.adapters.read_models import queries
 from berth.adapters.staff import sessions, users
 from berth.domain.cause import Cause
+from berth.domain.command_context import CommandContext
 from berth.domain.stay import Stay
 from berth.http import Services, Settings, create_app
 from berth.web.app import create_app as create_screen
@@ -57,24 +58,28 @@ def main() -> None:
     url = scratch_database("berth_bench_screen")
     app = open_reservations(url)
     pool = request_pool(url, max_size=max(8, args.screens // 4))
-    facility = app.register_facility(name="Bench", time_zone="UTC", cause=CAUSE).id
-    pool_id = app.add_pool(
+    facility = app.catalogue.register_facility(
+        name="Bench", time_zone="UTC", context=CommandContext(cause=CAUSE)
+    ).id
+    pool_id = app.catalogue.add_pool(
         facility_id=facility, name="p", capacity=100_000, nightly_price=1000, currency="EUR",
-        cause=CAUSE,
+        context=CommandContext(cause=CAUSE),
     ).id  # fmt: skip
-    gate = app.add_gate(facility_id=facility, name="in", direction="entry", cause=CAUSE).id
+    gate = app.gates.add_gate(
+        facility_id=facility, name="in", direction="entry", context=CommandContext(cause=CAUSE)
+    ).id
     today = datetime.now(UTC).date()
     began = time.perf_counter()
     made = [0]
 
     def make(first: int) -> None:
         for n in range(first, args.arrivals, 4):
-            held = app.hold(
+            held = app.bookings.hold(
                 pool_id=pool_id, stay=Stay(today, today + timedelta(days=2)), quantity=1,
                 guest={"given_name": "Guest", "family_name": f"N{n}"}, plates=[f"BN{n:05d}"],
-                cause=CAUSE,
+                context=CommandContext(cause=CAUSE),
             )  # fmt: skip
-            app.confirm(booking_id=held.id, cause=CAUSE)
+            app.bookings.confirm(booking_id=held.id, context=CommandContext(cause=CAUSE))
             made[0] += 1
 
     makers = [threading.Thread(target=make, args=(i,)) for i in range(4)]
@@ -140,9 +145,9 @@ def main() -> None:
     def lane(n: int) -> None:
         time.sleep(2.0 * n / args.lanes)
         while not lane_stop.wait(2.0):
-            app.record_plate_read(
+            app.gates.record_plate_read(
                 read_id=uuid4().hex, camera_id=f"cam-{n}", gate_id=gate, plate="UNKNOWN1",
-                confidence=0.9, captured_at=utc_now(), cause=CAUSE,
+                confidence=0.9, captured_at=utc_now(), context=CommandContext(cause=CAUSE),
             )  # fmt: skip
 
     for n in range(args.lanes):

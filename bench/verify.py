@@ -34,6 +34,7 @@ from berth.adapters.console.progress import progress_bar
 from berth.adapters.postgres.eventstore import open_reservations
 from berth.domain.application import Reservations
 from berth.domain.cause import Cause
+from berth.domain.command_context import CommandContext
 from berth.domain.stay import Stay
 from common import scratch_database
 
@@ -45,29 +46,31 @@ def record_templates(app: Reservations) -> None:
     """Every kind of event the booking API writes most: holds, confirms, cancels."""
     today = datetime.now(UTC).date()
     for f in range(2):
-        facility = app.register_facility(name=f"Lot {f}", time_zone="Europe/Amsterdam", cause=CAUSE)
-        pool = app.add_pool(
+        facility = app.catalogue.register_facility(
+            name=f"Lot {f}", time_zone="Europe/Amsterdam", context=CommandContext(cause=CAUSE)
+        )
+        pool = app.catalogue.add_pool(
             facility_id=facility.id,
             name="long stay",
             capacity=500,
             nightly_price=1450,
             currency="EUR",
-            cause=CAUSE,
+            context=CommandContext(cause=CAUSE),
         )
         for n in range(60):
             arrival = today + timedelta(days=10 + n % 20)
-            held = app.hold(
+            held = app.bookings.hold(
                 pool_id=pool.id,
                 stay=Stay(arrival, arrival + timedelta(days=1 + n % 3)),
                 quantity=1,
                 guest={"name": f"Guest {n:03d}"},
                 plates=[f"AB-{n:03d}-C"],
-                cause=CAUSE,
+                context=CommandContext(cause=CAUSE),
             )
             if n % 3:
-                app.confirm(booking_id=held.id, cause=CAUSE)
+                app.bookings.confirm(booking_id=held.id, context=CommandContext(cause=CAUSE))
             if n % 5 == 0:
-                app.cancel(booking_id=held.id, cause=CAUSE)
+                app.bookings.cancel(booking_id=held.id, context=CommandContext(cause=CAUSE))
 
 
 def fill(url: str, events: int) -> tuple[int, float, float]:

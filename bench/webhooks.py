@@ -34,6 +34,7 @@ import psycopg
 from berth.adapters.postgres.eventstore import open_reservations
 from berth.adapters.webhooks import subscriptions
 from berth.domain.cause import Cause
+from berth.domain.command_context import CommandContext
 from berth.domain.stay import Stay
 from common import scratch_database
 from webhook_receiver import Receiver
@@ -52,10 +53,12 @@ def load(url: str, *, clients: int, seconds: float) -> dict[tuple[str, str], flo
     """Hold and confirm bookings for `seconds`; the commit time of each (booking, type)."""
     app = open_reservations(url, env={"POSTGRES_POOL_SIZE": "8", "POSTGRES_MAX_OVERFLOW": "8"})
     try:
-        facility = app.register_facility(name="Bench", time_zone="UTC", cause=CAUSE).id
-        pool = app.add_pool(
+        facility = app.catalogue.register_facility(
+            name="Bench", time_zone="UTC", context=CommandContext(cause=CAUSE)
+        ).id
+        pool = app.catalogue.add_pool(
             facility_id=facility, name="Bench pool", capacity=1_000_000, nightly_price=1500,
-            currency="EUR", cause=CAUSE,
+            currency="EUR", context=CommandContext(cause=CAUSE),
         ).id  # fmt: skip
         first = datetime.now(UTC).date() + timedelta(days=1)
         committed: dict[tuple[str, str], float] = {}
@@ -67,12 +70,12 @@ def load(url: str, *, clients: int, seconds: float) -> dict[tuple[str, str], flo
             while time.monotonic() < deadline:
                 n = next(issued)
                 arrival = first + timedelta(days=rng.randrange(365))
-                held = app.hold(
+                held = app.bookings.hold(
                     pool_id=pool, stay=Stay(arrival, arrival + timedelta(days=1)), quantity=1,
-                    guest={"given_name": f"Guest {n}"}, cause=CAUSE,
+                    guest={"given_name": f"Guest {n}"}, context=CommandContext(cause=CAUSE),
                 )  # fmt: skip
                 committed[(str(held.id), "booking.held")] = time.time()
-                app.confirm(booking_id=held.id, cause=CAUSE)
+                app.bookings.confirm(booking_id=held.id, context=CommandContext(cause=CAUSE))
                 committed[(str(held.id), "booking.confirmed")] = time.time()
 
         threads = [threading.Thread(target=client, args=(c,)) for c in range(clients)]

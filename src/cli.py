@@ -29,6 +29,7 @@ from berth.adapters.postgres.eventstore import last_position, open_reservations
 from berth.domain.application import Reservations
 from berth.domain.booking import Booking
 from berth.domain.cause import Cause
+from berth.domain.command_context import CommandContext
 from berth.domain.commanding import CommandResult
 from berth.domain.error import DomainError
 from berth.domain.stay import Stay
@@ -196,19 +197,21 @@ def do_worker(args: argparse.Namespace) -> Any:
 def do_facility_create(args: argparse.Namespace) -> Any:
     _, app = connect()
     return result(
-        app.register_facility(name=args.name, time_zone=args.time_zone, cause=cli_cause())
+        app.catalogue.register_facility(
+            name=args.name, time_zone=args.time_zone, context=CommandContext(cause=cli_cause())
+        )
     )
 
 
 def do_pool_create(args: argparse.Namespace) -> Any:
     _, app = connect()
-    outcome = app.add_pool(
+    outcome = app.catalogue.add_pool(
         facility_id=args.facility_id,
         name=args.name,
         capacity=args.capacity,
         nightly_price=args.price,
         currency=args.currency,
-        cause=cli_cause(),
+        context=CommandContext(cause=cli_cause()),
     )
     return result(outcome)
 
@@ -271,13 +274,13 @@ def do_pool_show(args: argparse.Namespace) -> Any:
 
 def do_hold(args: argparse.Namespace) -> Any:
     _, app = connect()
-    outcome = app.hold(
+    outcome = app.bookings.hold(
         pool_id=args.pool_id,
         stay=Stay(args.arrival, args.departure),
         quantity=args.quantity,
         guest={"name": args.guest},
         plates=args.plate,
-        cause=cli_cause(),
+        context=CommandContext(cause=cli_cause()),
     )
     return booking_after(app, outcome)
 
@@ -285,8 +288,8 @@ def do_hold(args: argparse.Namespace) -> Any:
 def booking_command(name: str) -> Handler:
     def handle(args: argparse.Namespace) -> Any:
         _, app = connect()
-        command = getattr(app, name)
-        outcome = command(booking_id=args.booking_id, cause=cli_cause())
+        command = getattr(app.bookings, name)
+        outcome = command(booking_id=args.booking_id, context=CommandContext(cause=cli_cause()))
         return booking_after(app, outcome)
 
     return handle
@@ -294,15 +297,17 @@ def booking_command(name: str) -> Handler:
 
 def do_show(args: argparse.Namespace) -> Any:
     url, app = connect()
-    booking = app.booking(args.booking_id)
+    booking = app.bookings.booking(args.booking_id)
     return booking_view(booking, position=last_position(url, booking.id))
 
 
 def do_close_day(args: argparse.Namespace) -> Any:
     """Night audit: close a facility's business day (the ledger recognises its nights)."""
     _, app = connect()
-    outcome = app.close_day(
-        facility_id=args.facility_id, business_date=args.date, cause=cli_cause()
+    outcome = app.finance.close_day(
+        facility_id=args.facility_id,
+        business_date=args.date,
+        context=CommandContext(cause=cli_cause()),
     )
     return result(outcome) | {"facility_id": str(args.facility_id), "date": args.date.isoformat()}
 
@@ -689,7 +694,7 @@ def do_partner_create(args: argparse.Namespace) -> Any:
     except json.JSONDecodeError as error:
         raise ValueError(f"--format is a kind or a JSON object: {error}") from None
     _, app = connect()
-    app.pool(args.pool)  # refused for a pool that is none
+    app.catalogue.pool(args.pool)  # refused for a pool that is none
     with _mail_conn() as conn:
         partner = partners.create(
             conn,

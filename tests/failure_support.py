@@ -14,6 +14,7 @@ import psycopg
 
 from berth.domain.application import Reservations
 from berth.domain.cancellation import CancellationPolicy
+from berth.domain.command_context import CommandContext
 from berth.domain.pool import Pool
 from projection_support import cause
 
@@ -22,14 +23,16 @@ TOO_BIG_FOR_BIGINT = 2**63  # the availability and bookings read models keep pri
 
 
 def facility(app: Reservations) -> UUID:
-    return app.register_facility(name="Harbour", time_zone="UTC", cause=cause()).id
+    return app.catalogue.register_facility(
+        name="Harbour", time_zone="UTC", context=CommandContext(cause=cause())
+    ).id
 
 
 def pool(app: Reservations, facility_id: UUID, name: str = "Long stay") -> int:
     """A pool added by the command; the position of its last event."""
-    added = app.add_pool(
+    added = app.catalogue.add_pool(
         facility_id=facility_id, name=name, capacity=10, nightly_price=1500,
-        currency="GBP", cause=cause(),
+        currency="GBP", context=CommandContext(cause=cause()),
     )  # fmt: skip
     return added.position
 

@@ -27,6 +27,7 @@ from berth.adapters.mail import partners
 from berth.adapters.mail.settings import MailSettings
 from berth.adapters.postgres.eventstore import open_reservations
 from berth.domain.cause import Cause
+from berth.domain.command_context import CommandContext
 from berth.workers import mail
 
 DOMAIN = "bookings.berth.test"
@@ -47,14 +48,16 @@ def cause() -> Cause:
 def make_pool(url: str, *, capacity: int = 5, price: int = 1200) -> UUID:
     app = open_reservations(url)
     try:
-        facility = app.register_facility(name="Harbour", time_zone="UTC", cause=cause()).id
-        return app.add_pool(
+        facility = app.catalogue.register_facility(
+            name="Harbour", time_zone="UTC", context=CommandContext(cause=cause())
+        ).id
+        return app.catalogue.add_pool(
             facility_id=facility,
             name="Long stay",
             capacity=capacity,
             nightly_price=price,
             currency="EUR",
-            cause=cause(),
+            context=CommandContext(cause=cause()),
         ).id
     finally:
         app.close()
@@ -194,7 +197,7 @@ def bookings_of(url: str, channel: str) -> list[tuple[Any, ...]]:
             ids = conn.execute("SELECT booking_id FROM mail_partner_refs").fetchall()
         found = []
         for (booking_id,) in ids:
-            booking = app.booking(booking_id)
+            booking = app.bookings.booking(booking_id)
             if booking.channel == channel:
                 found.append(
                     (

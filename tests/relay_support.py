@@ -19,6 +19,7 @@ from berth.adapters.kafka.kafka_records import aggregate_kind, event_id
 from berth.adapters.tracking.projection_store import event_mapper
 from berth.domain.application import Reservations
 from berth.domain.cause import Cause
+from berth.domain.command_context import CommandContext
 from berth.domain.stay import Stay
 from berth.workers.kafka_relay import NAME, KafkaRelay
 from kafka_broker import KafkaBroker
@@ -58,10 +59,12 @@ class Bookings:
     def __init__(self, app: Reservations) -> None:
         self.app = app
         self.count = 0
-        facility = app.register_facility(name="Marina", time_zone="UTC", cause=cause()).id
-        self.pool = app.add_pool(
+        facility = app.catalogue.register_facility(
+            name="Marina", time_zone="UTC", context=CommandContext(cause=cause())
+        ).id
+        self.pool = app.catalogue.add_pool(
             facility_id=facility, name="Berths", capacity=100_000, nightly_price=2500,
-            currency="EUR", cause=cause(),
+            currency="EUR", context=CommandContext(cause=cause()),
         ).id  # fmt: skip
 
     def book(self, n: int = 1) -> None:
@@ -69,12 +72,17 @@ class Bookings:
             i = self.count
             self.count += 1
             arrival = FIRST_NIGHT + timedelta(days=i % 10)
-            held = self.app.hold(
-                pool_id=self.pool, stay=Stay(arrival, arrival + timedelta(days=1 + i % 2)),
-                quantity=1, guest={"name": f"guest {i}"}, cause=cause(f"req-{i}"),
-            )  # fmt: skip
+            held = self.app.bookings.hold(
+                pool_id=self.pool,
+                stay=Stay(arrival, arrival + timedelta(days=1 + i % 2)),
+                quantity=1,
+                guest={"name": f"guest {i}"},
+                context=CommandContext(cause=cause(f"req-{i}")),
+            )
             if i % 2 == 0:
-                self.app.confirm(booking_id=held.id, cause=cause(f"req-{i}-confirm"))
+                self.app.bookings.confirm(
+                    booking_id=held.id, context=CommandContext(cause=cause(f"req-{i}-confirm"))
+                )
 
 
 def cause(correlation_id: str = "setup") -> Cause:

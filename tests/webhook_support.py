@@ -16,6 +16,7 @@ from berth.adapters.tracking.projection_store import event_mapper
 from berth.adapters.webhooks import deliveries, subscriptions
 from berth.domain.application import Reservations
 from berth.domain.cause import Cause
+from berth.domain.command_context import CommandContext
 from berth.domain.stay import Stay
 from berth.workers.webhooks import WebhookSettings, WebhookWorker
 
@@ -75,26 +76,31 @@ class Bookings:
     def __init__(self, app: Reservations) -> None:
         self.app = app
         self.count = 0
-        facility = app.register_facility(name="Marina", time_zone="UTC", cause=cause()).id
-        self.pool = app.add_pool(
+        facility = app.catalogue.register_facility(
+            name="Marina", time_zone="UTC", context=CommandContext(cause=cause())
+        ).id
+        self.pool = app.catalogue.add_pool(
             facility_id=facility, name="Berths", capacity=100_000, nightly_price=2500,
-            currency="EUR", cause=cause(),
+            currency="EUR", context=CommandContext(cause=cause()),
         ).id  # fmt: skip
 
     def hold(self, *, channel: str = "web", correlation_id: str = "corr") -> UUID:
         i = self.count
         self.count += 1
         arrival = FIRST_NIGHT + timedelta(days=i % 10)
-        held = self.app.hold(
+        held = self.app.bookings.hold(
             pool_id=self.pool, stay=Stay(arrival, arrival + timedelta(days=1)), quantity=1,
             guest={"given_name": f"Guest{i}", "family_name": "Test"},
-            cause=cause(channel, correlation_id),
+            context=CommandContext(cause=cause(channel, correlation_id)),
         )  # fmt: skip
         return held.id
 
     def hold_and_confirm(self, *, channel: str = "web") -> UUID:
         booking_id = self.hold(channel=channel)
-        self.app.confirm(booking_id=booking_id, cause=cause(channel, f"confirm-{booking_id}"))
+        self.app.bookings.confirm(
+            booking_id=booking_id,
+            context=CommandContext(cause=cause(channel, f"confirm-{booking_id}")),
+        )
         return booking_id
 
 

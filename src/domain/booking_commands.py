@@ -4,19 +4,19 @@ inventories in the same transaction as the booking."""
 
 from collections.abc import Callable, Sequence
 from datetime import date, datetime, timedelta
-from typing import Any
 from uuid import UUID, uuid4
 
 from eventsourcing.application import AggregateNotFoundError
 from eventsourcing.domain import Aggregate
 
 from berth.domain.booking import Booking
-from berth.domain.cause import Cause
-from berth.domain.commanding import CommandResult
+from berth.domain.catalog_commands import Catalogue
+from berth.domain.command_context import CommandContext
+from berth.domain.commanding import CommandApplication, CommandResult, check_version
 from berth.domain.error import InvalidCommand, NotFound
 from berth.domain.inventory import inventory_id
 from berth.domain.pricing import DEFAULT_PLAN
-from berth.domain.rate_plan_commands import RatePlanCommands
+from berth.domain.rate_plan_commands import Pricing
 from berth.domain.reference import BookingReference, reference_id
 from berth.domain.stay import Stay
 
@@ -32,7 +32,14 @@ class InvalidHoldTime(InvalidCommand):
     code = "invalid-hold-time"
 
 
-class BookingCommands(RatePlanCommands):
+class Bookings:
+    """Bookings from hold to check-out, their payments and refunds."""
+
+    def __init__(self, app: CommandApplication, *, catalogue: Catalogue, pricing: Pricing) -> None:
+        self.app = app
+        self.catalogue = catalogue
+        self.pricing = pricing
+
     def hold(
         self,
         *,
@@ -45,8 +52,7 @@ class BookingCommands(RatePlanCommands):
         rate_plan: str = DEFAULT_PLAN,
         quoted_total: int | None = None,
         accept_price_change: bool = False,
-        cause: Cause,
-        **save_kwargs: Any,
+        context: CommandContext,
     ) -> CommandResult:
         """Hold the stay at its price under `rate_plan` (the pool's own price: `default`).
 
@@ -58,24 +64,24 @@ class BookingCommands(RatePlanCommands):
         booking_id = uuid4()
 
         def attempt(now: datetime, meta: dict[str, str]) -> tuple[Aggregate, list[Aggregate]]:
-            pool = self.pool(pool_id)
-            priced = self.price_hold(
+            pool = self.catalogue.pool(pool_id)
+            priced = self.pricing.price_hold(
                 pool=pool,
                 code=rate_plan,
                 stay=stay,
                 quantity=quantity,
-                channel=cause.channel,
+                channel=context.cause.channel,
                 quoted_total=quoted_total,
                 accept_price_change=accept_price_change,
             )
-            reference = self.make_reference()  # a fresh one on each try: a clash is a conflict
+            reference = self.app.make_reference()  # a fresh one on each try: a clash is a conflict
             expires_at = now + hold_for
             booking = Booking.hold(
                 booking_id=booking_id,
                 reference=reference,
                 facility_id=pool.facility_id,
                 pool_id=pool.id,
-                channel=cause.channel,
+                channel=context.cause.channel,
                 stay=stay,
                 quantity=quantity,
                 guest=guest,
@@ -90,7 +96,7 @@ class BookingCommands(RatePlanCommands):
                 rate_plan=rate_plan,
                 night_prices=priced.night_prices,
             )
-            inventories = self._inventories(pool, stay.days(), now, meta)
+            inventories = self.catalogue.inventories(pool, stay.days(), now, meta)
             for inventory in inventories:
                 inventory.allocate(
                     booking_id=booking_id,
@@ -105,28 +111,26 @@ class BookingCommands(RatePlanCommands):
             return booking, [booking, claim, *inventories]
 
         keys = [inventory_id(pool_id, night) for night in stay.days()]
-        keys += self.plan_lock(pool_id, rate_plan)  # no plan change between price and save
-        return self._execute(attempt, cause, lock=keys, **save_kwargs)
+        keys += self.pricing.plan_lock(pool_id, rate_plan)  # no plan change between price and save
+        return self.app.execute(attempt, context, lock=keys)
 
     def confirm(
         self,
         *,
         booking_id: UUID,
-        expected_version: int | None = None,
-        cause: Cause,
-        **save_kwargs: Any,
+        context: CommandContext,
     ) -> CommandResult:
         def attempt(now: datetime, meta: dict[str, str]) -> tuple[Aggregate, list[Aggregate]]:
-            booking = self._booking_at(booking_id, expected_version)
+            booking = self._booking_at(booking_id, context.expected_version)
             booking.confirm(now=now, cause=meta)
-            inventories = self._existing_inventories(booking.pool_id, booking.stay.days())
+            inventories = self.catalogue.existing_inventories(booking.pool_id, booking.stay.days())
             for inventory in inventories:
                 inventory.firm(
                     booking_id=booking.id, quantity=booking.quantity, now=now, cause=meta
                 )
             return booking, [booking, *inventories]
 
-        return self._execute(attempt, cause, lock=self._booking_keys(booking_id), **save_kwargs)
+        return self.app.execute(attempt, context, lock=self._booking_keys(booking_id))
 
     def amend(
         self,
@@ -137,18 +141,18 @@ class BookingCommands(RatePlanCommands):
         quantity: int | None = None,
         guest: dict[str, str] | None = None,
         plates: Sequence[str] | None = None,
-        expected_version: int | None = None,
-        cause: Cause,
-        **save_kwargs: Any,
+        context: CommandContext,
     ) -> CommandResult:
         def attempt(now: datetime, meta: dict[str, str]) -> tuple[Aggregate, list[Aggregate]]:
-            booking = self._booking_at(booking_id, expected_version)
+            booking = self._booking_at(booking_id, context.expected_version)
             old_nights = set(booking.stay.days())
             old_quantity = booking.quantity
             stay = Stay(arrival or booking.arrival, departure or booking.departure)
             terms = None
             if booking.rate_plan != DEFAULT_PLAN and stay != booking.stay:
-                terms = self.plan_terms(self.pool(booking.pool_id), booking.rate_plan)
+                terms = self.pricing.plan_terms(
+                    self.catalogue.pool(booking.pool_id), booking.rate_plan
+                )
             booking.amend(
                 terms=terms,
                 stay=stay,
@@ -161,9 +165,9 @@ class BookingCommands(RatePlanCommands):
             touched: list[Aggregate] = [booking]
             new_nights = set(stay.days())
             if new_nights != old_nights or booking.quantity != old_quantity:
-                pool = self.pool(booking.pool_id)
+                pool = self.catalogue.pool(booking.pool_id)
                 expires_at = booking.hold_expires_at if booking.status == "held" else None
-                for inventory in self._inventories(pool, sorted(new_nights), now, meta):
+                for inventory in self.catalogue.inventories(pool, sorted(new_nights), now, meta):
                     inventory.allocate(
                         booking_id=booking.id,
                         quantity=booking.quantity,
@@ -172,7 +176,7 @@ class BookingCommands(RatePlanCommands):
                         cause=meta,
                     )
                     touched.append(inventory)
-                for inventory in self._existing_inventories(
+                for inventory in self.catalogue.existing_inventories(
                     booking.pool_id, sorted(old_nights - new_nights)
                 ):
                     inventory.release(booking_id=booking.id, now=now, cause=meta)
@@ -184,80 +188,62 @@ class BookingCommands(RatePlanCommands):
             booking = self.booking(booking_id)
             new_stay = Stay(arrival or booking.arrival, departure or booking.departure)
             lock += [inventory_id(booking.pool_id, night) for night in new_stay.days()]
-        return self._execute(attempt, cause, lock=lock, **save_kwargs)
+        return self.app.execute(attempt, context, lock=lock)
 
     def cancel(
         self,
         *,
         booking_id: UUID,
         reason: str = "",
-        expected_version: int | None = None,
-        cause: Cause,
-        **save_kwargs: Any,
+        context: CommandContext,
     ) -> CommandResult:
         return self._end_booking(
             booking_id,
-            expected_version,
-            cause,
+            context,
             lambda booking, now, meta: booking.cancel(reason=reason, now=now, cause=meta),
-            **save_kwargs,
         )
 
-    def expire(self, *, booking_id: UUID, cause: Cause, **save_kwargs: Any) -> CommandResult:
+    def expire(self, *, booking_id: UUID, context: CommandContext) -> CommandResult:
         return self._end_booking(
             booking_id,
-            None,
-            cause,
+            context,
             lambda booking, now, meta: booking.expire(now=now, cause=meta),
-            **save_kwargs,
         )
 
     def record_no_show(
         self,
         *,
         booking_id: UUID,
-        expected_version: int | None = None,
-        cause: Cause,
-        **save_kwargs: Any,
+        context: CommandContext,
     ) -> CommandResult:
         return self._end_booking(
             booking_id,
-            expected_version,
-            cause,
+            context,
             lambda booking, now, meta: booking.record_no_show(now=now, cause=meta),
-            **save_kwargs,
         )
 
     def check_in(
         self,
         *,
         booking_id: UUID,
-        expected_version: int | None = None,
-        cause: Cause,
-        **save_kwargs: Any,
+        context: CommandContext,
     ) -> CommandResult:
         return self._change_booking(
             booking_id,
-            expected_version,
-            cause,
+            context,
             lambda booking, now, meta: booking.check_in(now=now, cause=meta),
-            **save_kwargs,
         )
 
     def check_out(
         self,
         *,
         booking_id: UUID,
-        expected_version: int | None = None,
-        cause: Cause,
-        **save_kwargs: Any,
+        context: CommandContext,
     ) -> CommandResult:
         return self._change_booking(
             booking_id,
-            expected_version,
-            cause,
+            context,
             lambda booking, now, meta: booking.check_out(now=now, cause=meta),
-            **save_kwargs,
         )
 
     def record_payment(
@@ -268,15 +254,12 @@ class BookingCommands(RatePlanCommands):
         currency: str,
         method: str,
         payment_id: str | None = None,
-        expected_version: int | None = None,
-        cause: Cause,
-        **save_kwargs: Any,
+        context: CommandContext,
     ) -> CommandResult:
         payment = payment_id or str(uuid4())
         return self._change_booking(
             booking_id,
-            expected_version,
-            cause,
+            context,
             lambda booking, now, meta: booking.record_payment(
                 payment_id=payment,
                 amount=amount,
@@ -285,7 +268,6 @@ class BookingCommands(RatePlanCommands):
                 now=now,
                 cause=meta,
             ),
-            **save_kwargs,
         )
 
     def request_refund(
@@ -296,15 +278,12 @@ class BookingCommands(RatePlanCommands):
         currency: str,
         reason: str = "",
         refund_id: str | None = None,
-        expected_version: int | None = None,
-        cause: Cause,
-        **save_kwargs: Any,
+        context: CommandContext,
     ) -> CommandResult:
         refund = refund_id or str(uuid4())
         return self._change_booking(
             booking_id,
-            expected_version,
-            cause,
+            context,
             lambda booking, now, meta: booking.request_refund(
                 refund_id=refund,
                 amount=amount,
@@ -313,7 +292,6 @@ class BookingCommands(RatePlanCommands):
                 now=now,
                 cause=meta,
             ),
-            **save_kwargs,
         )
 
     def settle_refund(
@@ -323,25 +301,22 @@ class BookingCommands(RatePlanCommands):
         refund_id: str,
         succeeded: bool,
         reason: str = "",
-        cause: Cause,
-        **save_kwargs: Any,
+        context: CommandContext,
     ) -> CommandResult:
         return self._change_booking(
             booking_id,
-            None,
-            cause,
+            context,
             lambda booking, now, meta: booking.settle_refund(
                 refund_id=refund_id, succeeded=succeeded, reason=reason, now=now, cause=meta
             ),
-            **save_kwargs,
         )
 
     def booking(self, booking_id: UUID) -> Booking:
-        return self._get(booking_id, Booking, UnknownBooking)
+        return self.app.find(booking_id, Booking, UnknownBooking)
 
     def booking_by_reference(self, reference: str) -> Booking:
         try:
-            claim: object = self.repository.get(reference_id(reference))
+            claim: object = self.app.repository.get(reference_id(reference))
         except AggregateNotFoundError:
             raise UnknownBooking(f"no booking with reference {reference!r}") from None
         assert isinstance(claim, BookingReference)
@@ -349,7 +324,7 @@ class BookingCommands(RatePlanCommands):
 
     def _booking_at(self, booking_id: UUID, expected_version: int | None) -> Booking:
         booking = self.booking(booking_id)
-        self._check_version(booking, expected_version)
+        check_version(booking, expected_version)
         return booking
 
     def _booking_keys(self, booking_id: UUID) -> list[UUID]:
@@ -359,36 +334,32 @@ class BookingCommands(RatePlanCommands):
     def _change_booking(
         self,
         booking_id: UUID,
-        expected_version: int | None,
-        cause: Cause,
+        context: CommandContext,
         change: Callable[[Booking, datetime, dict[str, str]], None],
-        **save_kwargs: Any,
     ) -> CommandResult:
         """A command that touches the booking alone."""
 
         def attempt(now: datetime, meta: dict[str, str]) -> tuple[Aggregate, list[Aggregate]]:
-            booking = self._booking_at(booking_id, expected_version)
+            booking = self._booking_at(booking_id, context.expected_version)
             change(booking, now, meta)
             return booking, [booking]
 
-        return self._execute(attempt, cause, lock=[], **save_kwargs)
+        return self.app.execute(attempt, context, lock=[])
 
     def _end_booking(
         self,
         booking_id: UUID,
-        expected_version: int | None,
-        cause: Cause,
+        context: CommandContext,
         end: Callable[[Booking, datetime, dict[str, str]], None],
-        **save_kwargs: Any,
     ) -> CommandResult:
         """A command that ends a booking and gives its nights back."""
 
         def attempt(now: datetime, meta: dict[str, str]) -> tuple[Aggregate, list[Aggregate]]:
-            booking = self._booking_at(booking_id, expected_version)
+            booking = self._booking_at(booking_id, context.expected_version)
             end(booking, now, meta)
-            inventories = self._existing_inventories(booking.pool_id, booking.stay.days())
+            inventories = self.catalogue.existing_inventories(booking.pool_id, booking.stay.days())
             for inventory in inventories:
                 inventory.release(booking_id=booking.id, now=now, cause=meta)
             return booking, [booking, *inventories]
 
-        return self._execute(attempt, cause, lock=self._booking_keys(booking_id), **save_kwargs)
+        return self.app.execute(attempt, context, lock=self._booking_keys(booking_id))

@@ -2,7 +2,6 @@
 
 from collections.abc import Iterable
 from datetime import date, datetime, timedelta
-from typing import Any
 from uuid import UUID, uuid4
 
 from eventsourcing.application import AggregateNotFoundError
@@ -10,8 +9,8 @@ from eventsourcing.domain import Aggregate
 
 from berth.domain.bounds import check_date
 from berth.domain.cancellation import CancellationPolicy
-from berth.domain.cause import Cause
-from berth.domain.commanding import CommandApplication, CommandResult
+from berth.domain.command_context import CommandContext
+from berth.domain.commanding import CommandApplication, CommandResult, check_version
 from berth.domain.error import NotFound
 from berth.domain.facility import Facility
 from berth.domain.inventory import NightInventory, inventory_id
@@ -27,18 +26,23 @@ class UnknownPool(NotFound):
     code = "unknown-pool"
 
 
-class CatalogCommands(CommandApplication):
+class Catalogue:
+    """Facilities, pools and the capacity of their nights."""
+
+    def __init__(self, app: CommandApplication) -> None:
+        self.app = app
+
     def register_facility(
-        self, *, name: str, time_zone: str, cause: Cause, **save_kwargs: Any
+        self, *, name: str, time_zone: str, context: CommandContext
     ) -> CommandResult:
         facility = Facility.register(
             facility_id=uuid4(),
             name=name,
             time_zone=time_zone,
-            now=self.clock(),
-            cause=cause.as_metadata(),
+            now=self.app.clock(),
+            cause=context.cause.as_metadata(),
         )
-        return self._result(facility, self.save(facility, **save_kwargs))
+        return self.app.save_new(facility, context)
 
     def add_pool(
         self,
@@ -49,8 +53,7 @@ class CatalogCommands(CommandApplication):
         nightly_price: int,
         currency: str,
         cancellation: CancellationPolicy | None = None,
-        cause: Cause,
-        **save_kwargs: Any,
+        context: CommandContext,
     ) -> CommandResult:
         pool_id = uuid4()
 
@@ -72,7 +75,7 @@ class CatalogCommands(CommandApplication):
             facility.adopt_currency(currency=pool.currency, now=now, cause=meta)
             return pool, [pool, facility]
 
-        return self._execute(attempt, cause, lock=[], **save_kwargs)
+        return self.app.execute(attempt, context, lock=[])
 
     def change_capacity(
         self,
@@ -81,9 +84,7 @@ class CatalogCommands(CommandApplication):
         first_night: date,
         last_night: date,
         capacity: int,
-        expected_version: int | None = None,
-        cause: Cause,
-        **save_kwargs: Any,
+        context: CommandContext,
     ) -> CommandResult:
         """Set the capacity of every night from `first_night` to `last_night` inclusive."""
         check_capacity(capacity)  # before any night compares it with what is sold
@@ -97,8 +98,8 @@ class CatalogCommands(CommandApplication):
 
         def attempt(now: datetime, meta: dict[str, str]) -> tuple[Aggregate, list[Aggregate]]:
             pool = self.pool(pool_id)
-            self._check_version(pool, expected_version)
-            inventories = self._inventories(pool, nights, now, meta)
+            check_version(pool, context.expected_version)
+            inventories = self.inventories(pool, nights, now, meta)
             for inventory in inventories:
                 inventory.set_capacity(capacity=capacity, now=now, cause=meta)
             pool.record_capacity_change(
@@ -111,10 +112,10 @@ class CatalogCommands(CommandApplication):
             return pool, [pool, *inventories]
 
         keys = [inventory_id(pool_id, n) for n in nights]
-        return self._execute(attempt, cause, lock=keys, **save_kwargs)
+        return self.app.execute(attempt, context, lock=keys)
 
     def set_tax_rate(
-        self, *, pool_id: UUID, rate_bp: int, cause: Cause, **save_kwargs: Any
+        self, *, pool_id: UUID, rate_bp: int, context: CommandContext
     ) -> CommandResult:
         """The tax included in the pool's prices from now on, in basis points."""
 
@@ -123,17 +124,17 @@ class CatalogCommands(CommandApplication):
             pool.set_tax_rate(rate_bp=rate_bp, now=now, cause=meta)
             return pool, [pool]
 
-        return self._execute(attempt, cause, lock=[], **save_kwargs)
+        return self.app.execute(attempt, context, lock=[])
 
     def facility(self, facility_id: UUID) -> Facility:
-        return self._get(facility_id, Facility, UnknownFacility)
+        return self.app.find(facility_id, Facility, UnknownFacility)
 
     def pool(self, pool_id: UUID) -> Pool:
-        return self._get(pool_id, Pool, UnknownPool)
+        return self.app.find(pool_id, Pool, UnknownPool)
 
     def night_inventory(self, pool_id: UUID, night: date) -> NightInventory | None:
         try:
-            inventory: object = self.repository.get(inventory_id(pool_id, night))
+            inventory: object = self.app.repository.get(inventory_id(pool_id, night))
         except AggregateNotFoundError:
             return None
         assert isinstance(inventory, NightInventory)
@@ -142,9 +143,9 @@ class CatalogCommands(CommandApplication):
     def sold(self, pool_id: UUID, night: date) -> int:
         """Sold on the write side (confirmed plus live holds) as of the clock's now."""
         inventory = self.night_inventory(pool_id, night)
-        return inventory.sold(now=self.clock()) if inventory else 0
+        return inventory.sold(now=self.app.clock()) if inventory else 0
 
-    def _inventories(
+    def inventories(
         self, pool: Pool, nights: Iterable[date], now: datetime, meta: dict[str, str]
     ) -> list[NightInventory]:
         """The inventory of each night, opened at the pool's capacity if new."""
@@ -158,6 +159,6 @@ class CatalogCommands(CommandApplication):
             inventories.append(inventory)
         return inventories
 
-    def _existing_inventories(self, pool_id: UUID, nights: Iterable[date]) -> list[NightInventory]:
+    def existing_inventories(self, pool_id: UUID, nights: Iterable[date]) -> list[NightInventory]:
         found = (self.night_inventory(pool_id, night) for night in nights)
         return [inventory for inventory in found if inventory is not None]

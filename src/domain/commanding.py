@@ -1,16 +1,21 @@
 """The machinery every command shares: one transaction per command, bounded retries.
 
 `CommandApplication` is Berth's eventsourcing Application with the injected
-clock, night lock and reference generator. A command builds an `attempt` that
-loads what it needs, checks its rules and returns the aggregates it touched;
-`_execute` saves them in one transaction with optimistic concurrency, under the
+clock, night lock and reference generator; the command groups
+(berth.domain.application) run their commands through it. A command builds an
+`attempt` that loads what it needs, checks its rules and returns the aggregates it
+touched; `execute` saves them in one transaction with optimistic concurrency, under the
 night lock, and retries a conflict a bounded number of times.
 
 The subject (the aggregate the command answers with) is saved last, so the
 command's position is its subject's last event's: the position a query of the
-subject's read model shows. The save is also told `subject=(id, version)`, so a
-recorder that keeps something with the command (an idempotency record) knows
-which version of which aggregate the command's answer shows.
+subject's read model shows.
+
+This is the one place a command's `CommandContext` becomes arguments of the
+store's save (`_storage_arguments`): the idempotency record and camera change it
+carries, and `subject=(id, version)`, so a recorder that keeps something with the
+command (an idempotency record) knows which version of which aggregate the
+command's answer shows.
 """
 
 import logging
@@ -32,7 +37,7 @@ from eventsourcing.persistence import (
     Recording,
 )
 
-from berth.domain.cause import Cause
+from berth.domain.command_context import CommandContext
 from berth.domain.error import DomainError, NotFound
 from berth.domain.locking import NightLock, no_lock
 from berth.domain.reference import new_reference
@@ -109,14 +114,15 @@ class CommandApplication(Application[UUID]):
         super().register_transcodings(transcoder)
         transcoder.register(DateAsISO())
 
-    def _exists(self, aggregate_id: UUID) -> bool:
+    def exists(self, aggregate_id: UUID) -> bool:
         try:
             self.repository.get(aggregate_id)
         except AggregateNotFoundError:
             return False
         return True
 
-    def _get(self, aggregate_id: UUID, kind: type[A], missing: type[NotFound]) -> A:
+    def find(self, aggregate_id: UUID, kind: type[A], missing: type[NotFound]) -> A:
+        """The aggregate, if it is a `kind`; else `missing`."""
         try:
             aggregate: object = self.repository.get(aggregate_id)
         except AggregateNotFoundError:
@@ -125,30 +131,18 @@ class CommandApplication(Application[UUID]):
             raise missing(f"no {kind.__name__.lower()} {aggregate_id}")
         return aggregate
 
-    @staticmethod
-    def _check_version(aggregate: Aggregate, expected_version: int | None) -> None:
-        if expected_version is not None and aggregate.version != expected_version:
-            raise StaleVersion(expected=expected_version, actual=aggregate.version)
-
-    def _execute(
-        self,
-        attempt: Attempt,
-        cause: Cause,
-        *,
-        lock: Sequence[UUID],
-        **save_kwargs: Any,
+    def execute(
+        self, attempt: Attempt, context: CommandContext, *, lock: Sequence[UUID]
     ) -> CommandResult:
         """Run `attempt` and save what it touched in one transaction, retrying conflicts."""
-        meta = cause.as_metadata()
+        meta = context.cause.as_metadata()
         for attempt_number in range(1, MAX_ATTEMPTS + 1):
             with self.night_lock(sorted(set(lock))):
                 subject, touched = attempt(self.clock(), meta)
                 ordered = [a for a in touched if a is not subject]
                 ordered += [a for a in touched if a is subject]
                 try:
-                    recordings = self.save(
-                        *ordered, subject=(subject.id, subject.version), **save_kwargs
-                    )
+                    recordings = self.save(*ordered, **_storage_arguments(context, subject))
                 except IntegrityError:
                     pass
                 else:
@@ -158,6 +152,10 @@ class CommandApplication(Application[UUID]):
             f"the command conflicted with concurrent changes {MAX_ATTEMPTS} times; retry it"
         )
 
+    def save_new(self, subject: Aggregate, context: CommandContext) -> CommandResult:
+        """Save a command's one new aggregate, without the night lock or retries."""
+        return self._result(subject, self.save(subject, **_storage_arguments(context, subject)))
+
     def _result(self, subject: Aggregate, recordings: list[Recording[UUID]]) -> CommandResult:
         """The result; a command that changed nothing answers with the store's head position."""
         positions = [r.notification.id for r in recordings if r.notification.id is not None]
@@ -165,3 +163,19 @@ class CommandApplication(Application[UUID]):
         return CommandResult(
             id=subject.id, version=subject.version, position=position, subject=subject
         )
+
+
+def check_version(aggregate: Aggregate, expected_version: int | None) -> None:
+    """Refuse a command whose caller saw another version of its subject (If-Match)."""
+    if expected_version is not None and aggregate.version != expected_version:
+        raise StaleVersion(expected=expected_version, actual=aggregate.version)
+
+
+def _storage_arguments(context: CommandContext, subject: Aggregate) -> dict[str, Any]:
+    """What the store's recorder is given with a command's events, in their transaction."""
+    return {
+        "subject": (subject.id, subject.version),
+        "idempotency": context.idempotency,
+        "camera_change": context.camera_change,
+        "row_write": context.row_write,
+    }

@@ -4,7 +4,6 @@ and resolving unmatched reads by hand."""
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, replace
 from datetime import datetime
-from typing import Any
 from uuid import UUID, uuid4
 
 from eventsourcing.application import AggregateNotFoundError
@@ -12,9 +11,10 @@ from eventsourcing.domain import Aggregate
 
 from berth.domain import barrier
 from berth.domain.booking import Booking
-from berth.domain.booking_commands import BookingCommands, UnknownBooking
-from berth.domain.cause import Cause
-from berth.domain.commanding import CommandResult
+from berth.domain.booking_commands import Bookings, UnknownBooking
+from berth.domain.catalog_commands import Catalogue
+from berth.domain.command_context import CommandContext
+from berth.domain.commanding import CommandApplication, CommandResult
 from berth.domain.error import DomainError, NotFound
 from berth.domain.gate import Gate
 from berth.domain.plate_read import PlateRead, legacy_plate_read_id, plate_read_id
@@ -47,7 +47,16 @@ class ReadOutcome:
     position: int
 
 
-class GateCommands(BookingCommands):
+class Gates:
+    """Lanes, overstay tariffs, plate reads and their barrier decisions."""
+
+    def __init__(
+        self, app: CommandApplication, *, catalogue: Catalogue, bookings: Bookings
+    ) -> None:
+        self.app = app
+        self.catalogue = catalogue
+        self.bookings = bookings
+
     def add_gate(
         self,
         *,
@@ -57,10 +66,9 @@ class GateCommands(BookingCommands):
         early_grace_minutes: int = 120,
         late_grace_minutes: int = 30,
         passage_seconds: int = 60,
-        cause: Cause,
-        **save_kwargs: Any,
+        context: CommandContext,
     ) -> CommandResult:
-        facility = self.facility(facility_id)
+        facility = self.catalogue.facility(facility_id)
         gate = Gate.add(
             gate_id=uuid4(),
             facility_id=facility.id,
@@ -69,20 +77,20 @@ class GateCommands(BookingCommands):
             early_grace_minutes=early_grace_minutes,
             late_grace_minutes=late_grace_minutes,
             passage_seconds=passage_seconds,
-            now=self.clock(),
-            cause=cause.as_metadata(),
+            now=self.app.clock(),
+            cause=context.cause.as_metadata(),
         )
-        return self._result(gate, self.save(gate, **save_kwargs))
+        return self.app.save_new(gate, context)
 
     def set_overstay_tariff(
-        self, *, pool_id: UUID, hourly: int, cause: Cause, **save_kwargs: Any
+        self, *, pool_id: UUID, hourly: int, context: CommandContext
     ) -> CommandResult:
         def attempt(now: datetime, meta: dict[str, str]) -> tuple[Aggregate, list[Aggregate]]:
-            pool = self.pool(pool_id)
+            pool = self.catalogue.pool(pool_id)
             pool.set_overstay_tariff(hourly=hourly, now=now, cause=meta)
             return pool, [pool]
 
-        return self._execute(attempt, cause, lock=[], **save_kwargs)
+        return self.app.execute(attempt, context, lock=[])
 
     def record_plate_read(
         self,
@@ -96,8 +104,7 @@ class GateCommands(BookingCommands):
         candidates: Sequence[str] = (),
         image_ref: str | None = None,
         booking_ids: Sequence[UUID] = (),
-        cause: Cause,
-        **save_kwargs: Any,
+        context: CommandContext,
     ) -> ReadOutcome:
         """Decide on a read and store it once per (facility, read id), with any arrival
         or departure. A read id the facility already used for another read is refused.
@@ -108,7 +115,7 @@ class GateCommands(BookingCommands):
         outcome: dict[str, ReadOutcome] = {}
 
         def attempt(now: datetime, meta: dict[str, str]) -> tuple[Aggregate, list[Aggregate]]:
-            gate = self._get(gate_id, Gate, UnknownGate)
+            gate = self.app.find(gate_id, Gate, UnknownGate)
             existing = self._plate_read(gate.facility_id, read_id)
             if existing is not None:
                 existing.check_same_read(
@@ -125,7 +132,7 @@ class GateCommands(BookingCommands):
                 )
                 return existing, []
             bookings = self._bookings(booking_ids)
-            tariffs = {b.pool_id: self.pool(b.pool_id).overstay_hourly for b in bookings}
+            tariffs = {b.pool_id: self.catalogue.pool(b.pool_id).overstay_hourly for b in bookings}
             decision = barrier.decide(
                 gate=gate,
                 plate=plate,
@@ -191,7 +198,7 @@ class GateCommands(BookingCommands):
             )
             return read, [read, *touched]
 
-        result = self._execute(attempt, cause, lock=[], **save_kwargs)
+        result = self.app.execute(attempt, context, lock=[])
         return replace(outcome["read"], position=result.position)
 
     def resolve_read(
@@ -201,8 +208,7 @@ class GateCommands(BookingCommands):
         read_id: str,
         booking_id: UUID | None,
         note: str = "",
-        cause: Cause,
-        **save_kwargs: Any,
+        context: CommandContext,
     ) -> CommandResult:
         """Match an unmatched read to a booking by hand (recording the passage), or dismiss it."""
 
@@ -213,7 +219,7 @@ class GateCommands(BookingCommands):
             read.resolve(booking_id=booking_id, note=note, now=now, cause=meta)
             touched: list[Aggregate] = [read]
             if booking_id is not None:
-                booking = self.booking(booking_id)
+                booking = self.bookings.booking(booking_id)
                 if booking.facility_id != read.facility_id:
                     raise BookingAtAnotherFacility(
                         f"booking {booking_id} is at another facility than read {read_id!r}"
@@ -230,10 +236,10 @@ class GateCommands(BookingCommands):
                 touched.append(booking)
             return read, touched
 
-        return self._execute(attempt, cause, lock=[], **save_kwargs)
+        return self.app.execute(attempt, context, lock=[])
 
     def open_barrier(
-        self, *, gate_id: UUID, reason: str, plate: str = "", cause: Cause, **save_kwargs: Any
+        self, *, gate_id: UUID, reason: str, plate: str = "", context: CommandContext
     ) -> CommandResult:
         """Record that staff opened a gate's barrier by hand, and why (the event is the record;
         the barrier itself is the site's)."""
@@ -243,10 +249,10 @@ class GateCommands(BookingCommands):
             gate.open_by_hand(reason=reason, plate=plate, now=now, cause=meta)
             return gate, [gate]
 
-        return self._execute(attempt, cause, lock=[], **save_kwargs)
+        return self.app.execute(attempt, context, lock=[])
 
     def gate(self, gate_id: UUID) -> Gate:
-        return self._get(gate_id, Gate, UnknownGate)
+        return self.app.find(gate_id, Gate, UnknownGate)
 
     def _plate_read(self, facility_id: UUID, read_id: str) -> PlateRead | None:
         """The facility's read with this id: under its scoped id, or else a read stored
@@ -259,7 +265,7 @@ class GateCommands(BookingCommands):
 
     def _read_at(self, aggregate_id: UUID) -> PlateRead | None:
         try:
-            read: object = self.repository.get(aggregate_id)
+            read: object = self.app.repository.get(aggregate_id)
         except AggregateNotFoundError:
             return None
         return read if isinstance(read, PlateRead) else None
@@ -268,7 +274,7 @@ class GateCommands(BookingCommands):
         found = []
         for booking_id in dict.fromkeys(booking_ids):
             try:
-                found.append(self.booking(booking_id))
+                found.append(self.bookings.booking(booking_id))
             except UnknownBooking:
                 continue
         return found

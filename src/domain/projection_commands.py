@@ -1,17 +1,20 @@
 """Operators' commands on projections: recording that one passes over an event."""
 
-from typing import Any
-
 from eventsourcing.persistence import IntegrityError
 
-from berth.domain.cause import Cause
+from berth.domain.command_context import CommandContext
 from berth.domain.commanding import CommandApplication, CommandResult
 from berth.domain.projection_skip import AlreadySkipped, ProjectionSkip
 
 
-class ProjectionCommands(CommandApplication):
-    def skip_projection_event(
-        self, *, projection: str, position: int, reason: str, cause: Cause, **save_kwargs: Any
+class ProjectionSkips:
+    """Operators' answers to a projection that cannot apply an event."""
+
+    def __init__(self, app: CommandApplication) -> None:
+        self.app = app
+
+    def skip_event(
+        self, *, projection: str, position: int, reason: str, context: CommandContext
     ) -> CommandResult:
         """Record that `projection` passes over the event at `position` (once per position).
 
@@ -22,11 +25,11 @@ class ProjectionCommands(CommandApplication):
             projection=projection,
             position=position,
             reason=reason,
-            now=self.clock(),
-            cause=cause.as_metadata(),
+            now=self.app.clock(),
+            cause=context.cause.as_metadata(),
         )
         try:
-            return self._result(skip, self.save(skip, **save_kwargs))
+            return self.app.save_new(skip, context)
         except IntegrityError:
             raise AlreadySkipped(
                 f"{projection} already skips the event at position {position}"

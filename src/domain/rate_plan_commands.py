@@ -1,14 +1,13 @@
 """Commands on rate plans (create, change, retire) and the pricing of a hold under one."""
 
 from datetime import datetime
-from typing import Any
 from uuid import UUID
 
 from eventsourcing.domain import Aggregate
 
-from berth.domain.catalog_commands import CatalogCommands
-from berth.domain.cause import Cause
-from berth.domain.commanding import CommandResult
+from berth.domain.catalog_commands import Catalogue
+from berth.domain.command_context import CommandContext
+from berth.domain.commanding import CommandApplication, CommandResult, check_version
 from berth.domain.error import DomainError, NotFound
 from berth.domain.pool import Pool
 from berth.domain.pricing import (
@@ -56,7 +55,13 @@ class PriceChanged(DomainError):
         }
 
 
-class RatePlanCommands(CatalogCommands):
+class Pricing:
+    """Rate plans of a pool (create, change, retire) and the pricing of a hold under one."""
+
+    def __init__(self, app: CommandApplication, *, catalogue: Catalogue) -> None:
+        self.app = app
+        self.catalogue = catalogue
+
     def create_rate_plan(
         self,
         *,
@@ -64,14 +69,13 @@ class RatePlanCommands(CatalogCommands):
         code: str,
         name: str,
         terms: PlanTerms,
-        cause: Cause,
-        **save_kwargs: Any,
+        context: CommandContext,
     ) -> CommandResult:
         check_code(code)
 
         def attempt(now: datetime, meta: dict[str, str]) -> tuple[Aggregate, list[Aggregate]]:
-            pool = self.pool(pool_id)
-            if self._exists(rate_plan_id(pool_id, code)):
+            pool = self.catalogue.pool(pool_id)
+            if self.app.exists(rate_plan_id(pool_id, code)):
                 raise RatePlanExists(f"the pool already has a rate plan {code!r}")
             plan = RatePlan.create(
                 pool_id=pool.id,
@@ -87,7 +91,7 @@ class RatePlanCommands(CatalogCommands):
             pool.record_rate_plan(code=code, now=now, cause=meta)
             return plan, [pool, plan]
 
-        return self._execute(attempt, cause, lock=[], **save_kwargs)
+        return self.app.execute(attempt, context, lock=[])
 
     def change_rate_plan(
         self,
@@ -96,34 +100,30 @@ class RatePlanCommands(CatalogCommands):
         code: str,
         name: str,
         terms: PlanTerms,
-        expected_version: int | None = None,
-        cause: Cause,
-        **save_kwargs: Any,
+        context: CommandContext,
     ) -> CommandResult:
         def attempt(now: datetime, meta: dict[str, str]) -> tuple[Aggregate, list[Aggregate]]:
             plan = self.rate_plan(pool_id, code)
-            self._check_version(plan, expected_version)
+            check_version(plan, context.expected_version)
             plan.change(name=name, terms=terms, now=now, cause=meta)
             return plan, [plan]
 
-        return self._execute(attempt, cause, lock=self.plan_lock(pool_id, code), **save_kwargs)
+        return self.app.execute(attempt, context, lock=self.plan_lock(pool_id, code))
 
     def retire_rate_plan(
         self,
         *,
         pool_id: UUID,
         code: str,
-        expected_version: int | None = None,
-        cause: Cause,
-        **save_kwargs: Any,
+        context: CommandContext,
     ) -> CommandResult:
         def attempt(now: datetime, meta: dict[str, str]) -> tuple[Aggregate, list[Aggregate]]:
             plan = self.rate_plan(pool_id, code)
-            self._check_version(plan, expected_version)
+            check_version(plan, context.expected_version)
             plan.retire(now=now, cause=meta)
             return plan, [plan]
 
-        return self._execute(attempt, cause, lock=self.plan_lock(pool_id, code), **save_kwargs)
+        return self.app.execute(attempt, context, lock=self.plan_lock(pool_id, code))
 
     @staticmethod
     def plan_lock(pool_id: UUID, code: str) -> list[UUID]:
@@ -134,7 +134,7 @@ class RatePlanCommands(CatalogCommands):
 
     def rate_plan(self, pool_id: UUID, code: str) -> RatePlan:
         check_code(code)
-        plan = self._get(rate_plan_id(pool_id, code), RatePlan, UnknownRatePlan)
+        plan = self.app.find(rate_plan_id(pool_id, code), RatePlan, UnknownRatePlan)
         if plan.pool_id != pool_id:  # cannot happen with a uuid5 id; kept as a guard
             raise UnknownRatePlan(f"no rate plan {code!r} on pool {pool_id}")
         return plan

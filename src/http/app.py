@@ -8,32 +8,11 @@ import falcon
 
 from berth.http import openapi, problems
 from berth.http.auth import Authenticate
-from berth.http.commands.apikeys import apikey_routes
-from berth.http.commands.bookings import (
-    ACTIONS,
-    BookingActionResource,
-    HoldResource,
-    SettleRefundResource,
-)
+from berth.http.commands.apikeys import KeysResource
 from berth.http.commands.execution import CommandRunner
-from berth.http.commands.facilities import CapacityResource, FacilitiesResource, PoolsResource
-from berth.http.commands.finance import CloseDayResource, ReverseEntryResource, TaxRateResource
-from berth.http.commands.gates import (
-    CamerasResource,
-    GatesResource,
-    MoveCameraResource,
-    OverstayTariffResource,
-    RekeyCameraResource,
-    ResolveReadResource,
-)
 from berth.http.commands.mail import mail_routes
-from berth.http.commands.plate_reads import PlateReadsResource
-from berth.http.commands.projections import ProjectionRetriesResource, ProjectionSkipsResource
-from berth.http.commands.rate_plans import (
-    ChangeRatePlanResource,
-    CreateRatePlanResource,
-    RetireRatePlanResource,
-)
+from berth.http.commands.resource import Wiring
+from berth.http.commands.table import COMMANDS
 from berth.http.commands.webhooks import webhook_routes
 from berth.http.docs import add_docs
 from berth.http.endpoint import Endpoint
@@ -41,6 +20,7 @@ from berth.http.header_limits import HeaderLimits
 from berth.http.metrics import MetricsResource
 from berth.http.observe import Observe
 from berth.http.payloads import LoadPayloads
+from berth.http.preconditions import Preconditions
 from berth.http.queries.apikey import KeyResource
 from berth.http.queries.audit import audit_routes
 from berth.http.queries.availability import AvailabilityResource
@@ -78,120 +58,56 @@ class ByMethod:
 
 
 def routes(services: Services, settings: Settings) -> list[tuple[str, Any]]:
-    runner = CommandRunner(services, settings)
-    table: list[tuple[str, Any]] = [
-        ("/facilities", FacilitiesResource(services, runner)),
-        ("/facilities/{facility_id:uuid}/pools", PoolsResource(services, runner)),
+    """The queries' routes, then the command table's; a path with both is served ByMethod."""
+    wiring = Wiring(services, settings, CommandRunner(services, settings))
+    served: dict[str, dict[str, Any]] = {}
+    for template, resource in query_routes(services, settings):
+        served.setdefault(template, {}).update(dict.fromkeys(resource.endpoints, resource))
+    for command in COMMANDS:
+        served.setdefault(command.route, {})[command.method] = command.build(wiring)
+    table: list[tuple[str, Any]] = []
+    for template, by_method in served.items():
+        resources = set(map(id, by_method.values()))
+        resource = next(iter(by_method.values()))
+        table.append((template, resource if len(resources) == 1 else ByMethod(**by_method)))
+    return table
+
+
+def query_routes(services: Services, settings: Settings) -> list[tuple[str, Any]]:
+    return [
         ("/facilities/{facility_id:uuid}/arrivals", arrivals(services, settings)),
         ("/facilities/{facility_id:uuid}/departures", departures(services, settings)),
-        ("/pools/{pool_id:uuid}/capacity", CapacityResource(services, runner)),
-        (
-            "/bookings",
-            ByMethod(
-                POST=HoldResource(services, runner),
-                GET=BookingListResource(services, settings),
-            ),
-        ),
+        ("/bookings", BookingListResource(services, settings)),
         ("/bookings/{booking_id:uuid}", BookingResource(services, settings)),
-    ]
-    table += [
-        (f"/bookings/{{booking_id:uuid}}/{name}", BookingActionResource(services, runner, action))
-        for name, action in ACTIONS.items()
-    ]
-    table += [
-        (
-            "/bookings/{booking_id:uuid}/refunds/{refund_id}/settle",
-            SettleRefundResource(services, runner),
-        ),
-        ("/facilities/{facility_id:uuid}/gates", GatesResource(services, runner)),
         ("/facilities/{facility_id:uuid}/occupancy", OccupancyResource(services, settings)),
         (
             "/facilities/{facility_id:uuid}/unmatched-reads",
             UnmatchedReadsResource(services, settings),
         ),
-        ("/gates/{gate_id:uuid}/cameras", CamerasResource(services, runner)),
-        ("/gates/{gate_id:uuid}/reads", PlateReadsResource(services, settings)),
-        ("/pools/{pool_id:uuid}/overstay-tariff", OverstayTariffResource(services, runner)),
-        ("/reads/{read_id}/resolve", ResolveReadResource(services, runner)),
-        (
-            "/facilities/{facility_id:uuid}/reads/{read_id}/resolve",
-            ResolveReadResource(services, runner),
-        ),
-        (
-            "/facilities/{facility_id:uuid}/cameras/{camera_id}/move",
-            MoveCameraResource(services, runner),
-        ),
-        (
-            "/facilities/{facility_id:uuid}/cameras/{camera_id}/rekey",
-            RekeyCameraResource(services, runner, settings),
-        ),
         ("/availability", AvailabilityResource(services, settings)),
         ("/health", HealthResource(services, settings)),
         ("/projections", ProjectionsResource(services, settings)),
-        ("/projections/{projection}/skips", ProjectionSkipsResource(services)),
-        ("/projections/{projection}/retries", ProjectionRetriesResource(services)),
-    ]
-    table += ledger_routes(services, settings, runner)
-    table += pricing_routes(services, settings, runner)
-    table += audit_routes(services)
-    table += apikey_routes(services)
-    table.append(("/apikeys/{key_id}", KeyResource(services)))
-    table += mail_routes(services)
-    table += webhook_routes(services, settings)
-    return with_reads(table, catalogue_routes(services, settings))
-
-
-def with_reads(table: list[tuple[str, Any]], reads: dict[str, Any]) -> list[tuple[str, Any]]:
-    """The routes of `table` with GETs added: one resource per method where a path has both."""
-    merged = []
-    for template, resource in table:
-        read = reads.pop(template, None)
-        both = ByMethod(GET=read, **{m: resource for m in resource.endpoints}) if read else None
-        merged.append((template, both or resource))
-    return merged + list(reads.items())
-
-
-def ledger_routes(
-    services: Services, settings: Settings, runner: CommandRunner
-) -> list[tuple[str, Any]]:
-    return [
-        (
-            "/facilities/{facility_id:uuid}/days/{business_date}/close",
-            CloseDayResource(services, runner),
-        ),
-        ("/pools/{pool_id:uuid}/tax-rate", TaxRateResource(services, runner)),
-        ("/ledger/entries/{entry_id:uuid}/reverse", ReverseEntryResource(services, runner)),
         ("/ledger/accounts", BalancesResource(services, settings, trial=False)),
         ("/ledger/trial-balance", BalancesResource(services, settings, trial=True)),
         ("/ledger/journal", JournalResource(services, settings)),
         ("/ledger/journal.csv", JournalCsvResource(services, settings)),
         ("/ledger/bookings/{booking_id:uuid}/statement", StatementResource(services, settings)),
         ("/ledger/revenue", RevenueResource(services, settings)),
+        *audit_routes(services),
+        ("/apikeys", KeysResource(services)),
+        ("/apikeys/{key_id}", KeyResource(services)),
+        *pricing_routes(services, settings),
+        *mail_routes(services),
+        *webhook_routes(services, settings),
+        *catalogue_routes(services, settings).items(),
     ]
 
 
-def pricing_routes(
-    services: Services, settings: Settings, runner: CommandRunner
-) -> list[tuple[str, Any]]:
+def pricing_routes(services: Services, settings: Settings) -> list[tuple[str, Any]]:
+    """The rate plans' and quotes' reads (their commands are in the command table)."""
     return [
-        (
-            "/pools/{pool_id:uuid}/rate-plans",
-            ByMethod(
-                POST=CreateRatePlanResource(services, runner),
-                GET=RatePlanListResource(services, settings),
-            ),
-        ),
-        (
-            "/pools/{pool_id:uuid}/rate-plans/{code}",
-            ByMethod(
-                PUT=ChangeRatePlanResource(services, runner),
-                GET=RatePlanResource(services, settings),
-            ),
-        ),
-        (
-            "/pools/{pool_id:uuid}/rate-plans/{code}/retire",
-            RetireRatePlanResource(services, runner),
-        ),
+        ("/pools/{pool_id:uuid}/rate-plans", RatePlanListResource(services, settings)),
+        ("/pools/{pool_id:uuid}/rate-plans/{code}", RatePlanResource(services, settings)),
         ("/quotes", QuotesResource(services, settings)),
     ]
 
@@ -199,7 +115,12 @@ def pricing_routes(
 def create_app(
     settings: Settings, services: Services
 ) -> falcon.App[falcon.Request, falcon.Response]:
-    middleware: list[Any] = [RequestIds(), Authenticate(services, settings), LoadPayloads(settings)]
+    middleware: list[Any] = [
+        RequestIds(),
+        Authenticate(services, settings),
+        LoadPayloads(settings),
+        Preconditions(),
+    ]
     middleware.insert(0, HeaderLimits())
     middleware.insert(1, ApiVersion())
     middleware.insert(4, Observe(services.pool))  # after the ids and the caller

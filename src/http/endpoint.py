@@ -1,13 +1,16 @@
 """What each route and method is: who may call it, what it reads, what it answers.
 
-Resources declare an `Endpoint` per HTTP method in `endpoints`; the middleware
-uses it to authenticate and to load the body and query string, and the OpenAPI
-document is generated from it, so the rules and the document cannot drift apart.
+Resources carry an `Endpoint` per HTTP method in `endpoints` (queries declare
+theirs on the class; commands are declared in `berth.http.commands.table`); the
+middleware uses it to authenticate, to load the body and query string and to
+enforce If-Match and Idempotency-Key, and the OpenAPI document is generated from
+it, so the rules and the document cannot drift apart.
 """
 
 from __future__ import annotations
 
 from dataclasses import dataclass, field
+from typing import Any
 
 from marshmallow import Schema
 
@@ -36,6 +39,8 @@ class Endpoint:
     conditional: bool = False  # honours If-Match
     idempotent: bool = False  # honours Idempotency-Key
     errors: tuple[int, ...] = field(default=())
+    operation_id: str = ""  # the OpenAPI operationId; derived from method and path if empty
+    example: dict[str, Any] | None = None  # a valid body, shown in the OpenAPI document
 
     @property
     def public(self) -> bool:

@@ -87,6 +87,7 @@ def _operation(template: str, method: str, endpoint: Endpoint) -> dict[str, Any]
             "content": {"application/problem+json": {"schema": "Problem"}},
         }
     operation: dict[str, Any] = {
+        "operationId": operation_id(template, method, endpoint),
         "summary": endpoint.summary,
         "tags": [endpoint.tag],
         "parameters": _parameters(template, endpoint),
@@ -95,12 +96,28 @@ def _operation(template: str, method: str, endpoint: Endpoint) -> dict[str, Any]
     }
     if endpoint.roles:
         operation["description"] = "Roles: " + ", ".join(sorted(endpoint.roles))
+        operation["x-berth-roles"] = sorted(endpoint.roles)
     if endpoint.body is not None:
-        operation["requestBody"] = {
-            "required": False,
-            "content": {"application/json": {"schema": endpoint.body}},
-        }
+        media: dict[str, Any] = {"schema": endpoint.body}
+        if endpoint.example is not None:
+            media["example"] = endpoint.example
+        # An empty body is read as {}; a command is still documented as taking one.
+        operation["requestBody"] = {"required": True, "content": {"application/json": media}}
     return operation
+
+
+def operation_id(template: str, method: str, endpoint: Endpoint) -> str:
+    """The endpoint's own, or `get` plus the path's words: GET /ledger/journal.csv is
+    `getLedgerJournalCsv`, and a parameter reads `By` its name (`getBookingsByBookingId`)."""
+    if endpoint.operation_id:
+        return endpoint.operation_id
+    words = [method.lower()]
+    for part in openapi_path(template).strip("/").split("/"):
+        if part.startswith("{"):
+            words += ["by", *part.strip("{}").split("_")]
+        else:
+            words += re.split(r"[-_.]", part)
+    return words[0] + "".join(word[:1].upper() + word[1:] for word in words[1:] if word)
 
 
 def build(routes: Sequence[tuple[str, Any]], *, version: str = "0.1.0") -> dict[str, Any]:

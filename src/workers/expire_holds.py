@@ -22,6 +22,7 @@ from berth.adapters.read_models import queries
 from berth.domain.application import Reservations
 from berth.domain.booking import HoldNotYetExpired, IllegalTransition
 from berth.domain.cause import Cause
+from berth.domain.command_context import CommandContext
 
 log = logging.getLogger(__name__)
 
@@ -38,7 +39,7 @@ def expire_due_holds(conn: psycopg.Connection[Any], app: Reservations, *, now: d
             principal=PRINCIPAL, channel="system", request_id=request_id, correlation_id=request_id
         )
         try:
-            app.expire(booking_id=booking_id, cause=cause)
+            app.bookings.expire(booking_id=booking_id, context=CommandContext(cause=cause))
         except (IllegalTransition, HoldNotYetExpired) as refused:
             # The read model lags the store: the booking moved on, or clocks differ.
             log.debug("expire-holds: skipped %s: %s", booking_id, refused)

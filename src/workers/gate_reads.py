@@ -90,7 +90,7 @@ def handle(
         gate_id = UUID(str(data.pop("gate_id")))
         read = plate_reads.PlateReadPayload().load(data)
         check_captured_at(read["captured_at"], message, tolerance)
-        gate = app.gate(gate_id)
+        gate = app.gates.gate(gate_id)
         outcome = plate_reads.record(
             app, conn, gate=gate, read=read, cause=cause_for(message, topic)
         )

@@ -14,6 +14,7 @@ import psycopg
 from http_support import Api, Clock, World, hold, hold_body, problem_type
 
 from berth.domain.cause import Cause
+from berth.domain.command_context import CommandContext
 from berth.http import Services
 from berth.http.signatures import HEADER, sign
 from berth.workers import PROJECTIONS
@@ -216,7 +217,9 @@ def test_a_cancelled_booking_shows_its_fee_and_an_expired_one_owes_nothing(
     assert paid_hold["balance_due"] == -700  # paid before it is charged: owed to the guest
     clock.advance(timedelta(hours=1))
     cause = Cause(principal="test", channel="operations", request_id="r", correlation_id="r")
-    result = services.reservations.expire(booking_id=expiring["id"], cause=cause)
+    result = services.reservations.bookings.expire(
+        booking_id=expiring["id"], context=CommandContext(cause=cause)
+    )
     catch_up(db_url, services)
     expired = api.get(f"/bookings/{expiring['id']}?min_position={result.position}").json
     assert expired["status"] == "expired"

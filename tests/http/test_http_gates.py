@@ -15,6 +15,7 @@ import pytest
 from http_support import ARRIVAL, START, Api, Clock, World, hold, make_key, problem_type
 
 from berth.domain.cause import Cause
+from berth.domain.command_context import CommandContext
 from berth.domain.plate_read import PlateRead
 from berth.domain.plates import normalise_plate
 from berth.domain.stay import Stay
@@ -332,7 +333,7 @@ def test_a_camera_moves_between_its_facilitys_gates_as_an_event_and_not_to_anoth
     moved = api.post(path, {"gate_id": exit_lane.gate_id}, who="operations")
     assert moved.status_code == 200, moved.text
     assert (moved.json["gate_id"], moved.json["version"]) == (exit_lane.gate_id, 2)
-    camera = services.reservations.camera(UUID(world.facility_id), entry.camera_id)
+    camera = services.reservations.cameras.camera(UUID(world.facility_id), entry.camera_id)
     events = list(services.reservations.repository.event_store.get(camera.id))
     assert [type(e).__name__ for e in events] == ["Registered", "Moved"]
     assert events[1].cause["principal"] != ""  # type: ignore[attr-defined]
@@ -357,7 +358,7 @@ def test_a_rekeyed_camera_accepts_both_secrets_during_the_grace_and_only_the_new
     new = rekeyed.json["secret"]
     assert new != old
     assert rekeyed.json["previous_valid_until"] == (START + timedelta(days=1)).isoformat()
-    camera = services.reservations.camera(UUID(world.facility_id), entry.camera_id)
+    camera = services.reservations.cameras.camera(UUID(world.facility_id), entry.camera_id)
     events = list(services.reservations.repository.event_store.get(camera.id))
     assert [type(e).__name__ for e in events] == ["Registered", "Rekeyed"]
     assert entry.send(entry.body("NOBODY1"), secret=old).status_code == 200
@@ -387,12 +388,18 @@ def test_a_plate_with_25_bookings_is_let_in_on_the_day_of_the_one_that_covers_it
     booking_ids = []
     for n in range(25):  # today's booking first, then 24 later nights
         arrival = ARRIVAL + timedelta(days=2 * n)
-        booking_id = app.hold(
-            pool_id=UUID(world.pool_id), stay=Stay(arrival, arrival + timedelta(days=1)),
-            quantity=1, guest={"name": "Commuter"}, plates=["CM-25"], cause=cause,
-        ).id  # fmt: skip
+        booking_id = app.bookings.hold(
+            pool_id=UUID(world.pool_id),
+            stay=Stay(arrival, arrival + timedelta(days=1)),
+            quantity=1,
+            guest={"name": "Commuter"},
+            plates=["CM-25"],
+            context=CommandContext(cause=cause),
+        ).id
         booking_ids.append(booking_id)
-        position = app.confirm(booking_id=booking_id, cause=cause).position
+        position = app.bookings.confirm(
+            booking_id=booking_id, context=CommandContext(cause=cause)
+        ).position
     assert api.get(f"/bookings/{booking_ids[-1]}?min_position={position}").status_code == 200
     answer = entry.send(entry.body("cm 25"))
     assert answer.status_code == 200, answer.text
@@ -452,7 +459,7 @@ def test_a_camera_registered_before_0060_still_signs_and_its_first_move_records_
         f"/facilities/{world.facility_id}/cameras/old-cam/move", {"gate_id": exit_lane.gate_id}
     )
     assert moved.status_code == 200, moved.text
-    camera = services.reservations.camera(UUID(world.facility_id), "old-cam")
+    camera = services.reservations.cameras.camera(UUID(world.facility_id), "old-cam")
     events = list(services.reservations.repository.event_store.get(camera.id))
     assert [type(e).__name__ for e in events] == ["Registered", "Moved"]
     later = entry.body("NOBODY2", camera_id="old-cam")

@@ -181,7 +181,7 @@ def test_a_statement_shows_charges_payments_and_the_balance_due(
     body = answer.json
     assert [line["category"] for line in body["lines"]] == ["charge", "payment"]
     assert (body["charges"], body["payments"], body["balance_due"]) == (2400, 3000, -600)
-    booking = services.reservations.booking(books["booking_id"])
+    booking = services.reservations.bookings.booking(books["booking_id"])
     assert body["balance_due"] == booking.balance_due()
 
 

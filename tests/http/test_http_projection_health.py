@@ -12,6 +12,7 @@ from http_support import Api, World, problem_type
 
 from berth.adapters.postgres.eventstore import open_reservations
 from berth.adapters.tracking import projection_failures
+from berth.domain.command_context import CommandContext
 from berth.domain.projection_skip import skip_id
 from berth.http import Services, Settings, create_app
 from berth.workers import PROJECTIONS
@@ -67,7 +68,9 @@ def test_health_is_red_when_a_projection_lags_beyond_the_setting(
 ) -> None:
     long_ago = open_reservations(db_url, clock=Clock(datetime(2020, 1, 1, tzinfo=UTC)))
     try:  # an event five years old that no worker has applied
-        long_ago.register_facility(name="Harbour", time_zone="UTC", cause=cause())
+        long_ago.catalogue.register_facility(
+            name="Harbour", time_zone="UTC", context=CommandContext(cause=cause())
+        )
     finally:
         long_ago.close()
     strict = testing.TestClient(create_app(Settings(projection_max_lag_seconds=300), services))

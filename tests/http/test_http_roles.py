@@ -117,7 +117,7 @@ def test_a_booking_key_cannot_change_another_channels_booking(
     answer = api.post(f"/bookings/{booking['id']}/{action}", body, who="reseller")
     assert (answer.status_code, problem_type(answer)) == (404, "unknown-booking")
     assert answer.json["detail"] == f"no booking {booking['id']}"
-    assert services.reservations.booking(UUID(booking["id"])).version == booking["version"]
+    assert services.reservations.bookings.booking(UUID(booking["id"])).version == booking["version"]
 
 
 def test_a_gate_device_acts_only_at_its_own_facility(api: Api, world: World):

@@ -17,6 +17,7 @@ from berth import cli
 from berth.adapters.audit import audit_chain
 from berth.adapters.postgres.eventstore import open_reservations
 from berth.domain.cause import Cause
+from berth.domain.command_context import CommandContext
 from berth.domain.stay import Stay
 
 CAUSE = Cause(principal="auditor-test", channel="web", request_id="r", correlation_id="c")
@@ -27,22 +28,28 @@ def stored(db_url: str) -> list[int]:
     """A store of real commands; its positions in order."""
     app = open_reservations(db_url)
     try:
-        facility = app.register_facility(name="P1", time_zone="UTC", cause=CAUSE)
-        pool = app.add_pool(
+        facility = app.catalogue.register_facility(
+            name="P1", time_zone="UTC", context=CommandContext(cause=CAUSE)
+        )
+        pool = app.catalogue.add_pool(
             facility_id=facility.id,
             name="long stay",
             capacity=10,
             nightly_price=1450,
             currency="EUR",
-            cause=CAUSE,
+            context=CommandContext(cause=CAUSE),
         )
         arrival = datetime.now(UTC).date() + timedelta(days=30)
         for night in range(3):
             stay = Stay(arrival + timedelta(days=night), arrival + timedelta(days=night + 2))
-            held = app.hold(
-                pool_id=pool.id, stay=stay, quantity=1, guest={"name": "Ann Lee"}, cause=CAUSE
+            held = app.bookings.hold(
+                pool_id=pool.id,
+                stay=stay,
+                quantity=1,
+                guest={"name": "Ann Lee"},
+                context=CommandContext(cause=CAUSE),
             )
-            app.confirm(booking_id=held.id, cause=CAUSE)
+            app.bookings.confirm(booking_id=held.id, context=CommandContext(cause=CAUSE))
     finally:
         app.close()
     with psycopg.connect(db_url) as conn:

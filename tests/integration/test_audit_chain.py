@@ -28,6 +28,7 @@ from berth.adapters.postgres.eventstore import open_reservations
 from berth.adapters.postgres.migrations import Migration, discover, migrate
 from berth.domain.application import Reservations
 from berth.domain.cause import Cause
+from berth.domain.command_context import CommandContext
 from berth.domain.stay import Stay
 
 CAUSE = Cause(principal="auditor-test", channel="web", request_id="r", correlation_id="c")
@@ -43,19 +44,27 @@ def app(db_url: str) -> Iterator[Reservations]:
 
 def hold(app: Reservations, pool_id: UUID, arrival: date, guest: str = "Ann Lee") -> UUID:
     stay = Stay(arrival, arrival + timedelta(days=2))
-    held = app.hold(pool_id=pool_id, stay=stay, quantity=1, guest={"name": guest}, cause=CAUSE)
+    held = app.bookings.hold(
+        pool_id=pool_id,
+        stay=stay,
+        quantity=1,
+        guest={"name": guest},
+        context=CommandContext(cause=CAUSE),
+    )
     return held.id
 
 
 def make_pool(app: Reservations) -> UUID:
-    facility = app.register_facility(name="P1", time_zone="UTC", cause=CAUSE)
-    return app.add_pool(
+    facility = app.catalogue.register_facility(
+        name="P1", time_zone="UTC", context=CommandContext(cause=CAUSE)
+    )
+    return app.catalogue.add_pool(
         facility_id=facility.id,
         name="long stay",
         capacity=10,
         nightly_price=1450,
         currency="EUR",
-        cause=CAUSE,
+        context=CommandContext(cause=CAUSE),
     ).id
 
 
@@ -64,10 +73,10 @@ def booking(app: Reservations) -> UUID:
     """A small store of real commands; returns the one booking that went through several."""
     pool_id = make_pool(app)
     booking_id = hold(app, pool_id, ARRIVAL)
-    app.confirm(booking_id=booking_id, cause=CAUSE)
+    app.bookings.confirm(booking_id=booking_id, context=CommandContext(cause=CAUSE))
     other = hold(app, pool_id, ARRIVAL + timedelta(days=1), guest="Bo Chen")
-    app.cancel(booking_id=other, cause=CAUSE)
-    app.cancel(booking_id=booking_id, cause=CAUSE)
+    app.bookings.cancel(booking_id=other, context=CommandContext(cause=CAUSE))
+    app.bookings.cancel(booking_id=booking_id, context=CommandContext(cause=CAUSE))
     return booking_id
 
 

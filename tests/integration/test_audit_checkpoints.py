@@ -25,6 +25,7 @@ from berth.adapters.postgres.eventstore import open_reservations
 from berth.adapters.read_models import ledger_queries
 from berth.domain.application import Reservations
 from berth.domain.cause import Cause
+from berth.domain.command_context import CommandContext
 from berth.domain.stay import Stay
 from berth.projections import ledger_checkpoint
 from berth.projections.ledger_books import entry_id
@@ -59,56 +60,78 @@ def story(app: Reservations, clock: Clock) -> tuple[list[UUID], list[tuple[int, 
     cuts: list[tuple[int, datetime]] = []
 
     def take(result: Any) -> Any:
-        cuts.append((result.position, app.booking(result.id).modified_on))
+        cuts.append((result.position, app.bookings.booking(result.id).modified_on))
         return result
 
     facilities, pools = [], []
     for name in ("Harbour", "Airport"):
-        facility = app.register_facility(name=name, time_zone="Europe/London", cause=CAUSE)
-        pool = app.add_pool(
+        facility = app.catalogue.register_facility(
+            name=name, time_zone="Europe/London", context=CommandContext(cause=CAUSE)
+        )
+        pool = app.catalogue.add_pool(
             facility_id=facility.id,
             name="Long stay",
             capacity=9,
             nightly_price=2000,
             currency="EUR",
-            cause=CAUSE,
+            context=CommandContext(cause=CAUSE),
         )
-        app.set_tax_rate(pool_id=pool.id, rate_bp=2000, cause=CAUSE)
+        app.catalogue.set_tax_rate(
+            pool_id=pool.id, rate_bp=2000, context=CommandContext(cause=CAUSE)
+        )
         facilities.append(facility.id)
         pools.append(pool.id)
     bookings: list[UUID] = []
     for n in range(6):
         stay = Stay(ARRIVAL, ARRIVAL + timedelta(days=1 + n % 3))
         held = take(
-            app.hold(
-                pool_id=pools[n % 2], stay=stay, quantity=1, guest={"name": "A B"}, cause=CAUSE
+            app.bookings.hold(
+                pool_id=pools[n % 2],
+                stay=stay,
+                quantity=1,
+                guest={"name": "A B"},
+                context=CommandContext(cause=CAUSE),
             )
         )
         bookings.append(held.id)
-        confirmed = take(app.confirm(booking_id=held.id, cause=CAUSE))
+        confirmed = take(
+            app.bookings.confirm(booking_id=held.id, context=CommandContext(cause=CAUSE))
+        )
         if n == 1:
-            app.reverse_entry(
+            app.finance.reverse_entry(
                 facility_id=facilities[1],
                 entry_id=entry_id(confirmed.position, 0),
                 reason="posted twice",
-                cause=CAUSE,
+                context=CommandContext(cause=CAUSE),
             )
         take(
-            app.record_payment(
+            app.bookings.record_payment(
                 booking_id=held.id,
                 amount=1000 * (n + 1),
                 currency="EUR",
                 method="card",
-                cause=CAUSE,
+                context=CommandContext(cause=CAUSE),
             )
         )
-    take(app.amend(booking_id=bookings[2], departure=ARRIVAL + timedelta(days=4), cause=CAUSE))
-    take(app.cancel(booking_id=bookings[3], cause=CAUSE))
-    clock.now = datetime(2030, 6, 3, 1, 0, tzinfo=UTC)  # the day is over
-    app.close_day(facility_id=facilities[0], business_date=ARRIVAL, cause=CAUSE)
     take(
-        app.record_payment(
-            booking_id=bookings[0], amount=500, currency="EUR", method="card", cause=CAUSE
+        app.bookings.amend(
+            booking_id=bookings[2],
+            departure=ARRIVAL + timedelta(days=4),
+            context=CommandContext(cause=CAUSE),
+        )
+    )
+    take(app.bookings.cancel(booking_id=bookings[3], context=CommandContext(cause=CAUSE)))
+    clock.now = datetime(2030, 6, 3, 1, 0, tzinfo=UTC)  # the day is over
+    app.finance.close_day(
+        facility_id=facilities[0], business_date=ARRIVAL, context=CommandContext(cause=CAUSE)
+    )
+    take(
+        app.bookings.record_payment(
+            booking_id=bookings[0],
+            amount=500,
+            currency="EUR",
+            method="card",
+            context=CommandContext(cause=CAUSE),
         )
     )
     return facilities, cuts

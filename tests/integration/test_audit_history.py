@@ -24,6 +24,7 @@ from berth.adapters.read_models import ledger_queries
 from berth.domain.application import Reservations
 from berth.domain.catalog_commands import UnknownFacility
 from berth.domain.cause import Cause
+from berth.domain.command_context import CommandContext
 from berth.domain.commanding import CommandResult
 from berth.domain.stay import Stay
 from berth.projections.history import state_of
@@ -83,22 +84,29 @@ def app(db_url: str) -> Iterator[tuple[Reservations, Clock]]:
 def story(app: tuple[Reservations, Clock]) -> Story:
     reservations, clock = app
     setup = cause("setup", "key:admin")
-    facility = reservations.register_facility(
-        name="Harbour", time_zone="Europe/London", cause=setup
+    facility = reservations.catalogue.register_facility(
+        name="Harbour", time_zone="Europe/London", context=CommandContext(cause=setup)
     )
-    pool = reservations.add_pool(
+    pool = reservations.catalogue.add_pool(
         facility_id=facility.id,
         name="Long stay",
         capacity=5,
         nightly_price=2000,
         currency="EUR",
-        cause=setup,
+        context=CommandContext(cause=setup),
     )
-    reservations.set_tax_rate(pool_id=pool.id, rate_bp=2000, cause=setup)
-    reservations.set_overstay_tariff(pool_id=pool.id, hourly=250, cause=setup)
+    reservations.catalogue.set_tax_rate(
+        pool_id=pool.id, rate_bp=2000, context=CommandContext(cause=setup)
+    )
+    reservations.gates.set_overstay_tariff(
+        pool_id=pool.id, hourly=250, context=CommandContext(cause=setup)
+    )
     gates = {
-        direction: reservations.add_gate(
-            facility_id=facility.id, name=direction, direction=direction, cause=setup
+        direction: reservations.gates.add_gate(
+            facility_id=facility.id,
+            name=direction,
+            direction=direction,
+            context=CommandContext(cause=setup),
         ).id
         for direction in ("entry", "exit")
     }
@@ -108,12 +116,12 @@ def story(app: tuple[Reservations, Clock]) -> Story:
     def take(command: str, at: datetime, run: Any) -> CommandResult:
         clock.now = at
         result: CommandResult = run()
-        booking = reservations.booking(booking_id or result.id)
+        booking = reservations.bookings.booking(booking_id or result.id)
         taken.append(Taken(command, result.position, at, booking.version, state_of(booking)))
         return result
 
     def read(direction: str, at: datetime) -> Any:
-        return reservations.record_plate_read(
+        return reservations.gates.record_plate_read(
             read_id=str(uuid4()),
             camera_id="cam-1",
             gate_id=gates[direction],
@@ -121,42 +129,48 @@ def story(app: tuple[Reservations, Clock]) -> Story:
             confidence=0.97,
             captured_at=at,
             booking_ids=[booking_id],
-            cause=cause(f"read-{direction}", "key:gate"),
+            context=CommandContext(cause=cause(f"read-{direction}", "key:gate")),
         )
 
     held = take(
         "hold",
         START + timedelta(minutes=1),
-        lambda: reservations.hold(
+        lambda: reservations.bookings.hold(
             pool_id=pool.id,
             stay=Stay(ARRIVAL, ARRIVAL + timedelta(days=2)),
             quantity=1,
             guest={"given_name": "Ada", "family_name": "Lovelace"},
             plates=["AB12 CDE"],
-            cause=cause("hold"),
+            context=CommandContext(cause=cause("hold")),
         ),
     )
     booking_id = held.id
     take(
         "confirm",
         START + timedelta(minutes=2),
-        lambda: reservations.confirm(booking_id=held.id, cause=cause("confirm")),
+        lambda: reservations.bookings.confirm(
+            booking_id=held.id, context=CommandContext(cause=cause("confirm"))
+        ),
     )
     take(
         "amend",
         START + timedelta(minutes=3),
-        lambda: reservations.amend(
+        lambda: reservations.bookings.amend(
             booking_id=held.id,
             departure=ARRIVAL + timedelta(days=3),
             guest={"name": "Augusta Ada King"},
-            cause=cause("amend"),
+            context=CommandContext(cause=cause("amend")),
         ),
     )
     take(
         "payment",
         START + timedelta(minutes=4),
-        lambda: reservations.record_payment(
-            booking_id=held.id, amount=6000, currency="EUR", method="card", cause=cause("pay")
+        lambda: reservations.bookings.record_payment(
+            booking_id=held.id,
+            amount=6000,
+            currency="EUR",
+            method="card",
+            context=CommandContext(cause=cause("pay")),
         ),
     )
     take("arrival", london(ARRIVAL, 8), lambda: read("entry", london(ARRIVAL, 8)))
@@ -164,17 +178,19 @@ def story(app: tuple[Reservations, Clock]) -> Story:
     leaving = ARRIVAL + timedelta(days=4)
     take("overstay", london(leaving, 2, 10), lambda: read("exit", london(leaving, 2, 10)))
     clock.now = london(leaving, 3)
-    later = reservations.hold(
+    later = reservations.bookings.hold(
         pool_id=pool.id,
         stay=Stay(leaving + timedelta(days=10), leaving + timedelta(days=11)),
         quantity=1,
         guest={"name": "Bo Chen"},
-        cause=cause("later-hold"),
+        context=CommandContext(cause=cause("later-hold")),
     )
     take(
         "cancel a later booking",
         london(leaving, 4),
-        lambda: reservations.cancel(booking_id=later.id, cause=cause("later-cancel")),
+        lambda: reservations.bookings.cancel(
+            booking_id=later.id, context=CommandContext(cause=cause("later-cancel"))
+        ),
     )
     return Story(reservations, facility.id, held.id, later.id, taken)
 
@@ -253,8 +269,8 @@ def test_the_later_booking_has_a_history_of_its_own_ending_in_its_cancellation(
 
 
 def test_pools_facilities_gates_and_nights_have_histories_too(db_url: str, story: Story) -> None:
-    booking = story.app.booking(story.booking_id)
-    night = story.app.night_inventory(booking.pool_id, ARRIVAL)
+    booking = story.app.bookings.booking(story.booking_id)
+    night = story.app.catalogue.night_inventory(booking.pool_id, ARRIVAL)
     assert night is not None
     for aggregate_id, kind in [
         (story.facility_id, "Facility"),

@@ -12,6 +12,7 @@ from psycopg.rows import dict_row
 from berth import cli
 from berth.adapters.postgres.eventstore import open_reservations
 from berth.adapters.read_models import queries
+from berth.domain.command_context import CommandContext
 from berth.domain.stay import Stay
 from berth.http.schemas.answers import Booking
 from projection_support import catch_up, cause
@@ -22,21 +23,27 @@ def test_booking_show_prints_what_get_bookings_answers(
 ) -> None:
     monkeypatch.setenv("BERTH_DATABASE_URL", db_url)
     app = open_reservations(db_url)
-    facility = app.register_facility(name="Harbour", time_zone="UTC", cause=cause()).id
-    pool = app.add_pool(
+    facility = app.catalogue.register_facility(
+        name="Harbour", time_zone="UTC", context=CommandContext(cause=cause())
+    ).id
+    pool = app.catalogue.add_pool(
         facility_id=facility, name="P", capacity=3, nightly_price=900, currency="EUR",
-        cause=cause(),
+        context=CommandContext(cause=cause()),
     ).id  # fmt: skip
     arrival = (datetime.now(UTC) + timedelta(days=10)).date()
-    booking_id = app.hold(
+    booking_id = app.bookings.hold(
         pool_id=pool, stay=Stay(arrival, arrival + timedelta(days=2)), quantity=1,
-        guest={"name": "Ada Lovelace"}, cause=cause(),
+        guest={"name": "Ada Lovelace"}, context=CommandContext(cause=cause()),
     ).id  # fmt: skip
 
     cli.main(["booking", "confirm", str(booking_id)])
     confirmed = json.loads(capsys.readouterr().out)
-    app.record_payment(
-        booking_id=booking_id, amount=500, currency="EUR", method="card", cause=cause()
+    app.bookings.record_payment(
+        booking_id=booking_id,
+        amount=500,
+        currency="EUR",
+        method="card",
+        context=CommandContext(cause=cause()),
     )
     cli.main(["booking", "show", str(booking_id)])
     shown = json.loads(capsys.readouterr().out)

@@ -19,6 +19,7 @@ from berth.adapters.postgres.eventstore import open_reservations
 from berth.domain.application import Reservations
 from berth.domain.booking import Booking
 from berth.domain.cause import Cause
+from berth.domain.command_context import CommandContext
 from berth.domain.commanding import TooManyConflicts
 from berth.domain.inventory import NightInventory, NoCapacity
 from berth.domain.locking import no_lock
@@ -40,14 +41,16 @@ def apps(db_url: str) -> Iterator[list[Reservations]]:
 
 
 def make_pool(app: Reservations, capacity: int) -> UUID:
-    facility = app.register_facility(name="P1", time_zone="UTC", cause=CAUSE)
-    pool = app.add_pool(
+    facility = app.catalogue.register_facility(
+        name="P1", time_zone="UTC", context=CommandContext(cause=CAUSE)
+    )
+    pool = app.catalogue.add_pool(
         facility_id=facility.id,
         name="long stay",
         capacity=capacity,
         nightly_price=1000,
         currency="EUR",
-        cause=CAUSE,
+        context=CommandContext(cause=CAUSE),
     )
     return pool.id
 
@@ -87,7 +90,7 @@ def assert_nothing_half_written(app: Reservations, winners: set[UUID], pool_id: 
     assert held == winners
     allocations = Counter(e.booking_id for e in events if isinstance(e, NightInventory.Allocated))
     for booking_id in winners:
-        assert allocations[booking_id] == app.booking(booking_id).stay.nights
+        assert allocations[booking_id] == app.bookings.booking(booking_id).stay.nights
     assert set(allocations) == winners
 
 
@@ -95,24 +98,24 @@ def test_32_clients_racing_for_the_last_5_units_exactly_5_win(apps: list[Reserva
     app = apps[0]
     pool_id = make_pool(app, capacity=10)
     for _ in range(5):
-        app.hold(
+        app.bookings.hold(
             pool_id=pool_id,
             stay=Stay(NIGHT, NIGHT + timedelta(days=1)),
             quantity=1,
             guest={"name": "early"},
-            cause=CAUSE,
+            context=CommandContext(cause=CAUSE),
         )
     early = {e.originator_id for e in stored_events(app) if isinstance(e, Booking.Held)}
 
     outcomes = race(
         apps,
         lambda client, n: (
-            client.hold(
+            client.bookings.hold(
                 pool_id=pool_id,
                 stay=Stay(NIGHT, NIGHT + timedelta(days=1)),
                 quantity=1,
                 guest={"name": f"guest {n}"},
-                cause=CAUSE,
+                context=CommandContext(cause=CAUSE),
             ).id
         ),
     )
@@ -122,7 +125,7 @@ def test_32_clients_racing_for_the_last_5_units_exactly_5_win(apps: list[Reserva
     assert len(winners) == 5
     assert len(losers) == CLIENTS - 5
     assert all(isinstance(o, NoCapacity) for o in losers), losers
-    assert app.sold(pool_id, NIGHT) == 10
+    assert app.catalogue.sold(pool_id, NIGHT) == 10
     assert_nothing_half_written(app, winners | early, pool_id)
 
 
@@ -139,8 +142,12 @@ def test_overlapping_multi_night_stays_never_oversell_any_night(apps: list[Reser
     outcomes = race(
         apps,
         lambda client, n: (
-            client.hold(
-                pool_id=pool_id, stay=stays[n], quantity=1, guest={"name": f"g{n}"}, cause=CAUSE
+            client.bookings.hold(
+                pool_id=pool_id,
+                stay=stays[n],
+                quantity=1,
+                guest={"name": f"g{n}"},
+                context=CommandContext(cause=CAUSE),
             ).id
         ),
     )
@@ -153,7 +160,7 @@ def test_overlapping_multi_night_stays_never_oversell_any_night(apps: list[Reser
             nights.update(stays[n].days())
     assert max(nights.values()) <= capacity
     for night, sold in nights.items():
-        assert app.sold(pool_id, night) == sold
+        assert app.catalogue.sold(pool_id, night) == sold
     # The race really was contended: some stays lost to capacity.
     assert len(winners) < CLIENTS
     assert_nothing_half_written(app, winners, pool_id)
@@ -170,19 +177,19 @@ def test_without_the_advisory_lock_optimistic_concurrency_alone_keeps_capacity(
         outcomes = race(
             plain,
             lambda client, n: (
-                client.hold(
+                client.bookings.hold(
                     pool_id=pool_id,
                     stay=Stay(NIGHT, NIGHT + timedelta(days=2)),
                     quantity=1,
                     guest={"name": f"g{n}"},
-                    cause=CAUSE,
+                    context=CommandContext(cause=CAUSE),
                 ).id
             ),
         )
         winners = {o for o in outcomes if isinstance(o, UUID)}
         assert all(isinstance(o, (UUID, NoCapacity, TooManyConflicts)) for o in outcomes)
         assert 1 <= len(winners) <= 5
-        assert plain[0].sold(pool_id, NIGHT) == len(winners)
+        assert plain[0].catalogue.sold(pool_id, NIGHT) == len(winners)
         assert_nothing_half_written(plain[0], winners, pool_id)
     finally:
         for app in plain:

@@ -8,6 +8,7 @@ import pytest
 
 from berth import cli
 from berth.adapters.postgres.eventstore import open_reservations
+from berth.domain.command_context import CommandContext
 from projection_support import catch_up, cause
 
 
@@ -21,16 +22,22 @@ def test_facilities_and_pools_are_listed_and_shown(
 ) -> None:
     monkeypatch.setenv("BERTH_DATABASE_URL", db_url)
     app = open_reservations(db_url)
-    harbour = app.register_facility(name="Harbour", time_zone="UTC", cause=cause()).id
-    marina = app.register_facility(name="Marina", time_zone="Europe/Paris", cause=cause()).id
+    harbour = app.catalogue.register_facility(
+        name="Harbour", time_zone="UTC", context=CommandContext(cause=cause())
+    ).id
+    marina = app.catalogue.register_facility(
+        name="Marina", time_zone="Europe/Paris", context=CommandContext(cause=cause())
+    ).id
     pools = [
-        app.add_pool(
+        app.catalogue.add_pool(
             facility_id=facility, name=name, capacity=3, nightly_price=900, currency="EUR",
-            cause=cause(),
+            context=CommandContext(cause=cause()),
         ).id
         for facility, name in ((harbour, "P1"), (harbour, "P2"), (marina, "Berths"))
     ]  # fmt: skip
-    taxed = app.set_tax_rate(pool_id=pools[0], rate_bp=900, cause=cause())
+    taxed = app.catalogue.set_tax_rate(
+        pool_id=pools[0], rate_bp=900, context=CommandContext(cause=cause())
+    )
     catch_up(db_url, app, "catalogue")
     app.close()
 

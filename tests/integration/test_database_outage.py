@@ -35,6 +35,7 @@ from berth.adapters.postgres.eventstore import open_reservations, utc_now
 from berth.adapters.postgres.migrations import migrate
 from berth.domain.application import Reservations
 from berth.domain.cause import Cause
+from berth.domain.command_context import CommandContext
 from berth.domain.stay import Stay
 from berth.http import Services, Settings, create_app
 from private_postgres import PrivatePostgres
@@ -75,10 +76,12 @@ def cause() -> Cause:
 
 
 def new_pool(app: Reservations) -> UUID:
-    facility = app.register_facility(name="Harbour", time_zone="UTC", cause=cause()).id
-    return app.add_pool(
+    facility = app.catalogue.register_facility(
+        name="Harbour", time_zone="UTC", context=CommandContext(cause=cause())
+    ).id
+    return app.catalogue.add_pool(
         facility_id=facility, name="Long stay", capacity=100_000, nightly_price=1500,
-        currency="EUR", cause=cause(),
+        currency="EUR", context=CommandContext(cause=cause()),
     ).id  # fmt: skip
 
 
@@ -236,9 +239,9 @@ def test_a_worker_survives_a_restart_of_its_database_and_catches_up(
 def hold_some(app: Reservations, pool_id: UUID, count: int, *, first: int) -> None:
     for i in range(first, first + count):
         night = date(2030, 6, 1) + timedelta(days=i)
-        app.hold(
+        app.bookings.hold(
             pool_id=pool_id, stay=Stay(night, night + timedelta(days=1)), quantity=1,
-            guest={"name": f"g{i}"}, cause=cause(),
+            guest={"name": f"g{i}"}, context=CommandContext(cause=cause()),
         )  # fmt: skip
 
 
@@ -276,8 +279,8 @@ def test_a_command_that_committed_succeeds_even_if_its_snapshot_loses_the_connec
         pool_id = new_pool(app)
         night = Stay(date(2030, 6, 1), date(2030, 6, 2))
         held = [
-            app.hold(pool_id=pool_id, stay=night, quantity=1, guest={"name": f"g{i}"},
-                     cause=cause()).id
+            app.bookings.hold(pool_id=pool_id, stay=night, quantity=1, guest={"name": f"g{i}"},
+                     context=CommandContext(cause=cause())).id
             for i in range(60)
         ]  # fmt: skip
     finally:

@@ -15,6 +15,7 @@ from berth.adapters.postgres import database, database_roles, migrations
 from berth.adapters.postgres.eventstore import open_reservations
 from berth.config import load
 from berth.domain.cause import Cause
+from berth.domain.command_context import CommandContext
 from berth.domain.stay import Stay
 
 CAUSE = Cause(principal="embedded-test", channel="web", request_id="r", correlation_id="c")
@@ -33,24 +34,26 @@ def test_the_embedded_default_migrates_as_the_owner_and_runs_the_app_as_the_app_
     assert database_roles.current_role(owner_url) == database_roles.OWNER_ROLE
     app = open_reservations(app_url)
     try:
-        facility = app.register_facility(name="P1", time_zone="UTC", cause=CAUSE)
-        pool = app.add_pool(
+        facility = app.catalogue.register_facility(
+            name="P1", time_zone="UTC", context=CommandContext(cause=CAUSE)
+        )
+        pool = app.catalogue.add_pool(
             facility_id=facility.id,
             name="long stay",
             capacity=3,
             nightly_price=1450,
             currency="EUR",
-            cause=CAUSE,
+            context=CommandContext(cause=CAUSE),
         )
         arrival = datetime.now(UTC).date() + timedelta(days=30)
-        held = app.hold(
+        held = app.bookings.hold(
             pool_id=pool.id,
             stay=Stay(arrival, arrival + timedelta(days=1)),
             quantity=1,
             guest={"name": "Ann Lee"},
-            cause=CAUSE,
+            context=CommandContext(cause=CAUSE),
         )
-        app.confirm(booking_id=held.id, cause=CAUSE)
+        app.bookings.confirm(booking_id=held.id, context=CommandContext(cause=CAUSE))
     finally:
         app.close()
     for url, statement in [

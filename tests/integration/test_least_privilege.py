@@ -27,6 +27,7 @@ from berth.adapters.read_models import tables as read_models
 from berth.adapters.tracking.projection_store import event_mapper
 from berth.domain.application import Reservations
 from berth.domain.cause import Cause
+from berth.domain.command_context import CommandContext
 from berth.domain.stay import Stay
 from berth.workers import PROJECTIONS
 from berth.workers import rebuild as rebuilds
@@ -38,18 +39,26 @@ ARRIVAL = datetime.now(UTC).date() + timedelta(days=30)
 
 def book(app: Reservations) -> UUID:
     """A pool, and a booking held and confirmed in it."""
-    facility = app.register_facility(name="P1", time_zone="UTC", cause=CAUSE)
-    pool = app.add_pool(
+    facility = app.catalogue.register_facility(
+        name="P1", time_zone="UTC", context=CommandContext(cause=CAUSE)
+    )
+    pool = app.catalogue.add_pool(
         facility_id=facility.id,
         name="long stay",
         capacity=10,
         nightly_price=1450,
         currency="EUR",
-        cause=CAUSE,
+        context=CommandContext(cause=CAUSE),
     )
     stay = Stay(ARRIVAL, ARRIVAL + timedelta(days=2))
-    held = app.hold(pool_id=pool.id, stay=stay, quantity=1, guest={"name": "Ann Lee"}, cause=CAUSE)
-    app.confirm(booking_id=held.id, cause=CAUSE)
+    held = app.bookings.hold(
+        pool_id=pool.id,
+        stay=stay,
+        quantity=1,
+        guest={"name": "Ann Lee"},
+        context=CommandContext(cause=CAUSE),
+    )
+    app.bookings.confirm(booking_id=held.id, context=CommandContext(cause=CAUSE))
     return held.id
 
 
@@ -87,7 +96,7 @@ def test_the_application_role_holds_and_confirms_a_booking_and_the_chain_holds(
 ):
     booking_id = book(app)
 
-    assert str(app.booking(booking_id).status) == "confirmed"
+    assert str(app.bookings.booking(booking_id).status) == "confirmed"
     report = audit_chain.verify(app_db_url)
     assert report.ok
     assert report.verified == head(app_db_url)[2] > 5

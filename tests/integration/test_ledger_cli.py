@@ -9,6 +9,7 @@ import pytest
 
 from berth import cli
 from berth.adapters.postgres.eventstore import open_reservations
+from berth.domain.command_context import CommandContext
 from projection_support import cause
 
 
@@ -18,7 +19,9 @@ def test_close_day_closes_once_then_exits_1_with_a_one_line_reason(
     monkeypatch.setenv("BERTH_DATABASE_URL", db_url)
     registered = datetime.now(UTC) - timedelta(days=3)
     app = open_reservations(db_url, clock=lambda: registered)
-    facility = app.register_facility(name="Harbour", time_zone="UTC", cause=cause()).id
+    facility = app.catalogue.register_facility(
+        name="Harbour", time_zone="UTC", context=CommandContext(cause=cause())
+    ).id
     app.close()
     yesterday = (datetime.now(UTC) - timedelta(days=1)).date().isoformat()
 
@@ -39,7 +42,9 @@ def test_close_day_refuses_today_and_a_day_out_of_order_with_a_one_line_reason(
     monkeypatch.setenv("BERTH_DATABASE_URL", db_url)
     registered = datetime.now(UTC) - timedelta(days=5)
     app = open_reservations(db_url, clock=lambda: registered)
-    facility = app.register_facility(name="Harbour", time_zone="UTC", cause=cause()).id
+    facility = app.catalogue.register_facility(
+        name="Harbour", time_zone="UTC", context=CommandContext(cause=cause())
+    ).id
     app.close()
     today = datetime.now(UTC).date()
     cli.main(["close-day", str(facility), (today - timedelta(days=3)).isoformat()])

@@ -25,6 +25,7 @@ from berth.domain.audit_calendar import AuditCalendar, audit_calendar_id
 from berth.domain.booking import Booking
 from berth.domain.business_day import DayAlreadyClosed
 from berth.domain.cancellation import CancellationPolicy
+from berth.domain.command_context import CommandContext
 from berth.domain.error import DomainError
 from berth.domain.inventory import NightInventory
 from berth.domain.stay import Stay
@@ -49,27 +50,39 @@ def app(db_url: str, clock: Clock) -> Iterator[Reservations]:
 
 
 def taxed_facility(app: Reservations, price: int = 2000) -> tuple[UUID, UUID]:
-    facility = app.register_facility(name="Harbour", time_zone="Europe/London", cause=cause()).id
-    pool = app.add_pool(
+    facility = app.catalogue.register_facility(
+        name="Harbour", time_zone="Europe/London", context=CommandContext(cause=cause())
+    ).id
+    pool = app.catalogue.add_pool(
         facility_id=facility, name="Long stay", capacity=100_000, nightly_price=price,
         currency="EUR", cancellation=CancellationPolicy(free_until_hours=24, fee_percent=50),
-        cause=cause(),
+        context=CommandContext(cause=cause()),
     ).id  # fmt: skip
-    app.set_tax_rate(pool_id=pool, rate_bp=2000, cause=cause())
+    app.catalogue.set_tax_rate(pool_id=pool, rate_bp=2000, context=CommandContext(cause=cause()))
     return facility, pool
 
 
 def book(app: Reservations, pool: UUID, first: int, nights: int, *, confirm: bool = True) -> UUID:
     stay = Stay(TODAY + timedelta(days=first), TODAY + timedelta(days=first + nights))
-    booking = app.hold(pool_id=pool, stay=stay, quantity=1, guest={"name": "Ada"}, cause=cause())
+    booking = app.bookings.hold(
+        pool_id=pool,
+        stay=stay,
+        quantity=1,
+        guest={"name": "Ada"},
+        context=CommandContext(cause=cause()),
+    )
     if confirm:
-        app.confirm(booking_id=booking.id, cause=cause())
+        app.bookings.confirm(booking_id=booking.id, context=CommandContext(cause=cause()))
     return booking.id
 
 
 def pay(app: Reservations, booking_id: UUID, amount: int) -> None:
-    app.record_payment(
-        booking_id=booking_id, amount=amount, currency="EUR", method="card", cause=cause()
+    app.bookings.record_payment(
+        booking_id=booking_id,
+        amount=amount,
+        currency="EUR",
+        method="card",
+        context=CommandContext(cause=cause()),
     )
 
 
@@ -77,27 +90,49 @@ def a_month_of_finance(app: Reservations, clock: Clock) -> UUID:
     """Every kind of posting, over three closed days; the facility's id."""
     facility, pool = taxed_facility(app)
     stays = [book(app, pool, first, nights) for first, nights in [(0, 3), (0, 1), (1, 2), (5, 2)]]
-    late = app.hold(
+    late = app.bookings.hold(
         pool_id=pool, stay=Stay(TODAY, TODAY + timedelta(days=2)), quantity=1,
-        guest={"name": "Ada"}, hold_for=timedelta(hours=24), cause=cause(),
+        guest={"name": "Ada"}, hold_for=timedelta(hours=24), context=CommandContext(cause=cause()),
     ).id  # fmt: skip
     for booking_id in stays[:3]:
         pay(app, booking_id, 6000)
-    app.amend(booking_id=stays[2], quantity=2, cause=cause())
+    app.bookings.amend(booking_id=stays[2], quantity=2, context=CommandContext(cause=cause()))
     clock.advance(timedelta(hours=23))  # 09:00 on 2 June in London: 1 June is over
-    app.close_day(facility_id=facility, business_date=TODAY, cause=cause())
-    app.confirm(booking_id=late, cause=cause())  # recognises 1 June at once
-    app.cancel(booking_id=stays[0], cause=cause())  # a fee, revenue back, an overpayment
-    refund = app.request_refund(
-        booking_id=stays[0], amount=4000, currency="EUR", refund_id="r1", cause=cause()
+    app.finance.close_day(
+        facility_id=facility, business_date=TODAY, context=CommandContext(cause=cause())
+    )
+    app.bookings.confirm(
+        booking_id=late, context=CommandContext(cause=cause())
+    )  # recognises 1 June at once
+    app.bookings.cancel(
+        booking_id=stays[0], context=CommandContext(cause=cause())
+    )  # a fee, revenue back, an overpayment
+    refund = app.bookings.request_refund(
+        booking_id=stays[0],
+        amount=4000,
+        currency="EUR",
+        refund_id="r1",
+        context=CommandContext(cause=cause()),
     )
     assert refund.position
-    app.settle_refund(booking_id=stays[0], refund_id="r1", succeeded=True, cause=cause())
-    app.cancel(booking_id=stays[3], cause=cause())  # free: nothing but reversals
+    app.bookings.settle_refund(
+        booking_id=stays[0], refund_id="r1", succeeded=True, context=CommandContext(cause=cause())
+    )
+    app.bookings.cancel(
+        booking_id=stays[3], context=CommandContext(cause=cause())
+    )  # free: nothing but reversals
     clock.advance(timedelta(days=1))
-    app.close_day(facility_id=facility, business_date=TODAY + timedelta(days=1), cause=cause())
+    app.finance.close_day(
+        facility_id=facility,
+        business_date=TODAY + timedelta(days=1),
+        context=CommandContext(cause=cause()),
+    )
     clock.advance(timedelta(days=1))
-    app.close_day(facility_id=facility, business_date=TODAY + timedelta(days=2), cause=cause())
+    app.finance.close_day(
+        facility_id=facility,
+        business_date=TODAY + timedelta(days=2),
+        context=CommandContext(cause=cause()),
+    )
     return facility
 
 
@@ -146,7 +181,12 @@ def test_the_ledger_applied_in_pages_of_three_equals_a_rebuild_from_position_zer
             "SELECT entry_id FROM ledger_journal WHERE kind = 'payment' LIMIT 1"
         ).fetchone()
     assert payment is not None
-    app.reverse_entry(facility_id=facility, entry_id=payment[0], reason="test", cause=cause())
+    app.finance.reverse_entry(
+        facility_id=facility,
+        entry_id=payment[0],
+        reason="test",
+        context=CommandContext(cause=cause()),
+    )
     catch_up(db_url, app, "ledger", page_size=3)
 
     live = read_models(db_url, "ledger")
@@ -168,7 +208,9 @@ def test_two_clients_closing_the_same_day_at_once_post_it_once(
         other = open_reservations(db_url, clock=app.clock)
         try:
             start.wait()
-            other.close_day(facility_id=facility, business_date=TODAY, cause=cause())
+            other.finance.close_day(
+                facility_id=facility, business_date=TODAY, context=CommandContext(cause=cause())
+            )
             outcomes.append("closed")
         except DayAlreadyClosed:
             outcomes.append("refused")
@@ -195,7 +237,9 @@ def race(db_url: str, app: Reservations, facility: UUID, days: list[date]) -> di
         other = open_reservations(db_url, clock=app.clock)
         try:
             start.wait()
-            other.close_day(facility_id=facility, business_date=day, cause=cause())
+            other.finance.close_day(
+                facility_id=facility, business_date=day, context=CommandContext(cause=cause())
+            )
             outcomes[day] = "closed"
         except DomainError as error:
             outcomes[day] = error.code
@@ -230,7 +274,9 @@ def test_clients_closing_the_next_days_at_once_never_close_a_day_before_the_one_
 ) -> None:
     facility, _ = taxed_facility(app)
     clock.advance(timedelta(days=10))
-    app.close_day(facility_id=facility, business_date=TODAY, cause=cause())
+    app.finance.close_day(
+        facility_id=facility, business_date=TODAY, context=CommandContext(cause=cause())
+    )
     days = [TODAY + timedelta(days=n) for n in (1, 2, 3)]
 
     outcomes = race(db_url, app, facility, days)
@@ -248,7 +294,7 @@ def bulk_history(app: Reservations, clock: Clock, count: int, *, chunk: int = 50
     """`count` confirmed two-night bookings, every third paid, many saved per transaction,
     then the first days closed: built on the aggregates, the commands would be slow."""
     facility, pool_id = taxed_facility(app)
-    pool = app.pool(pool_id)
+    pool = app.catalogue.pool(pool_id)
     now, meta = app.clock(), cause().as_metadata()
     inventories: dict[date, NightInventory] = {}
     pending: list[Any] = []
@@ -282,7 +328,9 @@ def bulk_history(app: Reservations, clock: Clock, count: int, *, chunk: int = 50
             app.save(*pending, *(inventories[night] for night in sorted(touched)))
             pending = []
     clock.advance(timedelta(days=1))
-    app.close_day(facility_id=facility, business_date=TODAY, cause=cause())
+    app.finance.close_day(
+        facility_id=facility, business_date=TODAY, context=CommandContext(cause=cause())
+    )
 
 
 def start_worker(db_url: str, log: Path, page_size: int = 300) -> subprocess.Popen[bytes]:

@@ -22,6 +22,7 @@ from berth.adapters.mail.processing import MailProcessor
 from berth.adapters.mail.settings import MailSettings
 from berth.adapters.postgres import database
 from berth.adapters.postgres.eventstore import open_reservations, utc_now
+from berth.domain.command_context import CommandContext
 from berth.domain.stay import Stay
 from mail_support import PARTNER_ADDRESS, booking_mail, bookings_of, cause, make_partner, make_pool
 
@@ -83,12 +84,12 @@ def test_each_csv_row_has_its_own_outcome_and_a_retry_runs_only_the_failed_ones(
     assert len(bookings_of(app_db_url, "old-travel")) == 1
     # the operator raises the capacity and retries: C-2 books, C-1 is not booked again
     app = open_reservations(app_db_url)
-    app.change_capacity(
+    app.catalogue.change_capacity(
         pool_id=pool,
         first_night=date(2030, 5, 1),
         last_night=date(2030, 5, 2),
         capacity=2,
-        cause=cause(),
+        context=CommandContext(cause=cause()),
     )
     app.close()
     with psycopg.connect(app_db_url, autocommit=True) as conn:
@@ -253,18 +254,19 @@ def test_a_crash_between_hold_and_confirm_confirms_the_held_booking_on_reprocess
         action="new",
         partner_id=partner.partner_id,
     )
-    held = processor.app.hold(
+    held = processor.app.bookings.hold(
         pool_id=pool,
         stay=Stay(date(2030, 5, 1), date(2030, 5, 2)),
         quantity=1,
         guest={"name": "Hal"},
-        cause=dataclasses.replace(cause(), channel="old-travel"),
-        mail_write=write,
+        context=CommandContext(
+            cause=dataclasses.replace(cause(), channel="old-travel"), row_write=write
+        ),
     )
     assert processor.process(mail_id) == "processed"
     [(_, status, _, _, _)] = bookings_of(app_db_url, "old-travel")
     assert status == "confirmed"
-    assert processor.app.booking(held.id).status == "confirmed"
+    assert processor.app.bookings.booking(held.id).status == "confirmed"
 
 
 def test_a_reply_the_relay_cannot_take_stays_queued_until_it_can(

@@ -19,6 +19,7 @@ from berth.adapters.postgres.eventstore import open_reservations
 from berth.domain.application import Reservations
 from berth.domain.booking import Booking
 from berth.domain.cause import Cause
+from berth.domain.command_context import CommandContext
 from berth.domain.pricing import PlanTerms
 from berth.domain.rate_plan import RatePlan
 from berth.domain.stay import Stay
@@ -39,13 +40,19 @@ def apps(db_url: str) -> Iterator[list[Reservations]]:
 
 def test_no_hold_commits_at_terms_a_committed_change_replaced(apps: list[Reservations]) -> None:
     first = apps[0]
-    facility = first.register_facility(name="F", time_zone="UTC", cause=CAUSE)
-    pool_id = first.add_pool(
+    facility = first.catalogue.register_facility(
+        name="F", time_zone="UTC", context=CommandContext(cause=CAUSE)
+    )
+    pool_id = first.catalogue.add_pool(
         facility_id=facility.id, name="P", capacity=1000, nightly_price=1, currency="EUR",
-        cause=CAUSE,
+        context=CommandContext(cause=CAUSE),
     ).id  # fmt: skip
-    first.create_rate_plan(
-        pool_id=pool_id, code="p", name="P", terms=PlanTerms(base_price=1000), cause=CAUSE
+    first.pricing.create_rate_plan(
+        pool_id=pool_id,
+        code="p",
+        name="P",
+        terms=PlanTerms(base_price=1000),
+        context=CommandContext(cause=CAUSE),
     )
     start = threading.Barrier(HOLDERS + 1)
     held: list[UUID] = []
@@ -57,9 +64,9 @@ def test_no_hold_commits_at_terms_a_committed_change_replaced(apps: list[Reserva
         for k in range(HOLDS_EACH):
             arrival = ARRIVAL + timedelta(days=(n * HOLDS_EACH + k) % 20)
             try:
-                result = app.hold(
+                result = app.bookings.hold(
                     pool_id=pool_id, stay=Stay(arrival, arrival + timedelta(days=2)), quantity=1,
-                    guest={"given_name": "G"}, rate_plan="p", cause=CAUSE,
+                    guest={"given_name": "G"}, rate_plan="p", context=CommandContext(cause=CAUSE),
                 )  # fmt: skip
             except Exception as error:  # classified below
                 errors.append(error)
@@ -70,8 +77,12 @@ def test_no_hold_commits_at_terms_a_committed_change_replaced(apps: list[Reserva
         app = apps[-1]
         start.wait()
         for price in (2000, 3000, 4000):
-            app.change_rate_plan(
-                pool_id=pool_id, code="p", name="P", terms=PlanTerms(base_price=price), cause=CAUSE
+            app.pricing.change_rate_plan(
+                pool_id=pool_id,
+                code="p",
+                name="P",
+                terms=PlanTerms(base_price=price),
+                context=CommandContext(cause=CAUSE),
             )
 
     threads = [threading.Thread(target=holder, args=(n,)) for n in range(HOLDERS)]
@@ -96,6 +107,6 @@ def test_no_hold_commits_at_terms_a_committed_change_replaced(apps: list[Reserva
     for booking_id in held:
         position = hold_positions[booking_id]
         expected = [price for at, price in in_force if at < position][-1]
-        booking = first.booking(booking_id)
+        booking = first.bookings.booking(booking_id)
         assert booking.night_prices == [expected, expected], (position, in_force)
         assert booking.total == 2 * expected

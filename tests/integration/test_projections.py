@@ -16,6 +16,7 @@ from berth.adapters.postgres.eventstore import open_reservations
 from berth.adapters.read_models import queries
 from berth.adapters.tracking import projection_store
 from berth.domain.application import Reservations
+from berth.domain.command_context import CommandContext
 from berth.domain.stay import Stay
 from berth.workers import expire_holds
 from projection_support import (
@@ -46,21 +47,27 @@ def app(db_url: str, clock: Clock) -> Iterator[Reservations]:
 
 
 def new_pool(app: Reservations, capacity: int = 10) -> UUID:
-    facility = app.register_facility(name="Harbour", time_zone="UTC", cause=cause()).id
-    return app.add_pool(
+    facility = app.catalogue.register_facility(
+        name="Harbour", time_zone="UTC", context=CommandContext(cause=cause())
+    ).id
+    return app.catalogue.add_pool(
         facility_id=facility,
         name="Long stay",
         capacity=capacity,
         nightly_price=1500,
         currency="GBP",
-        cause=cause(),
+        context=CommandContext(cause=cause()),
     ).id
 
 
 def hold(app: Reservations, pool: UUID, nights: int = 2, quantity: int = 1, day: int = 0) -> UUID:
     stay = Stay(NIGHT + timedelta(days=day), NIGHT + timedelta(days=day + nights))
-    return app.hold(
-        pool_id=pool, stay=stay, quantity=quantity, guest={"name": "Ada"}, cause=cause()
+    return app.bookings.hold(
+        pool_id=pool,
+        stay=stay,
+        quantity=quantity,
+        guest={"name": "Ada"},
+        context=CommandContext(cause=cause()),
     ).id
 
 
@@ -71,19 +78,38 @@ def busy_day(app: Reservations, clock: Clock) -> UUID:
     b = hold(app, pool, nights=3, quantity=2)
     c = hold(app, pool, day=1)
     d = hold(app, pool, day=2)
-    app.confirm(booking_id=a, cause=cause())
-    app.confirm(booking_id=b, cause=cause())
-    app.amend(booking_id=b, departure=NIGHT + timedelta(days=5), quantity=1, cause=cause())
-    app.record_payment(booking_id=a, amount=3000, currency="GBP", method="card", cause=cause())
-    app.request_refund(booking_id=a, amount=500, currency="GBP", refund_id="r1", cause=cause())
-    app.settle_refund(booking_id=a, refund_id="r1", succeeded=True, cause=cause())
-    app.cancel(booking_id=c, cause=cause())
-    app.change_capacity(
+    app.bookings.confirm(booking_id=a, context=CommandContext(cause=cause()))
+    app.bookings.confirm(booking_id=b, context=CommandContext(cause=cause()))
+    app.bookings.amend(
+        booking_id=b,
+        departure=NIGHT + timedelta(days=5),
+        quantity=1,
+        context=CommandContext(cause=cause()),
+    )
+    app.bookings.record_payment(
+        booking_id=a,
+        amount=3000,
+        currency="GBP",
+        method="card",
+        context=CommandContext(cause=cause()),
+    )
+    app.bookings.request_refund(
+        booking_id=a,
+        amount=500,
+        currency="GBP",
+        refund_id="r1",
+        context=CommandContext(cause=cause()),
+    )
+    app.bookings.settle_refund(
+        booking_id=a, refund_id="r1", succeeded=True, context=CommandContext(cause=cause())
+    )
+    app.bookings.cancel(booking_id=c, context=CommandContext(cause=cause()))
+    app.catalogue.change_capacity(
         pool_id=pool, first_night=NIGHT, last_night=NIGHT + timedelta(days=3), capacity=8,
-        cause=cause(),
+        context=CommandContext(cause=cause()),
     )  # fmt: skip
     clock.advance(timedelta(minutes=20))
-    app.expire(booking_id=d, cause=cause())
+    app.bookings.expire(booking_id=d, context=CommandContext(cause=cause()))
     return pool
 
 
@@ -104,17 +130,29 @@ def test_a_projection_applied_in_small_pages_equals_a_rebuild_from_scratch(
 def test_the_bookings_row_follows_every_event(db_url: str, app: Reservations, clock: Clock) -> None:
     pool = new_pool(app)
     booking_id = hold(app, pool)
-    app.confirm(booking_id=booking_id, cause=cause())
+    app.bookings.confirm(booking_id=booking_id, context=CommandContext(cause=cause()))
     grace = {"given_name": "Grace", "family_name": "Hopper"}
-    app.amend(booking_id=booking_id, quantity=2, guest=grace, cause=cause())
-    app.record_payment(
-        booking_id=booking_id, amount=6000, currency="GBP", method="card", cause=cause()
+    app.bookings.amend(
+        booking_id=booking_id, quantity=2, guest=grace, context=CommandContext(cause=cause())
     )
-    app.request_refund(
-        booking_id=booking_id, amount=1000, currency="GBP", refund_id="r", cause=cause()
+    app.bookings.record_payment(
+        booking_id=booking_id,
+        amount=6000,
+        currency="GBP",
+        method="card",
+        context=CommandContext(cause=cause()),
     )
-    app.settle_refund(booking_id=booking_id, refund_id="r", succeeded=True, cause=cause())
-    last = app.cancel(booking_id=booking_id, cause=cause())
+    app.bookings.request_refund(
+        booking_id=booking_id,
+        amount=1000,
+        currency="GBP",
+        refund_id="r",
+        context=CommandContext(cause=cause()),
+    )
+    app.bookings.settle_refund(
+        booking_id=booking_id, refund_id="r", succeeded=True, context=CommandContext(cause=cause())
+    )
+    last = app.bookings.cancel(booking_id=booking_id, context=CommandContext(cause=cause()))
     catch_up(db_url, app, "bookings", page_size=2)
 
     with psycopg.connect(db_url) as conn:
@@ -122,7 +160,7 @@ def test_the_bookings_row_follows_every_event(db_url: str, app: Reservations, cl
         booking_event = conn.execute(
             "SELECT max(notification_id) FROM berth_events WHERE originator_id = %s", (booking_id,)
         ).fetchone()
-    written = app.booking(booking_id)
+    written = app.bookings.booking(booking_id)
     assert row is not None
     assert booking_event is not None
     assert row["status"] == "cancelled"
@@ -140,8 +178,8 @@ def test_a_page_is_applied_once_even_when_two_runners_race_for_it(
 ) -> None:
     pool = new_pool(app)
     booking_id = hold(app, pool)
-    app.record_payment(booking_id=booking_id, amount=100, currency="GBP", method="card",
-                       cause=cause())  # fmt: skip
+    app.bookings.record_payment(booking_id=booking_id, amount=100, currency="GBP", method="card",
+                       context=CommandContext(cause=cause()))  # fmt: skip
     first = runner(db_url, app, "bookings")
     second = runner(db_url, app, "bookings")
 
@@ -188,9 +226,9 @@ def test_wait_for_position_returns_once_a_running_worker_applies_the_command(
     for worker in workers:
         worker.start()
     try:
-        result = app.hold(
+        result = app.bookings.hold(
             pool_id=pool, stay=Stay(NIGHT, NIGHT + timedelta(days=1)), quantity=3,
-            guest={"name": "Ada"}, cause=cause(),
+            guest={"name": "Ada"}, context=CommandContext(cause=cause()),
         )  # fmt: skip
         started = time.monotonic()
         with psycopg.connect(db_url, autocommit=True) as conn:
@@ -222,10 +260,14 @@ def test_an_expired_hold_stops_counting_before_the_expire_worker_runs(
     db_url: str, app: Reservations, clock: Clock
 ) -> None:
     pool = new_pool(app, capacity=5)
-    booking_id = app.hold(
-        pool_id=pool, stay=Stay(NIGHT, NIGHT + timedelta(days=1)), quantity=2,
-        guest={"name": "Ada"}, hold_for=timedelta(minutes=15), cause=cause(),
-    ).id  # fmt: skip
+    booking_id = app.bookings.hold(
+        pool_id=pool,
+        stay=Stay(NIGHT, NIGHT + timedelta(days=1)),
+        quantity=2,
+        guest={"name": "Ada"},
+        hold_for=timedelta(minutes=15),
+        context=CommandContext(cause=cause()),
+    ).id
     catch_up(db_url, app)
 
     def counts() -> tuple[int, int]:
@@ -239,7 +281,7 @@ def test_an_expired_hold_stops_counting_before_the_expire_worker_runs(
     assert counts() == (2, 3)
     clock.advance(timedelta(minutes=15))
     assert counts() == (0, 5)
-    assert counts()[0] == app.sold(pool, NIGHT)
+    assert counts()[0] == app.catalogue.sold(pool, NIGHT)
 
     with psycopg.connect(db_url, autocommit=True) as conn:
         assert expire_holds.expire_due_holds(conn, app, now=clock.now) == 1
@@ -256,9 +298,11 @@ def test_the_expire_worker_skips_a_hold_confirmed_after_the_read_model_saw_it(
 ) -> None:
     booking_id = hold(app, new_pool(app))
     catch_up(db_url, app)
-    app.confirm(booking_id=booking_id, cause=cause())  # not yet projected
+    app.bookings.confirm(
+        booking_id=booking_id, context=CommandContext(cause=cause())
+    )  # not yet projected
     clock.advance(timedelta(hours=1))
 
     with psycopg.connect(db_url, autocommit=True) as conn:
         assert expire_holds.expire_due_holds(conn, app, now=clock.now) == 0
-    assert app.booking(booking_id).status == "confirmed"
+    assert app.bookings.booking(booking_id).status == "confirmed"

@@ -16,6 +16,7 @@ from berth import cli
 from berth.adapters.postgres.eventstore import open_reservations
 from berth.adapters.read_models.tables import TABLES
 from berth.domain.application import Reservations
+from berth.domain.command_context import CommandContext
 from berth.domain.stay import Stay
 from berth.workers import PROJECTIONS, rebuild
 from berth.workers.projection_runner import ProjectionRunner
@@ -43,39 +44,60 @@ class Site:
 
     def __init__(self, app: Reservations) -> None:
         self.app = app
-        self.facility = app.register_facility(name="Harbour", time_zone="UTC", cause=cause()).id
-        self.pool = app.add_pool(
+        self.facility = app.catalogue.register_facility(
+            name="Harbour", time_zone="UTC", context=CommandContext(cause=cause())
+        ).id
+        self.pool = app.catalogue.add_pool(
             facility_id=self.facility, name="Long stay", capacity=1000, nightly_price=1500,
-            currency="GBP", cause=cause(),
+            currency="GBP", context=CommandContext(cause=cause()),
         ).id  # fmt: skip
-        app.set_tax_rate(pool_id=self.pool, rate_bp=2000, cause=cause())
-        app.set_overstay_tariff(pool_id=self.pool, hourly=300, cause=cause())
+        app.catalogue.set_tax_rate(
+            pool_id=self.pool, rate_bp=2000, context=CommandContext(cause=cause())
+        )
+        app.gates.set_overstay_tariff(
+            pool_id=self.pool, hourly=300, context=CommandContext(cause=cause())
+        )
         self.gates = {
-            way: app.add_gate(facility_id=self.facility, name=way, direction=way, cause=cause()).id
+            way: app.gates.add_gate(
+                facility_id=self.facility,
+                name=way,
+                direction=way,
+                context=CommandContext(cause=cause()),
+            ).id
             for way in ("entry", "exit")
         }
         self.reads = 0
 
     def booking(self, n: int, *, arrival: date = ARRIVAL, nights: int = 2) -> UUID:
         stay = Stay(arrival, arrival + timedelta(days=nights))
-        booking_id = self.app.hold(
+        booking_id = self.app.bookings.hold(
             pool_id=self.pool, stay=stay, quantity=1, guest={"name": f"guest {n}"},
-            plates=[f"AB{n:04d}"], cause=cause(),
+            plates=[f"AB{n:04d}"], context=CommandContext(cause=cause()),
         ).id  # fmt: skip
-        self.app.confirm(booking_id=booking_id, cause=cause())
-        total = self.app.booking(booking_id).total
-        self.app.record_payment(
-            booking_id=booking_id, amount=total, currency="GBP", method="card", cause=cause()
+        self.app.bookings.confirm(booking_id=booking_id, context=CommandContext(cause=cause()))
+        total = self.app.bookings.booking(booking_id).total
+        self.app.bookings.record_payment(
+            booking_id=booking_id,
+            amount=total,
+            currency="GBP",
+            method="card",
+            context=CommandContext(cause=cause()),
         )
         return booking_id
 
     def read(self, way: str, plate: str, at: datetime, booking_ids: tuple[UUID, ...] = ()) -> str:
         self.reads += 1
         read_id = f"read-{self.reads}"
-        self.app.record_plate_read(
-            read_id=read_id, camera_id="cam", gate_id=self.gates[way], plate=plate,
-            confidence=0.9, captured_at=at, booking_ids=booking_ids, cause=cause(),
-        )  # fmt: skip
+        self.app.gates.record_plate_read(
+            read_id=read_id,
+            camera_id="cam",
+            gate_id=self.gates[way],
+            plate=plate,
+            confidence=0.9,
+            captured_at=at,
+            booking_ids=booking_ids,
+            context=CommandContext(cause=cause()),
+        )
         return read_id
 
 
@@ -83,30 +105,35 @@ def history(app: Reservations, clock: Clock) -> Site:
     """Something for every projection: bookings, changes, gate passages, overstays, closed days."""
     site = Site(app)
     bookings = [site.booking(n) for n in range(6)]
-    app.amend(booking_id=bookings[1], quantity=2, cause=cause())
-    app.request_refund(booking_id=bookings[2], amount=500, currency="GBP", refund_id="r",
-                       cause=cause())  # fmt: skip
-    app.settle_refund(booking_id=bookings[2], refund_id="r", succeeded=True, cause=cause())
-    app.cancel(booking_id=bookings[5], cause=cause())
-    app.change_capacity(pool_id=site.pool, first_night=ARRIVAL, last_night=ARRIVAL,
-                        capacity=900, cause=cause())  # fmt: skip
+    app.bookings.amend(booking_id=bookings[1], quantity=2, context=CommandContext(cause=cause()))
+    app.bookings.request_refund(booking_id=bookings[2], amount=500, currency="GBP", refund_id="r",
+                       context=CommandContext(cause=cause()))  # fmt: skip
+    app.bookings.settle_refund(
+        booking_id=bookings[2], refund_id="r", succeeded=True, context=CommandContext(cause=cause())
+    )
+    app.bookings.cancel(booking_id=bookings[5], context=CommandContext(cause=cause()))
+    app.catalogue.change_capacity(pool_id=site.pool, first_night=ARRIVAL, last_night=ARRIVAL,
+                        capacity=900, context=CommandContext(cause=cause()))  # fmt: skip
     clock.now = datetime(2030, 6, 2, 10, 0, tzinfo=UTC)
     for n in range(4):
         site.read("entry", f"AB{n:04d}", clock.now, (bookings[n],))
     stray = site.read("entry", "ZZ999", clock.now)
-    app.resolve_read(
+    app.gates.resolve_read(
         facility_id=site.facility,
         read_id=stray,
         booking_id=bookings[4],
         note="by hand",
-        cause=cause(),
+        context=CommandContext(cause=cause()),
     )
     clock.now = datetime(2030, 6, 5, 15, 0, tzinfo=UTC)
     for n in range(2):  # late: an overstay is charged
         site.read("exit", f"AB{n:04d}", clock.now, (bookings[n],))
     for day in range(3):
-        app.close_day(facility_id=site.facility, business_date=ARRIVAL + timedelta(days=day),
-                      cause=cause())  # fmt: skip
+        app.finance.close_day(
+            facility_id=site.facility,
+            business_date=ARRIVAL + timedelta(days=day),
+            context=CommandContext(cause=cause()),
+        )
     return site
 
 

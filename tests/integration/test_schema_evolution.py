@@ -19,6 +19,7 @@ from berth.adapters.postgres.eventstore import open_reservations
 from berth.adapters.read_models import queries
 from berth.domain.application import Reservations
 from berth.domain.cause import Cause
+from berth.domain.command_context import CommandContext
 from berth.workers import PROJECTIONS
 from berth.workers.projection_runner import ProjectionRunner
 from old_events import store_v1_booking
@@ -38,10 +39,12 @@ def app(db_url: str) -> Iterator[Reservations]:
 @pytest.fixture
 def old_booking(app: Reservations) -> UUID:
     """A booking of a real pool whose two events were stored by the old code."""
-    facility = app.register_facility(name="Harbour", time_zone="Europe/London", cause=CAUSE)
-    pool = app.add_pool(
+    facility = app.catalogue.register_facility(
+        name="Harbour", time_zone="Europe/London", context=CommandContext(cause=CAUSE)
+    )
+    pool = app.catalogue.add_pool(
         facility_id=facility.id, name="P", capacity=5, nightly_price=1200, currency="EUR",
-        cause=CAUSE,
+        context=CommandContext(cause=CAUSE),
     )  # fmt: skip
     booking_id = uuid4()
     store_v1_booking(app, booking_id, facility_id=facility.id, pool_id=pool.id)
@@ -68,13 +71,13 @@ def test_old_guest_events_load_with_the_name_split_at_the_last_space(
         "email": "ada@example.com",
     }
     assert amended.guest == ADA  # type: ignore[attr-defined]
-    assert app.booking(old_booking).guest == ADA
+    assert app.bookings.booking(old_booking).guest == ADA
 
 
 def test_old_rows_stay_as_stored_and_new_events_store_the_new_shape(
     app: Reservations, db_url: str, old_booking: UUID
 ) -> None:
-    app.amend(booking_id=old_booking, quantity=2, cause=CAUSE)
+    app.bookings.amend(booking_id=old_booking, quantity=2, context=CommandContext(cause=CAUSE))
 
     held, amended, new = stored(db_url, old_booking)
     assert "class_version" not in held and held["guest"] == {

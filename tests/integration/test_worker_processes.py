@@ -18,6 +18,7 @@ import pytest
 from berth.adapters.postgres.eventstore import open_reservations
 from berth.domain.application import Reservations
 from berth.domain.booking import Booking
+from berth.domain.command_context import CommandContext
 from berth.domain.inventory import NightInventory
 from berth.domain.stay import Stay
 from projection_support import Clock, cause, head, position, read_models, rebuild
@@ -34,10 +35,12 @@ def app(db_url: str) -> Iterator[Reservations]:
 
 
 def new_pool(app: Reservations) -> UUID:
-    facility = app.register_facility(name="Harbour", time_zone="UTC", cause=cause()).id
-    return app.add_pool(
+    facility = app.catalogue.register_facility(
+        name="Harbour", time_zone="UTC", context=CommandContext(cause=cause())
+    ).id
+    return app.catalogue.add_pool(
         facility_id=facility, name="Long stay", capacity=100_000, nightly_price=1500,
-        currency="GBP", cause=cause(),
+        currency="GBP", context=CommandContext(cause=cause()),
     ).id  # fmt: skip
 
 
@@ -47,7 +50,7 @@ def bulk_bookings(app: Reservations, pool_id: UUID, count: int, *, chunk: int = 
     Built on the aggregates directly: the commands' one-booking transactions would
     take far longer to fill the log.
     """
-    pool = app.pool(pool_id)
+    pool = app.catalogue.pool(pool_id)
     now, meta = app.clock(), cause().as_metadata()
     inventories: dict[date, NightInventory] = {}
     pending: list[Booking] = []
@@ -165,7 +168,13 @@ def test_a_standby_worker_takes_over_when_the_active_one_dies(
         active.kill()
         active.wait(timeout=10)
         stay = Stay(NIGHT, NIGHT + timedelta(days=1))
-        held = app.hold(pool_id=pool, stay=stay, quantity=1, guest={"name": "Ada"}, cause=cause())
+        held = app.bookings.hold(
+            pool_id=pool,
+            stay=stay,
+            quantity=1,
+            guest={"name": "Ada"},
+            context=CommandContext(cause=cause()),
+        )
 
         wait_until(lambda: position(db_url, "bookings") >= held.position)
         assert sessions(db_url, "berth-worker:bookings") == 1

@@ -15,6 +15,7 @@ from hypothesis import strategies as st
 from berth.adapters.postgres.eventstore import open_reservations
 from berth.adapters.read_models import queries
 from berth.domain.application import Reservations
+from berth.domain.command_context import CommandContext
 from berth.domain.error import DomainError
 from berth.domain.stay import Stay
 from projection_support import Clock, catch_up, cause
@@ -57,26 +58,30 @@ def run(
     match command:
         case ("hold", int(day), int(nights), int(quantity), int(minutes)):
             arrival = FIRST + timedelta(days=day)
-            result = app.hold(
+            result = app.bookings.hold(
                 pool_id=pool, stay=Stay(arrival, arrival + timedelta(days=nights)),
                 quantity=quantity, guest={"name": "Ada"}, hold_for=timedelta(minutes=minutes),
-                cause=cause(),
+                context=CommandContext(cause=cause()),
             )  # fmt: skip
             bookings.append(result.id)
         case ("advance", int(minutes)):
             clock.advance(timedelta(minutes=minutes))
         case ("capacity", int(day), int(new_capacity)):
             night = FIRST + timedelta(days=day)
-            app.change_capacity(
+            app.catalogue.change_capacity(
                 pool_id=pool, first_night=night, last_night=night, capacity=new_capacity,
-                cause=cause(),
+                context=CommandContext(cause=cause()),
             )  # fmt: skip
         case (str(action), int(which), int(quantity)) if bookings:
             booking_id = bookings[which % len(bookings)]
             if action == "amend":
-                app.amend(booking_id=booking_id, quantity=quantity, cause=cause())
+                app.bookings.amend(
+                    booking_id=booking_id, quantity=quantity, context=CommandContext(cause=cause())
+                )
             else:
-                getattr(app, action)(booking_id=booking_id, cause=cause())
+                getattr(app.bookings, action)(
+                    booking_id=booking_id, context=CommandContext(cause=cause())
+                )
 
 
 @settings(
@@ -88,10 +93,12 @@ def run(
 def test_availability_equals_the_write_side_once_caught_up(
     db_url: str, app: Reservations, clock: Clock, commands: list[tuple[object, ...]]
 ) -> None:
-    facility = app.register_facility(name="Harbour", time_zone="UTC", cause=cause()).id
-    pool = app.add_pool(
+    facility = app.catalogue.register_facility(
+        name="Harbour", time_zone="UTC", context=CommandContext(cause=cause())
+    ).id
+    pool = app.catalogue.add_pool(
         facility_id=facility, name="Bays", capacity=5, nightly_price=1000, currency="EUR",
-        cause=cause(),
+        context=CommandContext(cause=cause()),
     ).id  # fmt: skip
     bookings: list[UUID] = []
     for command in commands:
@@ -107,7 +114,7 @@ def test_availability_equals_the_write_side_once_caught_up(
         )  # fmt: skip
     assert nights is not None
     for row in nights:
-        inventory = app.night_inventory(pool, row["night"])
+        inventory = app.catalogue.night_inventory(pool, row["night"])
         allocations = inventory.allocations.values() if inventory else []
         held = sum(
             a["quantity"]
@@ -122,4 +129,4 @@ def test_availability_equals_the_write_side_once_caught_up(
             "remaining": inventory.remaining(now=clock.now) if inventory else 5,
         }
         assert {k: row[k] for k in written} == written, row["night"]
-        assert row["held"] + row["confirmed"] == app.sold(pool, row["night"])
+        assert row["held"] + row["confirmed"] == app.catalogue.sold(pool, row["night"])

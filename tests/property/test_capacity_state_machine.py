@@ -34,6 +34,7 @@ from berth.domain.booking import (
     Status,
 )
 from berth.domain.cause import Cause
+from berth.domain.command_context import CommandContext
 from berth.domain.error import DomainError, InvalidCommand, NotFound
 from berth.domain.inventory import CapacityBelowSold, NoCapacity
 from berth.domain.stay import Stay, StayInPast
@@ -85,14 +86,16 @@ class CapacityMachine(RuleBasedStateMachine):
     def open_pool(self, capacity: int) -> None:
         self.clock = Clock(START)
         self.app = Reservations({"PERSISTENCE_MODULE": "eventsourcing.popo"}, clock=self.clock)
-        facility = self.app.register_facility(name="Marina", time_zone="UTC", cause=CAUSE)
-        self.pool_id = self.app.add_pool(
+        facility = self.app.catalogue.register_facility(
+            name="Marina", time_zone="UTC", context=CommandContext(cause=CAUSE)
+        )
+        self.pool_id = self.app.catalogue.add_pool(
             facility_id=facility.id,
             name="Berths",
             capacity=capacity,
             nightly_price=100,
             currency="EUR",
-            cause=CAUSE,
+            context=CommandContext(cause=CAUSE),
         ).id
         self.capacity = dict.fromkeys(NIGHTS, capacity)
         self.model: dict[UUID, Model] = {}
@@ -152,13 +155,13 @@ class CapacityMachine(RuleBasedStateMachine):
         if self.run(
             expected,
             lambda: results.append(
-                self.app.hold(
+                self.app.bookings.hold(
                     pool_id=self.pool_id,
                     stay=stay,
                     quantity=quantity,
                     guest={"name": "Ada"},
                     hold_for=timedelta(minutes=minutes),
-                    cause=CAUSE,
+                    context=CommandContext(cause=CAUSE),
                 )
             ),
         ):
@@ -181,7 +184,12 @@ class CapacityMachine(RuleBasedStateMachine):
             expected = IllegalTransition
         elif self.now >= b.expires_at:
             expected = HoldExpired
-        if self.run(expected, lambda: self.app.confirm(booking_id=booking_id, cause=CAUSE)):
+        if self.run(
+            expected,
+            lambda: self.app.bookings.confirm(
+                booking_id=booking_id, context=CommandContext(cause=CAUSE)
+            ),
+        ):
             b.status = Status.CONFIRMED
 
     @rule(
@@ -216,7 +224,9 @@ class CapacityMachine(RuleBasedStateMachine):
             options.update(quantity=quantity)
         if self.run(
             expected,
-            lambda: self.app.amend(booking_id=booking_id, cause=CAUSE, **options),  # type: ignore[arg-type]
+            lambda: self.app.bookings.amend(
+                booking_id=booking_id, context=CommandContext(cause=CAUSE), **options
+            ),  # type: ignore[arg-type]
         ):
             b.arrival, b.departure, b.quantity = stay.arrival, stay.departure, quantity
 
@@ -224,7 +234,12 @@ class CapacityMachine(RuleBasedStateMachine):
     def cancel(self, booking_id: UUID) -> None:
         b = self.model[booking_id]
         expected = None if b.status in (Status.HELD, Status.CONFIRMED) else IllegalTransition
-        if self.run(expected, lambda: self.app.cancel(booking_id=booking_id, cause=CAUSE)):
+        if self.run(
+            expected,
+            lambda: self.app.bookings.cancel(
+                booking_id=booking_id, context=CommandContext(cause=CAUSE)
+            ),
+        ):
             b.status = Status.CANCELLED
 
     @rule(booking_id=bookings)
@@ -235,7 +250,12 @@ class CapacityMachine(RuleBasedStateMachine):
             expected = IllegalTransition
         elif self.now < b.expires_at:
             expected = HoldNotYetExpired
-        if self.run(expected, lambda: self.app.expire(booking_id=booking_id, cause=CAUSE)):
+        if self.run(
+            expected,
+            lambda: self.app.bookings.expire(
+                booking_id=booking_id, context=CommandContext(cause=CAUSE)
+            ),
+        ):
             b.status = Status.EXPIRED
 
     @rule(booking_id=bookings)
@@ -246,7 +266,12 @@ class CapacityMachine(RuleBasedStateMachine):
             expected = IllegalTransition
         elif self.today < b.arrival:
             expected = NotArrivalDay
-        if self.run(expected, lambda: self.app.record_no_show(booking_id=booking_id, cause=CAUSE)):
+        if self.run(
+            expected,
+            lambda: self.app.bookings.record_no_show(
+                booking_id=booking_id, context=CommandContext(cause=CAUSE)
+            ),
+        ):
             b.status = Status.NO_SHOW
 
     @rule(booking_id=bookings)
@@ -257,14 +282,24 @@ class CapacityMachine(RuleBasedStateMachine):
             expected = IllegalTransition
         elif not b.arrival <= self.today <= b.departure:
             expected = NotArrivalDay
-        if self.run(expected, lambda: self.app.check_in(booking_id=booking_id, cause=CAUSE)):
+        if self.run(
+            expected,
+            lambda: self.app.bookings.check_in(
+                booking_id=booking_id, context=CommandContext(cause=CAUSE)
+            ),
+        ):
             b.status = Status.CHECKED_IN
 
     @rule(booking_id=bookings)
     def check_out(self, booking_id: UUID) -> None:
         b = self.model[booking_id]
         expected = None if b.status == Status.CHECKED_IN else IllegalTransition
-        if self.run(expected, lambda: self.app.check_out(booking_id=booking_id, cause=CAUSE)):
+        if self.run(
+            expected,
+            lambda: self.app.bookings.check_out(
+                booking_id=booking_id, context=CommandContext(cause=CAUSE)
+            ),
+        ):
             b.status = Status.CHECKED_OUT
 
     # The rules above pick any booking, so most of their tries are refused; these
@@ -321,12 +356,12 @@ class CapacityMachine(RuleBasedStateMachine):
             expected = CapacityBelowSold
         if self.run(
             expected,
-            lambda: self.app.change_capacity(
+            lambda: self.app.catalogue.change_capacity(
                 pool_id=self.pool_id,
                 first_night=nights[0],
                 last_night=nights[-1],
                 capacity=capacity,
-                cause=CAUSE,
+                context=CommandContext(cause=CAUSE),
             ),
         ):
             self.capacity.update(dict.fromkeys(nights, capacity))
@@ -336,17 +371,17 @@ class CapacityMachine(RuleBasedStateMachine):
     @invariant()
     def no_night_is_oversold_and_sold_is_what_the_bookings_say(self) -> None:
         for night in NIGHTS:
-            sold = self.app.sold(self.pool_id, night)
+            sold = self.app.catalogue.sold(self.pool_id, night)
             assert sold <= self.capacity[night], f"{night}: {sold} sold of {self.capacity[night]}"
             assert sold == self.model_sold(night), f"{night}: {sold}, the bookings say otherwise"
-            inventory = self.app.night_inventory(self.pool_id, night)
+            inventory = self.app.catalogue.night_inventory(self.pool_id, night)
             if inventory is not None:
                 assert inventory.capacity == self.capacity[night]
 
     @invariant()
     def every_booking_is_where_the_model_says(self) -> None:
         for booking_id, b in self.model.items():
-            booking = self.app.booking(booking_id)
+            booking = self.app.bookings.booking(booking_id)
             assert booking.status == b.status
             assert (booking.arrival, booking.departure, booking.quantity) == (
                 b.arrival,

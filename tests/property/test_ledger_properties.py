@@ -28,6 +28,7 @@ from berth.domain.application import Reservations
 from berth.domain.booking import Status
 from berth.domain.cancellation import CancellationPolicy
 from berth.domain.cause import Cause
+from berth.domain.command_context import CommandContext
 from berth.domain.error import DomainError
 from berth.domain.stay import Stay
 from berth.projections import ledger
@@ -60,15 +61,17 @@ class LedgerMachine(RuleBasedStateMachine):
     def open_pool(self, rate_bp: int, price: int, fee_percent: int) -> None:
         self.clock = Clock(START)
         self.app = Reservations({"PERSISTENCE_MODULE": "eventsourcing.popo"}, clock=self.clock)
-        self.facility_id = self.app.register_facility(
-            name="Marina", time_zone="UTC", cause=CAUSE
+        self.facility_id = self.app.catalogue.register_facility(
+            name="Marina", time_zone="UTC", context=CommandContext(cause=CAUSE)
         ).id
         policy = CancellationPolicy(free_until_hours=24, fee_percent=fee_percent)
-        self.pool_id = self.app.add_pool(
+        self.pool_id = self.app.catalogue.add_pool(
             facility_id=self.facility_id, name="Berths", capacity=50, nightly_price=price,
-            currency="EUR", cancellation=policy, cause=CAUSE,
+            currency="EUR", cancellation=policy, context=CommandContext(cause=CAUSE),
         ).id  # fmt: skip
-        self.app.set_tax_rate(pool_id=self.pool_id, rate_bp=rate_bp, cause=CAUSE)
+        self.app.catalogue.set_tax_rate(
+            pool_id=self.pool_id, rate_bp=rate_bp, context=CommandContext(cause=CAUSE)
+        )
         self.books = Books()
         self.next_day = START.date()  # the facility's first day
         self.started = False  # whether a day was closed: the first may be any day since
@@ -121,9 +124,9 @@ class LedgerMachine(RuleBasedStateMachine):
         today = self.clock.now.date()
         stay = Stay(today + timedelta(days=first), today + timedelta(days=first + nights))
         result = self.attempt(
-            lambda: self.app.hold(
+            lambda: self.app.bookings.hold(
                 pool_id=self.pool_id, stay=stay, quantity=quantity, guest={"name": "Ada"},
-                hold_for=timedelta(hours=hours), cause=CAUSE,
+                hold_for=timedelta(hours=hours), context=CommandContext(cause=CAUSE),
             )
         )  # fmt: skip
         return getattr(result, "id", None)
@@ -135,48 +138,59 @@ class LedgerMachine(RuleBasedStateMachine):
         if booking_id:
             self.confirm(booking_id)
             if paid:
-                self.pay(booking_id, self.app.booking(booking_id).total)
+                self.pay(booking_id, self.app.bookings.booking(booking_id).total)
         return booking_id
 
     @rule(booking_id=bookings)
     def confirm(self, booking_id: UUID | None) -> None:
         if booking_id:
-            self.attempt(lambda: self.app.confirm(booking_id=booking_id, cause=CAUSE))
+            self.attempt(
+                lambda: self.app.bookings.confirm(
+                    booking_id=booking_id, context=CommandContext(cause=CAUSE)
+                )
+            )
 
     @rule(booking_id=bookings, nights=st.integers(1, 3), quantity=st.integers(1, 3))
     def amend(self, booking_id: UUID | None, nights: int, quantity: int) -> None:
         if booking_id:
-            arrival = self.app.booking(booking_id).arrival
+            arrival = self.app.bookings.booking(booking_id).arrival
             self.attempt(
-                lambda: self.app.amend(
+                lambda: self.app.bookings.amend(
                     booking_id=booking_id, departure=arrival + timedelta(days=nights),
-                    quantity=quantity, cause=CAUSE,
+                    quantity=quantity, context=CommandContext(cause=CAUSE),
                 )
             )  # fmt: skip
 
     @rule(booking_id=bookings)
     def cancel(self, booking_id: UUID | None) -> None:
         if booking_id:
-            self.attempt(lambda: self.app.cancel(booking_id=booking_id, cause=CAUSE))
+            self.attempt(
+                lambda: self.app.bookings.cancel(
+                    booking_id=booking_id, context=CommandContext(cause=CAUSE)
+                )
+            )
 
     @rule(booking_id=bookings, amount=st.integers(1, 20_000))
     def pay(self, booking_id: UUID | None, amount: int) -> None:
         if booking_id:
             self.attempt(
-                lambda: self.app.record_payment(
+                lambda: self.app.bookings.record_payment(
                     booking_id=booking_id, amount=amount, currency="EUR", method="card",
-                    cause=CAUSE,
+                    context=CommandContext(cause=CAUSE),
                 )
             )  # fmt: skip
 
     @rule(booking_id=bookings, share=st.integers(1, 100), settle=st.sampled_from([0, 1, 2]))
     def request_refund(self, booking_id: UUID | None, share: int, settle: int) -> None:
         if booking_id:
-            refundable = self.app.booking(booking_id).refundable()
+            refundable = self.app.bookings.booking(booking_id).refundable()
             amount = max(refundable * share // 100, 1)
             self.attempt(
-                lambda: self.app.request_refund(
-                    booking_id=booking_id, amount=amount, currency="EUR", cause=CAUSE
+                lambda: self.app.bookings.request_refund(
+                    booking_id=booking_id,
+                    amount=amount,
+                    currency="EUR",
+                    context=CommandContext(cause=CAUSE),
                 )
             )
             if settle:  # at once: 1 succeeds, 2 fails
@@ -185,23 +199,32 @@ class LedgerMachine(RuleBasedStateMachine):
     @rule(booking_id=bookings, succeeded=st.booleans())
     def settle_refund(self, booking_id: UUID | None, succeeded: bool) -> None:
         if booking_id:
-            for refund_id in list(self.app.booking(booking_id).pending_refunds):
+            for refund_id in list(self.app.bookings.booking(booking_id).pending_refunds):
                 self.attempt(
-                    lambda r=refund_id: self.app.settle_refund(  # type: ignore[misc]
-                        booking_id=booking_id, refund_id=r, succeeded=succeeded, cause=CAUSE
+                    lambda r=refund_id: self.app.bookings.settle_refund(  # type: ignore[misc]
+                        booking_id=booking_id,
+                        refund_id=r,
+                        succeeded=succeeded,
+                        context=CommandContext(cause=CAUSE),
                     )
                 )
 
     @rule(booking_id=bookings, action=st.sampled_from(["check_in", "check_out", "record_no_show"]))
     def stay_happens(self, booking_id: UUID | None, action: str) -> None:
         if booking_id:
-            command = getattr(self.app, action)
-            self.attempt(lambda: command(booking_id=booking_id, cause=CAUSE))
+            command = getattr(self.app.bookings, action)
+            self.attempt(
+                lambda: command(booking_id=booking_id, context=CommandContext(cause=CAUSE))
+            )
 
     @rule(booking_id=bookings)
     def expire(self, booking_id: UUID | None) -> None:
         if booking_id:
-            self.attempt(lambda: self.app.expire(booking_id=booking_id, cause=CAUSE))
+            self.attempt(
+                lambda: self.app.bookings.expire(
+                    booking_id=booking_id, context=CommandContext(cause=CAUSE)
+                )
+            )
 
     @rule(offset=st.sampled_from([0, 0, 0, -2, -1, 1]))
     def close_day(self, offset: int) -> None:
@@ -209,7 +232,9 @@ class LedgerMachine(RuleBasedStateMachine):
         (the first close: any day since the facility was registered)."""
         day: date = self.next_day + timedelta(days=offset)
         closed = self.attempt(
-            lambda: self.app.close_day(facility_id=self.facility_id, business_date=day, cause=CAUSE)
+            lambda: self.app.finance.close_day(
+                facility_id=self.facility_id, business_date=day, context=CommandContext(cause=CAUSE)
+            )
         )
         in_order = offset == 0 or (not self.started and day >= START.date())
         assert (closed is not None) == (in_order and day < self.clock.now.date())
@@ -220,12 +245,16 @@ class LedgerMachine(RuleBasedStateMachine):
     @rule(booking_id=bookings, hours=st.integers(1, 30), hourly=st.integers(1, 500))
     def overstay(self, booking_id: UUID | None, hours: int, hourly: int) -> None:
         """A vehicle leaves late: the gate charges the overstay (as the gate commands do)."""
-        if booking_id and self.app.booking(booking_id).status == Status.CONFIRMED:
-            self.attempt(lambda: self.app.check_in(booking_id=booking_id, cause=CAUSE))
-        if booking_id and self.app.booking(booking_id).status in (
+        if booking_id and self.app.bookings.booking(booking_id).status == Status.CONFIRMED:
+            self.attempt(
+                lambda: self.app.bookings.check_in(
+                    booking_id=booking_id, context=CommandContext(cause=CAUSE)
+                )
+            )
+        if booking_id and self.app.bookings.booking(booking_id).status in (
             Status.CHECKED_IN, Status.CHECKED_OUT
         ):  # fmt: skip
-            booking = self.app.booking(booking_id)
+            booking = self.app.bookings.booking(booking_id)
             booking.charge_overstay(
                 hours=hours, hourly=hourly, now=self.clock.now, cause=CAUSE.as_metadata()
             )
@@ -241,9 +270,9 @@ class LedgerMachine(RuleBasedStateMachine):
         if reversible:
             entry = reversible[pick % len(reversible)]
             self.attempt(
-                lambda: self.app.reverse_entry(
+                lambda: self.app.finance.reverse_entry(
                     facility_id=self.facility_id, entry_id=entry.entry_id, reason="wrong",
-                    cause=CAUSE,
+                    context=CommandContext(cause=CAUSE),
                 )
             )  # fmt: skip
 
@@ -262,7 +291,7 @@ class LedgerMachine(RuleBasedStateMachine):
     @invariant()
     def every_booking_owes_what_its_statement_and_the_domain_say(self) -> None:
         for booking_id, books in self.books.bookings.items():
-            booking = self.app.booking(booking_id)
+            booking = self.app.bookings.booking(booking_id)
             expected = booking.balance_due()  # a hold is not charged, on either side
             said = statement(booking_id, self.entries)
             expected += said.corrections
@@ -278,7 +307,7 @@ class LedgerMachine(RuleBasedStateMachine):
         if not hasattr(self, "app"):
             return
         assert self.balance(Account.DEFERRED) >= 0
-        bookings = [self.app.booking(b) for b in self.books.bookings]
+        bookings = [self.app.bookings.booking(b) for b in self.books.bookings]
         reversed_cash = sum(
             x.amount for e in self.entries if e.kind == "reversal" for x in e.lines
             if x.account == Account.CASH

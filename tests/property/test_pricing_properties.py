@@ -18,6 +18,7 @@ from hypothesis.stateful import Bundle, RuleBasedStateMachine, initialize, invar
 from berth.domain.application import Reservations
 from berth.domain.bounds import MAX_MONEY, MoneyLimitExceeded
 from berth.domain.cause import Cause
+from berth.domain.command_context import CommandContext
 from berth.domain.inventory import NoCapacity
 from berth.domain.pricing import WEEKDAYS, NotSellable, PlanTerms, Season, price_stay
 from berth.domain.stay import Stay
@@ -102,17 +103,23 @@ class Repricing(RuleBasedStateMachine):
     @initialize(terms=plans())
     def open(self, terms: PlanTerms) -> None:
         self.app = Reservations({"PERSISTENCE_MODULE": "eventsourcing.popo"}, clock=lambda: START)
-        facility = self.app.register_facility(name="F", time_zone="UTC", cause=CAUSE).id
-        self.pool_id = self.app.add_pool(
+        facility = self.app.catalogue.register_facility(
+            name="F", time_zone="UTC", context=CommandContext(cause=CAUSE)
+        ).id
+        self.pool_id = self.app.catalogue.add_pool(
             facility_id=facility,
             name="P",
             capacity=1000,
             nightly_price=1000,
             currency="EUR",
-            cause=CAUSE,
+            context=CommandContext(cause=CAUSE),
         ).id
-        self.app.create_rate_plan(
-            pool_id=self.pool_id, code="plan", name="Plan", terms=terms, cause=CAUSE
+        self.app.pricing.create_rate_plan(
+            pool_id=self.pool_id,
+            code="plan",
+            name="Plan",
+            terms=terms,
+            context=CommandContext(cause=CAUSE),
         )
         self.agreed: dict[UUID, dict[date, int]] = {}
 
@@ -120,41 +127,48 @@ class Repricing(RuleBasedStateMachine):
     def hold(self, arrival: int, nights: int) -> UUID | None:
         stay = Stay(TODAY + timedelta(days=arrival), TODAY + timedelta(days=arrival + nights))
         try:
-            held = self.app.hold(
+            held = self.app.bookings.hold(
                 pool_id=self.pool_id,
                 stay=stay,
                 quantity=1,
                 guest={"given_name": "G"},
                 rate_plan="plan",
-                cause=CAUSE,
+                context=CommandContext(cause=CAUSE),
             )
         except (NotSellable, NoCapacity, MoneyLimitExceeded):
             return None
-        booking = self.app.booking(held.id)
+        booking = self.app.bookings.booking(held.id)
         self.agreed[held.id] = dict(zip(stay.days(), booking.night_prices, strict=True))
         return held.id
 
     @rule(terms=plans())
     def change_plan(self, terms: PlanTerms) -> None:
-        self.app.change_rate_plan(
-            pool_id=self.pool_id, code="plan", name="Plan", terms=terms, cause=CAUSE
+        self.app.pricing.change_rate_plan(
+            pool_id=self.pool_id,
+            code="plan",
+            name="Plan",
+            terms=terms,
+            context=CommandContext(cause=CAUSE),
         )
 
     @rule(booking_id=bookings, shift=st.integers(-3, 3), quantity=st.integers(1, 5))
     def amend(self, booking_id: UUID | None, shift: int, quantity: int) -> None:
         if booking_id is None:
             return
-        booking = self.app.booking(booking_id)
+        booking = self.app.bookings.booking(booking_id)
         departure = booking.departure + timedelta(days=shift)
         if departure <= booking.arrival:
             return
         try:
-            self.app.amend(
-                booking_id=booking_id, departure=departure, quantity=quantity, cause=CAUSE
+            self.app.bookings.amend(
+                booking_id=booking_id,
+                departure=departure,
+                quantity=quantity,
+                context=CommandContext(cause=CAUSE),
             )
         except (NoCapacity, MoneyLimitExceeded):
             return
-        after = self.app.booking(booking_id)
+        after = self.app.bookings.booking(booking_id)
         before = self.agreed[booking_id]
         for night, price in zip(after.stay.days(), after.night_prices, strict=True):
             if night in before:
@@ -164,7 +178,7 @@ class Repricing(RuleBasedStateMachine):
     @invariant()
     def every_total_is_its_breakdown_and_agreed_prices_hold(self) -> None:
         for booking_id, agreed in getattr(self, "agreed", {}).items():
-            booking = self.app.booking(booking_id)
+            booking = self.app.bookings.booking(booking_id)
             assert booking.total == sum(booking.night_prices) * booking.quantity
             assert dict(zip(booking.stay.days(), booking.night_prices, strict=True)) == agreed
 

@@ -24,6 +24,7 @@ from hypothesis import strategies as st
 import extremes as x
 from berth.adapters.postgres.eventstore import open_reservations
 from berth.domain.application import Reservations
+from berth.domain.command_context import CommandContext
 from berth.domain.stay import Stay, local_midnight
 from projection_support import Clock, catch_up, cause, head
 
@@ -86,26 +87,32 @@ class Scenario:
         app, v, c = self.app, self.v, cause()
         nights: int = v["nights"]  # type: ignore[assignment]
         quantity: int = v["quantity"]  # type: ignore[assignment]
-        facility = app.register_facility(
-            name=str(v["facility_name"]), time_zone=self.tz, cause=c
+        facility = app.catalogue.register_facility(
+            name=str(v["facility_name"]), time_zone=self.tz, context=CommandContext(cause=c)
         ).id
-        pool = app.add_pool(
+        pool = app.catalogue.add_pool(
             facility_id=facility, name=str(v["pool_name"]), capacity=int(v["capacity"]),  # type: ignore[call-overload]
-            nightly_price=int(v["price"]), currency="EUR", cause=c,  # type: ignore[call-overload]
+            nightly_price=int(v["price"]), currency="EUR", context=CommandContext(cause=c),  # type: ignore[call-overload]
         ).id  # fmt: skip
-        app.set_tax_rate(pool_id=pool, rate_bp=int(v["tax_rate_bp"]), cause=c)  # type: ignore[call-overload]
+        app.catalogue.set_tax_rate(
+            pool_id=pool, rate_bp=int(v["tax_rate_bp"]), context=CommandContext(cause=c)
+        )  # type: ignore[call-overload]
         stay = Stay(self.start, self.start + timedelta(days=nights))
-        app.change_capacity(
+        app.catalogue.change_capacity(
             pool_id=pool, first_night=stay.arrival, last_night=stay.departure - timedelta(days=1),
-            capacity=x.MAX_CAPACITY, cause=c,
+            capacity=x.MAX_CAPACITY, context=CommandContext(cause=c),
         )  # fmt: skip
         gates: dict[str, UUID] = {}
         for way in ("entry", "exit"):
-            gates[way] = app.add_gate(
-                facility_id=facility, name=f"{way}{v['gate_name']}"[: x.GATE_NAME],
-                direction=way, early_grace_minutes=x.MAX_GRACE_MINUTES,
-                late_grace_minutes=0, passage_seconds=x.MAX_PASSAGE_SECONDS, cause=c,
-            ).id  # fmt: skip
+            gates[way] = app.gates.add_gate(
+                facility_id=facility,
+                name=f"{way}{v['gate_name']}"[: x.GATE_NAME],
+                direction=way,
+                early_grace_minutes=x.MAX_GRACE_MINUTES,
+                late_grace_minutes=0,
+                passage_seconds=x.MAX_PASSAGE_SECONDS,
+                context=CommandContext(cause=c),
+            ).id
         guest = {
             "given_name": str(v["given_name"]), "family_name": str(v["family_name"]),
             "email": email(), "phone": str(v["phone"]),
@@ -116,46 +123,48 @@ class Scenario:
         def book(**changes: object) -> UUID:
             kwargs: dict[str, object] = {
                 "pool_id": pool, "stay": stay, "quantity": quantity, "guest": guest,
-                "plates": plates, "cause": c,
+                "plates": plates, "context": CommandContext(cause=c),
             }  # fmt: skip
             kwargs.update(changes)
-            return app.hold(**kwargs).id  # type: ignore[arg-type]
+            return app.bookings.hold(**kwargs).id  # type: ignore[arg-type]
 
         def paid(booking_id: UUID) -> None:
-            app.confirm(booking_id=booking_id, cause=c)
-            total = app.booking(booking_id).total
+            app.bookings.confirm(booking_id=booking_id, context=CommandContext(cause=c))
+            total = app.bookings.booking(booking_id).total
             if total:
-                app.record_payment(
+                app.bookings.record_payment(
                     booking_id=booking_id, amount=total, currency="EUR", method=method,
-                    payment_id="p" * x.PAYMENT_ID, cause=c,
+                    payment_id="p" * x.PAYMENT_ID, context=CommandContext(cause=c),
                 )  # fmt: skip
 
         hourly = x.MAX_MONEY // 1000
-        app.set_overstay_tariff(pool_id=pool, hourly=hourly, cause=c)
+        app.gates.set_overstay_tariff(pool_id=pool, hourly=hourly, context=CommandContext(cause=c))
         ids: dict[str, UUID] = {}
         ids["amended"] = book()
-        app.confirm(booking_id=ids["amended"], cause=c)
-        app.amend(
+        app.bookings.confirm(booking_id=ids["amended"], context=CommandContext(cause=c))
+        app.bookings.amend(
             booking_id=ids["amended"], guest={**guest, "family_name": reason[: x.GUEST_NAME]},
-            plates=list(reversed(plates)), cause=c,
+            plates=list(reversed(plates)), context=CommandContext(cause=c),
         )  # fmt: skip
         ids["refunded"] = book(plates=[])
         paid(ids["refunded"])
-        total = app.booking(ids["refunded"]).total
+        total = app.bookings.booking(ids["refunded"]).total
         if total:
             halves = (("a", total // 2 or total, True), ("b", total - total // 2, False))
             for refund, amount, succeeded in halves:
                 refund_id = refund * x.REFUND_ID
-                app.request_refund(
+                app.bookings.request_refund(
                     booking_id=ids["refunded"], amount=amount, currency="EUR", reason=reason,
-                    refund_id=refund_id, cause=c,
+                    refund_id=refund_id, context=CommandContext(cause=c),
                 )  # fmt: skip
-                app.settle_refund(
+                app.bookings.settle_refund(
                     booking_id=ids["refunded"], refund_id=refund_id, succeeded=succeeded,
-                    reason=reason, cause=c,
+                    reason=reason, context=CommandContext(cause=c),
                 )  # fmt: skip
         ids["cancelled"] = book(plates=[])
-        app.cancel(booking_id=ids["cancelled"], reason=reason, cause=c)
+        app.bookings.cancel(
+            booking_id=ids["cancelled"], reason=reason, context=CommandContext(cause=c)
+        )
         ids["expired"] = book(plates=[], hold_for=timedelta(minutes=1))
         ids["no_show"] = book(plates=[])
         ids["by_hand"] = book(plates=[])
@@ -163,39 +172,62 @@ class Scenario:
         for booking_id in (ids["no_show"], ids["by_hand"], ids["by_gate"]):
             paid(booking_id)
         self.clock.now += timedelta(minutes=2)
-        app.expire(booking_id=ids["expired"], cause=c)
+        app.bookings.expire(booking_id=ids["expired"], context=CommandContext(cause=c))
 
         self.clock.now = self.at(stay.arrival, 12)
-        app.record_no_show(booking_id=ids["no_show"], cause=c)
-        app.check_in(booking_id=ids["by_hand"], cause=c)
+        app.bookings.record_no_show(booking_id=ids["no_show"], context=CommandContext(cause=c))
+        app.bookings.check_in(booking_id=ids["by_hand"], context=CommandContext(cause=c))
         self.read(gates["entry"], plates[0], (ids["by_gate"],))
         stray = self.read(gates["entry"], plates[-1], ())
-        app.resolve_read(facility_id=facility, read_id=stray, booking_id=None, note=reason, cause=c)
+        app.gates.resolve_read(
+            facility_id=facility,
+            read_id=stray,
+            booking_id=None,
+            note=reason,
+            context=CommandContext(cause=c),
+        )
         self.clock.now = self.at(stay.departure, 3)
-        app.check_out(booking_id=ids["by_hand"], cause=c)
+        app.bookings.check_out(booking_id=ids["by_hand"], context=CommandContext(cause=c))
         self.read(gates["exit"], plates[0], (ids["by_gate"],))  # three hours late: overstay
         for day in (stay.arrival, stay.arrival + timedelta(days=1)):
             if day < stay.departure:
-                app.close_day(facility_id=facility, business_date=day, cause=c)
+                app.finance.close_day(
+                    facility_id=facility, business_date=day, context=CommandContext(cause=c)
+                )
         catch_up(self.url, app, "ledger")
         with psycopg.connect(self.url) as conn:
             row = conn.execute(
                 "SELECT entry_id FROM ledger_journal WHERE facility_id = %s LIMIT 1", (facility,)
             ).fetchone()
         if row is not None:
-            app.reverse_entry(facility_id=facility, entry_id=row[0], reason=reason, cause=c)
-        app.skip_projection_event(
-            projection="archive", position=head(self.url) + 10**9, reason=reason, cause=c
+            app.finance.reverse_entry(
+                facility_id=facility,
+                entry_id=row[0],
+                reason=reason,
+                context=CommandContext(cause=c),
+            )
+        app.projections.skip_event(
+            projection="archive",
+            position=head(self.url) + 10**9,
+            reason=reason,
+            context=CommandContext(cause=c),
         )
         return ids
 
     def read(self, gate: UUID, plate: str, booking_ids: tuple[UUID, ...]) -> str:
         read_id = ("r" + uuid4().hex) * (x.READ_ID // 33) + "r" * (x.READ_ID % 33)
-        self.app.record_plate_read(
-            read_id=read_id, camera_id="c" * x.CAMERA_ID, gate_id=gate, plate=plate,
-            confidence=1.0, captured_at=self.clock.now, candidates=[plate] * 10,
-            image_ref="i" * x.IMAGE_REF, booking_ids=booking_ids, cause=cause(),
-        )  # fmt: skip
+        self.app.gates.record_plate_read(
+            read_id=read_id,
+            camera_id="c" * x.CAMERA_ID,
+            gate_id=gate,
+            plate=plate,
+            confidence=1.0,
+            captured_at=self.clock.now,
+            candidates=[plate] * 10,
+            image_ref="i" * x.IMAGE_REF,
+            booking_ids=booking_ids,
+            context=CommandContext(cause=cause()),
+        )
         return read_id
 
 
@@ -225,7 +257,7 @@ def test_every_projection_applies_every_event_at_the_accepted_extremes(
     )
     with psycopg.connect(db_url) as conn:
         for name, booking_id in ids.items():
-            booking = app.booking(booking_id)
+            booking = app.bookings.booking(booking_id)
             row = conn.execute(
                 "SELECT total, paid, refunded, guest, plates, quantity FROM bookings"
                 " WHERE booking_id = %s",

@@ -15,6 +15,7 @@ import pytest
 from berth.domain.application import Reservations
 from berth.domain.cancellation import CancellationPolicy
 from berth.domain.cause import Cause
+from berth.domain.command_context import CommandContext
 from berth.domain.commanding import CommandResult
 
 from .support import IN_MEMORY, START, Clock, HoldFn, stay
@@ -42,7 +43,9 @@ def app(clock: Clock) -> Reservations:
 
 @pytest.fixture
 def facility_id(app: Reservations, cause: Cause) -> UUID:
-    return app.register_facility(name="Harbour car park", time_zone="Europe/London", cause=cause).id
+    return app.catalogue.register_facility(
+        name="Harbour car park", time_zone="Europe/London", context=CommandContext(cause=cause)
+    ).id
 
 
 @dataclass
@@ -59,14 +62,14 @@ class PoolFactory:
         currency: str = "EUR",
         cancellation: CancellationPolicy | None = None,
     ) -> UUID:
-        return self.app.add_pool(
+        return self.app.catalogue.add_pool(
             facility_id=self.facility_id,
             name="Long stay",
             capacity=capacity,
             nightly_price=nightly_price,
             currency=currency,
             cancellation=cancellation,
-            cause=self.cause,
+            context=CommandContext(cause=self.cause),
         ).id
 
 
@@ -86,8 +89,10 @@ def hold(app: Reservations, pool_id: UUID, cause: Cause) -> HoldFn:
     """Hold in the default pool: `hold(first=0, nights=1, quantity=1, **more)`."""
 
     def _hold(first: int = 0, nights: int = 1, quantity: int = 1, **more: object) -> CommandResult:
-        options: dict[str, object] = {"pool_id": pool_id, "guest": {"name": "Ada"}, "cause": cause}
+        who = more.pop("cause", cause)
+        options: dict[str, object] = {"pool_id": pool_id, "guest": {"name": "Ada"}}
+        options["context"] = CommandContext(cause=who)  # type: ignore[arg-type]
         options.update(more)
-        return app.hold(stay=stay(first, nights), quantity=quantity, **options)  # type: ignore[arg-type]
+        return app.bookings.hold(stay=stay(first, nights), quantity=quantity, **options)  # type: ignore[arg-type]
 
     return _hold

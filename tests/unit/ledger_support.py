@@ -78,7 +78,7 @@ def lines(entries: Iterable[Entry]) -> list[tuple[str, str, int]]:
 
 def next_event(app: Reservations, booking_id: UUID, cls: type[Any], **fields: Any) -> Any:
     """A hand-made event of the booking, as its next version, at the app's clock."""
-    booking = app.booking(booking_id)
+    booking = app.bookings.booking(booking_id)
     return cls(
         originator_id=booking_id,
         originator_version=booking.version + 1,

@@ -7,6 +7,7 @@ import pytest
 from berth.domain.application import Reservations
 from berth.domain.booking import Booking, HoldExpired, InvalidQuantity
 from berth.domain.cause import Cause
+from berth.domain.command_context import CommandContext
 from berth.domain.guest import InvalidGuest
 from berth.domain.inventory import NoCapacity
 from berth.domain.stay import DatesOutOfOrder, StayInPast
@@ -15,7 +16,7 @@ from .support import Clock, HoldFn, night, store_size
 
 
 def sold(app: Reservations, pool_id: UUID, days: int = 5) -> list[int]:
-    return [app.sold(pool_id, night(n)) for n in range(days)]
+    return [app.catalogue.sold(pool_id, night(n)) for n in range(days)]
 
 
 def test_moving_dates_releases_the_old_nights_and_takes_the_new(
@@ -23,10 +24,15 @@ def test_moving_dates_releases_the_old_nights_and_takes_the_new(
 ) -> None:
     booking_id = hold(first=0, nights=2, quantity=2).id
 
-    app.amend(booking_id=booking_id, arrival=night(1), departure=night(4), cause=cause)
+    app.bookings.amend(
+        booking_id=booking_id,
+        arrival=night(1),
+        departure=night(4),
+        context=CommandContext(cause=cause),
+    )
 
     assert sold(app, pool_id) == [0, 2, 2, 2, 0]
-    booking = app.booking(booking_id)
+    booking = app.bookings.booking(booking_id)
     assert (booking.arrival, booking.departure) == (night(1), night(4))
 
 
@@ -35,7 +41,9 @@ def test_moving_only_the_departure_keeps_the_arrival(
 ) -> None:
     booking_id = hold(first=1, nights=3).id
 
-    app.amend(booking_id=booking_id, departure=night(2), cause=cause)
+    app.bookings.amend(
+        booking_id=booking_id, departure=night(2), context=CommandContext(cause=cause)
+    )
 
     assert sold(app, pool_id) == [0, 1, 0, 0, 0]
 
@@ -45,9 +53,11 @@ def test_changing_the_quantity_retakes_the_same_nights(
 ) -> None:
     booking_id = hold(first=0, nights=2, quantity=1).id
 
-    app.amend(booking_id=booking_id, quantity=2, cause=cause)  # its own 1 does not count twice
+    app.bookings.amend(
+        booking_id=booking_id, quantity=2, context=CommandContext(cause=cause)
+    )  # its own 1 does not count twice
     assert sold(app, pool_id, 2) == [2, 2]
-    app.amend(booking_id=booking_id, quantity=1, cause=cause)
+    app.bookings.amend(booking_id=booking_id, quantity=1, context=CommandContext(cause=cause))
     assert sold(app, pool_id, 2) == [1, 1]
 
 
@@ -59,12 +69,14 @@ def test_an_amendment_needing_more_than_remains_is_refused_and_stores_nothing(
     before = store_size(app)
 
     with pytest.raises(NoCapacity) as refused:
-        app.amend(booking_id=booking_id, departure=night(3), cause=cause)
+        app.bookings.amend(
+            booking_id=booking_id, departure=night(3), context=CommandContext(cause=cause)
+        )
 
     assert refused.value.night == night(2)
     assert store_size(app) == before
     assert sold(app, pool_id) == [1, 0, 2, 0, 0]
-    assert app.booking(booking_id).departure == night(1)
+    assert app.bookings.booking(booking_id).departure == night(1)
 
 
 def test_raising_the_quantity_beyond_capacity_is_refused_and_stores_nothing(
@@ -74,22 +86,27 @@ def test_raising_the_quantity_beyond_capacity_is_refused_and_stores_nothing(
     before = store_size(app)
 
     with pytest.raises(NoCapacity):
-        app.amend(booking_id=booking_id, quantity=3, cause=cause)
+        app.bookings.amend(booking_id=booking_id, quantity=3, context=CommandContext(cause=cause))
 
     assert store_size(app) == before
-    assert app.booking(booking_id).quantity == 1
+    assert app.bookings.booking(booking_id).quantity == 1
 
 
 def test_amending_a_hold_keeps_its_expiry_on_the_new_nights(
     app: Reservations, clock: Clock, cause: Cause, hold: HoldFn, pool_id: UUID
 ) -> None:
     booking_id = hold(first=0, quantity=1).id
-    expires_at = app.booking(booking_id).hold_expires_at
+    expires_at = app.bookings.booking(booking_id).hold_expires_at
     clock.advance(minutes=10)
 
-    app.amend(booking_id=booking_id, arrival=night(2), departure=night(4), cause=cause)
+    app.bookings.amend(
+        booking_id=booking_id,
+        arrival=night(2),
+        departure=night(4),
+        context=CommandContext(cause=cause),
+    )
 
-    assert app.booking(booking_id).hold_expires_at == expires_at
+    assert app.bookings.booking(booking_id).hold_expires_at == expires_at
     assert sold(app, pool_id) == [0, 0, 1, 1, 0]
     clock.advance(minutes=5)
     assert sold(app, pool_id) == [0, 0, 0, 0, 0]
@@ -99,9 +116,14 @@ def test_amending_a_confirmed_booking_takes_the_new_nights_for_good(
     app: Reservations, clock: Clock, cause: Cause, hold: HoldFn, pool_id: UUID
 ) -> None:
     booking_id = hold(first=0).id
-    app.confirm(booking_id=booking_id, cause=cause)
+    app.bookings.confirm(booking_id=booking_id, context=CommandContext(cause=cause))
 
-    app.amend(booking_id=booking_id, arrival=night(1), departure=night(3), cause=cause)
+    app.bookings.amend(
+        booking_id=booking_id,
+        arrival=night(1),
+        departure=night(3),
+        context=CommandContext(cause=cause),
+    )
     clock.advance(hours=12)
 
     assert sold(app, pool_id) == [0, 1, 1, 0, 0]
@@ -115,7 +137,7 @@ def test_amending_an_expired_hold_is_refused(
     before = store_size(app)
 
     with pytest.raises(HoldExpired):
-        app.amend(booking_id=booking_id, quantity=2, cause=cause)
+        app.bookings.amend(booking_id=booking_id, quantity=2, context=CommandContext(cause=cause))
 
     assert store_size(app) == before
 
@@ -125,9 +147,11 @@ def test_an_amendment_reprices_the_booking_and_keeps_the_old_total(
 ) -> None:
     booking_id = hold(first=0, nights=1, quantity=1).id  # 10.00 EUR a night
 
-    app.amend(booking_id=booking_id, departure=night(3), quantity=2, cause=cause)
+    app.bookings.amend(
+        booking_id=booking_id, departure=night(3), quantity=2, context=CommandContext(cause=cause)
+    )
 
-    booking = app.booking(booking_id)
+    booking = app.bookings.booking(booking_id)
     assert booking.total == 3 * 2 * 1000
     (event,) = app.repository.event_store.get(booking_id, desc=True, limit=1)
     assert isinstance(event, Booking.Amended)
@@ -141,15 +165,15 @@ def test_changing_only_the_guest_touches_no_night(
     booking_id = hold().id
     before = store_size(app)
 
-    app.amend(
+    app.bookings.amend(
         booking_id=booking_id,
         guest={"given_name": " Bo ", "family_name": " Lee", "phone": "1"},
         plates=[" AB12 ", " "],
-        cause=cause,
+        context=CommandContext(cause=cause),
     )
 
     assert store_size(app) == before + 1
-    booking = app.booking(booking_id)
+    booking = app.bookings.booking(booking_id)
     assert booking.guest == {"given_name": "Bo", "family_name": "Lee", "phone": "1"}
     assert booking.plates == ["AB12"]
 
@@ -172,6 +196,6 @@ def test_an_invalid_amendment_is_refused_with_its_error_and_stores_nothing(
     before = store_size(app)
 
     with pytest.raises(error):
-        app.amend(booking_id=booking_id, cause=cause, **change)  # type: ignore[arg-type]
+        app.bookings.amend(booking_id=booking_id, context=CommandContext(cause=cause), **change)  # type: ignore[arg-type]
 
     assert store_size(app) == before

@@ -8,6 +8,7 @@ from eventsourcing.domain import DomainEventProtocol
 
 from berth.domain.application import Reservations
 from berth.domain.cause import Cause
+from berth.domain.command_context import CommandContext
 
 from .support import START, Clock, HoldFn, night
 
@@ -23,32 +24,52 @@ def busy_day(
     """One of every command, a minute apart, each with the cause `cause()` gives."""
     kept = hold(nights=2, cause=cause()).id
     clock.advance(minutes=1)
-    app.confirm(booking_id=kept, cause=cause())
+    app.bookings.confirm(booking_id=kept, context=CommandContext(cause=cause()))
     clock.advance(minutes=1)
-    app.amend(booking_id=kept, departure=night(3), cause=cause())
+    app.bookings.amend(booking_id=kept, departure=night(3), context=CommandContext(cause=cause()))
     clock.advance(minutes=1)
-    app.record_payment(booking_id=kept, amount=3000, currency="EUR", method="card", cause=cause())
+    app.bookings.record_payment(
+        booking_id=kept,
+        amount=3000,
+        currency="EUR",
+        method="card",
+        context=CommandContext(cause=cause()),
+    )
     clock.advance(minutes=1)
-    app.request_refund(booking_id=kept, amount=100, currency="EUR", refund_id="r", cause=cause())
+    app.bookings.request_refund(
+        booking_id=kept,
+        amount=100,
+        currency="EUR",
+        refund_id="r",
+        context=CommandContext(cause=cause()),
+    )
     clock.advance(minutes=1)
-    app.settle_refund(booking_id=kept, refund_id="r", succeeded=True, cause=cause())
+    app.bookings.settle_refund(
+        booking_id=kept, refund_id="r", succeeded=True, context=CommandContext(cause=cause())
+    )
     clock.advance(minutes=1)
-    app.check_in(booking_id=kept, cause=cause())
+    app.bookings.check_in(booking_id=kept, context=CommandContext(cause=cause()))
     clock.advance(minutes=1)
-    app.check_out(booking_id=kept, cause=cause())
+    app.bookings.check_out(booking_id=kept, context=CommandContext(cause=cause()))
     clock.advance(minutes=1)
     lapsed = hold(first=4, cause=cause()).id
     clock.advance(minutes=20)
-    app.expire(booking_id=lapsed, cause=cause())
+    app.bookings.expire(booking_id=lapsed, context=CommandContext(cause=cause()))
     clock.advance(minutes=1)
-    app.cancel(booking_id=hold(first=5, cause=cause()).id, cause=cause())
+    app.bookings.cancel(
+        booking_id=hold(first=5, cause=cause()).id, context=CommandContext(cause=cause())
+    )
     clock.advance(minutes=1)
     missed = hold(first=0, cause=cause()).id
-    app.confirm(booking_id=missed, cause=cause())
-    app.record_no_show(booking_id=missed, cause=cause())
+    app.bookings.confirm(booking_id=missed, context=CommandContext(cause=cause()))
+    app.bookings.record_no_show(booking_id=missed, context=CommandContext(cause=cause()))
     clock.advance(minutes=1)
-    app.change_capacity(
-        pool_id=pool_id, first_night=night(6), last_night=night(8), capacity=5, cause=cause()
+    app.catalogue.change_capacity(
+        pool_id=pool_id,
+        first_night=night(6),
+        last_night=night(8),
+        capacity=5,
+        context=CommandContext(cause=cause()),
     )
 
 
@@ -106,7 +127,7 @@ def test_a_booking_records_the_channel_that_held_it(
 ) -> None:
     booking_id = hold().id
 
-    assert app.booking(booking_id).channel == cause.channel
+    assert app.bookings.booking(booking_id).channel == cause.channel
 
 
 def test_event_timestamps_come_from_the_injected_clock(
@@ -130,8 +151,8 @@ def test_an_aggregate_created_and_modified_times_are_the_clock_times(
     booking_id = hold().id
     clock.set(datetime(2030, 6, 1, 9, 7, 30, tzinfo=UTC))
 
-    app.confirm(booking_id=booking_id, cause=cause)
+    app.bookings.confirm(booking_id=booking_id, context=CommandContext(cause=cause))
 
-    booking = app.booking(booking_id)
+    booking = app.bookings.booking(booking_id)
     assert booking.created_on == START
     assert booking.modified_on == datetime(2030, 6, 1, 9, 7, 30, tzinfo=UTC)

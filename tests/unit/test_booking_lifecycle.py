@@ -15,6 +15,7 @@ from berth.domain.booking import (
     Status,
 )
 from berth.domain.cause import Cause
+from berth.domain.command_context import CommandContext
 
 from .support import Clock, HoldFn, night, store_size
 
@@ -29,18 +30,22 @@ def booking_in(app: Reservations, clock: Clock, cause: Cause, hold: HoldFn) -> B
         booking_id = hold(first=0, nights=2).id
         if status == Status.EXPIRED:
             clock.advance(minutes=15)
-            app.expire(booking_id=booking_id, cause=cause)
+            app.bookings.expire(booking_id=booking_id, context=CommandContext(cause=cause))
         elif status == Status.CANCELLED:
-            app.cancel(booking_id=booking_id, cause=cause)
+            app.bookings.cancel(booking_id=booking_id, context=CommandContext(cause=cause))
         elif status != Status.HELD:
-            app.confirm(booking_id=booking_id, cause=cause)
+            app.bookings.confirm(booking_id=booking_id, context=CommandContext(cause=cause))
             if status == Status.NO_SHOW:
-                app.record_no_show(booking_id=booking_id, cause=cause)
+                app.bookings.record_no_show(
+                    booking_id=booking_id, context=CommandContext(cause=cause)
+                )
             elif status in (Status.CHECKED_IN, Status.CHECKED_OUT):
-                app.check_in(booking_id=booking_id, cause=cause)
+                app.bookings.check_in(booking_id=booking_id, context=CommandContext(cause=cause))
                 if status == Status.CHECKED_OUT:
-                    app.check_out(booking_id=booking_id, cause=cause)
-        assert app.booking(booking_id).status == status
+                    app.bookings.check_out(
+                        booking_id=booking_id, context=CommandContext(cause=cause)
+                    )
+        assert app.bookings.booking(booking_id).status == status
         return booking_id
 
     return _booking_in
@@ -48,13 +53,27 @@ def booking_in(app: Reservations, clock: Clock, cause: Cause, hold: HoldFn) -> B
 
 def run(app: Reservations, action: str, booking_id: UUID, cause: Cause) -> None:
     commands = {
-        "confirm": lambda: app.confirm(booking_id=booking_id, cause=cause),
-        "amend": lambda: app.amend(booking_id=booking_id, guest={"name": "Bo"}, cause=cause),
-        "cancel": lambda: app.cancel(booking_id=booking_id, cause=cause),
-        "expire": lambda: app.expire(booking_id=booking_id, cause=cause),
-        "check_in": lambda: app.check_in(booking_id=booking_id, cause=cause),
-        "check_out": lambda: app.check_out(booking_id=booking_id, cause=cause),
-        "no_show": lambda: app.record_no_show(booking_id=booking_id, cause=cause),
+        "confirm": lambda: app.bookings.confirm(
+            booking_id=booking_id, context=CommandContext(cause=cause)
+        ),
+        "amend": lambda: app.bookings.amend(
+            booking_id=booking_id, guest={"name": "Bo"}, context=CommandContext(cause=cause)
+        ),
+        "cancel": lambda: app.bookings.cancel(
+            booking_id=booking_id, context=CommandContext(cause=cause)
+        ),
+        "expire": lambda: app.bookings.expire(
+            booking_id=booking_id, context=CommandContext(cause=cause)
+        ),
+        "check_in": lambda: app.bookings.check_in(
+            booking_id=booking_id, context=CommandContext(cause=cause)
+        ),
+        "check_out": lambda: app.bookings.check_out(
+            booking_id=booking_id, context=CommandContext(cause=cause)
+        ),
+        "no_show": lambda: app.bookings.record_no_show(
+            booking_id=booking_id, context=CommandContext(cause=cause)
+        ),
     }
     commands[action]()
 
@@ -91,13 +110,13 @@ def test_each_illegal_transition_is_refused_and_stores_nothing(
     assert refused.value.action == action
     assert refused.value.status == status
     assert store_size(app) == before
-    assert app.booking(booking_id).status == status
+    assert app.bookings.booking(booking_id).status == status
 
 
 def test_a_hold_starts_held_with_an_expiry_fifteen_minutes_on(
     app: Reservations, clock: Clock, hold: HoldFn
 ) -> None:
-    booking = app.booking(hold().id)
+    booking = app.bookings.booking(hold().id)
 
     assert booking.status == Status.HELD
     assert booking.hold_expires_at == clock.now.replace(minute=15)
@@ -109,9 +128,9 @@ def test_confirming_a_live_hold_makes_it_confirmed(
     booking_id = hold().id
     clock.advance(minutes=14, seconds=59)
 
-    result = app.confirm(booking_id=booking_id, cause=cause)
+    result = app.bookings.confirm(booking_id=booking_id, context=CommandContext(cause=cause))
 
-    assert app.booking(booking_id).status == Status.CONFIRMED
+    assert app.bookings.booking(booking_id).status == Status.CONFIRMED
     assert result.version == 2
 
 
@@ -123,10 +142,10 @@ def test_confirming_an_expired_hold_is_refused(
     before = store_size(app)
 
     with pytest.raises(HoldExpired):
-        app.confirm(booking_id=booking_id, cause=cause)
+        app.bookings.confirm(booking_id=booking_id, context=CommandContext(cause=cause))
 
     assert store_size(app) == before
-    assert app.booking(booking_id).status == Status.HELD
+    assert app.bookings.booking(booking_id).status == Status.HELD
 
 
 def test_a_hold_cannot_be_expired_before_its_time(
@@ -137,7 +156,7 @@ def test_a_hold_cannot_be_expired_before_its_time(
     before = store_size(app)
 
     with pytest.raises(HoldNotYetExpired):
-        app.expire(booking_id=booking_id, cause=cause)
+        app.bookings.expire(booking_id=booking_id, context=CommandContext(cause=cause))
 
     assert store_size(app) == before
 
@@ -148,9 +167,9 @@ def test_a_hold_can_be_expired_from_the_moment_it_runs_out(
     booking_id = hold().id
     clock.advance(minutes=15)
 
-    app.expire(booking_id=booking_id, cause=cause)
+    app.bookings.expire(booking_id=booking_id, context=CommandContext(cause=cause))
 
-    booking = app.booking(booking_id)
+    booking = app.bookings.booking(booking_id)
     assert booking.status == Status.EXPIRED
     assert booking.charges() == 0
 
@@ -160,12 +179,14 @@ def test_cancelling_a_hold_is_free(
 ) -> None:
     booking_id = hold(first=0).id  # arrival today: inside any fee window
 
-    app.cancel(booking_id=booking_id, reason="changed mind", cause=cause)
+    app.bookings.cancel(
+        booking_id=booking_id, reason="changed mind", context=CommandContext(cause=cause)
+    )
 
-    booking = app.booking(booking_id)
+    booking = app.bookings.booking(booking_id)
     assert booking.status == Status.CANCELLED
     assert booking.cancellation_fee == 0
-    assert app.sold(pool_id, night(0)) == 0
+    assert app.catalogue.sold(pool_id, night(0)) == 0
 
 
 def test_checking_in_and_out_on_the_arrival_day(
@@ -173,23 +194,23 @@ def test_checking_in_and_out_on_the_arrival_day(
 ) -> None:
     booking_id = booking_in(Status.CONFIRMED)
 
-    app.check_in(booking_id=booking_id, cause=cause)
-    assert app.booking(booking_id).status == Status.CHECKED_IN
-    app.check_out(booking_id=booking_id, cause=cause)
+    app.bookings.check_in(booking_id=booking_id, context=CommandContext(cause=cause))
+    assert app.bookings.booking(booking_id).status == Status.CHECKED_IN
+    app.bookings.check_out(booking_id=booking_id, context=CommandContext(cause=cause))
 
-    assert app.booking(booking_id).status == Status.CHECKED_OUT
-    assert app.sold(pool_id, night(0)) == 1  # a stay that happened keeps its nights
+    assert app.bookings.booking(booking_id).status == Status.CHECKED_OUT
+    assert app.catalogue.sold(pool_id, night(0)) == 1  # a stay that happened keeps its nights
 
 
 def test_checking_in_before_the_arrival_day_is_refused(
     app: Reservations, cause: Cause, hold: HoldFn
 ) -> None:
     booking_id = hold(first=1).id
-    app.confirm(booking_id=booking_id, cause=cause)
+    app.bookings.confirm(booking_id=booking_id, context=CommandContext(cause=cause))
     before = store_size(app)
 
     with pytest.raises(NotArrivalDay):
-        app.check_in(booking_id=booking_id, cause=cause)
+        app.bookings.check_in(booking_id=booking_id, context=CommandContext(cause=cause))
 
     assert store_size(app) == before
 
@@ -202,7 +223,7 @@ def test_checking_in_after_the_departure_day_is_refused(
     before = store_size(app)
 
     with pytest.raises(NotArrivalDay):
-        app.check_in(booking_id=booking_id, cause=cause)
+        app.bookings.check_in(booking_id=booking_id, context=CommandContext(cause=cause))
 
     assert store_size(app) == before
 
@@ -213,32 +234,32 @@ def test_checking_in_is_possible_until_the_departure_day(
     booking_id = booking_in(Status.CONFIRMED)
     clock.advance(days=2)  # the departure day, local
 
-    app.check_in(booking_id=booking_id, cause=cause)
+    app.bookings.check_in(booking_id=booking_id, context=CommandContext(cause=cause))
 
-    assert app.booking(booking_id).status == Status.CHECKED_IN
+    assert app.bookings.booking(booking_id).status == Status.CHECKED_IN
 
 
 def test_a_no_show_frees_the_nights(
     app: Reservations, booking_in: BookingIn, cause: Cause, pool_id: UUID
 ) -> None:
     booking_id = booking_in(Status.CONFIRMED)
-    assert app.sold(pool_id, night(1)) == 1
+    assert app.catalogue.sold(pool_id, night(1)) == 1
 
-    app.record_no_show(booking_id=booking_id, cause=cause)
+    app.bookings.record_no_show(booking_id=booking_id, context=CommandContext(cause=cause))
 
-    assert app.booking(booking_id).status == Status.NO_SHOW
-    assert [app.sold(pool_id, night(n)) for n in (0, 1)] == [0, 0]
+    assert app.bookings.booking(booking_id).status == Status.NO_SHOW
+    assert [app.catalogue.sold(pool_id, night(n)) for n in (0, 1)] == [0, 0]
 
 
 def test_a_no_show_cannot_be_recorded_before_the_arrival_day(
     app: Reservations, cause: Cause, hold: HoldFn
 ) -> None:
     booking_id = hold(first=1).id
-    app.confirm(booking_id=booking_id, cause=cause)
+    app.bookings.confirm(booking_id=booking_id, context=CommandContext(cause=cause))
     before = store_size(app)
 
     with pytest.raises(NotArrivalDay):
-        app.record_no_show(booking_id=booking_id, cause=cause)
+        app.bookings.record_no_show(booking_id=booking_id, context=CommandContext(cause=cause))
 
     assert store_size(app) == before
-    assert app.booking(booking_id).status == Status.CONFIRMED
+    assert app.bookings.booking(booking_id).status == Status.CONFIRMED

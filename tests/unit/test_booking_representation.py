@@ -12,6 +12,7 @@ from eventsourcing.domain import AggregateEvent
 from berth.domain.application import Reservations
 from berth.domain.cancellation import CancellationPolicy
 from berth.domain.cause import Cause
+from berth.domain.command_context import CommandContext
 from berth.projections import bookings
 
 from .conftest import PoolFactory
@@ -22,20 +23,28 @@ Scenario = Callable[[Reservations, UUID, Cause, Clock], UUID]
 
 
 def _held(app: Reservations, pool_id: UUID, cause: Cause) -> UUID:
-    return app.hold(
-        pool_id=pool_id, stay=stay(0, 2), quantity=1, guest={"name": "Ada Lovelace"}, cause=cause
+    return app.bookings.hold(
+        pool_id=pool_id,
+        stay=stay(0, 2),
+        quantity=1,
+        guest={"name": "Ada Lovelace"},
+        context=CommandContext(cause=cause),
     ).id
 
 
 def _confirmed(app: Reservations, pool_id: UUID, cause: Cause) -> UUID:
     booking_id = _held(app, pool_id, cause)
-    app.confirm(booking_id=booking_id, cause=cause)
+    app.bookings.confirm(booking_id=booking_id, context=CommandContext(cause=cause))
     return booking_id
 
 
 def _pay(app: Reservations, booking_id: UUID, cause: Cause, amount: int) -> None:
-    app.record_payment(
-        booking_id=booking_id, amount=amount, currency="EUR", method="card", cause=cause
+    app.bookings.record_payment(
+        booking_id=booking_id,
+        amount=amount,
+        currency="EUR",
+        method="card",
+        context=CommandContext(cause=cause),
     )
 
 
@@ -49,7 +58,12 @@ def confirmed_amended_and_part_paid(
     app: Reservations, pool_id: UUID, cause: Cause, clock: Clock
 ) -> UUID:
     booking_id = _confirmed(app, pool_id, cause)
-    app.amend(booking_id=booking_id, stay=stay(0, 3), quantity=2, cause=cause)
+    app.bookings.amend(
+        booking_id=booking_id,
+        departure=stay(0, 3).departure,
+        quantity=2,
+        context=CommandContext(cause=cause),
+    )
     _pay(app, booking_id, cause, 1500)
     return booking_id
 
@@ -57,20 +71,28 @@ def confirmed_amended_and_part_paid(
 def checked_out_with_refunds(app: Reservations, pool_id: UUID, cause: Cause, clock: Clock) -> UUID:
     booking_id = _confirmed(app, pool_id, cause)
     _pay(app, booking_id, cause, 3000)
-    app.check_in(booking_id=booking_id, cause=cause)
+    app.bookings.check_in(booking_id=booking_id, context=CommandContext(cause=cause))
     for refund_id, amount in (("r-1", 400), ("r-2", 300), ("r-3", 200)):
-        app.request_refund(
-            booking_id=booking_id, amount=amount, currency="EUR", refund_id=refund_id, cause=cause
+        app.bookings.request_refund(
+            booking_id=booking_id,
+            amount=amount,
+            currency="EUR",
+            refund_id=refund_id,
+            context=CommandContext(cause=cause),
         )
-    app.settle_refund(booking_id=booking_id, refund_id="r-1", succeeded=True, cause=cause)
-    app.settle_refund(booking_id=booking_id, refund_id="r-2", succeeded=False, cause=cause)
-    app.check_out(booking_id=booking_id, cause=cause)
+    app.bookings.settle_refund(
+        booking_id=booking_id, refund_id="r-1", succeeded=True, context=CommandContext(cause=cause)
+    )
+    app.bookings.settle_refund(
+        booking_id=booking_id, refund_id="r-2", succeeded=False, context=CommandContext(cause=cause)
+    )
+    app.bookings.check_out(booking_id=booking_id, context=CommandContext(cause=cause))
     return booking_id
 
 
 def no_show(app: Reservations, pool_id: UUID, cause: Cause, clock: Clock) -> UUID:
     booking_id = _confirmed(app, pool_id, cause)
-    app.record_no_show(booking_id=booking_id, cause=cause)
+    app.bookings.record_no_show(booking_id=booking_id, context=CommandContext(cause=cause))
     return booking_id
 
 
@@ -79,20 +101,20 @@ def cancelled_with_a_fee_and_overpaid(
 ) -> UUID:
     booking_id = _confirmed(app, pool_id, cause)
     _pay(app, booking_id, cause, 2000)
-    app.cancel(booking_id=booking_id, cause=cause)
+    app.bookings.cancel(booking_id=booking_id, context=CommandContext(cause=cause))
     return booking_id
 
 
 def cancelled_while_held(app: Reservations, pool_id: UUID, cause: Cause, clock: Clock) -> UUID:
     booking_id = held_and_paid(app, pool_id, cause, clock)
-    app.cancel(booking_id=booking_id, cause=cause)
+    app.bookings.cancel(booking_id=booking_id, context=CommandContext(cause=cause))
     return booking_id
 
 
 def expired_after_a_payment(app: Reservations, pool_id: UUID, cause: Cause, clock: Clock) -> UUID:
     booking_id = held_and_paid(app, pool_id, cause, clock)
     clock.advance(hours=1)
-    app.expire(booking_id=booking_id, cause=cause)
+    app.bookings.expire(booking_id=booking_id, context=CommandContext(cause=cause))
     return booking_id
 
 
@@ -120,7 +142,7 @@ def test_the_balance_due_is_the_statements_in_every_status(
     booking_id = scenario(app, fee_pool, cause, clock)
     ledger = Ledger(app)
     ledger.sync()
-    booking = app.booking(booking_id)
+    booking = app.bookings.booking(booking_id)
     assert booking.balance_due() == ledger.statement(booking_id).balance_due
     assert booking.charges() == ledger.statement(booking_id).charges
 
@@ -137,13 +159,18 @@ def test_the_projection_holds_the_row_the_aggregate_shows(
             assert isinstance(event, AggregateEvent)
             page.append((notification.id, event))
     change = bookings.fold(page)[booking_id]
-    assert change.row() == bookings.row_of(app.booking(booking_id), position=change.position)
+    assert change.row() == bookings.row_of(
+        app.bookings.booking(booking_id), position=change.position
+    )
 
 
 def test_a_hold_is_charged_only_from_confirmation(
     app: Reservations, pool_id: UUID, cause: Cause
 ) -> None:
     booking_id = _held(app, pool_id, cause)
-    assert (app.booking(booking_id).charges(), app.booking(booking_id).balance_due()) == (0, 0)
-    app.confirm(booking_id=booking_id, cause=cause)
-    assert app.booking(booking_id).balance_due() == 2000
+    assert (
+        app.bookings.booking(booking_id).charges(),
+        app.bookings.booking(booking_id).balance_due(),
+    ) == (0, 0)
+    app.bookings.confirm(booking_id=booking_id, context=CommandContext(cause=cause))
+    assert app.bookings.booking(booking_id).balance_due() == 2000

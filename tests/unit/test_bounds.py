@@ -17,6 +17,7 @@ from berth.domain import bounds
 from berth.domain.application import Reservations
 from berth.domain.bounds import MAX_MONEY
 from berth.domain.cause import Cause
+from berth.domain.command_context import CommandContext
 from berth.domain.stay import Stay
 
 from .support import HoldFn, night, store_size
@@ -153,44 +154,70 @@ def test_paying_more_than_a_booking_can_keep_is_refused_and_stores_nothing(
     app: Reservations, cause: Cause, hold: HoldFn
 ) -> None:
     booking_id = hold(nights=1).id
-    app.record_payment(
-        booking_id=booking_id, amount=MAX_MONEY, currency="EUR", method="card", cause=cause
+    app.bookings.record_payment(
+        booking_id=booking_id,
+        amount=MAX_MONEY,
+        currency="EUR",
+        method="card",
+        context=CommandContext(cause=cause),
     )
     before = store_size(app)
 
     with pytest.raises(bounds.MoneyLimitExceeded):
-        app.record_payment(
-            booking_id=booking_id, amount=1, currency="EUR", method="card", cause=cause
+        app.bookings.record_payment(
+            booking_id=booking_id,
+            amount=1,
+            currency="EUR",
+            method="card",
+            context=CommandContext(cause=cause),
         )
     with pytest.raises(bounds.AmountOutOfRange):
-        app.record_payment(
-            booking_id=booking_id, amount=2**63 - 1, currency="EUR", method="card", cause=cause
+        app.bookings.record_payment(
+            booking_id=booking_id,
+            amount=2**63 - 1,
+            currency="EUR",
+            method="card",
+            context=CommandContext(cause=cause),
         )
 
     assert store_size(app) == before
-    assert app.booking(booking_id).paid == MAX_MONEY
+    assert app.bookings.booking(booking_id).paid == MAX_MONEY
 
 
 def test_a_price_or_tariff_past_the_maximum_is_refused(
     app: Reservations, cause: Cause, facility_id: UUID, pool_id: UUID
 ) -> None:
     with pytest.raises(bounds.AmountOutOfRange):
-        app.add_pool(facility_id=facility_id, name="p", capacity=1, nightly_price=2**63 - 1,
-                     currency="EUR", cause=cause)  # fmt: skip
+        app.catalogue.add_pool(
+            facility_id=facility_id,
+            name="p",
+            capacity=1,
+            nightly_price=2**63 - 1,
+            currency="EUR",
+            context=CommandContext(cause=cause),
+        )
     with pytest.raises(bounds.AmountOutOfRange):
-        app.set_overstay_tariff(pool_id=pool_id, hourly=MAX_MONEY + 1, cause=cause)
+        app.gates.set_overstay_tariff(
+            pool_id=pool_id, hourly=MAX_MONEY + 1, context=CommandContext(cause=cause)
+        )
 
 
 def test_a_stay_whose_total_passes_the_maximum_is_refused(
     app: Reservations, cause: Cause, facility_id: UUID
 ) -> None:
-    pool = app.add_pool(facility_id=facility_id, name="Dear", capacity=5, nightly_price=MAX_MONEY,
-                        currency="EUR", cause=cause).id  # fmt: skip
+    pool = app.catalogue.add_pool(
+        facility_id=facility_id,
+        name="Dear",
+        capacity=5,
+        nightly_price=MAX_MONEY,
+        currency="EUR",
+        context=CommandContext(cause=cause),
+    ).id
     before = store_size(app)
 
     with pytest.raises(bounds.MoneyLimitExceeded):
-        app.hold(pool_id=pool, stay=Stay(night(0), night(2)), quantity=1,
-                 guest={"name": "Ada"}, cause=cause)  # fmt: skip
+        app.bookings.hold(pool_id=pool, stay=Stay(night(0), night(2)), quantity=1,
+                 guest={"name": "Ada"}, context=CommandContext(cause=cause))  # fmt: skip
 
     assert store_size(app) == before
 
@@ -199,21 +226,30 @@ def test_a_capacity_change_at_the_end_of_the_calendar_is_refused(
     app: Reservations, cause: Cause, pool_id: UUID
 ) -> None:
     with pytest.raises(bounds.DateOutOfRange):
-        app.change_capacity(pool_id=pool_id, first_night=date(9999, 12, 31),
-                            last_night=date(9999, 12, 31), capacity=1, cause=cause)  # fmt: skip
+        app.catalogue.change_capacity(
+            pool_id=pool_id,
+            first_night=date(9999, 12, 31),
+            last_night=date(9999, 12, 31),
+            capacity=1,
+            context=CommandContext(cause=cause),
+        )
 
 
 def test_a_business_day_before_the_supported_dates_cannot_be_closed(
     app: Reservations, cause: Cause, facility_id: UUID
 ) -> None:
     with pytest.raises(bounds.DateOutOfRange):
-        app.close_day(facility_id=facility_id, business_date=date(1, 1, 1), cause=cause)
+        app.finance.close_day(
+            facility_id=facility_id,
+            business_date=date(1, 1, 1),
+            context=CommandContext(cause=cause),
+        )
 
 
 def test_an_overstay_charge_past_what_a_booking_can_keep_is_refused(
     app: Reservations, cause: Cause, hold: HoldFn, clock: Any
 ) -> None:
-    booking = app.booking(hold(nights=1).id)
+    booking = app.bookings.booking(hold(nights=1).id)
 
     with pytest.raises(bounds.MoneyLimitExceeded):
         booking.charge_overstay(hours=2, hourly=MAX_MONEY, now=clock(), cause=cause.as_metadata())

@@ -8,6 +8,7 @@ import pytest
 from berth.domain.application import Reservations
 from berth.domain.cancellation import CancellationPolicy, InvalidPolicy
 from berth.domain.cause import Cause
+from berth.domain.command_context import CommandContext
 from berth.domain.stay import Stay
 
 from .support import Clock, night, store_size
@@ -75,10 +76,14 @@ def strict_pool(make_pool) -> UUID:  # type: ignore[no-untyped-def]
 
 
 def confirmed(app: Reservations, pool_id: UUID, cause: Cause, stay: Stay) -> UUID:
-    booking_id = app.hold(
-        pool_id=pool_id, stay=stay, quantity=1, guest={"name": "Ada"}, cause=cause
+    booking_id = app.bookings.hold(
+        pool_id=pool_id,
+        stay=stay,
+        quantity=1,
+        guest={"name": "Ada"},
+        context=CommandContext(cause=cause),
     ).id
-    app.confirm(booking_id=booking_id, cause=cause)
+    app.bookings.confirm(booking_id=booking_id, context=CommandContext(cause=cause))
     return booking_id
 
 
@@ -88,13 +93,15 @@ def test_cancelling_a_confirmed_booking_inside_the_fee_window_charges_the_policy
     booking_id = confirmed(app, strict_pool, cause, Stay(night(1), night(4)))  # 46.65 EUR
     # Arrival is 2 June; 24 h before its local midnight is 23:00 UTC on 31 May: already past.
 
-    app.cancel(booking_id=booking_id, reason="plans changed", cause=cause)
+    app.bookings.cancel(
+        booking_id=booking_id, reason="plans changed", context=CommandContext(cause=cause)
+    )
 
-    booking = app.booking(booking_id)
+    booking = app.bookings.booking(booking_id)
     assert booking.total == 4665
     assert booking.cancellation_fee == 1400  # 1399.5 rounded half up
     assert booking.charges() == 1400
-    assert app.sold(strict_pool, night(1)) == 0
+    assert app.catalogue.sold(strict_pool, night(1)) == 0
 
 
 def test_cancelling_a_confirmed_booking_before_the_fee_window_is_free(
@@ -103,10 +110,10 @@ def test_cancelling_a_confirmed_booking_before_the_fee_window_is_free(
     booking_id = confirmed(app, strict_pool, cause, Stay(night(2), night(3)))
     # Arrival 3 June: the window opens at 23:00 UTC on 1 June; now is 09:00 UTC on 1 June.
 
-    app.cancel(booking_id=booking_id, cause=cause)
+    app.bookings.cancel(booking_id=booking_id, context=CommandContext(cause=cause))
 
-    assert app.booking(booking_id).cancellation_fee == 0
-    assert app.booking(booking_id).charges() == 0
+    assert app.bookings.booking(booking_id).cancellation_fee == 0
+    assert app.bookings.booking(booking_id).charges() == 0
 
 
 def test_the_fee_window_of_a_booking_opens_on_the_hour_before_local_arrival(
@@ -116,12 +123,12 @@ def test_the_fee_window_of_a_booking_opens_on_the_hour_before_local_arrival(
     late = confirmed(app, strict_pool, cause, Stay(night(2), night(3)))
     # Arrival 3 June: local midnight is 23:00 UTC on 2 June, 24 h before is 23:00 UTC on 1 June.
     clock.set(datetime(2030, 6, 1, 22, 59, 59, 999999, tzinfo=UTC))
-    app.cancel(booking_id=early, cause=cause)
+    app.bookings.cancel(booking_id=early, context=CommandContext(cause=cause))
     clock.advance(microseconds=1)
     before = store_size(app)
 
-    app.cancel(booking_id=late, cause=cause)
+    app.bookings.cancel(booking_id=late, context=CommandContext(cause=cause))
 
     assert store_size(app) == before + 2  # the booking, and the one night given back
-    assert app.booking(early).cancellation_fee == 0
-    assert app.booking(late).cancellation_fee == (1555 * 30 + 50) // 100 == 467
+    assert app.bookings.booking(early).cancellation_fee == 0
+    assert app.bookings.booking(late).cancellation_fee == (1555 * 30 + 50) // 100 == 467

@@ -17,6 +17,7 @@ from berth.domain.business_day import (
 )
 from berth.domain.catalog_commands import UnknownFacility, UnknownPool
 from berth.domain.cause import Cause
+from berth.domain.command_context import CommandContext
 from berth.domain.correction import EntryAlreadyReversed, ReasonRequired
 from berth.domain.facility import MixedCurrency
 from berth.domain.pool import InvalidTaxRate
@@ -28,11 +29,11 @@ from .support import TODAY, Clock, night, store_size
 def test_a_pool_has_no_tax_until_a_rate_is_set_in_basis_points(
     app: Reservations, cause: Cause, pool_id: UUID
 ) -> None:
-    assert app.pool(pool_id).tax_rate_bp == 0
+    assert app.catalogue.pool(pool_id).tax_rate_bp == 0
 
-    app.set_tax_rate(pool_id=pool_id, rate_bp=2000, cause=cause)
+    app.catalogue.set_tax_rate(pool_id=pool_id, rate_bp=2000, context=CommandContext(cause=cause))
 
-    assert app.pool(pool_id).tax_rate_bp == 2000
+    assert app.catalogue.pool(pool_id).tax_rate_bp == 2000
 
 
 @pytest.mark.parametrize("rate", [-1, 10_001])
@@ -41,7 +42,9 @@ def test_a_tax_rate_outside_0_to_100_percent_is_refused(
 ) -> None:
     before = store_size(app)
     with pytest.raises(InvalidTaxRate):
-        app.set_tax_rate(pool_id=pool_id, rate_bp=rate, cause=cause)
+        app.catalogue.set_tax_rate(
+            pool_id=pool_id, rate_bp=rate, context=CommandContext(cause=cause)
+        )
     assert store_size(app) == before
 
 
@@ -49,18 +52,20 @@ def test_setting_the_tax_rate_of_an_unknown_pool_is_refused(
     app: Reservations, cause: Cause
 ) -> None:
     with pytest.raises(UnknownPool):
-        app.set_tax_rate(pool_id=uuid4(), rate_bp=2000, cause=cause)
+        app.catalogue.set_tax_rate(
+            pool_id=uuid4(), rate_bp=2000, context=CommandContext(cause=cause)
+        )
 
 
 def test_a_facility_takes_the_currency_of_its_first_pool(
     app: Reservations, facility_id: UUID, make_pool: PoolFactory
 ) -> None:
-    assert app.facility(facility_id).currency is None
+    assert app.catalogue.facility(facility_id).currency is None
 
     make_pool(currency="GBP")
     make_pool(currency="GBP")
 
-    assert app.facility(facility_id).currency == "GBP"
+    assert app.catalogue.facility(facility_id).currency == "GBP"
 
 
 def test_a_pool_in_a_second_currency_is_refused_and_stores_nothing(
@@ -79,7 +84,9 @@ def test_closing_a_day_that_is_over_records_the_business_day(
     app: Reservations, cause: Cause, facility_id: UUID, clock: Clock
 ) -> None:
     clock.advance(days=1)
-    result = app.close_day(facility_id=facility_id, business_date=TODAY, cause=cause)
+    result = app.finance.close_day(
+        facility_id=facility_id, business_date=TODAY, context=CommandContext(cause=cause)
+    )
 
     assert result.id == business_day_id(facility_id, TODAY)
     day = app.repository.get(result.id)
@@ -91,11 +98,15 @@ def test_closing_a_day_twice_is_refused(
     app: Reservations, cause: Cause, facility_id: UUID, clock: Clock
 ) -> None:
     clock.advance(days=1)
-    app.close_day(facility_id=facility_id, business_date=TODAY, cause=cause)
+    app.finance.close_day(
+        facility_id=facility_id, business_date=TODAY, context=CommandContext(cause=cause)
+    )
     before = store_size(app)
 
     with pytest.raises(DayAlreadyClosed):
-        app.close_day(facility_id=facility_id, business_date=TODAY, cause=cause)
+        app.finance.close_day(
+            facility_id=facility_id, business_date=TODAY, context=CommandContext(cause=cause)
+        )
 
     assert store_size(app) == before
 
@@ -105,14 +116,22 @@ def test_today_is_not_over_and_cannot_be_closed_until_midnight_at_the_facility(
 ) -> None:
     before = store_size(app)
     with pytest.raises(DayNotOver):
-        app.close_day(facility_id=facility_id, business_date=TODAY, cause=cause)
+        app.finance.close_day(
+            facility_id=facility_id, business_date=TODAY, context=CommandContext(cause=cause)
+        )
     with pytest.raises(DayNotOver):
-        app.close_day(facility_id=facility_id, business_date=TODAY + timedelta(days=1), cause=cause)
+        app.finance.close_day(
+            facility_id=facility_id,
+            business_date=TODAY + timedelta(days=1),
+            context=CommandContext(cause=cause),
+        )
     assert store_size(app) == before
 
     # 23:30 UTC on 1 June is 00:30 on 2 June in London: 1 June is over there.
     clock.set(clock.now.replace(hour=23, minute=30))
-    app.close_day(facility_id=facility_id, business_date=TODAY, cause=cause)
+    app.finance.close_day(
+        facility_id=facility_id, business_date=TODAY, context=CommandContext(cause=cause)
+    )
 
 
 def test_a_day_before_the_facility_was_registered_is_refused(
@@ -123,7 +142,9 @@ def test_a_day_before_the_facility_was_registered_is_refused(
 
     for day in (date(2000, 1, 1), TODAY - timedelta(days=1)):
         with pytest.raises(BeforeFacilityOpened):
-            app.close_day(facility_id=facility_id, business_date=day, cause=cause)
+            app.finance.close_day(
+                facility_id=facility_id, business_date=day, context=CommandContext(cause=cause)
+            )
 
     assert store_size(app) == before
 
@@ -133,17 +154,21 @@ def test_after_the_first_close_days_close_one_after_another(
 ) -> None:
     clock.advance(days=10)
     first = TODAY + timedelta(days=3)  # the audit may start on any day since registration
-    app.close_day(facility_id=facility_id, business_date=first, cause=cause)
+    app.finance.close_day(
+        facility_id=facility_id, business_date=first, context=CommandContext(cause=cause)
+    )
     before = store_size(app)
 
     for day in (first + timedelta(days=2), TODAY, first - timedelta(days=1)):
         with pytest.raises(PreviousDayOpen):
-            app.close_day(facility_id=facility_id, business_date=day, cause=cause)
+            app.finance.close_day(
+                facility_id=facility_id, business_date=day, context=CommandContext(cause=cause)
+            )
     assert store_size(app) == before
 
     for offset in (1, 2, 3):
-        app.close_day(facility_id=facility_id, business_date=first + timedelta(days=offset),
-                      cause=cause)  # fmt: skip
+        app.finance.close_day(facility_id=facility_id, business_date=first + timedelta(days=offset),
+                      context=CommandContext(cause=cause))  # fmt: skip
     calendar = app.repository.get(audit_calendar_id(facility_id))
     assert isinstance(calendar, AuditCalendar)
     assert (calendar.first_closed, calendar.last_closed) == (first, first + timedelta(days=3))
@@ -163,18 +188,30 @@ def test_days_closed_before_the_audit_calendar_existed_keep_their_place(
             )
         )  # fmt: skip
 
-    app.close_day(facility_id=facility_id, business_date=night(3), cause=cause)  # the first
-    app.close_day(facility_id=facility_id, business_date=night(1), cause=cause)  # 0 is closed
-    app.close_day(facility_id=facility_id, business_date=night(4), cause=cause)
+    app.finance.close_day(
+        facility_id=facility_id, business_date=night(3), context=CommandContext(cause=cause)
+    )  # the first
+    app.finance.close_day(
+        facility_id=facility_id, business_date=night(1), context=CommandContext(cause=cause)
+    )  # 0 is closed
+    app.finance.close_day(
+        facility_id=facility_id, business_date=night(4), context=CommandContext(cause=cause)
+    )
     with pytest.raises(DayAlreadyClosed):
-        app.close_day(facility_id=facility_id, business_date=night(2), cause=cause)
+        app.finance.close_day(
+            facility_id=facility_id, business_date=night(2), context=CommandContext(cause=cause)
+        )
     with pytest.raises(PreviousDayOpen):
-        app.close_day(facility_id=facility_id, business_date=night(6), cause=cause)
+        app.finance.close_day(
+            facility_id=facility_id, business_date=night(6), context=CommandContext(cause=cause)
+        )
 
 
 def test_closing_a_day_of_an_unknown_facility_is_refused(app: Reservations, cause: Cause) -> None:
     with pytest.raises(UnknownFacility):
-        app.close_day(facility_id=uuid4(), business_date=TODAY, cause=cause)
+        app.finance.close_day(
+            facility_id=uuid4(), business_date=TODAY, context=CommandContext(cause=cause)
+        )
 
 
 def test_an_entry_is_reversed_at_most_once_and_only_with_a_reason(
@@ -182,9 +219,21 @@ def test_an_entry_is_reversed_at_most_once_and_only_with_a_reason(
 ) -> None:
     entry = uuid4()
     with pytest.raises(ReasonRequired):
-        app.reverse_entry(facility_id=facility_id, entry_id=entry, reason=" ", cause=cause)
+        app.finance.reverse_entry(
+            facility_id=facility_id, entry_id=entry, reason=" ", context=CommandContext(cause=cause)
+        )
 
-    app.reverse_entry(facility_id=facility_id, entry_id=entry, reason="posted twice", cause=cause)
+    app.finance.reverse_entry(
+        facility_id=facility_id,
+        entry_id=entry,
+        reason="posted twice",
+        context=CommandContext(cause=cause),
+    )
 
     with pytest.raises(EntryAlreadyReversed):
-        app.reverse_entry(facility_id=facility_id, entry_id=entry, reason="again", cause=cause)
+        app.finance.reverse_entry(
+            facility_id=facility_id,
+            entry_id=entry,
+            reason="again",
+            context=CommandContext(cause=cause),
+        )

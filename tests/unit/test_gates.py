@@ -13,6 +13,7 @@ from berth.domain.booking import Status
 from berth.domain.camera import Camera, CameraAtAnotherFacility, CameraExists
 from berth.domain.camera_commands import UnknownCamera
 from berth.domain.cause import Cause
+from berth.domain.command_context import CommandContext
 from berth.domain.gate import InvalidGateSettings
 from berth.domain.gate_commands import UnknownGate
 from berth.domain.plate_read import (
@@ -40,8 +41,11 @@ def local(day: int, hour: int, minute: int = 0) -> datetime:
 @pytest.fixture
 def gates(app: Reservations, facility_id: UUID, cause: Cause) -> dict[str, UUID]:
     return {
-        direction: app.add_gate(
-            facility_id=facility_id, name=f"{direction} lane", direction=direction, cause=cause
+        direction: app.gates.add_gate(
+            facility_id=facility_id,
+            name=f"{direction} lane",
+            direction=direction,
+            context=CommandContext(cause=cause),
         ).id
         for direction in ("entry", "exit")
     }
@@ -51,10 +55,14 @@ def gates(app: Reservations, facility_id: UUID, cause: Cause) -> dict[str, UUID]
 def booked(app: Reservations, hold: HoldFn, cause: Cause, clock: Clock) -> UUID:
     """A confirmed booking for nights 2-4 (departing day 5), plate `AB-12 CD`, paid in full."""
     booking_id = hold(first=2, nights=3, plates=["AB-12 CD"]).id
-    app.confirm(booking_id=booking_id, cause=cause)
-    booking = app.booking(booking_id)
-    app.record_payment(
-        booking_id=booking_id, amount=booking.total, currency="EUR", method="card", cause=cause
+    app.bookings.confirm(booking_id=booking_id, context=CommandContext(cause=cause))
+    booking = app.bookings.booking(booking_id)
+    app.bookings.record_payment(
+        booking_id=booking_id,
+        amount=booking.total,
+        currency="EUR",
+        method="card",
+        context=CommandContext(cause=cause),
     )
     return booking_id
 
@@ -67,7 +75,7 @@ class Reads:
         self, direction: str, plate: str, at: datetime, booking_ids=(), read_id=None, gate_id=None
     ):
         self.count += 1
-        return self.app.record_plate_read(
+        return self.app.gates.record_plate_read(
             read_id=read_id or f"read-{self.count}",
             camera_id="cam-1",
             gate_id=gate_id or self.gates[direction],
@@ -75,7 +83,7 @@ class Reads:
             confidence=0.93,
             captured_at=at,
             booking_ids=booking_ids,
-            cause=self.cause,
+            context=CommandContext(cause=self.cause),
         )
 
 
@@ -93,7 +101,7 @@ def test_a_confirmed_booking_on_time_opens_the_entry_and_checks_in(
 ) -> None:
     outcome = read("entry", "ab 12-cd", local(2, 8), [booked])
     assert (outcome.open, outcome.reason, outcome.booking_id) == (True, "on-time", booked)
-    assert app.booking(booked).status == Status.CHECKED_IN
+    assert app.bookings.booking(booked).status == Status.CHECKED_IN
 
 
 def test_an_arrival_within_the_early_grace_opens(read: Reads, booked: UUID) -> None:
@@ -106,7 +114,7 @@ def test_an_arrival_before_the_grace_is_denied_as_too_early(
 ) -> None:
     outcome = read("entry", "AB12CD", local(1, 20), [booked])
     assert (outcome.open, outcome.reason) == (False, "too-early")
-    assert app.booking(booked).status == Status.CONFIRMED
+    assert app.bookings.booking(booked).status == Status.CONFIRMED
 
 
 def test_an_arrival_after_the_stay_is_denied_as_ended(read: Reads, booked: UUID) -> None:
@@ -119,14 +127,17 @@ def test_an_unknown_plate_is_denied_and_kept_as_an_unmatched_read(
 ) -> None:
     outcome = read("entry", "ZZ99ZZZ", local(2, 8), [booked])
     assert (outcome.open, outcome.reason, outcome.booking_id) == (False, "unknown-plate", None)
-    app.resolve_read(
+    app.gates.resolve_read(
         facility_id=facility_id, read_id=outcome.read_id, booking_id=booked, note="plate dirty",
-        cause=cause,
+        context=CommandContext(cause=cause),
     )  # fmt: skip
-    assert app.booking(booked).status == Status.CHECKED_IN
+    assert app.bookings.booking(booked).status == Status.CHECKED_IN
     with pytest.raises(AlreadyResolved):
-        app.resolve_read(
-            facility_id=facility_id, read_id=outcome.read_id, booking_id=None, cause=cause
+        app.gates.resolve_read(
+            facility_id=facility_id,
+            read_id=outcome.read_id,
+            booking_id=None,
+            context=CommandContext(cause=cause),
         )
 
 
@@ -134,8 +145,8 @@ def test_a_cancelled_booking_is_denied(
     app: Reservations, read: Reads, hold: HoldFn, cause: Cause
 ) -> None:
     booking_id = hold(first=2, nights=1, plates=["CX1"]).id
-    app.confirm(booking_id=booking_id, cause=cause)
-    app.cancel(booking_id=booking_id, cause=cause)
+    app.bookings.confirm(booking_id=booking_id, context=CommandContext(cause=cause))
+    app.bookings.cancel(booking_id=booking_id, context=CommandContext(cause=cause))
     outcome = read("entry", "cx1", local(2, 9), [booking_id])
     assert (outcome.open, outcome.reason) == (False, "cancelled")
 
@@ -160,10 +171,10 @@ def test_repeated_reads_at_the_same_lane_within_the_window_are_one_passage(
     app: Reservations, read: Reads, booked: UUID
 ) -> None:
     read("entry", "AB12CD", local(2, 8), [booked])
-    version = app.booking(booked).version
+    version = app.bookings.booking(booked).version
     outcome = read("entry", "AB 12 CD", local(2, 8) + timedelta(seconds=20), [booked])
     assert (outcome.open, outcome.reason) == (True, "same-passage")
-    assert app.booking(booked).version == version
+    assert app.bookings.booking(booked).version == version
 
 
 def test_an_exit_within_the_stay_opens_and_checks_out(
@@ -172,37 +183,43 @@ def test_an_exit_within_the_stay_opens_and_checks_out(
     read("entry", "AB12CD", local(2, 8), [booked])
     outcome = read("exit", "AB12CD", local(5, 18), [booked])
     assert (outcome.open, outcome.reason) == (True, "on-time")
-    assert app.booking(booked).status == Status.CHECKED_OUT
+    assert app.bookings.booking(booked).status == Status.CHECKED_OUT
 
 
 def test_an_exit_after_the_grace_charges_overstay_and_waits_for_payment(
     app: Reservations, read: Reads, booked: UUID, cause: Cause
 ) -> None:
-    pool_id = app.booking(booked).pool_id
-    app.set_overstay_tariff(pool_id=pool_id, hourly=250, cause=cause)
+    pool_id = app.bookings.booking(booked).pool_id
+    app.gates.set_overstay_tariff(pool_id=pool_id, hourly=250, context=CommandContext(cause=cause))
     read("entry", "AB12CD", local(2, 8), [booked])
     # The stay ends at local midnight after day 5; grace 30 min; 02:10 is 3 started hours.
     denied = read("exit", "AB12CD", local(6, 2, 10), [booked])
     assert (denied.open, denied.reason) == (False, "balance-due")
-    booking = app.booking(booked)
+    booking = app.bookings.booking(booked)
     assert (booking.overstay_hours, booking.overstay_charged, booking.balance_due()) == (
         3,
         750,
         750,
     )
     again = read("exit", "AB12CD", local(6, 2, 20), [booked])  # no new hour, no new charge
-    assert not again.open and app.booking(booked).overstay_charged == 750
-    app.record_payment(booking_id=booked, amount=750, currency="EUR", method="card", cause=cause)
+    assert not again.open and app.bookings.booking(booked).overstay_charged == 750
+    app.bookings.record_payment(
+        booking_id=booked,
+        amount=750,
+        currency="EUR",
+        method="card",
+        context=CommandContext(cause=cause),
+    )
     paid = read("exit", "AB12CD", local(6, 2, 25), [booked])
     assert (paid.open, paid.reason) == (True, "overstay-paid")
-    assert app.booking(booked).status == Status.CHECKED_OUT
+    assert app.bookings.booking(booked).status == Status.CHECKED_OUT
 
 
 def test_an_unpaid_booking_cannot_leave(
     app: Reservations, read: Reads, hold: HoldFn, cause: Cause
 ) -> None:
     booking_id = hold(first=2, nights=1, plates=["UP1"]).id
-    app.confirm(booking_id=booking_id, cause=cause)
+    app.bookings.confirm(booking_id=booking_id, context=CommandContext(cause=cause))
     read("entry", "UP1", local(2, 9), [booking_id])
     outcome = read("exit", "UP1", local(3, 9), [booking_id])
     assert (outcome.open, outcome.reason) == (False, "balance-due")
@@ -211,17 +228,19 @@ def test_an_unpaid_booking_cannot_leave(
 def test_a_booking_at_another_facility_does_not_match(
     app: Reservations, read: Reads, cause: Cause, clock: Clock
 ) -> None:
-    other = app.register_facility(name="Elsewhere", time_zone="Europe/London", cause=cause).id
+    other = app.catalogue.register_facility(
+        name="Elsewhere", time_zone="Europe/London", context=CommandContext(cause=cause)
+    ).id
     pool = PoolFactory(app, other, cause)()
-    booking_id = app.hold(
+    booking_id = app.bookings.hold(
         pool_id=pool,
         stay=make_stay(2, 1),
         quantity=1,
         guest={"name": "Bo"},
         plates=["OT1"],
-        cause=cause,
+        context=CommandContext(cause=cause),
     ).id
-    app.confirm(booking_id=booking_id, cause=cause)
+    app.bookings.confirm(booking_id=booking_id, context=CommandContext(cause=cause))
     assert read("entry", "OT1", local(2, 9), [booking_id]).reason == "unknown-plate"
 
 
@@ -232,16 +251,21 @@ def test_bad_reads_and_gates_are_refused_and_store_nothing(
     with pytest.raises(InvalidRead):
         read("entry", "  ", local(2, 9))
     with pytest.raises(InvalidGateSettings):
-        app.add_gate(facility_id=facility_id, name="x", direction="sideways", cause=cause)
+        app.gates.add_gate(
+            facility_id=facility_id,
+            name="x",
+            direction="sideways",
+            context=CommandContext(cause=cause),
+        )
     with pytest.raises(UnknownGate):
-        app.record_plate_read(
+        app.gates.record_plate_read(
             read_id="r",
             camera_id="c",
             gate_id=facility_id,
             plate="AB",
             confidence=0.5,
             captured_at=local(2, 9),
-            cause=cause,
+            context=CommandContext(cause=cause),
         )
     assert store_size(app) == size
 
@@ -249,18 +273,22 @@ def test_bad_reads_and_gates_are_refused_and_store_nothing(
 @pytest.fixture
 def elsewhere(app: Reservations, cause: Cause) -> dict[str, UUID]:
     """A second facility with an entry gate and a confirmed, paid booking for `AB-12 CD`."""
-    facility = app.register_facility(name="Elsewhere", time_zone="Europe/London", cause=cause).id
+    facility = app.catalogue.register_facility(
+        name="Elsewhere", time_zone="Europe/London", context=CommandContext(cause=cause)
+    ).id
     pool = PoolFactory(app, facility, cause)()
-    booking_id = app.hold(
+    booking_id = app.bookings.hold(
         pool_id=pool, stay=make_stay(2, 3), quantity=1, guest={"name": "Bo"},
-        plates=["AB-12 CD"], cause=cause,
+        plates=["AB-12 CD"], context=CommandContext(cause=cause),
     ).id  # fmt: skip
-    app.confirm(booking_id=booking_id, cause=cause)
-    app.record_payment(
-        booking_id=booking_id, amount=app.booking(booking_id).total, currency="EUR",
-        method="card", cause=cause,
+    app.bookings.confirm(booking_id=booking_id, context=CommandContext(cause=cause))
+    app.bookings.record_payment(
+        booking_id=booking_id, amount=app.bookings.booking(booking_id).total, currency="EUR",
+        method="card", context=CommandContext(cause=cause),
     )  # fmt: skip
-    gate = app.add_gate(facility_id=facility, name="in", direction="entry", cause=cause).id
+    gate = app.gates.add_gate(
+        facility_id=facility, name="in", direction="entry", context=CommandContext(cause=cause)
+    ).id
     return {"facility": facility, "gate": gate, "booking": booking_id}
 
 
@@ -275,8 +303,8 @@ def test_the_same_read_id_at_two_facilities_is_two_reads_each_decided_and_stored
     )  # fmt: skip
     assert (here.duplicate, there.duplicate) == (False, False)
     assert (there.open, there.reason, there.booking_id) == (True, "on-time", elsewhere["booking"])
-    assert app.booking(elsewhere["booking"]).status == Status.CHECKED_IN
-    assert app.booking(booked).status == Status.CHECKED_IN
+    assert app.bookings.booking(elsewhere["booking"]).status == Status.CHECKED_IN
+    assert app.bookings.booking(booked).status == Status.CHECKED_IN
     assert store_size(app) > size
 
 
@@ -327,33 +355,54 @@ def test_a_read_stored_under_its_old_global_id_is_still_its_facilitys_read(
         read("entry", "AB12CD", local(2, 8), [booked], read_id="old-1")
     there = read("entry", "ZZ1", local(2, 7), read_id="old-1", gate_id=elsewhere["gate"])
     assert not there.duplicate  # the old read is the first facility's, not this one's
-    app.resolve_read(facility_id=facility_id, read_id="old-1", booking_id=booked, cause=cause)
-    assert app.booking(booked).status == Status.CHECKED_IN
+    app.gates.resolve_read(
+        facility_id=facility_id,
+        read_id="old-1",
+        booking_id=booked,
+        context=CommandContext(cause=cause),
+    )
+    assert app.bookings.booking(booked).status == Status.CHECKED_IN
 
 
 def test_a_camera_id_is_scoped_to_its_facility(
     app: Reservations, gates: dict[str, UUID], elsewhere: dict[str, UUID], cause: Cause
 ) -> None:
-    here = app.register_camera(gate_id=gates["entry"], camera_id="cam-1", cause=cause)
-    there = app.register_camera(gate_id=elsewhere["gate"], camera_id="cam-1", cause=cause)
+    here = app.cameras.register_camera(
+        gate_id=gates["entry"], camera_id="cam-1", context=CommandContext(cause=cause)
+    )
+    there = app.cameras.register_camera(
+        gate_id=elsewhere["gate"], camera_id="cam-1", context=CommandContext(cause=cause)
+    )
     assert here.id != there.id
-    assert app.camera(elsewhere["facility"], "cam-1").gate_id == elsewhere["gate"]
+    assert app.cameras.camera(elsewhere["facility"], "cam-1").gate_id == elsewhere["gate"]
     size = store_size(app)
     with pytest.raises(CameraExists):
-        app.register_camera(gate_id=gates["exit"], camera_id="cam-1", cause=cause)
+        app.cameras.register_camera(
+            gate_id=gates["exit"], camera_id="cam-1", context=CommandContext(cause=cause)
+        )
     assert store_size(app) == size
 
 
 def test_moving_and_rekeying_a_camera_are_events_with_their_cause(
     app: Reservations, gates: dict[str, UUID], facility_id: UUID, cause: Cause, clock: Clock
 ) -> None:
-    app.register_camera(gate_id=gates["entry"], camera_id="cam-1", cause=cause)
-    app.move_camera(facility_id=facility_id, camera_id="cam-1", gate_id=gates["exit"], cause=cause)
-    until = clock() + timedelta(hours=1)
-    app.rekey_camera(
-        facility_id=facility_id, camera_id="cam-1", previous_valid_until=until, cause=cause
+    app.cameras.register_camera(
+        gate_id=gates["entry"], camera_id="cam-1", context=CommandContext(cause=cause)
     )
-    camera = app.camera(facility_id, "cam-1")
+    app.cameras.move_camera(
+        facility_id=facility_id,
+        camera_id="cam-1",
+        gate_id=gates["exit"],
+        context=CommandContext(cause=cause),
+    )
+    until = clock() + timedelta(hours=1)
+    app.cameras.rekey_camera(
+        facility_id=facility_id,
+        camera_id="cam-1",
+        previous_valid_until=until,
+        context=CommandContext(cause=cause),
+    )
+    camera = app.cameras.camera(facility_id, "cam-1")
     events = list(app.repository.event_store.get(camera.id))
     assert [type(e).__name__ for e in events] == ["Registered", "Moved", "Rekeyed"]
     moved, rekeyed = events[1], events[2]
@@ -371,26 +420,34 @@ def test_a_camera_cannot_move_to_another_facilitys_gate(
     elsewhere: dict[str, UUID],
     cause: Cause,
 ) -> None:
-    app.register_camera(gate_id=gates["entry"], camera_id="cam-1", cause=cause)
+    app.cameras.register_camera(
+        gate_id=gates["entry"], camera_id="cam-1", context=CommandContext(cause=cause)
+    )
     size = store_size(app)
     with pytest.raises(CameraAtAnotherFacility):
-        app.move_camera(
-            facility_id=facility_id, camera_id="cam-1", gate_id=elsewhere["gate"], cause=cause
+        app.cameras.move_camera(
+            facility_id=facility_id,
+            camera_id="cam-1",
+            gate_id=elsewhere["gate"],
+            context=CommandContext(cause=cause),
         )
     assert store_size(app) == size
-    assert app.camera(facility_id, "cam-1").gate_id == gates["entry"]
+    assert app.cameras.camera(facility_id, "cam-1").gate_id == gates["entry"]
 
 
 def test_a_camera_registered_before_its_events_existed_is_adopted_by_its_first_move(
     app: Reservations, gates: dict[str, UUID], facility_id: UUID, cause: Cause
 ) -> None:
     with pytest.raises(UnknownCamera):
-        app.move_camera(
-            facility_id=facility_id, camera_id="old", gate_id=gates["exit"], cause=cause
+        app.cameras.move_camera(
+            facility_id=facility_id,
+            camera_id="old",
+            gate_id=gates["exit"],
+            context=CommandContext(cause=cause),
         )
-    app.move_camera(
+    app.cameras.move_camera(
         facility_id=facility_id, camera_id="old", gate_id=gates["exit"],
-        registered_gate_id=gates["entry"], cause=cause,
+        registered_gate_id=gates["entry"], context=CommandContext(cause=cause),
     )  # fmt: skip
-    camera = app.camera(facility_id, "old")
+    camera = app.cameras.camera(facility_id, "old")
     assert (camera.gate_id, camera.version) == (gates["exit"], 2)

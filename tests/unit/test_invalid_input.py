@@ -10,6 +10,7 @@ from berth.domain.booking import InvalidQuantity
 from berth.domain.booking_commands import InvalidHoldTime, UnknownBooking
 from berth.domain.catalog_commands import UnknownFacility, UnknownPool
 from berth.domain.cause import Cause
+from berth.domain.command_context import CommandContext
 from berth.domain.error import DomainError, InvalidCommand, NotFound
 from berth.domain.facility import BlankName, UnknownTimeZone
 from berth.domain.guest import InvalidGuest
@@ -25,27 +26,31 @@ def test_a_facility_in_an_unknown_time_zone_is_refused(
     app: Reservations, cause: Cause, time_zone: str
 ) -> None:
     with pytest.raises(UnknownTimeZone):
-        app.register_facility(name="Dock", time_zone=time_zone, cause=cause)
+        app.catalogue.register_facility(
+            name="Dock", time_zone=time_zone, context=CommandContext(cause=cause)
+        )
 
     assert store_size(app) == 0
 
 
 def test_a_facility_needs_a_name(app: Reservations, cause: Cause) -> None:
     with pytest.raises(BlankName):
-        app.register_facility(name="   ", time_zone="UTC", cause=cause)
+        app.catalogue.register_facility(
+            name="   ", time_zone="UTC", context=CommandContext(cause=cause)
+        )
 
     assert store_size(app) == 0
 
 
 def test_a_pool_in_an_unknown_facility_is_refused(app: Reservations, cause: Cause) -> None:
     with pytest.raises(UnknownFacility):
-        app.add_pool(
+        app.catalogue.add_pool(
             facility_id=uuid4(),
             name="P",
             capacity=1,
             nightly_price=1,
             currency="EUR",
-            cause=cause,
+            context=CommandContext(cause=cause),
         )
 
     assert store_size(app) == 0
@@ -76,7 +81,9 @@ def test_a_pool_with_bad_terms_is_refused_with_its_error(
     before = store_size(app)
 
     with pytest.raises(error):
-        app.add_pool(facility_id=facility_id, cause=cause, **terms)  # type: ignore[arg-type]
+        app.catalogue.add_pool(
+            facility_id=facility_id, context=CommandContext(cause=cause), **terms
+        )  # type: ignore[arg-type]
 
     assert store_size(app) == before
 
@@ -85,20 +92,36 @@ def test_a_pool_id_that_names_another_kind_of_aggregate_is_an_unknown_pool(
     app: Reservations, facility_id: UUID, cause: Cause
 ) -> None:
     with pytest.raises(UnknownPool):
-        app.hold(pool_id=facility_id, stay=stay(0), quantity=1, guest={"name": "A"}, cause=cause)
+        app.bookings.hold(
+            pool_id=facility_id,
+            stay=stay(0),
+            quantity=1,
+            guest={"name": "A"},
+            context=CommandContext(cause=cause),
+        )
 
 
 def test_holding_in_an_unknown_pool_is_refused(app: Reservations, cause: Cause) -> None:
     with pytest.raises(UnknownPool):
-        app.hold(pool_id=uuid4(), stay=stay(0), quantity=1, guest={"name": "A"}, cause=cause)
+        app.bookings.hold(
+            pool_id=uuid4(),
+            stay=stay(0),
+            quantity=1,
+            guest={"name": "A"},
+            context=CommandContext(cause=cause),
+        )
 
     assert store_size(app) == 0
 
 
 def test_changing_capacity_of_an_unknown_pool_is_refused(app: Reservations, cause: Cause) -> None:
     with pytest.raises(UnknownPool):
-        app.change_capacity(
-            pool_id=uuid4(), first_night=night(0), last_night=night(0), capacity=1, cause=cause
+        app.catalogue.change_capacity(
+            pool_id=uuid4(),
+            first_night=night(0),
+            last_night=night(0),
+            capacity=1,
+            context=CommandContext(cause=cause),
         )
 
     assert store_size(app) == 0
@@ -131,16 +154,20 @@ def test_a_command_on_an_unknown_booking_is_refused(
     before = store_size(app)
 
     with pytest.raises(UnknownBooking):
-        getattr(app, command)(booking_id=uuid4(), cause=cause, **extra.get(command, {}))
+        getattr(app.bookings, command)(
+            booking_id=uuid4(), context=CommandContext(cause=cause), **extra.get(command, {})
+        )
     with pytest.raises(UnknownBooking):  # the id of something that is not a booking
-        getattr(app, command)(booking_id=pool_id, cause=cause, **extra.get(command, {}))
+        getattr(app.bookings, command)(
+            booking_id=pool_id, context=CommandContext(cause=cause), **extra.get(command, {})
+        )
 
     assert store_size(app) == before
 
 
 def test_an_unknown_reference_finds_no_booking(app: Reservations) -> None:
     with pytest.raises(UnknownBooking):
-        app.booking_by_reference("ZZZZZZZZ")
+        app.bookings.booking_by_reference("ZZZZZZZZ")
 
 
 @pytest.mark.parametrize(("arrival", "departure"), [(2, 2), (3, 2)])
@@ -188,35 +215,42 @@ def test_a_stay_in_the_past_is_refused(app: Reservations, hold: HoldFn) -> None:
 def test_the_past_is_judged_by_the_facility_local_date(
     app: Reservations, clock: Clock, cause: Cause
 ) -> None:
-    auckland = app.register_facility(name="Quay", time_zone="Pacific/Auckland", cause=cause).id
-    pool_id = app.add_pool(
-        facility_id=auckland, name="P", capacity=1, nightly_price=1, currency="NZD", cause=cause
+    auckland = app.catalogue.register_facility(
+        name="Quay", time_zone="Pacific/Auckland", context=CommandContext(cause=cause)
+    ).id
+    pool_id = app.catalogue.add_pool(
+        facility_id=auckland,
+        name="P",
+        capacity=1,
+        nightly_price=1,
+        currency="NZD",
+        context=CommandContext(cause=cause),
     ).id
     clock.set(datetime(2030, 6, 1, 12, 30, tzinfo=UTC))  # 00:30 on 2 June in Auckland
     before = store_size(app)
 
     with pytest.raises(StayInPast):
-        app.hold(
+        app.bookings.hold(
             pool_id=pool_id,
             stay=Stay(date(2030, 6, 1), date(2030, 6, 3)),
             quantity=1,
             guest={"name": "A"},
-            cause=cause,
+            context=CommandContext(cause=cause),
         )
     assert store_size(app) == before
-    app.hold(
+    app.bookings.hold(
         pool_id=pool_id,
         stay=Stay(date(2030, 6, 2), date(2030, 6, 3)),
         quantity=1,
         guest={"name": "A"},
-        cause=cause,
+        context=CommandContext(cause=cause),
     )
 
 
 def test_a_stay_arriving_today_is_not_in_the_past(app: Reservations, hold: HoldFn) -> None:
     booking_id = hold(first=0).id
 
-    assert app.booking(booking_id).arrival == night(0)
+    assert app.bookings.booking(booking_id).arrival == night(0)
 
 
 @pytest.mark.parametrize(
@@ -240,7 +274,7 @@ def test_a_hold_time_at_its_bounds_is_accepted(
 ) -> None:
     booking_id = hold(hold_for=hold_for).id
 
-    assert app.booking(booking_id).hold_expires_at == clock.now + hold_for
+    assert app.bookings.booking(booking_id).hold_expires_at == clock.now + hold_for
 
 
 def test_every_input_error_is_a_400_and_every_unknown_a_404() -> None:

@@ -11,6 +11,7 @@ from berth.domain.application import Reservations
 from berth.domain.booking import Booking
 from berth.domain.cancellation import CancellationPolicy
 from berth.domain.cause import Cause
+from berth.domain.command_context import CommandContext
 from berth.projections.ledger_books import Account, entry_id, tax_included
 
 from .conftest import PoolFactory
@@ -29,7 +30,7 @@ def ledger(app: Reservations) -> Ledger:
 def taxed_pool(app: Reservations, make_pool: PoolFactory, cause: Cause) -> UUID:
     """20.00 a night, 20% tax included, capacity 5, free cancellation until arrival."""
     pool_id = make_pool(capacity=5, nightly_price=2000, cancellation=FREE)
-    app.set_tax_rate(pool_id=pool_id, rate_bp=2000, cause=cause)
+    app.catalogue.set_tax_rate(pool_id=pool_id, rate_bp=2000, context=CommandContext(cause=cause))
     return pool_id
 
 
@@ -43,17 +44,21 @@ def book(
     quantity: int = 1,
 ) -> UUID:
     """A confirmed booking of `nights` nights from today + `first`."""
-    held = app.hold(
+    held = app.bookings.hold(
         pool_id=pool_id, stay=stay(first, nights), quantity=quantity, guest={"name": "Ada"},
-        cause=cause,
+        context=CommandContext(cause=cause),
     )  # fmt: skip
-    app.confirm(booking_id=held.id, cause=cause)
+    app.bookings.confirm(booking_id=held.id, context=CommandContext(cause=cause))
     return held.id
 
 
 def pay(app: Reservations, booking_id: UUID, cause: Cause, amount: int) -> None:
-    app.record_payment(
-        booking_id=booking_id, amount=amount, currency="EUR", method="card", cause=cause
+    app.bookings.record_payment(
+        booking_id=booking_id,
+        amount=amount,
+        currency="EUR",
+        method="card",
+        context=CommandContext(cause=cause),
     )
 
 
@@ -71,12 +76,16 @@ def test_tax_included_in_a_gross_price_is_gross_less_gross_over_one_plus_rate_ro
 def test_a_held_booking_posts_nothing_even_when_amended_or_expired(
     app: Reservations, ledger: Ledger, taxed_pool: UUID, cause: Cause, clock: Clock
 ) -> None:
-    held = app.hold(
-        pool_id=taxed_pool, stay=stay(1, 2), quantity=1, guest={"name": "Ada"}, cause=cause
+    held = app.bookings.hold(
+        pool_id=taxed_pool,
+        stay=stay(1, 2),
+        quantity=1,
+        guest={"name": "Ada"},
+        context=CommandContext(cause=cause),
     )
-    app.amend(booking_id=held.id, quantity=2, cause=cause)
+    app.bookings.amend(booking_id=held.id, quantity=2, context=CommandContext(cause=cause))
     clock.advance(hours=1)
-    app.expire(booking_id=held.id, cause=cause)
+    app.bookings.expire(booking_id=held.id, context=CommandContext(cause=cause))
 
     assert ledger.sync() == []
 
@@ -117,13 +126,17 @@ def test_amending_two_nights_at_20_00_to_three_posts_only_the_20_00_difference(
     booking_id = book(app, taxed_pool, cause, first=1, nights=2)
     ledger.sync()
 
-    app.amend(booking_id=booking_id, departure=night(4), cause=cause)
+    app.bookings.amend(
+        booking_id=booking_id, departure=night(4), context=CommandContext(cause=cause)
+    )
     assert lines(ledger.sync()) == [
         ("amendment", "accounts_receivable", 2000),
         ("amendment", "deferred_revenue", -2000),
     ]
 
-    app.amend(booking_id=booking_id, departure=night(2), cause=cause)
+    app.bookings.amend(
+        booking_id=booking_id, departure=night(2), context=CommandContext(cause=cause)
+    )
     assert lines(ledger.sync()) == [
         ("amendment", "deferred_revenue", 4000),
         ("amendment", "accounts_receivable", -4000),
@@ -143,7 +156,9 @@ def test_closing_a_day_recognises_one_night_at_20_00_as_16_67_revenue_and_3_33_t
     ledger.sync()
 
     clock.advance(days=1)
-    app.close_day(facility_id=facility_id, business_date=night(0), cause=cause)
+    app.finance.close_day(
+        facility_id=facility_id, business_date=night(0), context=CommandContext(cause=cause)
+    )
 
     entries = ledger.sync()
     assert lines(entries) == [
@@ -181,7 +196,11 @@ def test_a_stay_of_10_00_a_night_split_unevenly_leaves_the_remainder_to_the_last
     shares = []
     for offset in range(3):
         clock.set(clock.now.replace(day=1) + timedelta(days=offset + 1))
-        app.close_day(facility_id=facility_id, business_date=night(offset), cause=cause)
+        app.finance.close_day(
+            facility_id=facility_id,
+            business_date=night(offset),
+            context=CommandContext(cause=cause),
+        )
         ledger.sync()
         shares.append(-ledger.signed(Account.STAY_REVENUE) - sum(shares))
     assert shares == [333, 334, 334]  # 1001 // 3, 668 // 2, the rest
@@ -195,15 +214,17 @@ def test_a_booking_confirmed_after_its_night_was_closed_recognises_that_night_at
     facility_id: UUID,
     clock: Clock,
 ) -> None:
-    held = app.hold(
+    held = app.bookings.hold(
         pool_id=taxed_pool, stay=stay(0, 2), quantity=1, guest={"name": "Ada"},
-        hold_for=timedelta(hours=24), cause=cause,
+        hold_for=timedelta(hours=24), context=CommandContext(cause=cause),
     )  # fmt: skip
     clock.advance(hours=23)  # 09:00 on 2 June in London: 1 June is over, the hold is live
-    app.close_day(facility_id=facility_id, business_date=night(0), cause=cause)
+    app.finance.close_day(
+        facility_id=facility_id, business_date=night(0), context=CommandContext(cause=cause)
+    )
     assert ledger.sync() == []
 
-    app.confirm(booking_id=held.id, cause=cause)
+    app.bookings.confirm(booking_id=held.id, context=CommandContext(cause=cause))
 
     assert lines(ledger.sync()) == [
         ("confirmation", "accounts_receivable", 4000),
@@ -225,7 +246,9 @@ def test_three_nights_at_20_00_with_20_percent_tax_paid_one_night_consumed_then_
     booking_id = book(app, taxed_pool, cause, first=0, nights=3)
     pay(app, booking_id, cause, 6000)
     clock.advance(days=1)
-    app.close_day(facility_id=facility_id, business_date=night(0), cause=cause)
+    app.finance.close_day(
+        facility_id=facility_id, business_date=night(0), context=CommandContext(cause=cause)
+    )
     ledger.sync()
 
     entries = ledger.inject(next_event(app, booking_id, Booking.Cancelled, fee=1000, reason=""))
@@ -253,12 +276,21 @@ def test_a_refund_of_50_00_to_a_guest_owed_50_00_pays_refunds_payable_out_of_cas
 ) -> None:
     booking_id = book(app, taxed_pool, cause, first=5, nights=3)
     pay(app, booking_id, cause, 6000)
-    app.cancel(booking_id=booking_id, cause=cause)  # free: the whole 60.00 is owed back
-    app.request_refund(booking_id=booking_id, amount=6000, currency="EUR", cause=cause)
-    refund_id = next(iter(app.booking(booking_id).pending_refunds))
+    app.bookings.cancel(
+        booking_id=booking_id, context=CommandContext(cause=cause)
+    )  # free: the whole 60.00 is owed back
+    app.bookings.request_refund(
+        booking_id=booking_id, amount=6000, currency="EUR", context=CommandContext(cause=cause)
+    )
+    refund_id = next(iter(app.bookings.booking(booking_id).pending_refunds))
     ledger.sync()
 
-    app.settle_refund(booking_id=booking_id, refund_id=refund_id, succeeded=True, cause=cause)
+    app.bookings.settle_refund(
+        booking_id=booking_id,
+        refund_id=refund_id,
+        succeeded=True,
+        context=CommandContext(cause=cause),
+    )
 
     assert lines(ledger.sync()) == [
         ("refund", "refunds_payable", 6000),
@@ -272,18 +304,28 @@ def test_a_refund_of_5_00_on_a_paid_up_stay_is_owed_again_as_receivable(
 ) -> None:
     booking_id = book(app, taxed_pool, cause, first=1, nights=1)
     pay(app, booking_id, cause, 2000)
-    app.request_refund(
-        booking_id=booking_id, amount=500, currency="EUR", refund_id="r1", cause=cause
+    app.bookings.request_refund(
+        booking_id=booking_id,
+        amount=500,
+        currency="EUR",
+        refund_id="r1",
+        context=CommandContext(cause=cause),
     )
     assert [e.kind for e in ledger.sync()] == ["confirmation", "payment"]  # a request: nothing
 
-    app.settle_refund(booking_id=booking_id, refund_id="r1", succeeded=True, cause=cause)
+    app.bookings.settle_refund(
+        booking_id=booking_id, refund_id="r1", succeeded=True, context=CommandContext(cause=cause)
+    )
 
     assert lines(ledger.sync()) == [
         ("refund", "accounts_receivable", 500),
         ("refund", "cash", -500),
     ]
-    assert ledger.statement(booking_id).balance_due == app.booking(booking_id).balance_due() == 500
+    assert (
+        ledger.statement(booking_id).balance_due
+        == app.bookings.booking(booking_id).balance_due()
+        == 500
+    )
 
 
 def test_a_failed_refund_posts_nothing(
@@ -291,12 +333,18 @@ def test_a_failed_refund_posts_nothing(
 ) -> None:
     booking_id = book(app, taxed_pool, cause, first=1, nights=1)
     pay(app, booking_id, cause, 2000)
-    app.request_refund(
-        booking_id=booking_id, amount=500, currency="EUR", refund_id="r1", cause=cause
+    app.bookings.request_refund(
+        booking_id=booking_id,
+        amount=500,
+        currency="EUR",
+        refund_id="r1",
+        context=CommandContext(cause=cause),
     )
     ledger.sync()
 
-    app.settle_refund(booking_id=booking_id, refund_id="r1", succeeded=False, cause=cause)
+    app.bookings.settle_refund(
+        booking_id=booking_id, refund_id="r1", succeeded=False, context=CommandContext(cause=cause)
+    )
 
     assert ledger.sync() == []
 
@@ -319,12 +367,16 @@ def test_an_overstay_of_12_00_at_20_percent_tax_is_10_00_revenue_and_2_00_tax(
 def test_a_payment_on_a_hold_that_expires_is_owed_back_to_the_guest(
     app: Reservations, ledger: Ledger, taxed_pool: UUID, cause: Cause, clock: Clock
 ) -> None:
-    held = app.hold(
-        pool_id=taxed_pool, stay=stay(1, 1), quantity=1, guest={"name": "Ada"}, cause=cause
+    held = app.bookings.hold(
+        pool_id=taxed_pool,
+        stay=stay(1, 1),
+        quantity=1,
+        guest={"name": "Ada"},
+        context=CommandContext(cause=cause),
     )
     pay(app, held.id, cause, 2000)
     clock.advance(hours=1)
-    app.expire(booking_id=held.id, cause=cause)
+    app.bookings.expire(booking_id=held.id, context=CommandContext(cause=cause))
 
     assert lines(ledger.sync()) == [
         ("payment", "cash", 2000),
@@ -332,7 +384,11 @@ def test_a_payment_on_a_hold_that_expires_is_owed_back_to_the_guest(
         ("reclassification", "accounts_receivable", 2000),
         ("reclassification", "refunds_payable", -2000),
     ]
-    assert ledger.statement(held.id).balance_due == app.booking(held.id).balance_due() == -2000
+    assert (
+        ledger.statement(held.id).balance_due
+        == app.bookings.booking(held.id).balance_due()
+        == -2000
+    )
 
 
 def test_a_payment_after_cancellation_beyond_the_fee_is_owed_back_to_the_guest(
@@ -340,7 +396,9 @@ def test_a_payment_after_cancellation_beyond_the_fee_is_owed_back_to_the_guest(
 ) -> None:
     pool_id = make_pool(nightly_price=2000, cancellation=CancellationPolicy(fee_percent=50))
     booking_id = book(app, pool_id, cause, first=0, nights=1)
-    app.cancel(booking_id=booking_id, cause=cause)  # within 48 h: a 10.00 fee
+    app.bookings.cancel(
+        booking_id=booking_id, context=CommandContext(cause=cause)
+    )  # within 48 h: a 10.00 fee
     ledger.sync()
 
     pay(app, booking_id, cause, 1500)
@@ -350,7 +408,9 @@ def test_a_payment_after_cancellation_beyond_the_fee_is_owed_back_to_the_guest(
         ("payment", "accounts_receivable", -1000),
         ("payment", "refunds_payable", -500),
     ]
-    assert ledger.statement(booking_id).balance_due == app.booking(booking_id).balance_due()
+    assert (
+        ledger.statement(booking_id).balance_due == app.bookings.booking(booking_id).balance_due()
+    )
 
 
 def test_cutting_a_stay_of_2_spaces_to_1_after_its_night_was_recognised_takes_20_00_back_from_revenue(  # noqa: E501
@@ -363,10 +423,12 @@ def test_cutting_a_stay_of_2_spaces_to_1_after_its_night_was_recognised_takes_20
 ) -> None:
     booking_id = book(app, taxed_pool, cause, first=0, nights=1, quantity=2)
     clock.advance(days=1)
-    app.close_day(facility_id=facility_id, business_date=night(0), cause=cause)
+    app.finance.close_day(
+        facility_id=facility_id, business_date=night(0), context=CommandContext(cause=cause)
+    )
     ledger.sync()
 
-    app.amend(booking_id=booking_id, quantity=1, cause=cause)
+    app.bookings.amend(booking_id=booking_id, quantity=1, context=CommandContext(cause=cause))
 
     assert lines(ledger.sync()) == [
         ("amendment", "stay_revenue", 1667),
@@ -388,10 +450,12 @@ def test_raising_a_stay_to_2_spaces_after_its_only_night_was_closed_recognises_t
 ) -> None:
     booking_id = book(app, taxed_pool, cause, first=0, nights=1)
     clock.advance(days=1)
-    app.close_day(facility_id=facility_id, business_date=night(0), cause=cause)
+    app.finance.close_day(
+        facility_id=facility_id, business_date=night(0), context=CommandContext(cause=cause)
+    )
     ledger.sync()
 
-    app.amend(booking_id=booking_id, quantity=2, cause=cause)
+    app.bookings.amend(booking_id=booking_id, quantity=2, context=CommandContext(cause=cause))
 
     assert lines(ledger.sync()) == [
         ("amendment", "accounts_receivable", 2000),
@@ -415,10 +479,14 @@ def test_raising_three_nights_to_2_spaces_with_one_night_closed_recognises_a_thi
 ) -> None:
     booking_id = book(app, taxed_pool, cause, first=0, nights=3)
     clock.advance(days=1)
-    app.close_day(facility_id=facility_id, business_date=night(0), cause=cause)
+    app.finance.close_day(
+        facility_id=facility_id, business_date=night(0), context=CommandContext(cause=cause)
+    )
     ledger.sync()
 
-    app.amend(booking_id=booking_id, quantity=2, cause=cause)  # 60.00 -> 120.00
+    app.bookings.amend(
+        booking_id=booking_id, quantity=2, context=CommandContext(cause=cause)
+    )  # 60.00 -> 120.00
 
     assert lines(ledger.sync()) == [
         ("amendment", "accounts_receivable", 6000),
@@ -439,10 +507,14 @@ def test_cutting_three_nights_from_2_spaces_to_1_with_one_night_closed_takes_a_t
 ) -> None:
     booking_id = book(app, taxed_pool, cause, first=0, nights=3, quantity=2)
     clock.advance(days=1)
-    app.close_day(facility_id=facility_id, business_date=night(0), cause=cause)
+    app.finance.close_day(
+        facility_id=facility_id, business_date=night(0), context=CommandContext(cause=cause)
+    )
     ledger.sync()
 
-    app.amend(booking_id=booking_id, quantity=1, cause=cause)  # 120.00 -> 60.00
+    app.bookings.amend(
+        booking_id=booking_id, quantity=1, context=CommandContext(cause=cause)
+    )  # 120.00 -> 60.00
 
     assert lines(ledger.sync()) == [
         ("amendment", "deferred_revenue", 4000),
@@ -465,10 +537,14 @@ def test_moving_an_arrival_past_a_closed_night_takes_that_night_back_from_revenu
 ) -> None:
     booking_id = book(app, taxed_pool, cause, first=0, nights=3)
     clock.advance(days=1)
-    app.close_day(facility_id=facility_id, business_date=night(0), cause=cause)
+    app.finance.close_day(
+        facility_id=facility_id, business_date=night(0), context=CommandContext(cause=cause)
+    )
     ledger.sync()
 
-    app.amend(booking_id=booking_id, arrival=night(1), cause=cause)  # 1 June is no longer sold
+    app.bookings.amend(
+        booking_id=booking_id, arrival=night(1), context=CommandContext(cause=cause)
+    )  # 1 June is no longer sold
 
     assert lines(ledger.sync()) == [
         ("amendment", "stay_revenue", 1667),
@@ -487,20 +563,28 @@ def test_once_every_night_is_closed_nothing_is_deferred_whatever_the_amendments_
     clock: Clock,
 ) -> None:
     booking_id = book(app, taxed_pool, cause, first=1, nights=2)
-    app.amend(booking_id=booking_id, quantity=3, cause=cause)
+    app.bookings.amend(booking_id=booking_id, quantity=3, context=CommandContext(cause=cause))
     clock.advance(days=1)
-    app.close_day(facility_id=facility_id, business_date=night(0), cause=cause)
+    app.finance.close_day(
+        facility_id=facility_id, business_date=night(0), context=CommandContext(cause=cause)
+    )
     clock.advance(days=1)
-    app.close_day(facility_id=facility_id, business_date=night(1), cause=cause)
-    app.amend(booking_id=booking_id, quantity=2, cause=cause)
+    app.finance.close_day(
+        facility_id=facility_id, business_date=night(1), context=CommandContext(cause=cause)
+    )
+    app.bookings.amend(booking_id=booking_id, quantity=2, context=CommandContext(cause=cause))
     clock.advance(days=1)
-    app.close_day(facility_id=facility_id, business_date=night(2), cause=cause)
-    app.amend(booking_id=booking_id, quantity=3, cause=cause)  # after the stay: at once
+    app.finance.close_day(
+        facility_id=facility_id, business_date=night(2), context=CommandContext(cause=cause)
+    )
+    app.bookings.amend(
+        booking_id=booking_id, quantity=3, context=CommandContext(cause=cause)
+    )  # after the stay: at once
     ledger.sync()
 
     assert ledger.balance(Account.DEFERRED, booking_id) == 0
     revenue = ledger.balance(Account.STAY_REVENUE) + ledger.balance(Account.TAX_PAYABLE)
-    assert revenue == app.booking(booking_id).total == 12000
+    assert revenue == app.bookings.booking(booking_id).total == 12000
 
 
 def test_reversing_a_payment_posts_its_negation_and_leaves_the_original_as_posted(
@@ -510,8 +594,11 @@ def test_reversing_a_payment_posts_its_negation_and_leaves_the_original_as_poste
     pay(app, booking_id, cause, 2000)
     payment = ledger.sync()[-1]
 
-    app.reverse_entry(
-        facility_id=facility_id, entry_id=payment.entry_id, reason="card charged back", cause=cause
+    app.finance.reverse_entry(
+        facility_id=facility_id,
+        entry_id=payment.entry_id,
+        reason="card charged back",
+        context=CommandContext(cause=cause),
     )
 
     reversal = ledger.sync()
@@ -537,12 +624,17 @@ def test_reversing_the_recognition_of_a_closed_night_leaves_it_recognised(
     """Deferred revenue follows the booking's nights: a reversal cannot leave it deferred."""
     booking_id = book(app, taxed_pool, cause, first=0, nights=1)
     clock.advance(days=1)
-    app.close_day(facility_id=facility_id, business_date=night(0), cause=cause)
+    app.finance.close_day(
+        facility_id=facility_id, business_date=night(0), context=CommandContext(cause=cause)
+    )
     recognition = ledger.sync()[-1]
     assert recognition.kind == "recognition"
 
-    app.reverse_entry(
-        facility_id=facility_id, entry_id=recognition.entry_id, reason="by mistake", cause=cause
+    app.finance.reverse_entry(
+        facility_id=facility_id,
+        entry_id=recognition.entry_id,
+        reason="by mistake",
+        context=CommandContext(cause=cause),
     )
 
     assert lines(ledger.sync()) == [
@@ -559,19 +651,24 @@ def test_reversing_the_recognition_of_a_closed_night_leaves_it_recognised(
 def test_reversing_an_entry_never_posted_here_posts_nothing(
     app: Reservations, ledger: Ledger, cause: Cause, facility_id: UUID
 ) -> None:
-    app.reverse_entry(facility_id=facility_id, entry_id=entry_id(1, 0), reason="x", cause=cause)
+    app.finance.reverse_entry(
+        facility_id=facility_id,
+        entry_id=entry_id(1, 0),
+        reason="x",
+        context=CommandContext(cause=cause),
+    )
     assert ledger.sync() == []
 
 
 def test_entries_name_their_event_and_carry_the_local_business_date_and_posting_time(
     app: Reservations, ledger: Ledger, taxed_pool: UUID, cause: Cause, clock: Clock
 ) -> None:
-    held = app.hold(
+    held = app.bookings.hold(
         pool_id=taxed_pool, stay=stay(2, 1), quantity=1, guest={"name": "Ada"},
-        hold_for=timedelta(hours=20), cause=cause,
+        hold_for=timedelta(hours=20), context=CommandContext(cause=cause),
     )  # fmt: skip
     clock.set(clock.now.replace(hour=23, minute=30))  # 00:30 on 2 June in London
-    result = app.confirm(booking_id=held.id, cause=cause)
+    result = app.bookings.confirm(booking_id=held.id, context=CommandContext(cause=cause))
 
     (entry,) = ledger.sync()
 

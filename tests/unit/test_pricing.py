@@ -15,6 +15,7 @@ from berth.domain.bounds import (
     MoneyLimitExceeded,
 )
 from berth.domain.cause import Cause
+from berth.domain.command_context import CommandContext
 from berth.domain.commanding import StaleVersion
 from berth.domain.pool import MAX_RATE_PLANS, TooManyRatePlans
 from berth.domain.pricing import (
@@ -137,8 +138,12 @@ def test_a_quote_is_refused_for_want_of_capacity_on_any_night() -> None:
 
 
 def plan(app: Reservations, pool_id: UUID, cause: Cause, terms: PlanTerms = SUMMER) -> int:
-    return app.create_rate_plan(
-        pool_id=pool_id, code="summer", name="Summer", terms=terms, cause=cause
+    return app.pricing.create_rate_plan(
+        pool_id=pool_id,
+        code="summer",
+        name="Summer",
+        terms=terms,
+        context=CommandContext(cause=cause),
     ).version
 
 
@@ -146,23 +151,22 @@ def test_a_hold_under_a_plan_keeps_its_breakdown_through_any_later_change(
     app: Reservations, cause: Cause, pool_id: UUID
 ) -> None:
     plan(app, pool_id, cause)
-    held = app.hold(
+    held = app.bookings.hold(
         pool_id=pool_id,
         stay=week(),
         quantity=1,
         guest={"given_name": "Ada"},
         rate_plan="summer",
-        cause=cause,
+        context=CommandContext(cause=cause),
     )
-    app.change_rate_plan(
+    app.pricing.change_rate_plan(
         pool_id=pool_id,
         code="summer",
         name="Dearer",
         terms=PlanTerms(base_price=9999),
-        expected_version=1,
-        cause=cause,
+        context=CommandContext(cause=cause, expected_version=1),
     )
-    booking = app.booking(held.id)
+    booking = app.bookings.booking(held.id)
     assert booking.rate_plan == "summer"
     assert booking.night_prices == [1500, 1000, 1000, 1000, 2000, 2000, 2000]
     assert booking.total == 10500
@@ -174,18 +178,18 @@ def test_a_hold_at_a_stale_quoted_total_is_refused_unless_accepted(
     plan(app, pool_id, cause)
     guest = {"given_name": "Ada"}
     with pytest.raises(PriceChanged) as refused:
-        app.hold(
+        app.bookings.hold(
             pool_id=pool_id,
             stay=week(),
             quantity=1,
             guest=guest,
             rate_plan="summer",
             quoted_total=10000,
-            cause=cause,
+            context=CommandContext(cause=cause),
         )
     assert refused.value.total == 10500
     assert refused.value.problem_extensions()["quoted_total"] == 10000
-    held = app.hold(
+    held = app.bookings.hold(
         pool_id=pool_id,
         stay=week(),
         quantity=1,
@@ -193,9 +197,9 @@ def test_a_hold_at_a_stale_quoted_total_is_refused_unless_accepted(
         rate_plan="summer",
         quoted_total=10000,
         accept_price_change=True,
-        cause=cause,
+        context=CommandContext(cause=cause),
     )
-    assert app.booking(held.id).total == 10500
+    assert app.bookings.booking(held.id).total == 10500
 
 
 def test_plan_commands_refuse_what_they_cannot_do(
@@ -205,42 +209,70 @@ def test_plan_commands_refuse_what_they_cannot_do(
     with pytest.raises(RatePlanExists):
         plan(app, pool_id, cause)
     with pytest.raises(InvalidRatePlan):
-        app.create_rate_plan(pool_id=pool_id, code="default", name="x", terms=SUMMER, cause=cause)
+        app.pricing.create_rate_plan(
+            pool_id=pool_id,
+            code="default",
+            name="x",
+            terms=SUMMER,
+            context=CommandContext(cause=cause),
+        )
     with pytest.raises(UnknownRatePlan):
-        app.retire_rate_plan(pool_id=pool_id, code="nope", cause=cause)
+        app.pricing.retire_rate_plan(
+            pool_id=pool_id, code="nope", context=CommandContext(cause=cause)
+        )
     with pytest.raises(StaleVersion):
-        app.retire_rate_plan(pool_id=pool_id, code="summer", expected_version=5, cause=cause)
-    app.retire_rate_plan(pool_id=pool_id, code="summer", cause=cause)
+        app.pricing.retire_rate_plan(
+            pool_id=pool_id, code="summer", context=CommandContext(cause=cause, expected_version=5)
+        )
+    app.pricing.retire_rate_plan(
+        pool_id=pool_id, code="summer", context=CommandContext(cause=cause)
+    )
     with pytest.raises(RatePlanRetired):
-        app.hold(
+        app.bookings.hold(
             pool_id=pool_id,
             stay=week(),
             quantity=1,
             guest={"given_name": "A"},
             rate_plan="summer",
-            cause=cause,
+            context=CommandContext(cause=cause),
         )
     with pytest.raises(RatePlanRetired):
-        app.change_rate_plan(pool_id=pool_id, code="summer", name="x", terms=SUMMER, cause=cause)
+        app.pricing.change_rate_plan(
+            pool_id=pool_id,
+            code="summer",
+            name="x",
+            terms=SUMMER,
+            context=CommandContext(cause=cause),
+        )
 
 
 def test_an_amendment_prices_only_the_nights_it_adds(
     app: Reservations, cause: Cause, pool_id: UUID
 ) -> None:
     plan(app, pool_id, cause, PlanTerms(base_price=1000))
-    held = app.hold(
+    held = app.bookings.hold(
         pool_id=pool_id,
         stay=Stay(night(0), night(2)),
         quantity=1,
         guest={"given_name": "A"},
         rate_plan="summer",
-        cause=cause,
+        context=CommandContext(cause=cause),
     )
-    app.change_rate_plan(
-        pool_id=pool_id, code="summer", name="x", terms=PlanTerms(base_price=3000), cause=cause
+    app.pricing.change_rate_plan(
+        pool_id=pool_id,
+        code="summer",
+        name="x",
+        terms=PlanTerms(base_price=3000),
+        context=CommandContext(cause=cause),
     )
-    app.amend(booking_id=held.id, arrival=night(1), departure=night(4), quantity=2, cause=cause)
-    booking = app.booking(held.id)
+    app.bookings.amend(
+        booking_id=held.id,
+        arrival=night(1),
+        departure=night(4),
+        quantity=2,
+        context=CommandContext(cause=cause),
+    )
+    booking = app.bookings.booking(held.id)
     assert booking.night_prices == [1000, 3000, 3000]
     assert booking.total == 2 * 7000
 
@@ -249,7 +281,19 @@ def test_a_pool_has_at_most_its_bound_of_rate_plans(
     app: Reservations, cause: Cause, pool_id: UUID
 ) -> None:
     for n in range(MAX_RATE_PLANS):
-        app.create_rate_plan(pool_id=pool_id, code=f"p{n}", name="P", terms=SUMMER, cause=cause)
+        app.pricing.create_rate_plan(
+            pool_id=pool_id,
+            code=f"p{n}",
+            name="P",
+            terms=SUMMER,
+            context=CommandContext(cause=cause),
+        )
     with pytest.raises(TooManyRatePlans):
-        app.create_rate_plan(pool_id=pool_id, code="one-more", name="P", terms=SUMMER, cause=cause)
-    assert not app._exists(rate_plan_id(pool_id, "one-more"))
+        app.pricing.create_rate_plan(
+            pool_id=pool_id,
+            code="one-more",
+            name="P",
+            terms=SUMMER,
+            context=CommandContext(cause=cause),
+        )
+    assert not app.exists(rate_plan_id(pool_id, "one-more"))

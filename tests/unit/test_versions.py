@@ -7,6 +7,7 @@ import pytest
 from berth.domain.application import Reservations
 from berth.domain.booking import Status
 from berth.domain.cause import Cause
+from berth.domain.command_context import CommandContext
 from berth.domain.commanding import StaleVersion
 
 from .support import HoldFn, night, store_size
@@ -17,10 +18,12 @@ def test_a_command_at_the_current_version_goes_through(
 ) -> None:
     held = hold()
 
-    confirmed = app.confirm(booking_id=held.id, expected_version=held.version, cause=cause)
+    confirmed = app.bookings.confirm(
+        booking_id=held.id, context=CommandContext(cause=cause, expected_version=held.version)
+    )
 
     assert confirmed.version == held.version + 1
-    assert app.booking(held.id).version == confirmed.version
+    assert app.bookings.booking(held.id).version == confirmed.version
 
 
 @pytest.mark.parametrize("command", ["confirm", "amend", "cancel", "no_show", "payment"])
@@ -29,23 +32,30 @@ def test_a_command_at_a_stale_version_is_refused_and_stores_nothing(
 ) -> None:
     held = hold()
     if command in ("no_show", "payment"):
-        app.confirm(booking_id=held.id, cause=cause)  # now at version 2; the caller saw 1
+        app.bookings.confirm(
+            booking_id=held.id, context=CommandContext(cause=cause)
+        )  # now at version 2; the caller saw 1
     else:
-        app.amend(booking_id=held.id, guest={"name": "Bo"}, cause=cause)
+        app.bookings.amend(
+            booking_id=held.id, guest={"name": "Bo"}, context=CommandContext(cause=cause)
+        )
     before = store_size(app)
-    stale = {"booking_id": held.id, "expected_version": held.version, "cause": cause}
+    stale = {
+        "booking_id": held.id,
+        "context": CommandContext(cause=cause, expected_version=held.version),
+    }
 
     with pytest.raises(StaleVersion) as refused:
         if command == "confirm":
-            app.confirm(**stale)  # type: ignore[arg-type]
+            app.bookings.confirm(**stale)  # type: ignore[arg-type]
         elif command == "amend":
-            app.amend(quantity=2, **stale)  # type: ignore[arg-type]
+            app.bookings.amend(quantity=2, **stale)  # type: ignore[arg-type]
         elif command == "cancel":
-            app.cancel(**stale)  # type: ignore[arg-type]
+            app.bookings.cancel(**stale)  # type: ignore[arg-type]
         elif command == "no_show":
-            app.record_no_show(**stale)  # type: ignore[arg-type]
+            app.bookings.record_no_show(**stale)  # type: ignore[arg-type]
         else:
-            app.record_payment(amount=1, currency="EUR", method="cash", **stale)  # type: ignore[arg-type]
+            app.bookings.record_payment(amount=1, currency="EUR", method="cash", **stale)  # type: ignore[arg-type]
 
     assert (refused.value.expected, refused.value.actual) == (1, 2)
     assert store_size(app) == before
@@ -57,32 +67,38 @@ def test_a_version_from_the_future_is_stale_too(
     held = hold()
 
     with pytest.raises(StaleVersion):
-        app.cancel(booking_id=held.id, expected_version=held.version + 1, cause=cause)
+        app.bookings.cancel(
+            booking_id=held.id,
+            context=CommandContext(cause=cause, expected_version=held.version + 1),
+        )
 
-    assert app.booking(held.id).status == Status.HELD
+    assert app.bookings.booking(held.id).status == Status.HELD
 
 
 def test_a_capacity_change_at_a_stale_pool_version_is_refused(
     app: Reservations, cause: Cause, pool_id: UUID
 ) -> None:
-    seen = app.pool(pool_id).version
-    app.change_capacity(
-        pool_id=pool_id, first_night=night(0), last_night=night(0), capacity=3, cause=cause
+    seen = app.catalogue.pool(pool_id).version
+    app.catalogue.change_capacity(
+        pool_id=pool_id,
+        first_night=night(0),
+        last_night=night(0),
+        capacity=3,
+        context=CommandContext(cause=cause),
     )
     before = store_size(app)
 
     with pytest.raises(StaleVersion):
-        app.change_capacity(
+        app.catalogue.change_capacity(
             pool_id=pool_id,
             first_night=night(1),
             last_night=night(1),
             capacity=9,
-            expected_version=seen,
-            cause=cause,
+            context=CommandContext(cause=cause, expected_version=seen),
         )
 
     assert store_size(app) == before
-    assert app.night_inventory(pool_id, night(1)) is None
+    assert app.catalogue.night_inventory(pool_id, night(1)) is None
 
 
 def test_a_command_answers_with_the_position_of_its_last_event(
@@ -91,5 +107,5 @@ def test_a_command_answers_with_the_position_of_its_last_event(
     held = hold(nights=2)
 
     assert held.position == store_size(app)
-    confirmed = app.confirm(booking_id=held.id, cause=cause)
+    confirmed = app.bookings.confirm(booking_id=held.id, context=CommandContext(cause=cause))
     assert confirmed.position == store_size(app) == held.position + 3  # booking, two nights

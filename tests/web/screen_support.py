@@ -14,6 +14,7 @@ from falcon import testing
 from berth.adapters.read_models import gate_queries
 from berth.domain.application import Reservations
 from berth.domain.cause import Cause
+from berth.domain.command_context import CommandContext
 from berth.domain.stay import Stay
 
 START = datetime(2030, 6, 1, 9, 0, tzinfo=UTC)
@@ -43,13 +44,20 @@ class World:
 
 
 def make_world(app: Reservations) -> World:
-    facility = app.register_facility(name="Harbour car park", time_zone="UTC", cause=SETUP)
-    pool = app.add_pool(
+    facility = app.catalogue.register_facility(
+        name="Harbour car park", time_zone="UTC", context=CommandContext(cause=SETUP)
+    )
+    pool = app.catalogue.add_pool(
         facility_id=facility.id, name="Long stay", capacity=20, nightly_price=1200,
-        currency="EUR", cause=SETUP,
+        currency="EUR", context=CommandContext(cause=SETUP),
     )  # fmt: skip
     gates = [
-        app.add_gate(facility_id=facility.id, name=f"{d} lane", direction=d, cause=SETUP).id
+        app.gates.add_gate(
+            facility_id=facility.id,
+            name=f"{d} lane",
+            direction=d,
+            context=CommandContext(cause=SETUP),
+        ).id
         for d in ("entry", "exit")
     ]
     return World(facility.id, pool.id, gates[0], gates[1])
@@ -65,11 +73,12 @@ def book(
     arrival: date = TODAY,
 ) -> UUID:
     given, family = name.split(" ", 1)
-    held = app.hold(
+    held = app.bookings.hold(
         pool_id=world.pool_id, stay=Stay(arrival, arrival + timedelta(days=nights)), quantity=1,
-        guest={"given_name": given, "family_name": family}, plates=[plate], cause=SETUP,
+        guest={"given_name": given, "family_name": family}, plates=[plate],
+        context=CommandContext(cause=SETUP),
     )  # fmt: skip
-    app.confirm(booking_id=held.id, cause=SETUP)
+    app.bookings.confirm(booking_id=held.id, context=CommandContext(cause=SETUP))
     return held.id
 
 
@@ -90,10 +99,11 @@ def read_plate(
             early_grace_minutes=120, late_grace_minutes=30,
         )  # fmt: skip
     read_id = f"read-{uuid4().hex[:12]}"
-    app.record_plate_read(
+    app.gates.record_plate_read(
         read_id=read_id, camera_id="cam-1",
         gate_id=world.entry_gate if direction == "entry" else world.exit_gate,
-        plate=plate, confidence=0.97, captured_at=when, booking_ids=candidates, cause=SETUP,
+        plate=plate, confidence=0.97, captured_at=when, booking_ids=candidates,
+        context=CommandContext(cause=SETUP),
     )  # fmt: skip
     return read_id
 

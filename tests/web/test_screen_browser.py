@@ -21,6 +21,7 @@ from wsgiref.simple_server import WSGIRequestHandler, WSGIServer, make_server
 import pytest
 from screen_support import PASSWORD, TODAY, Clock, World, book, read_plate
 
+from berth.domain.command_context import CommandContext
 from berth.http import Services, Settings
 from berth.http import create_app as create_api
 from berth.web.app import create_app
@@ -103,7 +104,7 @@ def test_signing_in_shows_todays_arrival(
     page: Page, server: str, screen: Screen, world: World
 ) -> None:
     booking_id = book(screen.reservations, world, plate="AB12 CDE", name="Ada Lovelace")
-    reference = screen.reservations.booking(booking_id).reference
+    reference = screen.reservations.bookings.booking(booking_id).reference
     sign_in(page, server)
     expect(page).to_have_url(f"{server}/ops/facilities/{world.facility_id}/today")
     arrival = page.locator(f'tr[data-reference="{reference}"]').first
@@ -124,7 +125,7 @@ def test_a_plate_read_appears_live_without_a_reload(
     read_plate(screen.reservations, screen.pool, world, plate="LIVE123")
     feed = page.locator("table.reads")
     expect(feed).to_contain_text("LIVE123")
-    expect(feed).to_contain_text(screen.reservations.booking(booking_id).reference)
+    expect(feed).to_contain_text(screen.reservations.bookings.booking(booking_id).reference)
     assert page.evaluate("window.notReloaded") is True
     shoot(page, "gates")
 
@@ -133,7 +134,7 @@ def test_an_unmatched_read_is_resolved_to_the_booking_found_by_reference(
     page: Page, server: str, screen: Screen, world: World
 ) -> None:
     booking_id = book(screen.reservations, world, plate="KNOWN 1", name="Grace Hopper")
-    reference = screen.reservations.booking(booking_id).reference
+    reference = screen.reservations.bookings.booking(booking_id).reference
     read_id = read_plate(screen.reservations, screen.pool, world, plate="UNKN0WN")
     sign_in(page, server)
     page.goto(f"{server}/ops/facilities/{world.facility_id}/gates")
@@ -149,21 +150,23 @@ def test_an_unmatched_read_is_resolved_to_the_booking_found_by_reference(
     )
     expect(unmatched).to_contain_text("Every read is matched")
     expect(page.locator(f'table.reads tr[data-read="{read_id}"]')).to_contain_text(reference)
-    assert screen.reservations.booking(booking_id).status == "checked_in"
+    assert screen.reservations.bookings.booking(booking_id).status == "checked_in"
 
 
 def test_a_guest_is_checked_out_on_their_departure_day(
     page: Page, server: str, screen: Screen, world: World, clock: Clock
 ) -> None:
     booking_id = book(screen.reservations, world, plate="OUT 1", nights=1)
-    screen.reservations.check_in(booking_id=booking_id, cause=_cause())
-    reference = screen.reservations.booking(booking_id).reference
+    screen.reservations.bookings.check_in(
+        booking_id=booking_id, context=CommandContext(cause=_cause())
+    )
+    reference = screen.reservations.bookings.booking(booking_id).reference
     clock.advance(timedelta(days=1))
     sign_in(page, server)
     departures = page.locator("table", has=page.locator("caption", has_text="Departures"))
     departures.get_by_role("button", name=f"check out {reference}").click()
     expect(departures).to_contain_text("None.")
-    assert screen.reservations.booking(booking_id).status == "checked_out"
+    assert screen.reservations.bookings.booking(booking_id).status == "checked_out"
     page.goto(f"{server}/ops/bookings/{booking_id}")
     expect(page.locator("ol.history")).to_contain_text("Booking.CheckedOut")
     shoot(page, "booking")
@@ -177,7 +180,7 @@ def test_a_day_is_closed_after_its_preview(
     sign_in(page, server)
     page.goto(f"{server}/ops/facilities/{world.facility_id}/night-audit")
     preview = page.locator("table", has=page.locator("caption", has_text="recognises"))
-    expect(preview).to_contain_text(screen.reservations.booking(booking_id).reference)
+    expect(preview).to_contain_text(screen.reservations.bookings.booking(booking_id).reference)
     expect(preview.locator("td.total")).to_have_text("12.00 EUR")  # one of two nights
     shoot(page, "night-audit")
     page.get_by_role("button", name=f"Close {TODAY.isoformat()}").click()
@@ -189,7 +192,7 @@ def test_a_day_is_closed_after_its_preview(
 
 def test_every_page_renders(page: Page, server: str, screen: Screen, world: World) -> None:
     booking_id = book(screen.reservations, world, plate="PIC 1", name="Alan Turing")
-    reference = screen.reservations.booking(booking_id).reference
+    reference = screen.reservations.bookings.booking(booking_id).reference
     sign_in(page, server, "admin")
     pages = {
         "bookings": (f"/ops/bookings?q={reference}", "Bookings"),

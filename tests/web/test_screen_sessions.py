@@ -80,7 +80,7 @@ def test_a_post_without_the_sessions_csrf_token_changes_nothing(
             f"/ops/bookings/{booking_id}/check-in", {"csrf_token": token, "version": "2"}
         )
         assert answer.status_code == 403, answer.text
-    assert screen.reservations.booking(booking_id).status == "confirmed"
+    assert screen.reservations.bookings.booking(booking_id).status == "confirmed"
 
 
 def test_check_in_from_the_screen_is_recorded_with_the_staff_user_as_cause(
@@ -94,7 +94,7 @@ def test_check_in_from_the_screen_is_recorded_with_the_staff_user_as_cause(
     )
     assert answer.status_code == 303, answer.text
     assert "min_position=" in answer.headers["location"]
-    assert screen.reservations.booking(booking_id).status == "checked_in"
+    assert screen.reservations.bookings.booking(booking_id).status == "checked_in"
     detail = client.get(answer.headers["location"])
     assert "Booking.CheckedIn" in detail.text and "staff:operations" in detail.text
 
@@ -109,7 +109,7 @@ def test_a_stale_version_is_refused_as_changed_meanwhile(
         f"/ops/bookings/{booking_id}/check-in", {"csrf_token": token, "version": "1"}
     )
     assert answer.status_code == 409 and "Changed meanwhile" in answer.text
-    assert screen.reservations.booking(booking_id).status == "confirmed"
+    assert screen.reservations.bookings.booking(booking_id).status == "confirmed"
 
 
 def test_an_auditor_may_look_but_not_check_in(client: Client, screen: Screen, world: World) -> None:
@@ -120,7 +120,7 @@ def test_an_auditor_may_look_but_not_check_in(client: Client, screen: Screen, wo
         f"/ops/bookings/{booking_id}/check-in", {"csrf_token": token, "version": "2"}
     )
     assert answer.status_code == 403
-    assert screen.reservations.booking(booking_id).status == "confirmed"
+    assert screen.reservations.bookings.booking(booking_id).status == "confirmed"
 
 
 def test_the_cancel_page_shows_the_fee_before_anything_is_cancelled(
@@ -130,13 +130,13 @@ def test_the_cancel_page_shows_the_fee_before_anything_is_cancelled(
     client.sign_in("operations")
     page = client.get(f"/ops/bookings/{booking_id}/cancel")
     assert "a fee of <strong>24.00 EUR</strong>" in page.text
-    assert screen.reservations.booking(booking_id).status == "confirmed"
+    assert screen.reservations.bookings.booking(booking_id).status == "confirmed"
     answer = client.post(
         f"/ops/bookings/{booking_id}/cancel",
         {"csrf_token": csrf(page.text), "version": "2", "reason": "guest called"},
     )
     assert answer.status_code == 303
-    assert screen.reservations.booking(booking_id).cancellation_fee == 2400
+    assert screen.reservations.bookings.booking(booking_id).cancellation_fee == 2400
 
 
 def test_a_payment_form_with_a_bad_amount_stores_nothing(
@@ -151,13 +151,13 @@ def test_a_payment_form_with_a_bad_amount_stores_nothing(
             {"csrf_token": token, "version": "2", "amount": amount, "method": "card"},
         )
         assert answer.status_code == 400, (amount, answer.text)
-    assert screen.reservations.booking(booking_id).paid == 0
+    assert screen.reservations.bookings.booking(booking_id).paid == 0
     answer = client.post(
         f"/ops/bookings/{booking_id}/payments",
         {"csrf_token": token, "version": "2", "amount": "10.50", "method": "cash"},
     )
     assert answer.status_code == 303
-    assert screen.reservations.booking(booking_id).paid == 1050
+    assert screen.reservations.bookings.booking(booking_id).paid == 1050
 
 
 def test_signing_out_ends_the_session_for_good(client: Client) -> None:
@@ -179,7 +179,7 @@ def test_the_live_panel_answers_no_content_while_nothing_changed(
     live = client.get(f"/ops/facilities/{world.facility_id}/today/live", params={"seen": seen})
     assert live.status_code == 204
     booked = book(screen.reservations, world, plate="ZZ99ZZZ", name="Grace Hopper")
-    reference = screen.reservations.booking(booked).reference
+    reference = screen.reservations.bookings.booking(booked).reference
     page = client.get(f"/ops/facilities/{world.facility_id}/today?min_position=999999999")
     fresh = client.get(f"/ops/facilities/{world.facility_id}/today/live", params={"seen": seen})
     assert fresh.status_code == 200
@@ -234,6 +234,6 @@ def test_amending_plates_and_dates_from_the_screen(
     assert bad.status_code == 400
     answer = client.post(path, form | {"departure": "2030-06-04", "plates": "AB12CDE, CD34 EFG"})
     assert answer.status_code == 303, answer.text
-    booking = screen.reservations.booking(booking_id)
+    booking = screen.reservations.bookings.booking(booking_id)
     assert (str(booking.departure), list(booking.plates)) == ("2030-06-04", ["AB12CDE", "CD34 EFG"])
     assert booking.total == 3600

@@ -26,6 +26,7 @@ from berth.adapters.mail.settings import MailSettings
 from berth.domain.application import Reservations
 from berth.domain.booking import Booking, Status
 from berth.domain.cause import Cause
+from berth.domain.command_context import CommandContext
 from berth.domain.error import DomainError
 from berth.domain.partner_mail import message, reading, replies
 from berth.domain.partner_mail.requests import CANCEL, CHANGE, BookingRequest, ItemProblem
@@ -194,13 +195,13 @@ class MailProcessor:
                 outcome=name,
                 **kwargs,
             )
-            return {"cause": cause, "mail_write": write}
+            return {"context": CommandContext(cause=cause, row_write=write)}
 
         if booking_id is None and item.action in (CHANGE, CANCEL):
             raise UnknownReference(f"no booking has your reference {item.reference!r}")
         if item.action == CHANGE:
             assert booking_id is not None
-            self.app.amend(
+            self.app.bookings.amend(
                 booking_id=booking_id,
                 arrival=item.arrival,
                 departure=item.departure,
@@ -212,11 +213,11 @@ class MailProcessor:
             return
         if item.action == CANCEL:
             assert booking_id is not None
-            booking = self.app.booking(booking_id)
+            booking = self.app.bookings.booking(booking_id)
             if booking.status == Status.CANCELLED:
                 self._duplicate(conn, mail, item, booking, "cancelled")
                 return
-            self.app.cancel(
+            self.app.bookings.cancel(
                 booking_id=booking_id,
                 reason="cancelled by the partner's mail",
                 **outcome("cancelled"),
@@ -224,7 +225,7 @@ class MailProcessor:
             return
         if booking_id is None:
             assert item.arrival and item.departure
-            held = self.app.hold(
+            held = self.app.bookings.hold(
                 pool_id=partner.pool_id,
                 stay=Stay(item.arrival, item.departure),
                 quantity=item.quantity or 1,
@@ -233,9 +234,9 @@ class MailProcessor:
                 **outcome(None, partner_id=partner.partner_id),
             )
             booking_id = held.id
-        booking = self.app.booking(booking_id)
+        booking = self.app.bookings.booking(booking_id)
         if booking.status == Status.HELD:
-            self.app.confirm(booking_id=booking_id, **outcome("booked"))
+            self.app.bookings.confirm(booking_id=booking_id, **outcome("booked"))
         elif booking.status in (Status.CANCELLED, Status.EXPIRED):
             raise ReferenceEnded(
                 f"your reference {item.reference!r} names a booking that is {booking.status}"

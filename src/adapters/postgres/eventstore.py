@@ -94,9 +94,10 @@ class BerthRecorder(PostgresApplicationRecorder):
             camera_change.write(curs)
         # A row written in the command's own transaction (a partner mail's item outcome and
         # its reply, berth.adapters.mail): anything with write(cursor, subject).
-        mail_write = kwargs.get("mail_write")
-        if mail_write is not None:
-            mail_write.write(curs, kwargs.get("subject"))
+        # (CommandContext.row_write, typed by berth.domain.command_context.RowWrite).
+        row_write = kwargs.get("row_write")
+        if row_write is not None:
+            row_write.write(curs, kwargs.get("subject"))
         return ids
 
 

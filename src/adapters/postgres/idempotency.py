@@ -115,32 +115,3 @@ def forget_older_than(conn: Connection, age: timedelta, *, limit: int = 1000) ->
         (age, limit),
     )
     return deleted.rowcount
-
-
-def store(
-    conn: Connection,
-    *,
-    key_id: str,
-    idempotency_key: str,
-    request_hash: str,
-    status: int,
-    body: dict[str, Any],
-    position: int,
-    subject_id: UUID,
-    subject_version: int,
-) -> None:
-    """Insert a record after the command's commit, for commands whose save takes none."""
-    conn.execute(
-        "INSERT INTO idempotency_keys (key_id, idempotency_key, request_hash, status, body,"
-        " position, subject_id, subject_version) VALUES (%s, %s, %s, %s, %s, %s, %s, %s)",
-        (
-            key_id,
-            idempotency_key,
-            request_hash,
-            status,
-            Jsonb(body),
-            position,
-            subject_id,
-            subject_version,
-        ),
-    )

@@ -19,6 +19,7 @@ from berth.adapters.inputs import fields as bounded
 from berth.adapters.read_models import gate_queries, queries
 from berth.domain.application import Reservations
 from berth.domain.cause import Cause
+from berth.domain.command_context import CommandContext
 from berth.domain.gate import Gate
 from berth.domain.gate_commands import ReadOutcome
 
@@ -69,7 +70,7 @@ def record(
             conn, projections=["bookings"], min_position=head, timeout=CATCH_UP_SECONDS
         )
         booking_ids = carrying()
-    return app.record_plate_read(
+    return app.gates.record_plate_read(
         read_id=read["read_id"],
         camera_id=read["camera_id"],
         gate_id=gate.id,
@@ -79,5 +80,5 @@ def record(
         candidates=read["candidates"],
         image_ref=read["image_ref"],
         booking_ids=booking_ids,
-        cause=cause,
+        context=CommandContext(cause=cause),
     )

@@ -15,6 +15,7 @@ import psycopg
 from berth.adapters.tracking import projection_failures, projection_store
 from berth.domain.application import Reservations
 from berth.domain.cause import Cause
+from berth.domain.command_context import CommandContext
 from berth.domain.commanding import CommandResult
 from berth.domain.error import DomainError, NotFound
 from berth.projections import PROJECTION_NAMES
@@ -68,8 +69,8 @@ def skip(
         raise AlreadyApplied(
             f"{projection} is at position {reached}: it applied the event at {position} already"
         )
-    return app.skip_projection_event(
-        projection=projection, position=position, reason=reason, cause=cause
+    return app.projections.skip_event(
+        projection=projection, position=position, reason=reason, context=CommandContext(cause=cause)
     )
 
 

@@ -181,16 +181,6 @@ def lock_live_position(conn: Connection, projection: str) -> int:
     return int(row[0])
 
 
-def rebuilt_position(conn: Connection, projection: str) -> int:
-    row = conn.execute(
-        sql.SQL("SELECT position FROM {} WHERE projection = %s").format(
-            sql.Identifier(schema(projection), "projection_positions")
-        ),
-        (projection,),
-    ).fetchone()
-    return int(row[0]) if row else 0
-
-
 def swap(conn: Connection, projection: str, tables: Tables) -> int:
     """In the caller's transaction, holding the live position: the rebuilt tables go live.
 

@@ -15,17 +15,12 @@ import falcon
 from berth.adapters.postgres import apikeys
 from berth.http import paging
 from berth.http.auth import caller
+from berth.http.commands.resource import CommandResource
 from berth.http.endpoint import ADMIN, Endpoint, roles
 from berth.http.schemas import apikeys as schemas
-from berth.http.schemas.base import Empty
 from berth.http.settings import Services
 
 ADMINS = roles(ADMIN)
-
-
-class _KeyResource:
-    def __init__(self, services: Services) -> None:
-        self.services = services
 
 
 def _key_id(cursor: Any) -> bool:
@@ -42,7 +37,9 @@ def _principal(req: falcon.Request) -> str:
     return caller(req).key.key_id
 
 
-class KeysResource(_KeyResource):
+class KeysResource:
+    """GET /apikeys, a query; POST /apikeys is `CreateKeyResource`."""
+
     endpoints = {
         "GET": Endpoint(
             summary="List API keys (never their secrets), in key id order",
@@ -50,16 +47,12 @@ class KeysResource(_KeyResource):
             roles=ADMINS,
             query=schemas.KeyListQuery,
             response=schemas.KeyPage,
-        ),
-        "POST": Endpoint(
-            summary="Create an API key; its token is in this answer only",
-            tag="apikeys",
-            roles=ADMINS,
-            body=schemas.CreateKey,
-            response=schemas.KeyWithToken,
-            status=201,
-        ),
+            operation_id="listApiKeys",
+        )
     }
+
+    def __init__(self, services: Services) -> None:
+        self.services = services
 
     def on_get(self, req: falcon.Request, resp: falcon.Response) -> None:
         query = req.context.query
@@ -72,6 +65,8 @@ class KeysResource(_KeyResource):
             | paging.page(req, page[-1].key_id if more else None)
         )
 
+
+class CreateKeyResource(CommandResource):
     def on_post(self, req: falcon.Request, resp: falcon.Response) -> None:
         body = req.context.body
         with self.services.pool.connection() as conn:
@@ -88,46 +83,15 @@ class KeysResource(_KeyResource):
         resp.media = schemas.KeyWithToken().dump(created.as_dict() | {"token": token})
 
 
-class RevokeKeyResource(_KeyResource):
-    endpoints = {
-        "POST": Endpoint(
-            summary="Revoke an API key: refused everywhere within BERTH_KEY_CACHE_SECONDS",
-            tag="apikeys",
-            roles=ADMINS,
-            body=Empty,
-            response=schemas.Key,
-            errors=(404,),
-        )
-    }
-
+class RevokeKeyResource(CommandResource):
     def on_post(self, req: falcon.Request, resp: falcon.Response, key_id: str) -> None:
         with self.services.pool.connection() as conn:
             record = apikeys.revoke(conn, key_id, principal=_principal(req))
         resp.media = schemas.Key().dump(record.as_dict())
 
 
-class RotateKeyResource(_KeyResource):
-    endpoints = {
-        "POST": Endpoint(
-            summary="Give an API key a new secret (same id, role and scope); the old token"
-            " is refused within BERTH_KEY_CACHE_SECONDS. The new token is in this answer only",
-            tag="apikeys",
-            roles=ADMINS,
-            body=Empty,
-            response=schemas.KeyWithToken,
-            errors=(404, 409),
-        )
-    }
-
+class RotateKeyResource(CommandResource):
     def on_post(self, req: falcon.Request, resp: falcon.Response, key_id: str) -> None:
         with self.services.pool.connection() as conn:
             record, token = apikeys.rotate(conn, key_id, principal=_principal(req))
         resp.media = schemas.KeyWithToken().dump(record.as_dict() | {"token": token})
-
-
-def apikey_routes(services: Services) -> list[tuple[str, object]]:
-    return [
-        ("/apikeys", KeysResource(services)),
-        ("/apikeys/{key_id}/revoke", RevokeKeyResource(services)),
-        ("/apikeys/{key_id}/rotate", RotateKeyResource(services)),
-    ]

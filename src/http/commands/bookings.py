@@ -9,24 +9,18 @@ from typing import Any
 from uuid import UUID, uuid4
 
 import falcon
-from marshmallow import Schema
 
 from berth.domain.application import Reservations
 from berth.domain.booking import Booking
 from berth.domain.booking_commands import UnknownBooking
-from berth.domain.cause import Cause
+from berth.domain.command_context import CommandContext
 from berth.domain.commanding import CommandResult
 from berth.domain.stay import Stay
 from berth.http.auth import Caller, caller
-from berth.http.commands.execution import CommandRunner
+from berth.http.commands.resource import CommandResource, Wiring
 from berth.http.commands.views import as_booking
-from berth.http.endpoint import ADMIN, BOOKING, FINANCE, GATE_DEVICE, OPERATIONS, Endpoint, roles
-from berth.http.preconditions import expected_version, refuse_if_match
-from berth.http.schemas import answers, commands
-from berth.http.schemas.base import Empty
-from berth.http.settings import Services
-
-SELLERS = roles(BOOKING, OPERATIONS, ADMIN)
+from berth.http.endpoint import Endpoint
+from berth.http.schemas import answers
 
 
 @dataclass(frozen=True, kw_only=True)
@@ -36,10 +30,8 @@ class Call:
     app: Reservations
     booking_id: UUID
     body: dict[str, Any]
-    version: int | None  # from If-Match
-    cause: Cause
     ids: dict[str, str]  # from the action's `ids`: the payment or refund id it records
-    save: dict[str, Any]  # the idempotency record, if any
+    context: CommandContext  # its cause, the If-Match version and the idempotency record
 
 
 Run = Callable[[Call], CommandResult]
@@ -61,36 +53,18 @@ def chosen_or_new(name: str) -> Ids:
 
 def visible_booking(app: Reservations, who: Caller, booking_id: UUID) -> Booking:
     """The booking, if the caller may see it; another channel's booking is "not found"."""
-    booking = app.booking(booking_id)
+    booking = app.bookings.booking(booking_id)
     if not who.sees(channel=booking.channel, facility_id=booking.facility_id):
         raise UnknownBooking(f"no booking {booking_id}")
     return booking
 
 
-class HoldResource:
-    endpoints = {
-        "POST": Endpoint(
-            summary="Hold capacity for a stay (the channel is the API key's)",
-            tag="bookings",
-            roles=SELLERS,
-            body=commands.HoldBooking,
-            response=answers.Booking,
-            status=201,
-            idempotent=True,
-        )
-    }
-
-    def __init__(self, services: Services, runner: CommandRunner) -> None:
-        self.app = services.reservations
-        self.pool = services.pool
-        self.runner = runner
-
+class HoldResource(CommandResource):
     def on_post(self, req: falcon.Request, resp: falcon.Response) -> None:
-        refuse_if_match(req)
         body = req.context.body
 
-        def act(**save: Any) -> CommandResult:
-            return self.app.hold(
+        def act(context: CommandContext) -> CommandResult:
+            return self.app.bookings.hold(
                 pool_id=body["pool_id"],
                 stay=Stay(body["arrival"], body["departure"]),
                 quantity=body["quantity"],
@@ -100,8 +74,7 @@ class HoldResource:
                 rate_plan=body["rate_plan"],
                 quoted_total=body.get("quoted_total"),
                 accept_price_change=body["accept_price_change"],
-                cause=caller(req).cause(req),
-                **save,
+                context=context,
             )
 
         self.runner.run(
@@ -116,7 +89,6 @@ class HoldResource:
 
 @dataclass(frozen=True)
 class Action:
-    endpoint: Endpoint
     run: Run
     ids: Ids = no_ids
 
@@ -125,185 +97,116 @@ def _plain(name: str) -> Run:
     """A command that takes nothing but the booking (confirm, check in, ...)."""
 
     def run(call: Call) -> CommandResult:
-        command = getattr(call.app, name)
-        result: CommandResult = command(
-            booking_id=call.booking_id, expected_version=call.version, cause=call.cause, **call.save
-        )
+        command = getattr(call.app.bookings, name)
+        result: CommandResult = command(booking_id=call.booking_id, context=call.context)
         return result
 
     return run
 
 
 def _amend(call: Call) -> CommandResult:
-    return call.app.amend(
+    return call.app.bookings.amend(
         booking_id=call.booking_id,
-        expected_version=call.version,
-        cause=call.cause,
+        context=call.context,
         **call.body,
-        **call.save,
     )
 
 
 def _cancel(call: Call) -> CommandResult:
-    return call.app.cancel(
+    return call.app.bookings.cancel(
         booking_id=call.booking_id,
         reason=call.body["reason"],
-        expected_version=call.version,
-        cause=call.cause,
-        **call.save,
+        context=call.context,
     )
 
 
 def _pay(call: Call) -> CommandResult:
     body = call.body
-    return call.app.record_payment(
+    return call.app.bookings.record_payment(
         booking_id=call.booking_id,
         amount=body["amount"],
         currency=body["currency"],
         method=body["method"],
         payment_id=call.ids["payment_id"],
-        expected_version=call.version,
-        cause=call.cause,
-        **call.save,
+        context=call.context,
     )
 
 
 def _refund(call: Call) -> CommandResult:
     body = call.body
-    return call.app.request_refund(
+    return call.app.bookings.request_refund(
         booking_id=call.booking_id,
         amount=body["amount"],
         currency=body["currency"],
         reason=body["reason"],
         refund_id=call.ids["refund_id"],
-        expected_version=call.version,
-        cause=call.cause,
-        **call.save,
+        context=call.context,
     )
-
-
-def _action(
-    summary: str,
-    allowed: frozenset[str],
-    body: type[Schema],
-    run: Run,
-    response: type[Schema] = answers.Booking,
-    *,
-    ids: Ids = no_ids,
-) -> Action:
-    endpoint = Endpoint(
-        summary=summary,
-        tag="bookings",
-        roles=allowed,
-        body=body,
-        response=response,
-        conditional=True,
-        idempotent=True,
-    )
-    return Action(endpoint, run, ids)
 
 
 ACTIONS = {
-    "confirm": _action("Confirm a held booking", SELLERS, Empty, _plain("confirm")),
-    "amend": _action(
-        "Amend dates, quantity, guest or plates", SELLERS, commands.AmendBooking, _amend
-    ),
-    "cancel": _action("Cancel a booking", SELLERS, commands.CancelBooking, _cancel),
-    "payments": _action(
-        "Record a payment",
-        roles(BOOKING, FINANCE, OPERATIONS, ADMIN),
-        commands.RecordPayment,
-        _pay,
-        answers.PaymentAnswer,
-        ids=chosen_or_new("payment_id"),
-    ),
-    "refunds": _action(
-        "Request a refund",
-        roles(BOOKING, FINANCE, OPERATIONS, ADMIN),
-        commands.RequestRefund,
-        _refund,
-        answers.RefundAnswer,
-        ids=chosen_or_new("refund_id"),
-    ),
-    "check-in": _action(
-        "Check a booking in", roles(OPERATIONS, GATE_DEVICE, ADMIN), Empty, _plain("check_in")
-    ),
-    "check-out": _action(
-        "Check a booking out", roles(OPERATIONS, GATE_DEVICE, ADMIN), Empty, _plain("check_out")
-    ),
-    "no-show": _action(
-        "Record that the guest did not come",
-        roles(OPERATIONS, ADMIN),
-        Empty,
-        _plain("record_no_show"),
-    ),
+    "confirm": Action(_plain("confirm")),
+    "amend": Action(_amend),
+    "cancel": Action(_cancel),
+    "payments": Action(_pay, chosen_or_new("payment_id")),
+    "refunds": Action(_refund, chosen_or_new("refund_id")),
+    "check-in": Action(_plain("check_in")),
+    "check-out": Action(_plain("check_out")),
+    "no-show": Action(_plain("record_no_show")),
 }
 
 
-class BookingActionResource:
+class BookingActionResource(CommandResource):
     """One command on one booking: POST /bookings/{booking_id}/<action>."""
 
-    def __init__(self, services: Services, runner: CommandRunner, action: Action) -> None:
-        self.app = services.reservations
-        self.runner = runner
+    def __init__(self, wiring: Wiring, method: str, endpoint: Endpoint, action: Action) -> None:
+        super().__init__(wiring, method, endpoint)
         self.action = action
-        self.endpoints = {"POST": action.endpoint}
+        self.response = endpoint.response or answers.Booking
 
     def on_post(self, req: falcon.Request, resp: falcon.Response, booking_id: UUID) -> None:
         who = caller(req)
         visible_booking(self.app, who, booking_id)
-        version = expected_version(req)
-        schema = self.action.endpoint.response or answers.Booking
         ids = self.action.ids(req.context.body)
 
-        def act(**save: Any) -> CommandResult:
+        def act(context: CommandContext) -> CommandResult:
             return self.action.run(
                 Call(
                     app=self.app,
                     booking_id=booking_id,
                     body=req.context.body,
-                    version=version,
-                    cause=who.cause(req),
                     ids=ids,
-                    save=save,
+                    context=context,
                 )
             )
 
-        self.runner.run(req, resp, act=act, render=as_booking(self.app, schema), extra=ids)
+        self.runner.run(req, resp, act=act, render=as_booking(self.app, self.response), extra=ids)
 
 
-class SettleRefundResource:
-    endpoints = {
-        "POST": Endpoint(
-            summary="Settle a pending refund (succeeded or failed)",
-            tag="bookings",
-            roles=roles(FINANCE, ADMIN),
-            body=commands.SettleRefund,
-            response=answers.RefundAnswer,
-            idempotent=True,
-        )
-    }
+def booking_action(name: str) -> Callable[[Wiring, str, Endpoint], CommandResource]:
+    """The resource of the booking action `name` (a key of ACTIONS), for the command table."""
 
-    def __init__(self, services: Services, runner: CommandRunner) -> None:
-        self.app = services.reservations
-        self.runner = runner
+    def make(wiring: Wiring, method: str, endpoint: Endpoint) -> CommandResource:
+        return BookingActionResource(wiring, method, endpoint, ACTIONS[name])
 
+    return make
+
+
+class SettleRefundResource(CommandResource):
     def on_post(
         self, req: falcon.Request, resp: falcon.Response, booking_id: UUID, refund_id: str
     ) -> None:
-        refuse_if_match(req)
         who = caller(req)
         visible_booking(self.app, who, booking_id)
         body = req.context.body
 
-        def act(**save: Any) -> CommandResult:
-            return self.app.settle_refund(
+        def act(context: CommandContext) -> CommandResult:
+            return self.app.bookings.settle_refund(
                 booking_id=booking_id,
                 refund_id=refund_id,
                 succeeded=body["succeeded"],
                 reason=body["reason"],
-                cause=who.cause(req),
-                **save,
+                context=context,
             )
 
         self.runner.run(

@@ -26,9 +26,8 @@ from __future__ import annotations
 import hashlib
 import json
 import logging
-import re
 from collections.abc import Callable
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import timedelta
 from typing import Any
 
@@ -37,19 +36,18 @@ import psycopg
 
 from berth.adapters.postgres import idempotency
 from berth.adapters.postgres.eventstore import IdempotencyRecord
+from berth.domain.command_context import CommandContext
 from berth.domain.commanding import CommandResult
 from berth.http.auth import caller
 from berth.http.preconditions import etag
 from berth.http.problems import Problem
 from berth.http.settings import Services, Settings
 
-IDEMPOTENCY_KEY = "Idempotency-Key"
 REPLAYED = "Idempotency-Replayed"
-_SANE_KEY = re.compile(r"^[\x21-\x7e]{1,255}$")
 
 log = logging.getLogger("berth.http")
 
-Act = Callable[..., CommandResult]  # act(**save_kwargs) runs the command
+Act = Callable[[CommandContext], CommandResult]  # runs the command in the context given
 # The answer's body from the result alone (its subject may be absent: read it at its version).
 Render = Callable[[CommandResult], dict[str, Any]]
 
@@ -65,18 +63,6 @@ def request_hash(req: falcon.Request) -> str:
     payload = json.dumps(getattr(req.context, "payload", None), sort_keys=True)
     material = "\n".join([req.method, req.path, req.get_header("If-Match") or "", payload])
     return hashlib.sha256(material.encode()).hexdigest()
-
-
-def _idempotency_key(req: falcon.Request) -> str | None:
-    key = req.get_header(IDEMPOTENCY_KEY)
-    if key is not None and not _SANE_KEY.match(key):
-        raise Problem(
-            400,
-            "invalid-header",
-            "Invalid header",
-            f"{IDEMPOTENCY_KEY} must be 1 to 255 printable ASCII characters",
-        )
-    return key
 
 
 class CommandRunner:
@@ -95,22 +81,25 @@ class CommandRunner:
         status: int = 200,
         location: Callable[[CommandResult], str] | None = None,
         extra: dict[str, Any] | None = None,
-        atomic: bool = True,
     ) -> None:
         """Run `act` once per Idempotency-Key and answer `render(result)` plus `extra`.
 
+        `act` is given the request's context: its cause, the If-Match version and,
+        with an Idempotency-Key, the record the store saves with the command.
+
         `extra` holds what the answer adds that the command's events need not
         show (a payment id generated for the request): it is kept with the record,
-        so a rebuilt answer has the first request's, not a retry's.
-
-        With `atomic` (the command's save takes the record), the record is saved in
-        the command's transaction. Without it, it is inserted right after the commit:
-        a process that dies in between leaves a command a retry will run again.
+        so a rebuilt answer has the first request's, not a retry's. The record is
+        saved in the command's transaction.
         """
         extra = dict(extra or {})
-        key = _idempotency_key(req)
+        # If-Match and Idempotency-Key were checked by the middleware (berth.http.preconditions).
+        context = CommandContext(
+            cause=caller(req).cause(req), expected_version=req.context.expected_version
+        )
+        key = req.context.idempotency_key
         if key is None:
-            result = act()
+            result = act(context)
             _respond(resp, _answer(result, render, status, location, extra))
             return
         key_id = caller(req).key.key_id
@@ -130,32 +119,16 @@ class CommandRunner:
                 resp.set_header(REPLAYED, "true")
                 _respond(resp, _replayed(stored, render, location))
                 return
-            if not atomic:
-                result = act()
-                answer = _answer(result, render, status, location, extra)
-                _after_commit(
-                    idempotency.store,
-                    conn,
-                    key_id=key_id,
-                    idempotency_key=key,
-                    request_hash=digest,
-                    status=status,
-                    body=_stored_body(answer),
-                    position=result.position,
-                    subject_id=result.id,
-                    subject_version=result.version,
-                )
-            else:
-                record = IdempotencyRecord(
-                    key_id=key_id,
-                    idempotency_key=key,
-                    request_hash=digest,
-                    status=status,
-                    body={idempotency.PLACEHOLDER: True, "extra": extra},
-                )
-                result = act(idempotency=record)
-                answer = _answer(result, render, status, location, extra)
-                _after_commit(self.store_answer, conn, key_id, key, _stored_body(answer))
+            record = IdempotencyRecord(
+                key_id=key_id,
+                idempotency_key=key,
+                request_hash=digest,
+                status=status,
+                body={idempotency.PLACEHOLDER: True, "extra": extra},
+            )
+            result = act(replace(context, idempotency=record))
+            answer = _answer(result, render, status, location, extra)
+            _after_commit(self.store_answer, conn, key_id, key, _stored_body(answer))
             _after_commit(idempotency.forget_older_than, conn, self.keep)
         _respond(resp, answer)
 

@@ -2,53 +2,30 @@
 
 from __future__ import annotations
 
-from typing import Any
 from uuid import UUID
 
 import falcon
 
 from berth.domain.cancellation import CancellationPolicy
+from berth.domain.command_context import CommandContext
 from berth.domain.commanding import CommandResult
-from berth.http.auth import caller
-from berth.http.commands.execution import CommandRunner
+from berth.http.commands.resource import CommandResource
 from berth.http.commands.views import as_resource
-from berth.http.endpoint import ADMIN, OPERATIONS, Endpoint, roles
-from berth.http.preconditions import expected_version, refuse_if_match
-from berth.http.schemas import answers, commands
-from berth.http.settings import Services
+from berth.http.endpoint import ADMIN, OPERATIONS, roles
+from berth.http.schemas import answers
 
 MANAGERS = roles(OPERATIONS, ADMIN)
 
 
-class _Command:
-    def __init__(self, services: Services, runner: CommandRunner) -> None:
-        self.app = services.reservations
-        self.runner = runner
-
-
-class FacilitiesResource(_Command):
-    endpoints = {
-        "POST": Endpoint(
-            summary="Register a facility",
-            tag="facilities",
-            roles=MANAGERS,
-            body=commands.RegisterFacility,
-            response=answers.Facility,
-            status=201,
-            idempotent=True,
-        )
-    }
-
+class FacilitiesResource(CommandResource):
     def on_post(self, req: falcon.Request, resp: falcon.Response) -> None:
-        refuse_if_match(req)
         body = req.context.body
 
-        def act(**save: Any) -> CommandResult:
-            return self.app.register_facility(
+        def act(context: CommandContext) -> CommandResult:
+            return self.app.catalogue.register_facility(
                 name=body["name"],
                 time_zone=body["time_zone"],
-                cause=caller(req).cause(req),
-                **save,
+                context=context,
             )
 
         self.runner.run(
@@ -61,34 +38,20 @@ class FacilitiesResource(_Command):
         )
 
 
-class PoolsResource(_Command):
-    endpoints = {
-        "POST": Endpoint(
-            summary="Add a pool of capacity to a facility",
-            tag="facilities",
-            roles=MANAGERS,
-            body=commands.AddPool,
-            response=answers.Pool,
-            status=201,
-            idempotent=True,
-        )
-    }
-
+class PoolsResource(CommandResource):
     def on_post(self, req: falcon.Request, resp: falcon.Response, facility_id: UUID) -> None:
-        refuse_if_match(req)
         body = req.context.body
         policy = body.get("cancellation")
 
-        def act(**save: Any) -> CommandResult:
-            return self.app.add_pool(
+        def act(context: CommandContext) -> CommandResult:
+            return self.app.catalogue.add_pool(
                 facility_id=facility_id,
                 name=body["name"],
                 capacity=body["capacity"],
                 nightly_price=body["nightly_price"],
                 currency=body["currency"],
                 cancellation=CancellationPolicy(**policy) if policy else None,
-                cause=caller(req).cause(req),
-                **save,
+                context=context,
             )
 
         self.runner.run(
@@ -101,32 +64,17 @@ class PoolsResource(_Command):
         )
 
 
-class CapacityResource(_Command):
-    endpoints = {
-        "PUT": Endpoint(
-            summary="Set a pool's capacity for a range of nights",
-            tag="facilities",
-            roles=MANAGERS,
-            body=commands.ChangeCapacity,
-            response=answers.Pool,
-            conditional=True,
-            idempotent=True,
-        )
-    }
-
+class CapacityResource(CommandResource):
     def on_put(self, req: falcon.Request, resp: falcon.Response, pool_id: UUID) -> None:
         body = req.context.body
-        version = expected_version(req)
 
-        def act(**save: Any) -> CommandResult:
-            return self.app.change_capacity(
+        def act(context: CommandContext) -> CommandResult:
+            return self.app.catalogue.change_capacity(
                 pool_id=pool_id,
                 first_night=body["first_night"],
                 last_night=body["last_night"],
                 capacity=body["capacity"],
-                expected_version=version,
-                cause=caller(req).cause(req),
-                **save,
+                context=context,
             )
 
         self.runner.run(

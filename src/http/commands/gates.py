@@ -5,6 +5,7 @@ POST /facilities/{facility_id}/reads/{read_id}/resolve (and /reads/{read_id}/res
 
 from __future__ import annotations
 
+from dataclasses import replace
 from datetime import timedelta
 from typing import Any
 from urllib.parse import quote
@@ -17,47 +18,24 @@ from berth.adapters.read_models import gate_queries
 from berth.adapters.read_models.plate_reads import READ_ID_MAX
 from berth.domain import bounds
 from berth.domain.camera import Camera
+from berth.domain.command_context import CommandContext
 from berth.domain.commanding import CommandResult
 from berth.http.auth import caller
-from berth.http.commands.execution import CommandRunner
+from berth.http.commands.resource import CommandResource, Wiring
 from berth.http.commands.views import as_resource
 from berth.http.endpoint import ADMIN, OPERATIONS, Endpoint, roles
-from berth.http.preconditions import refuse_if_match
 from berth.http.problems import Problem
 from berth.http.schemas import answers, gates
-from berth.http.settings import Services, Settings
 
 MANAGERS = roles(OPERATIONS, ADMIN)
 
 
-class _Command:
-    def __init__(self, services: Services, runner: CommandRunner) -> None:
-        self.services = services
-        self.app = services.reservations
-        self.runner = runner
-
-
-class GatesResource(_Command):
-    endpoints = {
-        "POST": Endpoint(
-            summary="Add a gate (a lane with a camera and a barrier) to a facility",
-            tag="gates",
-            roles=MANAGERS,
-            body=gates.AddGate,
-            response=gates.Gate,
-            status=201,
-            idempotent=True,
-        )
-    }
-
+class GatesResource(CommandResource):
     def on_post(self, req: falcon.Request, resp: falcon.Response, facility_id: UUID) -> None:
-        refuse_if_match(req)
         body = req.context.body
 
-        def act(**save: Any) -> CommandResult:
-            return self.app.add_gate(
-                facility_id=facility_id, cause=caller(req).cause(req), **body, **save
-            )
+        def act(context: CommandContext) -> CommandResult:
+            return self.app.gates.add_gate(facility_id=facility_id, context=context, **body)
 
         self.runner.run(
             req,
@@ -69,21 +47,9 @@ class GatesResource(_Command):
         )
 
 
-class CamerasResource(_Command):
-    endpoints = {
-        "POST": Endpoint(
-            summary="Register a new camera on a gate; answers its signing secret, once",
-            tag="gates",
-            roles=MANAGERS,
-            body=gates.RegisterCamera,
-            response=gates.Camera,
-            status=201,
-        )
-    }
-
+class CamerasResource(CommandResource):
     def on_post(self, req: falcon.Request, resp: falcon.Response, gate_id: UUID) -> None:
-        refuse_if_match(req)
-        gate = self.app.gate(gate_id)
+        gate = self.app.gates.gate(gate_id)
         camera_id = req.context.body["camera_id"]
         with self.services.pool.connection() as conn:
             if gate_cameras.find(conn, facility_id=gate.facility_id, camera_id=camera_id):
@@ -94,10 +60,11 @@ class CamerasResource(_Command):
                     " move or re-key it instead",
                 )  # fmt: skip
         change = gate_cameras.NewCamera(gate.facility_id, camera_id, gate.id)
-        result = self.app.register_camera(
-            gate_id=gate.id, camera_id=camera_id, cause=caller(req).cause(req),
-            camera_change=change,
-        )  # fmt: skip
+        result = self.app.cameras.register_camera(
+            gate_id=gate.id,
+            camera_id=camera_id,
+            context=CommandContext(cause=caller(req).cause(req), camera_change=change),
+        )
         resp.status = 201
         resp.location = f"/facilities/{gate.facility_id}/cameras/{quote(camera_id, safe='')}"
         resp.media = gates.Camera().dump(
@@ -132,66 +99,46 @@ def _registered_gate(conn: Any, facility_id: UUID, camera_id: str) -> UUID | Non
     return row.gate_id if row is not None else None
 
 
-class MoveCameraResource(_Command):
-    endpoints = {
-        "POST": Endpoint(
-            summary="Move a camera to another gate of its facility (recorded as an event)",
-            tag="gates",
-            roles=MANAGERS,
-            body=gates.MoveCamera,
-            response=gates.CameraPlacement,
-            idempotent=True,
-        )
-    }
-
+class MoveCameraResource(CommandResource):
     def on_post(
         self, req: falcon.Request, resp: falcon.Response, facility_id: UUID, camera_id: str
     ) -> None:
-        refuse_if_match(req)
         camera_id = _camera_id(camera_id)
         gate_id = req.context.body["gate_id"]
         with self.services.pool.connection() as conn:
             registered = _registered_gate(conn, facility_id, camera_id)
 
-        def act(**save: Any) -> CommandResult:
-            return self.app.move_camera(
+        def act(context: CommandContext) -> CommandResult:
+            return self.app.cameras.move_camera(
                 facility_id=facility_id, camera_id=camera_id, gate_id=gate_id,
-                registered_gate_id=registered, cause=caller(req).cause(req),
-                camera_change=gate_cameras.CameraMove(facility_id, camera_id, gate_id), **save,
+                registered_gate_id=registered, context=replace(
+                    context, camera_change=gate_cameras.CameraMove(facility_id, camera_id, gate_id)
+                ),
             )  # fmt: skip
 
         self.runner.run(req, resp, act=act, render=as_resource(self.app, gates.CameraPlacement))
 
 
-class RekeyCameraResource(_Command):
-    endpoints = {
-        "POST": Endpoint(
-            summary="Give a camera a new signing secret, answered once; the previous one"
-            " is still accepted for BERTH_CAMERA_SECRET_GRACE_SECONDS",
-            tag="gates",
-            roles=MANAGERS,
-            body=gates.RekeyCamera,
-            response=gates.RekeyedCamera,
-        )
-    }
-
-    def __init__(self, services: Services, runner: CommandRunner, settings: Settings) -> None:
-        super().__init__(services, runner)
-        self.grace = timedelta(seconds=settings.camera_secret_grace_seconds)
+class RekeyCameraResource(CommandResource):
+    def __init__(self, wiring: Wiring, method: str, endpoint: Endpoint) -> None:
+        super().__init__(wiring, method, endpoint)
+        self.grace = timedelta(seconds=wiring.settings.camera_secret_grace_seconds)
 
     def on_post(
         self, req: falcon.Request, resp: falcon.Response, facility_id: UUID, camera_id: str
     ) -> None:
-        refuse_if_match(req)
         camera_id = _camera_id(camera_id)
         with self.services.pool.connection() as conn:
             registered = _registered_gate(conn, facility_id, camera_id)
         until = self.services.clock() + self.grace
         change = gate_cameras.CameraRekey(facility_id, camera_id, until)
-        result = self.app.rekey_camera(
-            facility_id=facility_id, camera_id=camera_id, previous_valid_until=until,
-            registered_gate_id=registered, cause=caller(req).cause(req), camera_change=change,
-        )  # fmt: skip
+        result = self.app.cameras.rekey_camera(
+            facility_id=facility_id,
+            camera_id=camera_id,
+            previous_valid_until=until,
+            registered_gate_id=registered,
+            context=CommandContext(cause=caller(req).cause(req), camera_change=change),
+        )
         # Nothing is read back after the commit: a lost connection now must not hide
         # the new secret from the client (its gate is the subject the command left).
         camera = result.subject
@@ -203,25 +150,15 @@ class RekeyCameraResource(_Command):
         )  # fmt: skip
 
 
-class OverstayTariffResource(_Command):
-    endpoints = {
-        "PUT": Endpoint(
-            summary="Set a pool's overstay charge per started hour",
-            tag="gates",
-            roles=MANAGERS,
-            body=gates.OverstayTariff,
-            response=answers.Pool,
-            idempotent=True,
-        )
-    }
-
+class OverstayTariffResource(CommandResource):
     def on_put(self, req: falcon.Request, resp: falcon.Response, pool_id: UUID) -> None:
-        refuse_if_match(req)
         hourly = req.context.body["hourly"]
 
-        def act(**save: Any) -> CommandResult:
-            return self.app.set_overstay_tariff(
-                pool_id=pool_id, hourly=hourly, cause=caller(req).cause(req), **save
+        def act(context: CommandContext) -> CommandResult:
+            return self.app.gates.set_overstay_tariff(
+                pool_id=pool_id,
+                hourly=hourly,
+                context=context,
             )
 
         self.runner.run(
@@ -232,20 +169,9 @@ class OverstayTariffResource(_Command):
         )
 
 
-class ResolveReadResource(_Command):
+class ResolveReadResource(CommandResource):
     """POST /facilities/{facility_id}/reads/{read_id}/resolve, or /reads/{read_id}/resolve
     when the read id is used at one facility only (read ids are scoped per facility)."""
-
-    endpoints = {
-        "POST": Endpoint(
-            summary="Resolve an unmatched plate read by hand: match it to a booking, or dismiss it",
-            tag="gates",
-            roles=MANAGERS,
-            body=gates.ResolveRead,
-            response=gates.Resolved,
-            idempotent=True,
-        )
-    }
 
     def on_post(
         self,
@@ -254,19 +180,17 @@ class ResolveReadResource(_Command):
         read_id: str,
         facility_id: UUID | None = None,
     ) -> None:
-        refuse_if_match(req)
         read_id = _read_id(read_id)
         body = req.context.body
         facility = facility_id if facility_id is not None else self._only_facility(read_id)
 
-        def act(**save: Any) -> CommandResult:
-            return self.app.resolve_read(
+        def act(context: CommandContext) -> CommandResult:
+            return self.app.gates.resolve_read(
                 facility_id=facility,
                 read_id=read_id,
                 booking_id=body["booking_id"],
                 note=body["note"],
-                cause=caller(req).cause(req),
-                **save,
+                context=context,
             )
 
         self.runner.run(

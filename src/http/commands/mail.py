@@ -59,7 +59,7 @@ class PartnersResource:
 
     def on_post(self, req: falcon.Request, resp: falcon.Response) -> None:
         body = req.context.body
-        self.services.reservations.pool(body["pool_id"])  # 404 for a pool that is none
+        self.services.reservations.catalogue.pool(body["pool_id"])  # 404 for a pool that is none
         with self.services.pool.connection() as conn:
             partner = partners.create(
                 conn,

@@ -18,32 +18,20 @@ from berth.adapters.postgres import gate_cameras
 from berth.adapters.read_models import plate_reads
 from berth.http import signatures
 from berth.http.auth import caller
-from berth.http.endpoint import ADMIN, GATE_DEVICE, Endpoint, roles
+from berth.http.commands.resource import CommandResource, Wiring
+from berth.http.endpoint import Endpoint
 from berth.http.problems import Problem
 from berth.http.schemas import gates
-from berth.http.settings import Services, Settings
 
 
-class PlateReadsResource:
-    endpoints = {
-        "POST": Endpoint(
-            summary="Report a plate read; answers open or deny, the booking and the reason",
-            tag="gates",
-            roles=roles(GATE_DEVICE, ADMIN),
-            body=gates.PlateReadBody,
-            response=gates.GateDecision,
-            errors=(401, 403, 404, 422),
-        )
-    }
-
-    def __init__(self, services: Services, settings: Settings) -> None:
-        self.services = services
-        self.app = services.reservations
-        self.tolerance = settings.signature_tolerance_seconds
+class PlateReadsResource(CommandResource):
+    def __init__(self, wiring: Wiring, method: str, endpoint: Endpoint) -> None:
+        super().__init__(wiring, method, endpoint)
+        self.tolerance = wiring.settings.signature_tolerance_seconds
 
     def on_post(self, req: falcon.Request, resp: falcon.Response, gate_id: UUID) -> None:
         body = req.context.body
-        gate = self.app.gate(gate_id)
+        gate = self.app.gates.gate(gate_id)
         who = caller(req)
         if not who.sees_facility(gate.facility_id):
             raise Problem(

@@ -11,27 +11,11 @@ import falcon
 
 from berth.adapters.tracking import projection_admin
 from berth.http.auth import caller
-from berth.http.endpoint import ADMIN, Endpoint, roles
+from berth.http.commands.resource import CommandResource
 from berth.http.schemas import projections
-from berth.http.settings import Services
 
 
-class ProjectionSkipsResource:
-    endpoints = {
-        "POST": Endpoint(
-            summary="Record that a projection passes over the event at a position",
-            tag="operations",
-            roles=roles(ADMIN),
-            body=projections.SkipEvent,
-            response=projections.Skipped,
-            status=201,
-            errors=(404, 409),
-        )
-    }
-
-    def __init__(self, services: Services) -> None:
-        self.services = services
-
+class ProjectionSkipsResource(CommandResource):
     def on_post(self, req: falcon.Request, resp: falcon.Response, projection: str) -> None:
         body = req.context.body
         with self.services.pool.connection() as conn:
@@ -45,21 +29,7 @@ class ProjectionSkipsResource:
         )
 
 
-class ProjectionRetriesResource:
-    endpoints = {
-        "POST": Endpoint(
-            summary="Clear a projection's failure at a position: its worker tries again now",
-            tag="operations",
-            roles=roles(ADMIN),
-            body=projections.RetryEvent,
-            response=projections.Retried,
-            errors=(404,),
-        )
-    }
-
-    def __init__(self, services: Services) -> None:
-        self.services = services
-
+class ProjectionRetriesResource(CommandResource):
     def on_post(self, req: falcon.Request, resp: falcon.Response, projection: str) -> None:
         position = req.context.body["position"]
         with self.services.pool.connection() as conn:

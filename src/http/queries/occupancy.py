@@ -35,7 +35,7 @@ class OccupancyResource(Query):
 
     def on_get(self, req: falcon.Request, resp: falcon.Response, facility_id: UUID) -> None:
         _check_facility(req, facility_id)
-        self.services.reservations.facility(facility_id)  # 404 for an unknown facility
+        self.services.reservations.catalogue.facility(facility_id)  # 404 for an unknown facility
         with self.consistent(req) as conn:
             found = gate_queries.occupancy(conn, facility_id=facility_id)
         resp.media = gates.Occupancy().dump(found)
@@ -55,7 +55,7 @@ class UnmatchedReadsResource(Query):
 
     def on_get(self, req: falcon.Request, resp: falcon.Response, facility_id: UUID) -> None:
         _check_facility(req, facility_id)
-        self.services.reservations.facility(facility_id)
+        self.services.reservations.catalogue.facility(facility_id)
         with self.consistent(req) as conn:
             reads = gate_queries.unmatched_reads(
                 conn,

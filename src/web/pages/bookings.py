@@ -14,6 +14,7 @@ from berth.adapters.audit import audit_history
 from berth.adapters.read_models import queries
 from berth.adapters.screen import queries as screen_queries
 from berth.domain.booking_commands import UnknownBooking
+from berth.domain.command_context import CommandContext
 from berth.domain.commanding import CommandResult
 from berth.web import forms, staff
 from berth.web.pages.common import next_page, place, with_position
@@ -73,7 +74,7 @@ class CancelResource:
         self.screen = screen
 
     def on_get(self, req: falcon.Request, resp: falcon.Response, booking_id: UUID) -> None:
-        booking = self.screen.reservations.booking(booking_id)
+        booking = self.screen.reservations.bookings.booking(booking_id)
         with self.screen.pool.connection() as conn:
             row = queries.booking(conn, booking_id)
         render(
@@ -84,10 +85,11 @@ class CancelResource:
 
     def on_post(self, req: falcon.Request, resp: falcon.Response, booking_id: UUID) -> None:
         form = forms.load(forms.Cancel, req.context.form)
-        result = self.screen.reservations.cancel(
-            booking_id=booking_id, reason=form["reason"], expected_version=form["version"],
-            cause=staff.cause(req),
-        )  # fmt: skip
+        result = self.screen.reservations.bookings.cancel(
+            booking_id=booking_id,
+            reason=form["reason"],
+            context=CommandContext(cause=staff.cause(req), expected_version=form["version"]),
+        )
         see_other(resp, with_position(f"{PREFIX}/bookings/{booking_id}", result.position))
 
 
@@ -105,16 +107,19 @@ def _plain(name: str) -> Command:
 
 
 def _pay(screen: Screen, req: falcon.Request, booking_id: UUID, form: dict[str, Any]) -> Any:
-    booking = screen.reservations.booking(booking_id)
-    return screen.reservations.record_payment(
-        booking_id=booking_id, amount=form["amount"], currency=booking.currency,
-        method=form["method"], expected_version=form["version"], cause=staff.cause(req),
-    )  # fmt: skip
+    booking = screen.reservations.bookings.booking(booking_id)
+    return screen.reservations.bookings.record_payment(
+        booking_id=booking_id,
+        amount=form["amount"],
+        currency=booking.currency,
+        method=form["method"],
+        context=CommandContext(cause=staff.cause(req), expected_version=form["version"]),
+    )
 
 
 def _amend(screen: Screen, req: falcon.Request, booking_id: UUID, form: dict[str, Any]) -> Any:
     """Amend what changed of the dates and plates (an amendment names only those)."""
-    booking = screen.reservations.booking(booking_id)
+    booking = screen.reservations.bookings.booking(booking_id)
     changes: dict[str, Any] = {
         name: form[name]
         for name, now in (("arrival", booking.arrival), ("departure", booking.departure))
@@ -122,8 +127,10 @@ def _amend(screen: Screen, req: falcon.Request, booking_id: UUID, form: dict[str
     }
     if list(form["plates"]) != list(booking.plates):
         changes["plates"] = form["plates"]
-    return screen.reservations.amend(
-        booking_id=booking_id, expected_version=form["version"], cause=staff.cause(req), **changes
+    return screen.reservations.bookings.amend(
+        booking_id=booking_id,
+        context=CommandContext(cause=staff.cause(req), expected_version=form["version"]),
+        **changes,
     )
 
 

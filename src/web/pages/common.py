@@ -23,7 +23,7 @@ class Place:
 
 def place(screen: Screen, facility_id: UUID) -> Place:
     """The facility (404 page if unknown), and today's date there."""
-    facility = screen.reservations.facility(facility_id)
+    facility = screen.reservations.catalogue.facility(facility_id)
     return Place(
         facility_id=facility_id,
         name=facility.name,

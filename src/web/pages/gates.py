@@ -13,6 +13,7 @@ import falcon
 from berth.adapters.audit import audit_history
 from berth.adapters.read_models import gate_queries
 from berth.adapters.screen import queries as screen_queries
+from berth.domain.command_context import CommandContext
 from berth.domain.gate_commands import UnknownGate, UnknownRead
 from berth.web import forms, staff
 from berth.web.pages.common import place, with_position
@@ -135,9 +136,9 @@ class ResolveResource:
         self, req: falcon.Request, resp: falcon.Response, facility_id: UUID, read_id: str
     ) -> None:
         form = forms.load(forms.Resolve, req.context.form)
-        result = self.screen.reservations.resolve_read(
+        result = self.screen.reservations.gates.resolve_read(
             facility_id=facility_id, read_id=_read_id(read_id), booking_id=form["booking_id"],
-            note=form["note"], cause=staff.cause(req),
+            note=form["note"], context=CommandContext(cause=staff.cause(req)),
         )  # fmt: skip
         see_other(resp, with_position(f"{PREFIX}/facilities/{facility_id}/gates", result.position))
 
@@ -154,9 +155,12 @@ class OpenBarrierResource:
         self, req: falcon.Request, resp: falcon.Response, facility_id: UUID, gate_id: UUID
     ) -> None:
         form = forms.load(forms.OpenBarrier, req.context.form)
-        if self.screen.reservations.gate(gate_id).facility_id != facility_id:
+        if self.screen.reservations.gates.gate(gate_id).facility_id != facility_id:
             raise UnknownGate(f"no gate {gate_id} at this facility")
-        result = self.screen.reservations.open_barrier(
-            gate_id=gate_id, reason=form["reason"], plate=form["plate"], cause=staff.cause(req)
+        result = self.screen.reservations.gates.open_barrier(
+            gate_id=gate_id,
+            reason=form["reason"],
+            plate=form["plate"],
+            context=CommandContext(cause=staff.cause(req)),
         )
         see_other(resp, with_position(f"{PREFIX}/facilities/{facility_id}/gates", result.position))

@@ -17,6 +17,7 @@ import falcon
 
 from berth.adapters.read_models import ledger_queries
 from berth.adapters.screen import queries as screen_queries
+from berth.domain.command_context import CommandContext
 from berth.web import forms, staff
 from berth.web.pages.common import day_param, place, with_position
 from berth.web.reads import reading
@@ -74,8 +75,10 @@ class NightAuditResource:
 
     def on_post(self, req: falcon.Request, resp: falcon.Response, facility_id: UUID) -> None:
         form = forms.load(forms.CloseDay, req.context.form)
-        result = self.screen.reservations.close_day(
-            facility_id=facility_id, business_date=form["business_date"], cause=staff.cause(req)
+        result = self.screen.reservations.finance.close_day(
+            facility_id=facility_id,
+            business_date=form["business_date"],
+            context=CommandContext(cause=staff.cause(req)),
         )
         page = f"{PREFIX}/facilities/{facility_id}/night-audit?date={form['business_date']}"
         see_other(resp, with_position(page, result.position))

@@ -19,6 +19,7 @@ from berth.adapters.postgres.eventstore import open_reservations
 from berth.domain.application import Reservations
 from berth.domain.booking import Status
 from berth.domain.cause import Cause
+from berth.domain.command_context import CommandContext
 from berth.domain.plate_read import PlateRead
 from berth.domain.stay import Stay
 from berth.workers import gate_reads, run_worker
@@ -31,17 +32,26 @@ CAUSE = Cause(principal="test", channel="ops", request_id="r", correlation_id="c
 @pytest.fixture
 def site(app: Reservations) -> dict[str, Any]:
     """An entry gate and a confirmed, paid booking for plate KF-01 staying today."""
-    facility = app.register_facility(name="Kafka car park", time_zone="UTC", cause=CAUSE).id
-    pool = app.add_pool(
-        facility_id=facility, name="p", capacity=5, nightly_price=0, currency="EUR", cause=CAUSE
+    facility = app.catalogue.register_facility(
+        name="Kafka car park", time_zone="UTC", context=CommandContext(cause=CAUSE)
     ).id
-    gate = app.add_gate(facility_id=facility, name="in", direction="entry", cause=CAUSE).id
+    pool = app.catalogue.add_pool(
+        facility_id=facility,
+        name="p",
+        capacity=5,
+        nightly_price=0,
+        currency="EUR",
+        context=CommandContext(cause=CAUSE),
+    ).id
+    gate = app.gates.add_gate(
+        facility_id=facility, name="in", direction="entry", context=CommandContext(cause=CAUSE)
+    ).id
     today = datetime.now(UTC).date()
-    booking = app.hold(
+    booking = app.bookings.hold(
         pool_id=pool, stay=Stay(today, today + timedelta(days=1)), quantity=1,
-        guest={"name": "K"}, plates=["KF-01"], cause=CAUSE,
+        guest={"name": "K"}, plates=["KF-01"], context=CommandContext(cause=CAUSE),
     ).id  # fmt: skip
-    app.confirm(booking_id=booking, cause=CAUSE)
+    app.bookings.confirm(booking_id=booking, context=CommandContext(cause=CAUSE))
     return {"gate": gate, "booking": booking}
 
 
@@ -111,7 +121,7 @@ def test_a_read_from_kafka_checks_the_booking_in_and_a_repeat_is_stored_once(
         broker, first, b"not json", {"gate_id": "nope"}, first, read(site["gate"], "k-2", "ZZ9")
     )
     wait_until(lambda: len(stored_reads(app)) == 2)
-    wait_until(lambda: app.booking(site["booking"]).status == Status.CHECKED_IN)
+    wait_until(lambda: app.bookings.booking(site["booking"]).status == Status.CHECKED_IN)
     reads = {r.read_id: r for r in stored_reads(app)}
     assert reads["k-1"].open and reads["k-1"].booking_id == site["booking"]
     assert (reads["k-2"].open, reads["k-2"].reason) == (False, "unknown-plate")
@@ -127,10 +137,16 @@ def test_a_read_already_stored_by_the_webhook_is_not_stored_again(
     at = datetime.now(UTC)
     other = open_reservations(db_url)
     try:
-        first = other.record_plate_read(
-            read_id="both-ways", camera_id="cam-k", gate_id=site["gate"], plate="KF01",
-            confidence=0.88, captured_at=at, booking_ids=[site["booking"]], cause=CAUSE,
-        )  # fmt: skip
+        first = other.gates.record_plate_read(
+            read_id="both-ways",
+            camera_id="cam-k",
+            gate_id=site["gate"],
+            plate="KF01",
+            confidence=0.88,
+            captured_at=at,
+            booking_ids=[site["booking"]],
+            context=CommandContext(cause=CAUSE),
+        )
     finally:
         other.close()
     assert not first.duplicate
@@ -172,7 +188,7 @@ def test_a_read_dated_outside_the_tolerance_of_its_record_time_is_skipped(
     publish(broker, stale, read(site["gate"], "k-now", "ZZ9"))
     wait_until(lambda: consumed(db_url) == 2)
     assert [r.read_id for r in stored_reads(app)] == ["k-now"]
-    assert app.booking(site["booking"]).status != Status.CHECKED_IN
+    assert app.bookings.booking(site["booking"]).status != Status.CHECKED_IN
 
 
 @pytest.mark.parametrize("record_ms", [-1, 0])
@@ -188,13 +204,17 @@ def test_a_read_without_a_record_time_near_its_capture_is_skipped(
 def test_the_same_read_id_at_two_facilities_is_stored_at_each_and_a_reuse_is_skipped(
     db_url: str, broker: KafkaBroker, app: Reservations, site: dict[str, Any], worker: None
 ) -> None:
-    facility = app.register_facility(name="Second site", time_zone="UTC", cause=CAUSE).id
-    gate = app.add_gate(facility_id=facility, name="in", direction="entry", cause=CAUSE).id
+    facility = app.catalogue.register_facility(
+        name="Second site", time_zone="UTC", context=CommandContext(cause=CAUSE)
+    ).id
+    gate = app.gates.add_gate(
+        facility_id=facility, name="in", direction="entry", context=CommandContext(cause=CAUSE)
+    ).id
     publish(broker, read(site["gate"], "k-1", "KF01"), read(gate, "k-1", "KF01"))
     wait_until(lambda: len(stored_reads(app)) == 2)
     publish(broker, read(site["gate"], "k-1", "OTHER1"))  # the read id reused: refused
     wait_until(lambda: consumed(db_url) == 3)
-    here = app.gate(site["gate"]).facility_id
+    here = app.gates.gate(site["gate"]).facility_id
     reads = sorted((str(r.facility_id), r.read_id, r.plate) for r in stored_reads(app))
     assert reads == sorted([(str(here), "k-1", "KF01"), (str(facility), "k-1", "KF01")])
-    assert app.booking(site["booking"]).status == Status.CHECKED_IN
+    assert app.bookings.booking(site["booking"]).status == Status.CHECKED_IN

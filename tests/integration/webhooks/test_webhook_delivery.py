@@ -15,6 +15,7 @@ from berth.adapters.kafka.kafka_records import event_id
 from berth.adapters.webhooks import deliveries, subscriptions
 from berth.adapters.webhooks.deliveries import webhook_id
 from berth.domain.application import Reservations
+from berth.domain.command_context import CommandContext
 from berth.http.schemas.answers import Booking as BookingAnswer
 from berth.projections.bookings import row_of
 from webhook_receiver import Receiver
@@ -48,7 +49,11 @@ def test_every_booking_event_arrives_signed_once_in_order_as_the_api_shows_the_b
     bookings = Bookings(app)
     with worker_running(db_url):
         ids = [bookings.hold_and_confirm() for _ in range(6)]
-        app.cancel(booking_id=ids[0], reason="changed plans", cause=cause("web", "cancel"))
+        app.bookings.cancel(
+            booking_id=ids[0],
+            reason="changed plans",
+            context=CommandContext(cause=cause("web", "cancel")),
+        )
         expected = booking_events(db_url)
         received = receiver.wait_for(len(expected))
     assert all(r.verified for r in received), "a signature the reference library refuses"
@@ -68,7 +73,7 @@ def test_every_booking_event_arrives_signed_once_in_order_as_the_api_shows_the_b
     assert by_booking[str(ids[0])] == ["booking.held", "booking.confirmed", "booking.cancelled"]
     assert by_booking[str(ids[1])] == ["booking.held", "booking.confirmed"]
     last = received[-1].body
-    booking = app.booking(ids[0])
+    booking = app.bookings.booking(ids[0])
     assert last["data"] == BookingAnswer().dump(row_of(booking, position=last["position"]))
     assert last["correlation_id"] == "cancel"
     assert last["event_id"] == str(event_id(booking.id, booking.version))
@@ -200,7 +205,7 @@ def test_a_receiver_gone_for_too_long_disables_its_subscription_and_says_so(
     assert any("DISABLED" in r.getMessage() for r in caplog.records)
     # Back, and resumed by the operator: what was planned, and what came meanwhile, arrives.
     receiver.start()
-    app.cancel(booking_id=booking_id, cause=cause("web", "cancel"))
+    app.bookings.cancel(booking_id=booking_id, context=CommandContext(cause=cause("web", "cancel")))
     with psycopg.connect(db_url, autocommit=True) as conn:
         subscriptions.update(
             conn, created.subscription_id, scope=None, changes={"state": "active"},
@@ -285,11 +290,13 @@ def test_availability_changes_reach_whoever_asks_for_them_as_the_api_shows_a_nig
         bookings = Bookings(app)
         with worker_running(db_url):
             booking_id = bookings.hold(channel="web")  # another channel's booking
-            app.confirm(booking_id=booking_id, cause=cause("web", "confirm"))
+            app.bookings.confirm(
+                booking_id=booking_id, context=CommandContext(cause=cause("web", "confirm"))
+            )
             default.wait_for(2)
             held, firmed = receiver.wait_for(2)
         assert {b["type"] for b in default.bodies()} == {"booking.held", "booking.confirmed"}
-        booking = app.booking(booking_id)
+        booking = app.bookings.booking(booking_id)
         night = booking.arrival.isoformat()
         assert held.body["type"] == firmed.body["type"] == "availability.changed"
         assert held.body["data"]["pool_id"] == str(bookings.pool)
@@ -311,7 +318,9 @@ def test_a_bookings_later_event_waits_for_its_earlier_one_to_be_delivered(
     bookings = Bookings(app)
     with worker_running(db_url):
         booking_id = bookings.hold_and_confirm()
-        app.cancel(booking_id=booking_id, cause=cause("web", "cancel"))
+        app.bookings.cancel(
+            booking_id=booking_id, context=CommandContext(cause=cause("web", "cancel"))
+        )
         received = receiver.wait_for(3)
     assert [r.body["type"] for r in received] == [
         "booking.held", "booking.confirmed", "booking.cancelled",
