@@ -94,20 +94,33 @@ def test_a_wrong_if_match_is_refused_with_412_and_changes_nothing(
 ):
     booking = hold(api, world)
     app = services.reservations
-    path = _path(command.route, {"booking_id": booking["id"], "pool_id": world.pool_id})
-    before = {
-        "booking": app.bookings.booking(UUID(booking["id"])).version,
-        "pool": app.catalogue.pool(UUID(world.pool_id)).version,
-    }
+    plan = _a_rate_plan(api, world)
+    path = _path(
+        command.route, {"booking_id": booking["id"], "pool_id": world.pool_id, "code": plan}
+    )
+
+    def versions() -> dict[str, int]:
+        return {
+            "booking": app.bookings.booking(UUID(booking["id"])).version,
+            "pool": app.catalogue.pool(UUID(world.pool_id)).version,
+            "plan": app.pricing.rate_plan(UUID(world.pool_id), plan).version,
+        }
+
+    before = versions()
 
     refused = _send(api, command, path, {"If-Match": '"999"'})
 
     assert refused.status_code == 412, refused.text
     assert problem_type(refused) == "stale-version"
-    assert {
-        "booking": app.bookings.booking(UUID(booking["id"])).version,
-        "pool": app.catalogue.pool(UUID(world.pool_id)).version,
-    } == before
+    assert versions() == before
+
+
+def _a_rate_plan(api: Api, world: World) -> str:
+    """The code of a rate plan of the world's pool (for the commands on one)."""
+    body = {"code": "table", "name": "Table", "base_price": 1500}
+    created = api.post(f"/pools/{world.pool_id}/rate-plans", body, who="admin")
+    assert created.status_code == 201, created.text
+    return "table"
 
 
 @pytest.mark.parametrize("command", UNCONDITIONAL, ids=_name)
