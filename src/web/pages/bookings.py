@@ -98,9 +98,10 @@ Command = Callable[[Screen, falcon.Request, UUID, dict[str, Any]], CommandResult
 
 def _plain(name: str) -> Command:
     def run(screen: Screen, req: falcon.Request, booking_id: UUID, form: dict[str, Any]) -> Any:
-        command = getattr(screen.reservations, name)
+        command = getattr(screen.reservations.bookings, name)
         return command(
-            booking_id=booking_id, expected_version=form["version"], cause=staff.cause(req)
+            booking_id=booking_id,
+            context=CommandContext(cause=staff.cause(req), expected_version=form["version"]),
         )
 
     return run
