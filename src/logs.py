@@ -26,7 +26,7 @@ from typing import Any
 from berth import config
 
 # The Procfile name of this process (`berth up` sets it for each child).
-PROCESS_VAR = "BERTH_PROCESS"
+PROCESS_VAR = config.variable("process")
 TEXT_FORMAT = "%(asctime)s %(levelname)s %(name)s %(message)s"
 
 _context: contextvars.ContextVar[dict[str, str]] = contextvars.ContextVar("berth_log_context")
@@ -53,13 +53,17 @@ def current() -> dict[str, str]:
 
 
 class JsonFormatter(logging.Formatter):
+    def __init__(self, process: str = "") -> None:
+        super().__init__()
+        self.process = process or os.path.basename(sys.argv[0] or "python")
+
     def format(self, record: logging.LogRecord) -> str:
         line: dict[str, Any] = {
             "time": datetime.fromtimestamp(record.created, UTC).isoformat(timespec="milliseconds"),
             "level": record.levelname,
             "logger": record.name,
             "message": record.getMessage(),
-            "process": os.environ.get(PROCESS_VAR) or os.path.basename(sys.argv[0] or "python"),
+            "process": self.process,
             "pid": record.process,
         }
         line.update(_context.get({}))
