@@ -89,13 +89,17 @@ def formatter(settings: config.Config, *, forced: bool = False) -> logging.Forma
     )
 
 
+class _Handler(logging.StreamHandler):  # type: ignore[type-arg]
+    """Berth's stderr handler: `setup` replaces only this, never another's (pytest's)."""
+
+
 def setup(settings: config.Config | None = None, *, json_lines: bool = False) -> None:
-    """Log to stderr at ``BERTH_LOG_LEVEL`` in the chosen format (replacing any handlers)."""
+    """Log to stderr at ``BERTH_LOG_LEVEL`` in the chosen format (again: the same handler)."""
     settings = settings or config.load()
-    handler = logging.StreamHandler()
+    handler = _Handler()
     handler.setFormatter(formatter(settings, forced=json_lines))
     root = logging.getLogger()
-    for old in list(root.handlers):
+    for old in [h for h in root.handlers if isinstance(h, _Handler)]:
         root.removeHandler(old)
     root.addHandler(handler)
     root.setLevel(settings.log_level)
