@@ -35,7 +35,7 @@ from prometheus_client import (
 from prometheus_client.core import GaugeMetricFamily, Metric
 from prometheus_client.registry import Collector
 
-from berth.adapters import queries
+from berth.adapters.read_models import queries
 
 log = logging.getLogger(__name__)
 

@@ -17,10 +17,10 @@ from typing import Any
 import psycopg
 
 from berth import config, logs, metrics
-from berth.adapters import availability_rows, booking_rows, ledger_rows, occupancy_rows
-from berth.adapters.database import Timeouts
-from berth.adapters.eventstore import open_reservations
-from berth.adapters.projection_store import event_mapper
+from berth.adapters.postgres.database import Timeouts
+from berth.adapters.postgres.eventstore import open_reservations
+from berth.adapters.read_models import availability_rows, booking_rows, ledger_rows, occupancy_rows
+from berth.adapters.tracking.projection_store import event_mapper
 from berth.projections import availability, bookings, ledger, occupancy
 from berth.workers import expire_holds, gate_reads, kafka_relay
 from berth.workers.projection_runner import Projection, ProjectionRunner

@@ -15,7 +15,7 @@ from pathlib import Path
 import psycopg
 from test_http_gunicorn import GUNICORN_CONFIG, REPO, free_port, request
 
-from berth.adapters import apikeys
+from berth.adapters.postgres import apikeys
 
 
 def scrape(base: str) -> str:

