@@ -95,7 +95,7 @@ def do_up(_: argparse.Namespace) -> Any:
     from berth.workers import supervisor  # noqa: PLC0415 - only `up` supervises
 
     settings = dataclasses.replace(config.load(), embedded=True)
-    json_lines = logs.wants_json(settings, forced=os.environ.get(LOG_FORMAT_VAR) == "json")
+    json_lines = logs.wants_json(settings)
     url = database.database_url(settings)
     print(json.dumps({"database": config.mask_url(url)}), flush=True)
     # The Procfile names `gunicorn` and `berth`: find this environment's, activated or not.

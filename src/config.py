@@ -125,6 +125,7 @@ class Config:
         "auto", "log lines: json, text, or auto (text on a terminal, else JSON)",
         choices=("auto", "json", "text"),
     )  # fmt: skip
+    process: str = setting("", "the process's name in log lines (`berth up` sets the Procfile's)")
     metrics_port: int = setting(
         0, "a worker's /metrics port (0: none); `berth up` gives each worker the next one",
         minimum=0, maximum=65535,

@@ -26,7 +26,7 @@ from typing import Any
 from berth import config
 
 # The Procfile name of this process (`berth up` sets it for each child).
-PROCESS_VAR = "BERTH_PROCESS"
+PROCESS_VAR = config.variable("process")
 TEXT_FORMAT = "%(asctime)s %(levelname)s %(name)s %(message)s"
 
 _context: contextvars.ContextVar[dict[str, str]] = contextvars.ContextVar("berth_log_context")
@@ -53,13 +53,17 @@ def current() -> dict[str, str]:
 
 
 class JsonFormatter(logging.Formatter):
+    def __init__(self, process: str = "") -> None:
+        super().__init__()
+        self.process = process or os.path.basename(sys.argv[0] or "python")
+
     def format(self, record: logging.LogRecord) -> str:
         line: dict[str, Any] = {
             "time": datetime.fromtimestamp(record.created, UTC).isoformat(timespec="milliseconds"),
             "level": record.levelname,
             "logger": record.name,
             "message": record.getMessage(),
-            "process": os.environ.get(PROCESS_VAR) or os.path.basename(sys.argv[0] or "python"),
+            "process": self.process,
             "pid": record.process,
         }
         line.update(_context.get({}))
@@ -85,13 +89,17 @@ def formatter(settings: config.Config, *, forced: bool = False) -> logging.Forma
     )
 
 
+class _Handler(logging.StreamHandler):  # type: ignore[type-arg]
+    """Berth's stderr handler: `setup` replaces only this, never another's (pytest's)."""
+
+
 def setup(settings: config.Config | None = None, *, json_lines: bool = False) -> None:
-    """Log to stderr at ``BERTH_LOG_LEVEL`` in the chosen format (replacing any handlers)."""
+    """Log to stderr at ``BERTH_LOG_LEVEL`` in the chosen format (again: the same handler)."""
     settings = settings or config.load()
-    handler = logging.StreamHandler()
+    handler = _Handler()
     handler.setFormatter(formatter(settings, forced=json_lines))
     root = logging.getLogger()
-    for old in list(root.handlers):
+    for old in [h for h in root.handlers if isinstance(h, _Handler)]:
         root.removeHandler(old)
     root.addHandler(handler)
     root.setLevel(settings.log_level)

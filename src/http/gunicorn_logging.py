@@ -20,11 +20,12 @@ TEXT_ACCESS_FORMAT = '%(h)s "%(r)s" %(s)s %(b)s %(M)sms request_id=%({x-request-
 class Logger(GunicornLogger):  # type: ignore[misc]
     def setup(self, cfg: Any) -> None:
         super().setup(cfg)
-        self.json_lines = logs.wants_json(config.load())
+        settings = config.load()
+        self.json_lines = logs.wants_json(settings)
         if self.json_lines:
             for logger in (self.error_log, self.access_log):
                 for handler in logger.handlers:
-                    handler.setFormatter(logs.JsonFormatter())
+                    handler.setFormatter(logs.JsonFormatter(settings.process))
 
     def access(self, resp: Any, req: Any, environ: dict[str, Any], request_time: timedelta) -> None:
         if not self.json_lines:
