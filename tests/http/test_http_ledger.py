@@ -228,7 +228,7 @@ def test_reversing_an_entry_posts_a_reversal_once(
         ("/ledger/journal?account=petty_cash", 400, "invalid-request"),
         ("/ledger/journal?from=2030-06-03&to=2030-06-01", 400, "invalid-request"),
         ("/ledger/journal.csv?from=2030-06-03&to=2030-06-01", 400, "invalid-request"),
-        ("/ledger/journal?cursor=abc", 400, "invalid-request"),
+        ("/ledger/journal?cursor=abc", 400, "invalid-cursor"),
         ("/ledger/accounts", 400, "invalid-request"),
         ("/ledger/accounts?facility_id={f}&as_of=2030-06-01&position=3", 400, "invalid-request"),
         ("/ledger/revenue?facility_id={f}&from=2030-06-03&to=2030-06-01", 400, "invalid-request"),
