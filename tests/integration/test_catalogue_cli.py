@@ -7,7 +7,7 @@ import json
 import pytest
 
 from berth import cli
-from berth.adapters.eventstore import open_reservations
+from berth.adapters.postgres.eventstore import open_reservations
 from projection_support import catch_up, cause
 
 

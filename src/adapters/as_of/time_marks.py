@@ -1,7 +1,7 @@
 """Where a time cut falls in the ledger's events: `as_of` means on /ledger what it does on /audit.
 
 An auditor's `as_of=t` is the prefix of the store up to, not including, the
-first ledger event stamped after t (`berth.adapters.audit_history`). The live
+first ledger event stamped after t (`berth.adapters.audit.audit_history`). The live
 ledger answers the same cut from `ledger_time_marks`: the ledger projection
 records each event whose timestamp is later than every ledger event before it
 (the running maximum rises there). The first event stamped after t is always

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import falcon
 
-from berth.adapters import apikeys
+from berth.adapters.postgres import apikeys
 from berth.http.endpoint import ADMIN, Endpoint, roles
 from berth.http.schemas import apikeys as schemas
 from berth.http.settings import Services

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from marshmallow import Schema, fields, validate
 
-from berth.adapters import fields as bounded
+from berth.adapters.inputs import fields as bounded
 from berth.http.paging import MAX_CURSOR
 from berth.http.schemas.answers import Cancellation, UtcDateTime
 from berth.http.schemas.queries import Consistent
