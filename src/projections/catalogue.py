@@ -3,7 +3,9 @@
 One row per aggregate with the fields it has now, its version (the ETag a
 command's `If-Match` compares with) and the position of its last event. Every
 event of these aggregates moves the version, so each is read here even when it
-changes no field shown (a pool's capacity for a range of nights).
+changes no field shown (a pool's capacity for a range of nights): the topics are
+every event class the four aggregates declare, and one this module knows no
+field of only moves its row's version, position and time.
 
 Catalogue traffic is light, so `fold` keeps a page as an ordered list of row
 operations, like the occupancy projection. A camera's secret is never in an
@@ -16,7 +18,7 @@ from collections.abc import Iterable
 from dataclasses import dataclass
 from typing import Any
 
-from eventsourcing.domain import AggregateEvent
+from eventsourcing.domain import Aggregate, AggregateEvent
 from eventsourcing.utils import get_topic
 
 from berth.domain.camera import Camera
@@ -25,21 +27,32 @@ from berth.domain.gate import Gate
 from berth.domain.pool import Pool
 
 NAME = "catalogue"
-TOPICS = frozenset(
-    get_topic(cls)
-    for cls in (
-        Facility.Registered,
-        Facility.CurrencySet,
-        Pool.Added,
-        Pool.CapacityChanged,
-        Pool.OverstayTariffSet,
-        Pool.TaxRateSet,
-        Gate.Added,
-        Camera.Registered,
-        Camera.Moved,
-        Camera.Rekeyed,
+
+
+def _events(aggregate: type[Aggregate]) -> list[type[AggregateEvent]]:
+    """Every event class an aggregate declares, so a new one cannot be missed (its version)."""
+    found = [getattr(aggregate, name) for name in dir(aggregate)]
+    return [
+        cls
+        for cls in found
+        if isinstance(cls, type)
+        and issubclass(cls, AggregateEvent)
+        and cls.__qualname__.startswith(f"{aggregate.__name__}.")
+    ]
+
+
+# An event this module does not read a field of still moves its row's version.
+TOUCHED = {
+    cls: kind
+    for aggregate, kind in (
+        (Facility, "facility"),
+        (Pool, "pool"),
+        (Gate, "gate"),
+        (Camera, "camera"),
     )
-)
+    for cls in _events(aggregate)
+}
+TOPICS = frozenset(get_topic(cls) for cls in TOUCHED)
 
 
 @dataclass(frozen=True)
@@ -76,8 +89,6 @@ def operations(position: int, event: AggregateEvent) -> list[Operation]:
         return [Operation("pool_overstay", stamp | {"hourly": event.hourly})]
     if isinstance(event, Pool.TaxRateSet):
         return [Operation("pool_tax", stamp | {"rate_bp": event.rate_bp})]
-    if isinstance(event, Pool.CapacityChanged):
-        return [Operation("pool_touched", stamp)]
     if isinstance(event, Gate.Added):
         params = stamp | {
             "facility_id": event.facility_id, "name": event.name, "direction": event.direction,
@@ -97,4 +108,5 @@ def operations(position: int, event: AggregateEvent) -> list[Operation]:
     if isinstance(event, Camera.Rekeyed):
         params = stamp | {"previous_valid_until": event.previous_valid_until}
         return [Operation("camera_rekeyed", params)]
-    return []
+    kind = TOUCHED.get(type(event))
+    return [] if kind is None else [Operation(f"{kind}_touched", stamp)]

@@ -26,7 +26,10 @@ STATEMENTS = {
     " WHERE pool_id = %(id)s",
     "pool_tax": f"UPDATE catalogue_pools SET tax_rate_bp = %(rate_bp)s, {_STAMP}"
     " WHERE pool_id = %(id)s",
+    "facility_touched": f"UPDATE catalogue_facilities SET {_STAMP} WHERE facility_id = %(id)s",
     "pool_touched": f"UPDATE catalogue_pools SET {_STAMP} WHERE pool_id = %(id)s",
+    "gate_touched": f"UPDATE catalogue_gates SET {_STAMP} WHERE gate_id = %(id)s",
+    "camera_touched": f"UPDATE catalogue_cameras SET {_STAMP} WHERE camera_key = %(id)s",
     "gate": "INSERT INTO catalogue_gates (gate_id, facility_id, name, direction,"
     " early_grace_minutes, late_grace_minutes, passage_seconds, version, position, created_at,"
     " modified_at) VALUES (%(id)s, %(facility_id)s, %(name)s, %(direction)s,"
