@@ -16,6 +16,7 @@ from berth import cli
 from berth.adapters.eventstore import open_reservations
 from berth.adapters.read_models import TABLES
 from berth.domain.application import Reservations
+from berth.domain.pricing import PlanTerms
 from berth.domain.stay import Stay
 from berth.workers import PROJECTIONS, rebuild
 from berth.workers.projection_runner import ProjectionRunner
@@ -88,6 +89,17 @@ def history(app: Reservations, clock: Clock) -> Site:
                        cause=cause())  # fmt: skip
     app.settle_refund(booking_id=bookings[2], refund_id="r", succeeded=True, cause=cause())
     app.cancel(booking_id=bookings[5], cause=cause())
+    web = PlanTerms(base_price=1200, weekday_prices={"sat": 1800})
+    app.create_rate_plan(pool_id=site.pool, code="web", name="Web", terms=web, cause=cause())
+    planned = app.hold(
+        pool_id=site.pool, stay=Stay(ARRIVAL, ARRIVAL + timedelta(days=3)), quantity=1,
+        guest={"name": "planned"}, rate_plan="web", cause=cause(),
+    ).id  # fmt: skip
+    app.change_rate_plan(pool_id=site.pool, code="web", name="Web 2",
+                         terms=PlanTerms(base_price=1300), cause=cause())  # fmt: skip
+    app.amend(booking_id=planned, departure=ARRIVAL + timedelta(days=4), cause=cause())
+    app.create_rate_plan(pool_id=site.pool, code="old", name="Old", terms=web, cause=cause())
+    app.retire_rate_plan(pool_id=site.pool, code="old", cause=cause())
     app.change_capacity(pool_id=site.pool, first_night=ARRIVAL, last_night=ARRIVAL,
                         capacity=900, cause=cause())  # fmt: skip
     clock.now = datetime(2030, 6, 2, 10, 0, tzinfo=UTC)
