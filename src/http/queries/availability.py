@@ -5,8 +5,8 @@ from __future__ import annotations
 
 import falcon
 
-from berth.adapters import queries
 from berth.adapters.pricing import plan_queries
+from berth.adapters.read_models import queries
 from berth.domain.catalog_commands import UnknownPool
 from berth.http.auth import caller
 from berth.http.endpoint import ADMIN, AUDITOR, BOOKING, FINANCE, OPERATIONS, Endpoint, roles

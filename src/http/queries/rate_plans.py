@@ -11,8 +11,8 @@ from uuid import UUID
 
 import falcon
 
-from berth.adapters import queries
 from berth.adapters.pricing import plan_queries
+from berth.adapters.read_models import queries
 from berth.domain.catalog_commands import UnknownPool
 from berth.domain.pricing import (
     DEFAULT_PLAN,

@@ -6,7 +6,7 @@ from typing import Any
 
 from marshmallow import Schema, ValidationError, fields, pre_dump, validate, validates_schema
 
-from berth.adapters import fields as bounded
+from berth.adapters.inputs import fields as bounded
 from berth.domain.bounds import MAX_QUANTITY
 from berth.domain.pricing import (
     DEFAULT_PLAN,
