@@ -155,6 +155,8 @@ def test_a_quote_names_why_a_stay_cannot_be_sold(
     assert answer.json["sellable"] is False
     assert answer.json["reason"]["code"] == reason
     assert "total" not in answer.json
+    if reason == "channel-not-allowed":  # another channel's prices are not shown
+        assert "night_prices" not in answer.json
     held = api.post(
         "/bookings",
         hold_body(

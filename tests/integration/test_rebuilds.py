@@ -17,6 +17,7 @@ from berth.adapters.postgres.eventstore import open_reservations
 from berth.adapters.read_models.tables import TABLES
 from berth.domain.application import Reservations
 from berth.domain.command_context import CommandContext
+from berth.domain.pricing import PlanTerms
 from berth.domain.stay import Stay
 from berth.workers import PROJECTIONS, rebuild
 from berth.workers.projection_runner import ProjectionRunner
@@ -112,6 +113,28 @@ def history(app: Reservations, clock: Clock) -> Site:
         booking_id=bookings[2], refund_id="r", succeeded=True, context=CommandContext(cause=cause())
     )
     app.bookings.cancel(booking_id=bookings[5], context=CommandContext(cause=cause()))
+    web = PlanTerms(base_price=1200, weekday_prices={"sat": 1800})
+    app.pricing.create_rate_plan(
+        pool_id=site.pool, code="web", name="Web", terms=web, context=CommandContext(cause=cause())
+    )
+    planned = app.bookings.hold(
+        pool_id=site.pool, stay=Stay(ARRIVAL, ARRIVAL + timedelta(days=3)), quantity=1,
+        guest={"name": "planned"}, rate_plan="web", context=CommandContext(cause=cause()),
+    ).id  # fmt: skip
+    app.pricing.change_rate_plan(pool_id=site.pool, code="web", name="Web 2",
+                                 terms=PlanTerms(base_price=1300),
+                                 context=CommandContext(cause=cause()))  # fmt: skip
+    app.bookings.amend(
+        booking_id=planned,
+        departure=ARRIVAL + timedelta(days=4),
+        context=CommandContext(cause=cause()),
+    )
+    app.pricing.create_rate_plan(
+        pool_id=site.pool, code="old", name="Old", terms=web, context=CommandContext(cause=cause())
+    )
+    app.pricing.retire_rate_plan(
+        pool_id=site.pool, code="old", context=CommandContext(cause=cause())
+    )
     app.catalogue.change_capacity(pool_id=site.pool, first_night=ARRIVAL, last_night=ARRIVAL,
                         capacity=900, context=CommandContext(cause=cause()))  # fmt: skip
     clock.now = datetime(2030, 6, 2, 10, 0, tzinfo=UTC)

@@ -14,7 +14,13 @@ import falcon
 from berth.adapters.pricing import plan_queries
 from berth.adapters.read_models import queries
 from berth.domain.catalog_commands import UnknownPool
-from berth.domain.pricing import DEFAULT_PLAN, PlanTerms, check_code, default_terms
+from berth.domain.pricing import (
+    DEFAULT_PLAN,
+    ChannelNotAllowed,
+    PlanTerms,
+    check_code,
+    default_terms,
+)
 from berth.domain.quote import quote
 from berth.domain.rate_plan import RatePlanRetired
 from berth.domain.rate_plan_commands import UnknownRatePlan
@@ -149,10 +155,11 @@ class QuotesResource(Query):
             remaining=remaining,
         )
         answer["sellable"] = found.sellable
-        answer["night_prices"] = [
-            {"night": night, "price": terms.nightly(night), "remaining": left}
-            for night, left in zip(stay.days(), remaining, strict=True)
-        ]
+        if found.reason != ChannelNotAllowed.code:  # another channel's prices stay its own
+            answer["night_prices"] = [
+                {"night": night, "price": terms.nightly(night), "remaining": left}
+                for night, left in zip(stay.days(), remaining, strict=True)
+            ]
         if found.priced is None:
             answer["reason"] = {"code": found.reason, "detail": found.detail}
         else:
