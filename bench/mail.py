@@ -39,9 +39,9 @@ from aiosmtpd.controller import Controller
 
 sys.path.insert(0, str(Path(__file__).parent))
 
-from berth.adapters import apikeys
-from berth.adapters.eventstore import open_reservations
 from berth.adapters.mail import partners
+from berth.adapters.postgres import apikeys
+from berth.adapters.postgres.eventstore import open_reservations
 from berth.domain.cause import Cause
 from common import HEADER, Result, run_load, scratch_database
 

@@ -23,9 +23,9 @@ from uuid import UUID
 import psycopg
 from aiosmtpd.controller import Controller
 
-from berth.adapters.eventstore import open_reservations
 from berth.adapters.mail import partners
 from berth.adapters.mail.settings import MailSettings
+from berth.adapters.postgres.eventstore import open_reservations
 from berth.domain.cause import Cause
 from berth.workers import mail
 

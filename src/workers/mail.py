@@ -17,12 +17,12 @@ from collections.abc import Callable
 
 from psycopg_pool import ConnectionPool
 
-from berth.adapters import database
-from berth.adapters.eventstore import open_reservations, utc_now
 from berth.adapters.mail import inbox, outbox, smtp_inlet
 from berth.adapters.mail.imap_inlet import ImapInlet
 from berth.adapters.mail.processing import MailProcessor
 from berth.adapters.mail.settings import MailSettings
+from berth.adapters.postgres import database
+from berth.adapters.postgres.eventstore import open_reservations, utc_now
 
 log = logging.getLogger(__name__)
 

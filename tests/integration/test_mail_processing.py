@@ -17,11 +17,11 @@ import dkim
 import psycopg
 import pytest
 
-from berth.adapters import database
-from berth.adapters.eventstore import open_reservations, utc_now
 from berth.adapters.mail import inbox
 from berth.adapters.mail.processing import MailProcessor
 from berth.adapters.mail.settings import MailSettings
+from berth.adapters.postgres import database
+from berth.adapters.postgres.eventstore import open_reservations, utc_now
 from berth.domain.stay import Stay
 from mail_support import PARTNER_ADDRESS, booking_mail, bookings_of, cause, make_partner, make_pool
 

@@ -6,7 +6,7 @@ from typing import Any
 
 from marshmallow import Schema, ValidationError, fields, validate, validates
 
-from berth.adapters import fields as bounded
+from berth.adapters.inputs import fields as bounded
 from berth.domain.partner_mail import formats, senders
 from berth.http.schemas.base import Strict
 
