@@ -296,3 +296,18 @@ def test_a_reply_the_relay_cannot_take_stays_queued_until_it_can(
     assert reply["In-Reply-To"] == "<o-1@partner.test>"
     with psycopg.connect(app_db_url) as conn:
         assert outbox.unsent(conn) == 0
+
+
+def test_a_reply_goes_to_a_reply_to_only_if_it_is_the_partners(
+    app_db_url: str, processor: MailProcessor
+) -> None:
+    pool = make_pool(app_db_url)
+    make_partner(app_db_url, pool, sender_list=[PARTNER_ADDRESS, "desk@partner.test"])
+    body = "Reference: Y-1\nArrival: 2030-05-01\nDeparture: 2030-05-02\nGuest: Yan\n"
+    own = deliver(app_db_url, booking_mail(body, headers={"Reply-To": "desk@partner.test"}))
+    foreign = deliver(app_db_url, booking_mail(body, headers={"Reply-To": "thief@evil.test"}))
+    assert processor.process(own) == "processed"
+    assert processor.process(foreign) == "processed"
+    with psycopg.connect(app_db_url) as conn:
+        recipients = [inbox.outbox(conn, m)[0][1] for m in (own, foreign)]
+    assert recipients == ["desk@partner.test", PARTNER_ADDRESS]

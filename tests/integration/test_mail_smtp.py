@@ -167,3 +167,29 @@ def test_a_recipient_outside_the_domain_is_refused(app_db_url: str) -> None:
             pytest.raises(smtplib.SMTPRecipientsRefused),
         ):
             client.sendmail("a@partner.test", ["someone@elsewhere.test"], b"Subject: x\r\n\r\nx")
+
+
+def test_a_csv_mail_books_the_good_rows_and_answers_each_row(app_db_url: str) -> None:
+    pool = make_pool(app_db_url)
+    make_partner(app_db_url, pool, format_config={"kind": "csv", "delimiter": ";"})
+    rows = (
+        b"reference;arrival;departure;guest\n"
+        b"R-1;2030-08-01;2030-08-02;Ann\n"
+        b"R-2;2030-08-05;2030-08-01;Ben\n"
+        b"R-3;2030-08-03;2030-08-04;Cat\n"
+    )
+    with capture_server() as (capture, relay_port):
+        settings = settings_for(relay_port)
+        with smtp_worker(app_db_url, settings):
+            mail = booking_mail("rows attached", attachments=(("b.csv", "text/csv", rows),))
+            send(settings, mail)
+            [reply] = capture.wait_for(1)
+    assert mail_rows(app_db_url)[0][1:3] == ("quarantined", "invalid-stay")
+    assert sorted(b[2] for b in bookings_of(app_db_url, "old-travel")) == [
+        date(2030, 8, 1),
+        date(2030, 8, 3),
+    ]
+    lines = reply.get_content().splitlines()
+    assert lines[0].startswith("R-1: confirmed as")
+    assert lines[1].startswith("R-2: not read: the departure must be after the arrival")
+    assert lines[2].startswith("R-3: confirmed as")

@@ -145,7 +145,7 @@ def store(
             sender,
             subject,
             inlet,
-            b"" if too_large else raw,
+            raw if len(raw) <= max_bytes else b"",  # a too large mail's header, if handed alone
             size,
             QUARANTINED if too_large else STORED,
             "too-large" if too_large else None,

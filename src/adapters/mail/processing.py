@@ -28,7 +28,7 @@ from berth.domain.booking import Booking, Status
 from berth.domain.cause import Cause
 from berth.domain.command_context import CommandContext
 from berth.domain.error import DomainError
-from berth.domain.partner_mail import message, reading, replies
+from berth.domain.partner_mail import message, reading, replies, senders
 from berth.domain.partner_mail.requests import CANCEL, CHANGE, BookingRequest, ItemProblem
 from berth.domain.stay import Stay
 
@@ -95,6 +95,8 @@ class MailProcessor:
         for item in reading.bookings_in(received, partner.format):
             if item.item not in decided:
                 self._run(conn, mail, partner, item)
+        # Replies go to the sender, or to its Reply-To if that is one of the partner's too.
+        to = received.reply_to if senders.matches(received.reply_to, partner.senders) else None
         outcomes = inbox.items(conn, mail.mail_id)
         failed = [o for o in outcomes if o.failed]
         lines = [self._line(o) for o in outcomes]
@@ -102,14 +104,14 @@ class MailProcessor:
             codes = sorted({o.code for o in failed})
             detail = "; ".join(f"item {o.item}: {o.code}" for o in failed)[:2000]
             reason = ",".join(codes)[:200]
-            return self._quarantine(conn, mail, reason, detail, reply=lines, to=received.reply_to)
+            return self._quarantine(conn, mail, reason, detail, reply=lines, to=to)
         inbox.decide(
             conn,
             mail,
             status=inbox.PROCESSED,
             reason=None,
             detail=None,
-            reply=self._reply(mail, received.reply_to, lines),
+            reply=self._reply(mail, to or mail.sender, lines),
         )
         return inbox.PROCESSED
 
