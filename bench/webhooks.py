@@ -31,7 +31,7 @@ sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "tests"))  # the re
 
 import psycopg
 
-from berth.adapters.eventstore import open_reservations
+from berth.adapters.postgres.eventstore import open_reservations
 from berth.adapters.webhooks import subscriptions
 from berth.domain.cause import Cause
 from berth.domain.stay import Stay

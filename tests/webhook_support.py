@@ -12,7 +12,7 @@ from uuid import UUID
 
 import psycopg
 
-from berth.adapters.projection_store import event_mapper
+from berth.adapters.tracking.projection_store import event_mapper
 from berth.adapters.webhooks import deliveries, subscriptions
 from berth.domain.application import Reservations
 from berth.domain.cause import Cause

@@ -27,8 +27,8 @@ import psycopg
 from eventsourcing.domain import Aggregate, AggregateEvent
 from eventsourcing.persistence import Mapper, StoredEvent
 
-from berth.adapters.kafka_records import event_id
-from berth.adapters.projection_store import Notification
+from berth.adapters.kafka.kafka_records import event_id
+from berth.adapters.tracking.projection_store import Notification
 from berth.domain.booking import Booking
 from berth.domain.inventory import NightInventory
 from berth.http.schemas.answers import Availability as AvailabilityAnswer

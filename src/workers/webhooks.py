@@ -38,10 +38,10 @@ import psycopg
 from eventsourcing.persistence import Mapper
 from psycopg_pool import ConnectionPool
 
-from berth.adapters import event_wakeups
-from berth.adapters.kafka_records import event_id
-from berth.adapters.projection_store import Notification, event_mapper, read_page
-from berth.adapters.standby_lock import StandbyLock
+from berth.adapters.kafka.kafka_records import event_id
+from berth.adapters.postgres import event_wakeups
+from berth.adapters.postgres.standby_lock import StandbyLock
+from berth.adapters.tracking.projection_store import Notification, event_mapper, read_page
 from berth.adapters.webhooks import addresses, deliveries, sender, subscriptions
 from berth.adapters.webhooks.subscriptions import Subscription
 from berth.domain.booking import Booking

@@ -6,8 +6,8 @@ from typing import Any
 
 from marshmallow import Schema, fields, validate
 
-from berth.adapters import apikeys
-from berth.adapters import fields as bounded
+from berth.adapters.inputs import fields as bounded
+from berth.adapters.postgres import apikeys
 from berth.adapters.webhooks import addresses, subscriptions
 from berth.http.schemas.answers import UtcDateTime
 from berth.http.schemas.base import Strict

@@ -6,7 +6,7 @@ from collections.abc import Iterator
 
 import pytest
 
-from berth.adapters.eventstore import open_reservations
+from berth.adapters.postgres.eventstore import open_reservations
 from berth.domain.application import Reservations
 from webhook_receiver import Receiver
 

@@ -11,7 +11,7 @@ from uuid import UUID
 import psycopg
 import pytest
 
-from berth.adapters.kafka_records import event_id
+from berth.adapters.kafka.kafka_records import event_id
 from berth.adapters.webhooks import deliveries, subscriptions
 from berth.adapters.webhooks.deliveries import webhook_id
 from berth.domain.application import Reservations

@@ -11,7 +11,7 @@ from pathlib import Path
 
 import psycopg
 
-from berth.adapters.kafka_records import event_id
+from berth.adapters.kafka.kafka_records import event_id
 from berth.adapters.webhooks.deliveries import webhook_id
 from berth.domain.application import Reservations
 from webhook_receiver import Receiver

@@ -19,7 +19,7 @@ from uuid import UUID
 import psycopg
 from psycopg_pool import ConnectionPool
 
-from berth.adapters.database import Timeouts, request_pool
+from berth.adapters.postgres.database import Timeouts, request_pool
 
 log = logging.getLogger(__name__)
 

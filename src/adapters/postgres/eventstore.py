@@ -5,7 +5,7 @@ when a command is saved with an `idempotency` record, that record is inserted in
 the same transaction as the events, with the position of the last event and the
 id and version of the command's subject (the `subject` the save is given, else
 the aggregate of the last event): enough to rebuild the command's answer. Likewise
-a `camera_change` (berth.adapters.gate_cameras): a camera's secret changes in the
+a `camera_change` (berth.adapters.postgres.gate_cameras): a camera's secret changes in the
 transaction of the event that records the change. And it takes the library's table
 lock through `berth_lock_events()` (migration 0090), since the application role has
 no right that `LOCK TABLE ... IN EXCLUSIVE MODE` needs.
@@ -26,9 +26,9 @@ from psycopg.rows import DictRow
 from psycopg.sql import SQL
 from psycopg.types.json import Jsonb
 
-from berth.adapters import gate_cameras
-from berth.adapters.database import Timeouts, eventsourcing_environment
-from berth.adapters.night_lock import AdvisoryNightLock
+from berth.adapters.postgres import gate_cameras
+from berth.adapters.postgres.database import Timeouts, eventsourcing_environment
+from berth.adapters.postgres.night_lock import AdvisoryNightLock
 from berth.domain.application import Reservations
 
 
