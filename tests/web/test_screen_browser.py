@@ -25,8 +25,8 @@ from berth.domain.command_context import CommandContext
 from berth.http import Services, Settings
 from berth.http import create_app as create_api
 from berth.web.app import create_app
+from berth.web.by_prefix import ByPrefix
 from berth.web.settings import PREFIX, Screen, ScreenSettings
-from berth.wsgi import ByPrefix
 
 CHROMIUM = Path(os.environ.get("BERTH_CHROMIUM", "/usr/bin/chromium"))
 REQUIRED = os.environ.get("BERTH_REQUIRE_BROWSER") == "1"
