@@ -79,6 +79,13 @@ class _Command(threading.local):
     conn: Connection[DictRow] | None = None
     # Aggregates read under the command's locks, by id: the version then current.
     current: dict[UUID | str, int] = field(default_factory=dict)
+    # Aggregates this thread read outside a command since its last one (a command
+    # reads its booking to know which nights to lock): its first round trip reads
+    # their new events too.
+    recent: dict[UUID, None] = field(default_factory=dict)
+
+
+RECENT_READS = 16
 
 
 class BerthRecorder(PostgresApplicationRecorder):
@@ -159,6 +166,12 @@ class BerthRecorder(PostgresApplicationRecorder):
                     with suppress(psycopg.Error):
                         conn.execute("ROLLBACK")
 
+    def take_recent_reads(self) -> list[UUID]:
+        """The aggregates this thread read outside a command since the last one."""
+        recent = list(self.command.recent)
+        self.command.recent.clear()
+        return recent
+
     def _begin(
         self, lock_keys: Sequence[int], read_after: Sequence[tuple[UUID, int]]
     ) -> tuple[ExitStack, Connection[DictRow], list[DictRow]]:
@@ -212,6 +225,10 @@ class BerthRecorder(PostgresApplicationRecorder):
         limit: int | None = None,
     ) -> Sequence[StoredEvent]:
         """As the library's; nothing to read for an aggregate read under the command's locks."""
+        if self.command.conn is None and isinstance(originator_id, UUID):
+            self.command.recent[originator_id] = None
+            if len(self.command.recent) > RECENT_READS:
+                del self.command.recent[next(iter(self.command.recent))]
         current = self.command.current.get(originator_id)
         if current is not None and gt is not None and gt >= current and lte is None:
             return []

@@ -8,8 +8,9 @@ safety net.
 locks in the command's own transaction (BerthRecorder.command_transaction), in
 the round trip that begins it, and brings the cached aggregates it locks up to
 date from the events that round trip read: under the locks nothing else can
-change them, so the command reads them without another query. The commit or
-rollback releases them.
+change them, so the command reads them without another query. The aggregates
+the thread read just before (the booking whose nights are locked) are read in
+the same round trip. The commit or rollback releases the locks.
 
 `AdvisoryNightLock` takes them as session locks on a connection of their own.
 
@@ -54,7 +55,8 @@ class TransactionNightLock:
     def __call__(self, keys: Sequence[UUID], /) -> Iterator[None]:
         cache = self.application.repository.cache
         cached: dict[UUID, Any] = {}
-        for key in keys if cache is not None else ():
+        read = [*keys, *self.recorder.take_recent_reads()]
+        for key in read if cache is not None else ():
             try:
                 cached[key] = cache.get(key)  # type: ignore[union-attr]
             except KeyError:
