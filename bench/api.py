@@ -41,7 +41,7 @@ from pathlib import Path
 import psycopg
 
 sys.path.insert(0, str(Path(__file__).parent))
-from berth.adapters import apikeys
+from berth.adapters.postgres import apikeys
 from common import HEADER, Result, run_load, scratch_database
 from wire_trace import Counts, WireTrace
 

@@ -32,8 +32,9 @@ from psycopg_pool import ConnectionPool
 
 sys.path.insert(0, str(Path(__file__).parent))
 
-from berth.adapters import apikeys, audit_history
-from berth.adapters.eventstore import open_reservations
+from berth.adapters.audit import audit_history
+from berth.adapters.postgres import apikeys
+from berth.adapters.postgres.eventstore import open_reservations
 from berth.http import Services, Settings, create_app
 from common import scratch_database
 from ledger import CLOSED_DAYS, START, Clock, fill

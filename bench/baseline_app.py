@@ -12,7 +12,7 @@ import falcon
 from eventsourcing.application import Application
 from eventsourcing.domain import Aggregate
 
-from berth.adapters.database import eventsourcing_environment
+from berth.adapters.postgres.database import eventsourcing_environment
 
 
 class Counter(Aggregate):

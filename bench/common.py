@@ -12,8 +12,8 @@ from dataclasses import dataclass
 import psycopg
 from psycopg import sql
 
-from berth.adapters.database import database_url, with_database
-from berth.adapters.migrations import migrate
+from berth.adapters.postgres.database import database_url, with_database
+from berth.adapters.postgres.migrations import migrate
 
 
 def scratch_database(name: str) -> str:

@@ -21,7 +21,7 @@ from eventsourcing.domain import Aggregate
 
 sys.path.insert(0, str(Path(__file__).parent))
 
-from berth.adapters.eventstore import open_reservations
+from berth.adapters.postgres.eventstore import open_reservations
 from berth.domain.cause import Cause
 from berth.domain.stay import Stay
 from common import HEADER, run_load, scratch_database

@@ -29,8 +29,8 @@ from psycopg_pool import ConnectionPool
 
 sys.path.insert(0, str(Path(__file__).parent))
 
-from berth.adapters import apikeys
-from berth.adapters.eventstore import open_reservations
+from berth.adapters.postgres import apikeys
+from berth.adapters.postgres.eventstore import open_reservations
 from berth.domain.application import Reservations
 from berth.domain.booking import Booking
 from berth.domain.cancellation import CancellationPolicy

@@ -38,8 +38,8 @@ import psycopg
 sys.path.insert(0, str(Path(__file__).parent))
 sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "tests"))  # the private server
 from api import free_port, gunicorn, make_key, wait_until_up
-from berth.adapters.eventstore import open_reservations
-from berth.adapters.migrations import migrate
+from berth.adapters.postgres.eventstore import open_reservations
+from berth.adapters.postgres.migrations import migrate
 from berth.domain.cause import Cause
 from private_postgres import PrivatePostgres
 

@@ -25,9 +25,9 @@ import psycopg
 sys.path.insert(0, str(Path(__file__).parent))
 
 import ledger as season  # bench/ledger.py: its fill
-from berth.adapters import progress
-from berth.adapters.eventstore import open_reservations
-from berth.adapters.read_models import TABLES
+from berth.adapters.console import progress
+from berth.adapters.postgres.eventstore import open_reservations
+from berth.adapters.read_models.tables import TABLES
 from berth.workers import PROJECTIONS, rebuild
 from berth.workers.projection_runner import ProjectionRunner
 from common import scratch_database

@@ -31,10 +31,10 @@ import psycopg
 sys.path.insert(0, str(Path(__file__).parent))
 sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "tests"))  # the Tansu launcher
 
-from berth.adapters import relay_positions
-from berth.adapters.eventstore import open_reservations
-from berth.adapters.kafka_producer import KafkaSettings
-from berth.adapters.projection_store import event_mapper
+from berth.adapters.kafka import relay_positions
+from berth.adapters.kafka.kafka_producer import KafkaSettings
+from berth.adapters.postgres.eventstore import open_reservations
+from berth.adapters.tracking.projection_store import event_mapper
 from berth.domain.cause import Cause
 from berth.domain.stay import Stay
 from berth.workers.kafka_relay import NAME, KafkaRelay
@@ -125,7 +125,7 @@ def main() -> None:
     logging.basicConfig(level=logging.WARNING)
 
     if args.reuse:
-        from berth.adapters.database import database_url, with_database  # noqa: PLC0415
+        from berth.adapters.postgres.database import database_url, with_database  # noqa: PLC0415
 
         url = with_database(database_url(), DATABASE)
     else:

@@ -10,8 +10,8 @@ store holds --events, every row going through the chain trigger. Then, each
 over the whole store:
 - replay: read in position order over a server-side cursor and decode every
   event with the application's mapper (what a projection rebuild pays first);
-- verify: `berth.adapters.audit_chain.verify`, links recomputed in Python;
-- export: `berth.adapters.audit_export.export` to /dev/null.
+- verify: `berth.adapters.audit.audit_chain.verify`, links recomputed in Python;
+- export: `berth.adapters.audit.audit_export.export` to /dev/null.
 """
 
 from __future__ import annotations
@@ -29,9 +29,9 @@ from eventsourcing.persistence import StoredEvent
 
 sys.path.insert(0, str(Path(__file__).parent))
 
-from berth.adapters import audit_chain, audit_export
-from berth.adapters.eventstore import open_reservations
-from berth.adapters.progress import progress_bar
+from berth.adapters.audit import audit_chain, audit_export
+from berth.adapters.console.progress import progress_bar
+from berth.adapters.postgres.eventstore import open_reservations
 from berth.domain.application import Reservations
 from berth.domain.cause import Cause
 from berth.domain.stay import Stay

@@ -17,9 +17,9 @@ from datetime import datetime
 from typing import Any
 from uuid import UUID, uuid4
 
-from berth.adapters import apikeys, database, migrations
-from berth.adapters import fields as bounded
-from berth.adapters.eventstore import last_position, open_reservations
+from berth.adapters.inputs import fields as bounded
+from berth.adapters.postgres import apikeys, database, migrations
+from berth.adapters.postgres.eventstore import last_position, open_reservations
 from berth.domain.application import Reservations
 from berth.domain.booking import Booking
 from berth.domain.cause import Cause
@@ -220,7 +220,8 @@ def do_close_day(args: argparse.Namespace) -> Any:
 
 
 def do_audit_verify(args: argparse.Namespace) -> Any:
-    from berth.adapters import audit_chain, progress  # noqa: PLC0415 - only audit needs them
+    from berth.adapters.audit import audit_chain  # noqa: PLC0415 - only audit needs them
+    from berth.adapters.console import progress  # noqa: PLC0415 - only audit needs them
 
     with progress.progress_bar("verifying") as update:
         report = audit_chain.verify(
@@ -239,14 +240,15 @@ def do_audit_verify(args: argparse.Namespace) -> Any:
 
 
 def do_audit_anchor(_: argparse.Namespace) -> Any:
-    from berth.adapters import audit_chain  # noqa: PLC0415 - only audit needs it
+    from berth.adapters.audit import audit_chain  # noqa: PLC0415 - only audit needs it
 
     return audit_chain.anchor(database.database_url()).as_dict()
 
 
 def do_audit_export(args: argparse.Namespace) -> Any:
     """Write JSON Lines to --output, or stdout (the summary then goes to stderr)."""
-    from berth.adapters import audit_export, progress  # noqa: PLC0415 - only audit needs them
+    from berth.adapters.audit import audit_export  # noqa: PLC0415 - only audit needs them
+    from berth.adapters.console import progress  # noqa: PLC0415 - only audit needs them
 
     url = database.database_url()
 
@@ -270,7 +272,7 @@ def do_audit_export(args: argparse.Namespace) -> Any:
 
 
 def do_audit_verify_export(args: argparse.Namespace) -> Any:
-    from berth.adapters import audit_export  # noqa: PLC0415 - only audit needs it
+    from berth.adapters.audit import audit_export  # noqa: PLC0415 - only audit needs it
 
     report = audit_export.verify_export(args.file, anchor=args.anchor, allow_gaps=args.allow_gaps)
     return audit_outcome(report.as_dict(), report.broken)
@@ -282,7 +284,7 @@ def do_audit_history(args: argparse.Namespace) -> Any:
     from rich.console import Console  # noqa: PLC0415
     from rich.table import Table  # noqa: PLC0415
 
-    from berth.adapters import audit_history  # noqa: PLC0415
+    from berth.adapters.audit import audit_history  # noqa: PLC0415
 
     table = Table("version", "position", "time", "type", "principal", "channel", "request")
     with (
@@ -303,7 +305,7 @@ def do_audit_history(args: argparse.Namespace) -> Any:
 
 
 def audit_cut(args: argparse.Namespace) -> Any:
-    from berth.adapters.audit_history import Cut  # noqa: PLC0415 - only audit needs it
+    from berth.adapters.audit.audit_history import Cut  # noqa: PLC0415 - only audit needs it
 
     return Cut(as_of=args.as_of, position=args.position)
 
@@ -311,7 +313,8 @@ def audit_cut(args: argparse.Namespace) -> Any:
 def do_audit_as_of(args: argparse.Namespace) -> Any:
     import psycopg  # noqa: PLC0415 - only audit needs these
 
-    from berth.adapters import audit_history, progress  # noqa: PLC0415
+    from berth.adapters.audit import audit_history  # noqa: PLC0415
+    from berth.adapters.console import progress  # noqa: PLC0415
 
     with (
         psycopg.connect(database.database_url(), autocommit=True) as conn,
@@ -324,7 +327,8 @@ def do_audit_as_of(args: argparse.Namespace) -> Any:
 def do_audit_trial_balance(args: argparse.Namespace) -> Any:
     import psycopg  # noqa: PLC0415 - only audit needs these
 
-    from berth.adapters import audit_history, progress  # noqa: PLC0415
+    from berth.adapters.audit import audit_history  # noqa: PLC0415
+    from berth.adapters.console import progress  # noqa: PLC0415
 
     with (
         psycopg.connect(database.database_url(), autocommit=True) as conn,
@@ -427,7 +431,8 @@ def do_rebuild(args: argparse.Namespace) -> Any:
     import psycopg  # noqa: PLC0415 - only rebuilds need these
 
     from berth import workers  # noqa: PLC0415
-    from berth.adapters import progress, projection_store  # noqa: PLC0415
+    from berth.adapters.console import progress  # noqa: PLC0415
+    from berth.adapters.tracking import projection_store  # noqa: PLC0415
     from berth.workers import rebuild  # noqa: PLC0415
 
     names = sorted(workers.PROJECTIONS) if args.all else args.projections
@@ -486,7 +491,7 @@ def do_projection_skip(args: argparse.Namespace) -> Any:
     """Record that a projection passes over the event at a position (an event, with its cause)."""
     import psycopg  # noqa: PLC0415 - only projection commands need these
 
-    from berth.adapters import projection_admin  # noqa: PLC0415
+    from berth.adapters.tracking import projection_admin  # noqa: PLC0415
 
     url, app = connect()
     with psycopg.connect(url) as conn:
@@ -501,7 +506,7 @@ def do_projection_retry(args: argparse.Namespace) -> Any:
     """Clear a projection's recorded failure, so its worker tries the event again now."""
     import psycopg  # noqa: PLC0415
 
-    from berth.adapters import projection_admin  # noqa: PLC0415
+    from berth.adapters.tracking import projection_admin  # noqa: PLC0415
 
     with psycopg.connect(database.database_url()) as conn:
         projection_admin.retry(conn, projection=args.projection, position=args.position)

@@ -25,9 +25,9 @@ import psycopg
 import pytest
 from psycopg import sql
 
-from berth.adapters import database_roles
-from berth.adapters.database import embedded_superuser_url, with_database, with_user
-from berth.adapters.migrations import default_directory, migrate
+from berth.adapters.postgres import database_roles
+from berth.adapters.postgres.database import embedded_superuser_url, with_database, with_user
+from berth.adapters.postgres.migrations import default_directory, migrate
 
 REPO = Path(__file__).resolve().parents[1]
 INTEGRATION = REPO / "tests" / "integration"

@@ -7,7 +7,7 @@ from typing import Any
 
 import psycopg
 
-from berth.adapters import read_models
+from berth.adapters.read_models import tables as read_models
 from berth.domain.application import Reservations
 from berth.domain.cause import Cause
 from berth.workers import PROJECTIONS

@@ -14,9 +14,9 @@ from uuid import UUID
 
 import psycopg
 
-from berth.adapters.kafka_producer import KafkaSettings
-from berth.adapters.kafka_records import aggregate_kind, event_id
-from berth.adapters.projection_store import event_mapper
+from berth.adapters.kafka.kafka_producer import KafkaSettings
+from berth.adapters.kafka.kafka_records import aggregate_kind, event_id
+from berth.adapters.tracking.projection_store import event_mapper
 from berth.domain.application import Reservations
 from berth.domain.cause import Cause
 from berth.domain.stay import Stay

@@ -1,6 +1,6 @@
 """The limits of every value the domain holds, so that PostgreSQL and every projection can take it.
 
-One place for the numbers: the inlets' field types (`berth.adapters.fields`:
+One place for the numbers: the inlets' field types (`berth.adapters.inputs.fields`:
 HTTP schemas, Kafka gate reads, the CLI) refuse what lies outside them with a
 400, and the aggregates re-check them here, so a value that slipped past an
 inlet is still refused before it is stored.

@@ -15,7 +15,7 @@ from uuid import UUID
 
 import falcon
 
-from berth.adapters import apikeys
+from berth.adapters.postgres import apikeys
 from berth.domain.cause import Cause
 from berth.http.endpoint import BOOKING, GATE_DEVICE, Endpoint
 from berth.http.key_cache import ExpiringLru
@@ -105,7 +105,7 @@ class KeyVerifier:
         return key
 
 
-# An API key's token is at most 200 characters (berth.adapters.apikeys.parse_token).
+# An API key's token is at most 200 characters (berth.adapters.postgres.apikeys.parse_token).
 MAX_AUTHORIZATION = 1024
 
 

@@ -10,7 +10,7 @@ from typing import Any
 
 from psycopg_pool import ConnectionPool
 
-from berth.adapters import idempotency
+from berth.adapters.postgres import idempotency
 from berth.domain.application import Reservations
 
 

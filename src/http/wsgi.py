@@ -7,8 +7,8 @@ import os
 
 import falcon
 
-from berth.adapters.database import database_url, request_pool
-from berth.adapters.eventstore import open_reservations, utc_now
+from berth.adapters.postgres.database import database_url, request_pool
+from berth.adapters.postgres.eventstore import open_reservations, utc_now
 from berth.http.app import create_app
 from berth.http.settings import Services, Settings
 

@@ -15,9 +15,9 @@ from collections.abc import Callable
 from types import FrameType
 from typing import Any
 
-from berth.adapters import availability_rows, booking_rows, ledger_rows, occupancy_rows
-from berth.adapters.eventstore import open_reservations
-from berth.adapters.projection_store import event_mapper
+from berth.adapters.postgres.eventstore import open_reservations
+from berth.adapters.read_models import availability_rows, booking_rows, ledger_rows, occupancy_rows
+from berth.adapters.tracking.projection_store import event_mapper
 from berth.projections import availability, bookings, ledger, occupancy
 from berth.workers import expire_holds, gate_reads, kafka_relay
 from berth.workers.projection_runner import Projection, ProjectionRunner

@@ -17,8 +17,8 @@ from uuid import uuid4
 
 import psycopg
 
-from berth.adapters import queries
-from berth.adapters.standby_lock import StandbyLock
+from berth.adapters.postgres.standby_lock import StandbyLock
+from berth.adapters.read_models import queries
 from berth.domain.application import Reservations
 from berth.domain.booking import HoldNotYetExpired, IllegalTransition
 from berth.domain.cause import Cause

@@ -23,10 +23,11 @@ import psycopg
 from kafka.errors import KafkaError
 from marshmallow import ValidationError
 
-from berth.adapters import kafka_consumer, plate_reads
-from berth.adapters.eventstore import open_reservations
-from berth.adapters.kafka_producer import BOOTSTRAP_VAR
-from berth.adapters.standby_lock import StandbyLock
+from berth.adapters.kafka import kafka_consumer
+from berth.adapters.kafka.kafka_producer import BOOTSTRAP_VAR
+from berth.adapters.postgres.eventstore import open_reservations
+from berth.adapters.postgres.standby_lock import StandbyLock
+from berth.adapters.read_models import plate_reads
 from berth.domain.application import Reservations
 from berth.domain.cause import Cause
 from berth.domain.error import DomainError

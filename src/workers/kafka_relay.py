@@ -33,8 +33,8 @@ from uuid import UUID
 import psycopg
 from eventsourcing.persistence import Mapper
 
-from berth.adapters import event_wakeups, relay_positions
-from berth.adapters.kafka_producer import (
+from berth.adapters.kafka import relay_positions
+from berth.adapters.kafka.kafka_producer import (
     BOOTSTRAP_VAR,
     InFlight,
     KafkaPublisher,
@@ -42,9 +42,10 @@ from berth.adapters.kafka_producer import (
     PublishFailed,
     PublishInterrupted,
 )
-from berth.adapters.kafka_records import to_record
-from berth.adapters.projection_store import Notification, event_mapper, read_page
-from berth.adapters.standby_lock import StandbyLock
+from berth.adapters.kafka.kafka_records import to_record
+from berth.adapters.postgres import event_wakeups
+from berth.adapters.postgres.standby_lock import StandbyLock
+from berth.adapters.tracking.projection_store import Notification, event_mapper, read_page
 
 log = logging.getLogger(__name__)
 

@@ -33,9 +33,10 @@ import psycopg
 from eventsourcing.domain import AggregateEvent
 from eventsourcing.persistence import Mapper, StoredEvent
 
-from berth.adapters import event_wakeups, projection_failures, projection_store
-from berth.adapters.projection_skips import Skips
-from berth.adapters.standby_lock import StandbyLock
+from berth.adapters.postgres import event_wakeups
+from berth.adapters.postgres.standby_lock import StandbyLock
+from berth.adapters.tracking import projection_failures, projection_store
+from berth.adapters.tracking.projection_skips import Skips
 
 log = logging.getLogger(__name__)
 

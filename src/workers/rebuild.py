@@ -39,14 +39,10 @@ from uuid import UUID
 import psycopg
 from eventsourcing.persistence import Mapper
 
-from berth.adapters import (
-    projection_failures,
-    projection_store,
-    queries,
-    read_models,
-    shadow_tables,
-)
-from berth.adapters.shadow_tables import RebuildError, RebuildRunning, TableDifference
+from berth.adapters.read_models import queries
+from berth.adapters.read_models import tables as read_models
+from berth.adapters.tracking import projection_failures, projection_store, shadow_tables
+from berth.adapters.tracking.shadow_tables import RebuildError, RebuildRunning, TableDifference
 from berth.workers.projection_runner import ApplyFailed, Projection, ProjectionRunner
 
 __all__ = ["Checked", "RebuildError", "RebuildRunning", "Rebuilt", "check", "rebuild"]

@@ -13,8 +13,8 @@ import pytest
 from falcon import testing
 from http_support import START, Api, Clock, World, make_key
 
-from berth.adapters.database import request_pool
-from berth.adapters.eventstore import open_reservations
+from berth.adapters.postgres.database import request_pool
+from berth.adapters.postgres.eventstore import open_reservations
 from berth.http import Services, Settings, create_app
 
 

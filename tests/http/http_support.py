@@ -8,7 +8,7 @@ from typing import Any
 
 from falcon import testing
 
-from berth.adapters import apikeys
+from berth.adapters.postgres import apikeys
 from berth.http import Services
 
 START = datetime(2030, 6, 1, 9, 0, tzinfo=UTC)

@@ -19,7 +19,7 @@ from falcon import testing
 from http_support import Api, Clock, World, make_key, problem_type
 
 from berth import cli
-from berth.adapters import apikeys
+from berth.adapters.postgres import apikeys
 from berth.http import Services, Settings, create_app
 from berth.http.auth import KeyVerifier
 

@@ -9,7 +9,7 @@ import pytest
 from falcon import testing
 
 from berth import cli
-from berth.adapters import apikeys
+from berth.adapters.postgres import apikeys
 from berth.http import Services, Settings, create_app
 
 

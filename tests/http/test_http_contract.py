@@ -22,7 +22,7 @@ from hypothesis import strategies as st
 from schemathesis import GenerationMode
 from schemathesis.checks import not_a_server_error
 
-from berth.adapters import queries
+from berth.adapters.read_models import queries
 from berth.http import Services, Settings
 
 EXAMPLES_PER_OPERATION = 20

@@ -18,7 +18,7 @@ from typing import Any
 import psycopg
 import pytest
 
-from berth.adapters import apikeys
+from berth.adapters.postgres import apikeys
 
 REPO = Path(__file__).resolve().parents[2]
 GUNICORN_CONFIG = "python:berth.http.gunicorn_config"  # as the Procfile's web line names it

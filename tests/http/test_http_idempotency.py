@@ -10,7 +10,7 @@ from falcon import testing
 from http_support import Api, World, hold, hold_body, problem_type
 from psycopg.types.json import Jsonb
 
-from berth.adapters import idempotency
+from berth.adapters.postgres import idempotency
 from berth.http import Services, Settings, create_app
 from berth.http.commands.execution import canonical_json
 

@@ -18,9 +18,9 @@ from falcon import testing
 from http_support import Api, World, hold_body, problem_type
 from psycopg.rows import tuple_row
 
-from berth.adapters import idempotency
-from berth.adapters.database import Timeouts, request_pool
-from berth.adapters.night_lock import AdvisoryNightLock, advisory_key
+from berth.adapters.postgres import idempotency
+from berth.adapters.postgres.database import Timeouts, request_pool
+from berth.adapters.postgres.night_lock import AdvisoryNightLock, advisory_key
 from berth.http import Services, Settings, create_app
 from private_postgres import free_port
 

@@ -10,8 +10,8 @@ import pytest
 from falcon import testing
 from http_support import Api, World, problem_type
 
-from berth.adapters import projection_failures
-from berth.adapters.eventstore import open_reservations
+from berth.adapters.postgres.eventstore import open_reservations
+from berth.adapters.tracking import projection_failures
 from berth.domain.projection_skip import skip_id
 from berth.http import Services, Settings, create_app
 from berth.workers import PROJECTIONS

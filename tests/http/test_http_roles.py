@@ -12,7 +12,7 @@ from uuid import UUID
 import pytest
 from http_support import Api, World, hold, problem_type
 
-from berth.adapters import apikeys
+from berth.adapters.postgres import apikeys
 from berth.http import Services
 
 ROLES = ("web", "operations", "finance", "auditor", "gate_device", "admin")

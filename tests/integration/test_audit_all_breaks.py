@@ -14,8 +14,8 @@ import psycopg
 import pytest
 
 from berth import cli
-from berth.adapters import audit_chain
-from berth.adapters.eventstore import open_reservations
+from berth.adapters.audit import audit_chain
+from berth.adapters.postgres.eventstore import open_reservations
 from berth.domain.cause import Cause
 from berth.domain.stay import Stay
 

@@ -23,9 +23,9 @@ from eventsourcing.postgres import PostgresApplicationRecorder
 from eventsourcing.utils import get_topic
 
 from berth import cli
-from berth.adapters import audit_chain, audit_export, chain_record
-from berth.adapters.eventstore import open_reservations
-from berth.adapters.migrations import Migration, discover, migrate
+from berth.adapters.audit import audit_chain, audit_export, chain_record
+from berth.adapters.postgres.eventstore import open_reservations
+from berth.adapters.postgres.migrations import Migration, discover, migrate
 from berth.domain.application import Reservations
 from berth.domain.cause import Cause
 from berth.domain.stay import Stay

@@ -19,9 +19,10 @@ from uuid import UUID
 import psycopg
 import pytest
 
-from berth.adapters import audit_history, ledger_checkpoints, ledger_queries
-from berth.adapters.audit_history import Cut
-from berth.adapters.eventstore import open_reservations
+from berth.adapters.audit import audit_history, ledger_checkpoints
+from berth.adapters.audit.audit_history import Cut
+from berth.adapters.postgres.eventstore import open_reservations
+from berth.adapters.read_models import ledger_queries
 from berth.domain.application import Reservations
 from berth.domain.cause import Cause
 from berth.domain.stay import Stay

@@ -17,9 +17,10 @@ from uuid import UUID, uuid4
 import psycopg
 import pytest
 
-from berth.adapters import audit_history, ledger_queries
-from berth.adapters.audit_history import Cut, NotYetCreated, UnknownAggregate
-from berth.adapters.eventstore import open_reservations
+from berth.adapters.audit import audit_history
+from berth.adapters.audit.audit_history import Cut, NotYetCreated, UnknownAggregate
+from berth.adapters.postgres.eventstore import open_reservations
+from berth.adapters.read_models import ledger_queries
 from berth.domain.application import Reservations
 from berth.domain.catalog_commands import UnknownFacility
 from berth.domain.cause import Cause

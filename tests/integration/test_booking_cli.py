@@ -10,8 +10,8 @@ import pytest
 from psycopg.rows import dict_row
 
 from berth import cli
-from berth.adapters import queries
-from berth.adapters.eventstore import open_reservations
+from berth.adapters.postgres.eventstore import open_reservations
+from berth.adapters.read_models import queries
 from berth.domain.stay import Stay
 from berth.http.schemas.answers import Booking
 from projection_support import catch_up, cause

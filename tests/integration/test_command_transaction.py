@@ -13,8 +13,8 @@ from uuid import UUID
 import psycopg
 import pytest
 
-from berth.adapters.eventstore import open_reservations
-from berth.adapters.night_lock import advisory_key
+from berth.adapters.postgres.eventstore import open_reservations
+from berth.adapters.postgres.night_lock import advisory_key
 from berth.domain.application import Reservations
 from berth.domain.cause import Cause
 from berth.domain.inventory import NoCapacity, inventory_id

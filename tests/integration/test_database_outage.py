@@ -29,10 +29,10 @@ import psycopg
 import pytest
 from falcon import testing
 
-from berth.adapters import apikeys
-from berth.adapters.database import request_pool
-from berth.adapters.eventstore import open_reservations, utc_now
-from berth.adapters.migrations import migrate
+from berth.adapters.postgres import apikeys
+from berth.adapters.postgres.database import request_pool
+from berth.adapters.postgres.eventstore import open_reservations, utc_now
+from berth.adapters.postgres.migrations import migrate
 from berth.domain.application import Reservations
 from berth.domain.cause import Cause
 from berth.domain.stay import Stay

@@ -10,8 +10,9 @@ import psycopg
 import pytest
 from psycopg import errors
 
-from berth.adapters import audit_chain, database, database_roles, migrations
-from berth.adapters.eventstore import open_reservations
+from berth.adapters.audit import audit_chain
+from berth.adapters.postgres import database, database_roles, migrations
+from berth.adapters.postgres.eventstore import open_reservations
 from berth.domain.cause import Cause
 from berth.domain.stay import Stay
 

@@ -19,10 +19,12 @@ import psycopg
 import pytest
 from psycopg import errors, sql
 
-from berth.adapters import audit_chain, database_roles, read_models
-from berth.adapters.eventstore import open_reservations
-from berth.adapters.migrations import default_directory, migrate
-from berth.adapters.projection_store import event_mapper
+from berth.adapters.audit import audit_chain
+from berth.adapters.postgres import database_roles
+from berth.adapters.postgres.eventstore import open_reservations
+from berth.adapters.postgres.migrations import default_directory, migrate
+from berth.adapters.read_models import tables as read_models
+from berth.adapters.tracking.projection_store import event_mapper
 from berth.domain.application import Reservations
 from berth.domain.cause import Cause
 from berth.domain.stay import Stay

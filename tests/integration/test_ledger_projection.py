@@ -18,8 +18,8 @@ import psycopg
 import pytest
 from eventsourcing.domain import AggregateEvent
 
-from berth.adapters import ledger_rows
-from berth.adapters.eventstore import open_reservations
+from berth.adapters.postgres.eventstore import open_reservations
+from berth.adapters.read_models import ledger_rows
 from berth.domain.application import Reservations
 from berth.domain.audit_calendar import AuditCalendar, audit_calendar_id
 from berth.domain.booking import Booking

@@ -10,8 +10,8 @@ import pytest
 from eventsourcing.application import Application
 from eventsourcing.domain import Aggregate, event
 
-from berth.adapters.database import eventsourcing_environment
-from berth.adapters.migrations import MigrationError, default_directory, discover, migrate
+from berth.adapters.postgres.database import eventsourcing_environment
+from berth.adapters.postgres.migrations import MigrationError, default_directory, discover, migrate
 
 
 def write(directory: Path, files: dict[str, str]) -> Path:

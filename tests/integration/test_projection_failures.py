@@ -13,8 +13,8 @@ import pytest
 from falcon import testing
 from psycopg_pool import ConnectionPool
 
-from berth.adapters import projection_admin
-from berth.adapters.eventstore import open_reservations
+from berth.adapters.postgres.eventstore import open_reservations
+from berth.adapters.tracking import projection_admin
 from berth.domain.application import Reservations
 from berth.domain.projection_skip import AlreadySkipped, skip_id
 from berth.http import Services, Settings, create_app
@@ -217,6 +217,6 @@ def test_a_check_reports_a_projection_that_has_fallen_behind(db_url: str) -> Non
 
 
 def app_mapper(db_url: str) -> Any:
-    from berth.adapters.projection_store import event_mapper  # noqa: PLC0415
+    from berth.adapters.tracking.projection_store import event_mapper  # noqa: PLC0415
 
     return event_mapper()

@@ -12,8 +12,9 @@ from uuid import UUID
 import psycopg
 import pytest
 
-from berth.adapters import projection_store, queries
-from berth.adapters.eventstore import open_reservations
+from berth.adapters.postgres.eventstore import open_reservations
+from berth.adapters.read_models import queries
+from berth.adapters.tracking import projection_store
 from berth.domain.application import Reservations
 from berth.domain.stay import Stay
 from berth.workers import expire_holds

@@ -13,7 +13,8 @@ import psycopg
 import pytest
 from psycopg.types.json import Jsonb
 
-from berth.adapters import queries
+from berth.adapters.postgres import event_wakeups
+from berth.adapters.read_models import queries
 
 NOW = datetime(2030, 6, 1, 12, 0, tzinfo=UTC)
 DAY = date(2030, 6, 10)
@@ -216,7 +217,9 @@ def set_position(url: str, name: str, position: int) -> None:
             " ON CONFLICT (projection) DO UPDATE SET position = EXCLUDED.position",
             (name, position),
         )
-        other.execute("SELECT pg_notify(%s, %s)", (queries.POSITIONS_CHANNEL, f"{name}:{position}"))
+        other.execute(
+            "SELECT pg_notify(%s, %s)", (event_wakeups.POSITIONS_CHANNEL, f"{name}:{position}")
+        )
 
 
 @pytest.mark.parametrize("autocommit", [True, False])

@@ -13,8 +13,8 @@ import psycopg
 import pytest
 
 from berth import cli
-from berth.adapters.eventstore import open_reservations
-from berth.adapters.read_models import TABLES
+from berth.adapters.postgres.eventstore import open_reservations
+from berth.adapters.read_models.tables import TABLES
 from berth.domain.application import Reservations
 from berth.domain.stay import Stay
 from berth.workers import PROJECTIONS, rebuild

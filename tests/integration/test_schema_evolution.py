@@ -14,8 +14,9 @@ from uuid import UUID, uuid4
 import psycopg
 import pytest
 
-from berth.adapters import audit_chain, audit_history, queries
-from berth.adapters.eventstore import open_reservations
+from berth.adapters.audit import audit_chain, audit_history
+from berth.adapters.postgres.eventstore import open_reservations
+from berth.adapters.read_models import queries
 from berth.domain.application import Reservations
 from berth.domain.cause import Cause
 from berth.workers import PROJECTIONS

@@ -12,8 +12,8 @@ import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from berth.adapters import queries
-from berth.adapters.eventstore import open_reservations
+from berth.adapters.postgres.eventstore import open_reservations
+from berth.adapters.read_models import queries
 from berth.domain.application import Reservations
 from berth.domain.error import DomainError
 from berth.domain.stay import Stay

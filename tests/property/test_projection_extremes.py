@@ -22,7 +22,7 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 import extremes as x
-from berth.adapters.eventstore import open_reservations
+from berth.adapters.postgres.eventstore import open_reservations
 from berth.domain.application import Reservations
 from berth.domain.stay import Stay, local_midnight
 from projection_support import Clock, catch_up, cause, head

@@ -10,8 +10,8 @@ from uuid import UUID
 import pytest
 from marshmallow import ValidationError, fields
 
-from berth.adapters import fields as bounded
-from berth.adapters.plate_reads import PlateReadPayload
+from berth.adapters.inputs import fields as bounded
+from berth.adapters.read_models.plate_reads import PlateReadPayload
 from berth.cli import build_parser
 from berth.domain import bounds
 from berth.domain.application import Reservations

@@ -5,7 +5,7 @@ from __future__ import annotations
 from datetime import date
 from uuid import UUID, uuid4
 
-from berth.adapters.ledger_checkpoints import Key, Restored
+from berth.adapters.audit.ledger_checkpoints import Key, Restored
 from berth.projections.ledger_books import Account, BookingBooks
 from berth.projections.ledger_replay import BooksReplay
 

@@ -5,14 +5,14 @@ from pathlib import Path
 import pytest
 from psycopg.conninfo import conninfo_to_dict
 
-from berth.adapters.database import (
+from berth.adapters.postgres.database import (
     database_url,
     eventsourcing_environment,
     migrate_database_url,
     with_database,
     with_user,
 )
-from berth.adapters.migrations import MigrationError, discover
+from berth.adapters.postgres.migrations import MigrationError, discover
 
 
 def test_a_configured_database_url_is_used_as_it_is():

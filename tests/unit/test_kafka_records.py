@@ -7,7 +7,7 @@ from uuid import UUID
 
 import pytest
 
-from berth.adapters.kafka_records import (
+from berth.adapters.kafka.kafka_records import (
     Record,
     aggregate_kind,
     event_id,
@@ -15,7 +15,7 @@ from berth.adapters.kafka_records import (
     kebab,
     to_record,
 )
-from berth.adapters.projection_store import Notification
+from berth.adapters.tracking.projection_store import Notification
 from berth.domain.application import Reservations
 
 from .support import HoldFn

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from berth.adapters.kafka_producer import KafkaSettings
+from berth.adapters.kafka.kafka_producer import KafkaSettings
 
 
 def test_without_a_bootstrap_server_berth_runs_without_kafka() -> None:

@@ -4,7 +4,7 @@ from datetime import UTC, datetime
 
 import pytest
 
-from berth.adapters.projection_failures import describe
+from berth.adapters.tracking.projection_failures import describe
 from berth.domain.bounds import InvalidText, text_problem
 from berth.domain.projection_skip import ProjectionSkip
 

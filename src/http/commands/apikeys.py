@@ -1,7 +1,7 @@
 """GET and POST /apikeys, POST /apikeys/{key_id}/revoke and /rotate: admin keys manage keys.
 
 These change the `api_keys` table, not the event store; who made each change is
-kept there (`berth.adapters.apikeys`). A created or rotated key's token is in
+kept there (`berth.adapters.postgres.apikeys`). A created or rotated key's token is in
 that one answer only, so neither takes an `Idempotency-Key` (a stored answer
 would keep the token).
 """
@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import falcon
 
-from berth.adapters import apikeys
+from berth.adapters.postgres import apikeys
 from berth.http.auth import caller
 from berth.http.endpoint import ADMIN, Endpoint, roles
 from berth.http.schemas import apikeys as schemas

@@ -35,8 +35,8 @@ from typing import Any
 import falcon
 import psycopg
 
-from berth.adapters import idempotency
-from berth.adapters.eventstore import IdempotencyRecord
+from berth.adapters.postgres import idempotency
+from berth.adapters.postgres.eventstore import IdempotencyRecord
 from berth.domain.commanding import CommandResult
 from berth.http.auth import caller
 from berth.http.preconditions import etag

@@ -9,8 +9,8 @@ from uuid import UUID
 import falcon
 from marshmallow import ValidationError
 
-from berth.adapters import fields as bounded
-from berth.adapters import ledger_queries
+from berth.adapters.inputs import fields as bounded
+from berth.adapters.read_models import ledger_queries
 from berth.domain.commanding import CommandResult
 from berth.domain.correction import UnknownEntry
 from berth.http.auth import caller

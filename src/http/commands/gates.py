@@ -11,8 +11,9 @@ from uuid import UUID
 
 import falcon
 
-from berth.adapters import gate_cameras, gate_queries
-from berth.adapters.plate_reads import READ_ID_MAX
+from berth.adapters.postgres import gate_cameras
+from berth.adapters.read_models import gate_queries
+from berth.adapters.read_models.plate_reads import READ_ID_MAX
 from berth.domain import bounds
 from berth.domain.camera import Camera
 from berth.domain.commanding import CommandResult

@@ -5,7 +5,7 @@ by the camera (see berth.http.signatures), which is looked up among that
 facility's cameras only: a key of one facility never authenticates as
 another's camera. The read's capture time must be within the signature
 tolerance of the signed time. The read is then recorded exactly as
-the Kafka inlet records it (berth.adapters.plate_reads).
+the Kafka inlet records it (berth.adapters.read_models.plate_reads).
 """
 
 from __future__ import annotations
@@ -14,7 +14,8 @@ from uuid import UUID
 
 import falcon
 
-from berth.adapters import gate_cameras, plate_reads
+from berth.adapters.postgres import gate_cameras
+from berth.adapters.read_models import plate_reads
 from berth.http import signatures
 from berth.http.auth import caller
 from berth.http.endpoint import ADMIN, GATE_DEVICE, Endpoint, roles

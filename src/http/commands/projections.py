@@ -1,6 +1,6 @@
 """POST /projections/{name}/skips and /projections/{name}/retries: an admin's answer to a failure.
 
-The same as `berth projection skip|retry` (`berth.adapters.projection_admin`):
+The same as `berth projection skip|retry` (`berth.adapters.tracking.projection_admin`):
 a skip is a `ProjectionSkip` event with the admin key's cause; a retry clears the
 recorded failure so the worker tries the event again at once.
 """
@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import falcon
 
-from berth.adapters import projection_admin
+from berth.adapters.tracking import projection_admin
 from berth.http.auth import caller
 from berth.http.endpoint import ADMIN, Endpoint, roles
 from berth.http.schemas import projections

@@ -1,6 +1,6 @@
 """GET /audit/...: an aggregate's history and state as of a cut, the books as of a cut.
 
-Answered from the event store itself by replaying events (`berth.adapters.audit_history`),
+Answered from the event store itself by replaying events (`berth.adapters.audit.audit_history`),
 never from a read model, so there is no `min_position` to wait for.
 """
 
@@ -11,8 +11,8 @@ from uuid import UUID
 
 import falcon
 
-from berth.adapters import audit_history
-from berth.adapters.audit_history import Cut
+from berth.adapters.audit import audit_history
+from berth.adapters.audit.audit_history import Cut
 from berth.http.endpoint import ADMIN, AUDITOR, Endpoint, roles
 from berth.http.schemas import audit as schemas
 from berth.http.settings import Services

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import falcon
 
-from berth.adapters import queries
+from berth.adapters.read_models import queries
 from berth.domain.catalog_commands import UnknownPool
 from berth.http.endpoint import ADMIN, AUDITOR, BOOKING, FINANCE, OPERATIONS, Endpoint, roles
 from berth.http.queries.reads import Query

@@ -8,7 +8,7 @@ from uuid import UUID
 
 import falcon
 
-from berth.adapters import queries
+from berth.adapters.read_models import queries
 from berth.domain.booking_commands import UnknownBooking
 from berth.domain.catalog_commands import UnknownFacility
 from berth.http.auth import caller

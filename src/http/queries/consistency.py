@@ -7,7 +7,7 @@ from typing import Any
 
 import falcon
 
-from berth.adapters import queries
+from berth.adapters.read_models import queries
 from berth.http.problems import Problem
 
 Connection = Any

@@ -16,7 +16,7 @@ import falcon
 import psycopg
 import psycopg_pool
 
-from berth.adapters import queries
+from berth.adapters.read_models import queries
 from berth.http.endpoint import ADMIN, OPERATIONS, PUBLIC, Endpoint, roles
 from berth.http.problems import Problem
 from berth.http.queries.reads import Query

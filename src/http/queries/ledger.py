@@ -10,9 +10,9 @@ from uuid import UUID
 
 import falcon
 
-from berth.adapters import ledger_queries, queries
-from berth.adapters.ledger_queries import JournalFilter
-from berth.adapters.ledger_rows import JOURNAL_COLUMNS
+from berth.adapters.read_models import ledger_queries, queries
+from berth.adapters.read_models.ledger_queries import JournalFilter
+from berth.adapters.read_models.ledger_rows import JOURNAL_COLUMNS
 from berth.domain.booking_commands import UnknownBooking
 from berth.domain.catalog_commands import UnknownFacility
 from berth.http.auth import caller

@@ -6,7 +6,7 @@ from uuid import UUID
 
 import falcon
 
-from berth.adapters import gate_queries
+from berth.adapters.read_models import gate_queries
 from berth.http.auth import caller
 from berth.http.endpoint import ADMIN, AUDITOR, GATE_DEVICE, OPERATIONS, Endpoint, roles
 from berth.http.problems import Problem

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from marshmallow import Schema, fields, validate
 
-from berth.adapters import apikeys
+from berth.adapters.postgres import apikeys
 from berth.http.schemas.base import Strict
 
 

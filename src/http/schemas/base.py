@@ -2,7 +2,7 @@
 
 from marshmallow import fields, validate
 
-from berth.adapters.fields import BoundedSchema
+from berth.adapters.inputs.fields import BoundedSchema
 
 
 class Strict(BoundedSchema):

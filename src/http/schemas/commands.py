@@ -6,10 +6,10 @@ from typing import Any
 
 from marshmallow import ValidationError, fields, validate, validates_schema
 
-from berth.adapters import fields as bounded
+from berth.adapters.inputs import fields as bounded
 from berth.http.schemas.base import Strict
 
-# The field types live in berth.adapters.fields, shared with Kafka and the CLI.
+# The field types live in berth.adapters.inputs.fields, shared with Kafka and the CLI.
 strict_int = bounded.whole
 text = bounded.text
 

@@ -4,8 +4,8 @@ from __future__ import annotations
 
 from marshmallow import Schema, fields, validate
 
-from berth.adapters import fields as bounded
-from berth.adapters import plate_reads
+from berth.adapters.inputs import fields as bounded
+from berth.adapters.read_models import plate_reads
 from berth.http.schemas.answers import Answer
 from berth.http.schemas.base import Strict, min_position
 from berth.http.schemas.commands import strict_int, text

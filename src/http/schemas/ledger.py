@@ -6,7 +6,7 @@ from typing import Any
 
 from marshmallow import Schema, ValidationError, fields, validate, validates_schema
 
-from berth.adapters import fields as bounded
+from berth.adapters.inputs import fields as bounded
 from berth.http.schemas.base import Strict
 from berth.http.schemas.queries import Consistent
 from berth.projections.ledger_books import Account

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from marshmallow import Schema, fields, validate
 
-from berth.adapters import fields as bounded
+from berth.adapters.inputs import fields as bounded
 from berth.http.schemas.base import Strict
 
 POSITION = validate.Range(min=1, max=2**63 - 1)

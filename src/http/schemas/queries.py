@@ -6,7 +6,7 @@ from typing import Any
 
 from marshmallow import ValidationError, fields, validate, validates_schema
 
-from berth.adapters import fields as bounded
+from berth.adapters.inputs import fields as bounded
 from berth.domain.booking import Status
 from berth.http.schemas.base import Strict, min_position
 

@@ -7,7 +7,7 @@ from pathlib import Path
 
 import pytest
 
-from berth.adapters.eventstore import open_reservations
+from berth.adapters.postgres.eventstore import open_reservations
 from berth.domain.application import Reservations
 from kafka_broker import KafkaBroker
 

@@ -14,8 +14,8 @@ import psycopg
 import pytest
 from kafka import KafkaProducer
 
-from berth.adapters import kafka_consumer
-from berth.adapters.eventstore import open_reservations
+from berth.adapters.kafka import kafka_consumer
+from berth.adapters.postgres.eventstore import open_reservations
 from berth.domain.application import Reservations
 from berth.domain.booking import Status
 from berth.domain.cause import Cause

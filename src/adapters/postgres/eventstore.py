@@ -5,13 +5,13 @@ when a command is saved with an `idempotency` record, that record is inserted in
 the same transaction as the events, with the position of the last event and the
 id and version of the command's subject (the `subject` the save is given, else
 the aggregate of the last event): enough to rebuild the command's answer. Likewise
-a `camera_change` (berth.adapters.gate_cameras): a camera's secret changes in the
+a `camera_change` (berth.adapters.postgres.gate_cameras): a camera's secret changes in the
 transaction of the event that records the change. And it takes the library's table
 lock through `berth_lock_events()` (migration 0090), since the application role has
 no right that `LOCK TABLE ... IN EXCLUSIVE MODE` needs.
 
 A command runs in one transaction on one connection (`command_transaction`, used
-by berth.adapters.night_lock.TransactionNightLock): its first round trip begins
+by berth.adapters.postgres.night_lock.TransactionNightLock): its first round trip begins
 the transaction, takes the command's night locks and reads the new events of the
 aggregates it will change; every read of the command is on that connection
 (no pool check per read), and the save is one more round trip that commits
@@ -51,9 +51,9 @@ from psycopg.rows import DictRow
 from psycopg.sql import SQL, Identifier
 from psycopg.types.json import Jsonb
 
-from berth.adapters import gate_cameras
-from berth.adapters.database import Timeouts, eventsourcing_environment
-from berth.adapters.night_lock import AdvisoryNightLock, TransactionNightLock
+from berth.adapters.postgres import gate_cameras
+from berth.adapters.postgres.database import Timeouts, eventsourcing_environment
+from berth.adapters.postgres.night_lock import AdvisoryNightLock, TransactionNightLock
 from berth.domain.application import Reservations
 
 

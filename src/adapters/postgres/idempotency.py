@@ -1,7 +1,7 @@
 """Idempotency records: the first answer to a command sent with an Idempotency-Key.
 
 The record is inserted by the event store's recorder in the command's own
-transaction (see `berth.adapters.eventstore.IdempotencyRecord`), carrying a
+transaction (see `berth.adapters.postgres.eventstore.IdempotencyRecord`), carrying a
 placeholder body, the command's position and its subject's id and version; the
 full answer replaces the placeholder right after the commit. Should that never
 happen (the process died in between), the subject at that version, read from

@@ -33,10 +33,10 @@ import psycopg
 from eventsourcing.application import Application, project_aggregate
 from psycopg_pool import ConnectionPool
 
-from berth.adapters.database import Timeouts, request_pool
+from berth.adapters.postgres.database import Timeouts, request_pool
 
 if TYPE_CHECKING:
-    from berth.adapters.eventstore import BerthRecorder
+    from berth.adapters.postgres.eventstore import BerthRecorder
 
 log = logging.getLogger(__name__)
 

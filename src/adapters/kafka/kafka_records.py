@@ -31,7 +31,7 @@ from uuid import UUID, uuid5
 
 from eventsourcing.persistence import Mapper, StoredEvent
 
-from berth.adapters.projection_store import Notification
+from berth.adapters.tracking.projection_store import Notification
 
 EVENT_ID_NAMESPACE = UUID("6f1d3c52-8a4e-5b0c-9d57-0c2b1e4a7f90")
 DEFAULT_TOPIC_PREFIX = "berth."

@@ -9,7 +9,7 @@ One event per line, in position order::
 ``state_base64`` is the stored bytes, the ones the link covers; ``state`` is the
 same bytes decoded as JSON, for reading (null if they are not JSON). Links are
 hex. `verify_export` needs nothing but the file: it recomputes each line's link
-from its previous link and its bytes (`berth.adapters.chain_record`), checks that
+from its previous link and its bytes (`berth.adapters.audit.chain_record`), checks that
 each line continues the one before, and, given an anchor, that the chain passes
 through it.
 """
@@ -27,8 +27,8 @@ from uuid import UUID
 import psycopg
 from psycopg import IsolationLevel
 
-from berth.adapters import chain_record
-from berth.adapters.audit_chain import BATCH, Progress
+from berth.adapters.audit import chain_record
+from berth.adapters.audit.audit_chain import BATCH, Progress
 
 Row = tuple[Any, ...]
 

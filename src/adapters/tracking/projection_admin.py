@@ -12,7 +12,7 @@ from typing import Any
 
 import psycopg
 
-from berth.adapters import projection_failures, projection_store
+from berth.adapters.tracking import projection_failures, projection_store
 from berth.domain.application import Reservations
 from berth.domain.cause import Cause
 from berth.domain.commanding import CommandResult

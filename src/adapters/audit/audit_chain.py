@@ -2,7 +2,7 @@
 
 `verify` walks ``berth_events`` and ``event_chain`` side by side in position order,
 over two server-side cursors in one repeatable-read snapshot, recomputes every
-link in Python (`berth.adapters.chain_record`) and stops at the first one that
+link in Python (`berth.adapters.audit.chain_record`) and stops at the first one that
 does not hold, saying where and what is wrong; with ``all_breaks`` it goes on
 from the stored link after each break and reports every one. `anchor` gives the head an
 auditor keeps outside the system; passing it back to `verify` later proves the
@@ -19,7 +19,7 @@ from uuid import UUID
 import psycopg
 from psycopg import IsolationLevel
 
-from berth.adapters import chain_record
+from berth.adapters.audit import chain_record
 
 # progress(done, total): events verified (or exported) so far, and the expected total.
 Progress = Callable[[int, int], None]

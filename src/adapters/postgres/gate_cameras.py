@@ -8,7 +8,7 @@ read this table.
 
 Secrets change only together with the camera's event: a `CameraChange` is
 handed to the event store's save (`camera_change=`) and written by the
-recorder in the command's transaction (berth.adapters.eventstore). After a
+recorder in the command's transaction (berth.adapters.postgres.eventstore). After a
 re-key the previous secret stays valid until `previous_valid_until`, so a
 camera can be given its new secret without a window of refused reads.
 """

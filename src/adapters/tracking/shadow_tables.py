@@ -25,8 +25,8 @@ from typing import Any
 import psycopg
 from psycopg import sql
 
-from berth.adapters.queries import POSITIONS_CHANNEL
-from berth.adapters.standby_lock import lock_key
+from berth.adapters.postgres.event_wakeups import POSITIONS_CHANNEL
+from berth.adapters.postgres.standby_lock import lock_key
 
 Connection = psycopg.Connection[Any]
 Tables = Mapping[str, tuple[str, ...]]  # table -> key columns

@@ -19,10 +19,10 @@ import psycopg
 from psycopg import sql
 from psycopg.rows import dict_row
 
+from berth.adapters.postgres.event_wakeups import POSITIONS_CHANNEL
 from berth.projections import PROJECTION_NAMES
 
 # Channel the projection runners NOTIFY after each commit (payload "name:position").
-POSITIONS_CHANNEL = "berth_projections"
 MAX_NIGHTS = 366
 MAX_PAGE = 500
 _POLL_SECONDS = 0.005

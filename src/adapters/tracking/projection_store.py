@@ -17,8 +17,8 @@ from uuid import UUID
 import psycopg
 from eventsourcing.persistence import Mapper
 
-from berth.adapters.eventstore import utc_now
-from berth.adapters.queries import POSITIONS_CHANNEL
+from berth.adapters.postgres.event_wakeups import POSITIONS_CHANNEL
+from berth.adapters.postgres.eventstore import utc_now
 from berth.domain.application import Reservations
 
 Connection = psycopg.Connection[Any]

@@ -16,7 +16,7 @@ from uuid import UUID
 import psycopg
 from psycopg import sql
 
-from berth.adapters.ledger_rows import JOURNAL_COLUMNS, entries_from_rows
+from berth.adapters.read_models.ledger_rows import JOURNAL_COLUMNS, entries_from_rows
 from berth.projections.ledger_books import REVENUE, Account, Entry, natural
 
 Connection = psycopg.Connection[Any]

@@ -28,8 +28,8 @@ import psycopg
 from eventsourcing.domain import Aggregate, AggregateEvent
 from eventsourcing.persistence import Mapper, StoredEvent
 
-from berth.adapters import ledger_checkpoints
-from berth.adapters.projection_store import event_mapper
+from berth.adapters.audit import ledger_checkpoints
+from berth.adapters.tracking.projection_store import event_mapper
 from berth.domain.catalog_commands import UnknownFacility
 from berth.domain.error import NotFound
 from berth.projections import history, ledger, ledger_checkpoint
@@ -170,7 +170,7 @@ def trial_balance_as_of(
     """The facility's trial balance from replaying every ledger event within the cut.
 
     With `checkpoints`, the replay starts from the nearest checkpoint at or below
-    the cut (`berth.adapters.ledger_checkpoints`) and leaves one behind at the
+    the cut (`berth.adapters.audit.ledger_checkpoints`) and leaves one behind at the
     last multiple of `checkpoint_every` below the last ledger event within the
     cut's position, if it gets past it (one per replay: taking one costs about
     as much as replaying a few thousand events); a replay cut by a time may also

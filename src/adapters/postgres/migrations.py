@@ -20,7 +20,7 @@ from pathlib import Path
 
 import psycopg
 
-from berth.adapters import database, database_roles
+from berth.adapters.postgres import database, database_roles
 
 MIGRATIONS_DIR_VAR = "BERTH_MIGRATIONS_DIR"
 

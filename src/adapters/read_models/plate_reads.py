@@ -15,8 +15,8 @@ from uuid import UUID
 import psycopg
 from marshmallow import fields, validate
 
-from berth.adapters import fields as bounded
-from berth.adapters import gate_queries, queries
+from berth.adapters.inputs import fields as bounded
+from berth.adapters.read_models import gate_queries, queries
 from berth.domain.application import Reservations
 from berth.domain.cause import Cause
 from berth.domain.gate import Gate

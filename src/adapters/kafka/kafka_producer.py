@@ -24,7 +24,7 @@ from typing import Any
 from kafka import KafkaProducer
 from kafka.errors import KafkaError
 
-from berth.adapters.kafka_records import DEFAULT_TOPIC_PREFIX, Record
+from berth.adapters.kafka.kafka_records import DEFAULT_TOPIC_PREFIX, Record
 
 log = logging.getLogger(__name__)
 

@@ -14,6 +14,8 @@ from typing import Any
 import psycopg
 
 EVENTS_CHANNEL = "berth_events"
+# Projection runners NOTIFY here with "<projection>:<position>" after each page they apply.
+POSITIONS_CHANNEL = "berth_projections"
 
 
 def listen(listener: psycopg.Connection[Any]) -> None:

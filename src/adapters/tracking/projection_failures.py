@@ -14,7 +14,7 @@ from typing import Any
 
 import psycopg
 
-from berth.adapters.event_wakeups import EVENTS_CHANNEL
+from berth.adapters.postgres.event_wakeups import EVENTS_CHANNEL
 
 Connection = psycopg.Connection[Any]
 MAX_MESSAGE = 2000  # characters of the error message kept

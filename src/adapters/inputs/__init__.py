@@ -1,0 +1,1 @@
+"""Bounded input types shared by every inlet (HTTP, Kafka, CLI)."""

@@ -1,0 +1,1 @@
+"""Kafka in and out: the relay's records and producer, the gate-read consumer."""

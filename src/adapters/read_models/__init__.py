@@ -1,0 +1,1 @@
+"""The read-model tables: what the projections write and what the queries read."""
