@@ -117,6 +117,68 @@ class Config:
     )
     kafka_relay_page_size: int = setting(2000, "events the relay publishes per batch", minimum=1)
     kafka_gate_reads_topic: str = setting("berth.gate-reads", "topic of plate reads to consume")
+    # -- partner mail (README "Partner mail")
+    smtp_host: str = setting(
+        "127.0.0.1", "the address the SMTP inlet (`berth worker mail-smtp`) listens on"
+    )
+    smtp_port: int = setting(2525, "the SMTP inlet's port", minimum=1, maximum=65535)
+    smtp_domain: str = setting("bookings.invalid", "the domain the SMTP inlet accepts mail for")
+    smtp_relay: str = setting(
+        "127.0.0.1:25", "host:port of the SMTP server replies are sent through"
+    )
+    mail_from: str = setting("", "the replies' sender (default: bookings@BERTH_SMTP_DOMAIN)")
+    mail_max_bytes: int = setting(
+        1024 * 1024, "largest partner mail accepted", minimum=1, maximum=64 * 1024 * 1024
+    )
+    mail_poll_seconds: float = setting(
+        30.0, "seconds between looks for unprocessed mail and replies to send", minimum=0.001
+    )
+    mail_processors: int = setting(
+        2, "threads each mail worker processes mail with", minimum=1, maximum=16
+    )
+    imap_host: str = setting("127.0.0.1", "the IMAP server `berth worker mail-imap` reads")
+    imap_port: int | None = setting(
+        None, "the IMAP server's port (default: 993 with SSL, else 143)", minimum=1, maximum=65535
+    )
+    imap_ssl: bool = setting(True, "connect to the IMAP server over SSL")
+    imap_user: str = setting("", "the IMAP login; unset: the IMAP worker idles")
+    imap_password: str = setting("", "the IMAP password", secret=True)
+    imap_mailbox: str = setting("INBOX", "the IMAP mailbox read")
+    # -- webhooks (README "Webhooks")
+    webhooks_timeout_seconds: float = setting(
+        10.0, "seconds for each of a webhook's connect, send and answer", minimum=0.001
+    )
+    webhooks_concurrency: int = setting(
+        4, "webhook requests in flight per subscription", minimum=1, maximum=64
+    )
+    webhooks_first_retry_seconds: float = setting(
+        5.0, "first wait before a failed webhook is sent again (doubling)", minimum=0.001
+    )
+    webhooks_max_retry_seconds: float = setting(
+        3600.0, "longest wait between a webhook's attempts", minimum=0.001
+    )
+    webhooks_retry_for_seconds: float = setting(
+        3 * 24 * 3600.0, "seconds a subscription may fail before it is disabled", minimum=0.001
+    )
+    webhooks_page_size: int = setting(
+        1000, "events the webhook planner reads per page", minimum=1, maximum=100_000
+    )
+    webhooks_keep_seconds: float = setting(
+        30 * 24 * 3600.0, "seconds delivered and failed webhooks stay in the log", minimum=0.001
+    )
+    webhooks_allow_private: bool = setting(
+        False, "webhook URLs may name private and loopback addresses (tests, own network)"
+    )
+    # -- staff screen (README "The staff screen")
+    screen_secure_cookies: bool = setting(
+        False, "mark the screen's cookies Secure on plain HTTP too (behind a TLS proxy)"
+    )
+    screen_session_hours: float = setting(
+        12.0, "hours a staff session lasts", minimum=0.001, maximum=24 * 366
+    )
+    screen_poll_seconds: float = setting(
+        2.0, "seconds between the live panels' looks for news", minimum=0.001
+    )
     # -- operations
     log_level: str = setting(
         "INFO", "logging level", choices=("DEBUG", "INFO", "WARNING", "ERROR", "CRITICAL")
