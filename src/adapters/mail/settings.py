@@ -1,17 +1,26 @@
-"""The mail workers' settings, from the environment (README "Partner mail")."""
+"""The mail workers' settings, from `berth.config` (README "Partner mail")."""
 
 from __future__ import annotations
 
-import os
 from collections.abc import Mapping
 from dataclasses import dataclass
+
+from berth import config
 
 
 def _host_port(text: str, default_port: int) -> tuple[str, int]:
     host, sep, port = text.rpartition(":")
     if not sep:
         return text, default_port
-    return host, int(port)
+    try:
+        number = int(port)
+    except ValueError:
+        number = 0
+    if not host or not 1 <= number <= 65535:
+        raise config.ConfigError(
+            [f"{config.variable('smtp_relay')}={text!r}: expected host or host:port (1 to 65535)"]
+        )
+    return host, number
 
 
 @dataclass(frozen=True, kw_only=True)
@@ -37,26 +46,25 @@ class MailSettings:
         return self.reply_from or f"bookings@{self.domain}"
 
     @classmethod
-    def from_environ(cls, environ: Mapping[str, str] = os.environ) -> MailSettings:
-        d = cls()
-        relay_host, relay_port = _host_port(
-            environ.get("BERTH_SMTP_RELAY", f"{d.relay_host}:{d.relay_port}"), 25
-        )
-        ssl = environ.get("BERTH_IMAP_SSL", "1") not in ("0", "false", "no")
+    def from_environ(cls, environ: Mapping[str, str] | None = None) -> MailSettings:
+        """The BERTH_SMTP_*, BERTH_MAIL_* and BERTH_IMAP_* settings of `berth.config`."""
+        settings = config.load(environ)
+        relay_host, relay_port = _host_port(settings.smtp_relay, 25)
+        ssl = settings.imap_ssl
         return cls(
-            smtp_host=environ.get("BERTH_SMTP_HOST", d.smtp_host),
-            smtp_port=int(environ.get("BERTH_SMTP_PORT", d.smtp_port)),
-            domain=environ.get("BERTH_SMTP_DOMAIN", d.domain).lower(),
+            smtp_host=settings.smtp_host,
+            smtp_port=settings.smtp_port,
+            domain=settings.smtp_domain.lower(),
             relay_host=relay_host,
             relay_port=relay_port,
-            reply_from=environ.get("BERTH_MAIL_FROM", ""),
-            max_bytes=int(environ.get("BERTH_MAIL_MAX_BYTES", d.max_bytes)),
-            poll_seconds=float(environ.get("BERTH_MAIL_POLL_SECONDS", d.poll_seconds)),
-            processors=max(1, min(16, int(environ.get("BERTH_MAIL_PROCESSORS", d.processors)))),
-            imap_host=environ.get("BERTH_IMAP_HOST", d.imap_host),
-            imap_port=int(environ.get("BERTH_IMAP_PORT", 993 if ssl else 143)),
+            reply_from=settings.mail_from,
+            max_bytes=settings.mail_max_bytes,
+            poll_seconds=settings.mail_poll_seconds,
+            processors=settings.mail_processors,
+            imap_host=settings.imap_host,
+            imap_port=settings.imap_port or (993 if ssl else 143),
             imap_ssl=ssl,
-            imap_user=environ.get("BERTH_IMAP_USER", ""),
-            imap_password=environ.get("BERTH_IMAP_PASSWORD", ""),
-            imap_mailbox=environ.get("BERTH_IMAP_MAILBOX", d.imap_mailbox),
+            imap_user=settings.imap_user,
+            imap_password=settings.imap_password,
+            imap_mailbox=settings.imap_mailbox,
         )
