@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import os
 from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import datetime
@@ -12,7 +11,6 @@ from psycopg_pool import ConnectionPool
 
 from berth import config
 from berth.adapters.postgres import idempotency
-from berth.adapters.webhooks.addresses import allow_private
 from berth.config import Config
 from berth.domain.application import Reservations
 
@@ -38,10 +36,7 @@ class Settings:
     def from_environ(cls, settings: Config | None = None) -> Settings:
         """The HTTP app's part of `berth.config` (read from the environment)."""
         settings = settings or config.load()
-        return cls(
-            **{name: getattr(settings, name) for name in _FROM_CONFIG},
-            webhooks_allow_private=allow_private(dict(os.environ)),
-        )
+        return cls(**{name: getattr(settings, name) for name in _FROM_CONFIG})
 
 
 # The fields above that are BERTH_* settings (`berth.config`), by the same name.
@@ -52,6 +47,7 @@ _FROM_CONFIG = (
     "signature_tolerance_seconds",
     "projection_max_lag_seconds",
     "camera_secret_grace_seconds",
+    "webhooks_allow_private",
 )
 
 

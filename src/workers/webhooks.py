@@ -24,7 +24,6 @@ webhook-id; nothing planned is lost, since plans and positions commit together.
 from __future__ import annotations
 
 import logging
-import os
 import random
 import threading
 import time
@@ -38,11 +37,12 @@ import psycopg
 from eventsourcing.persistence import Mapper
 from psycopg_pool import ConnectionPool
 
+from berth import config
 from berth.adapters.kafka.kafka_records import event_id
 from berth.adapters.postgres import event_wakeups
 from berth.adapters.postgres.standby_lock import StandbyLock
 from berth.adapters.tracking.projection_store import Notification, event_mapper, read_page
-from berth.adapters.webhooks import addresses, deliveries, sender, subscriptions
+from berth.adapters.webhooks import deliveries, sender, subscriptions
 from berth.adapters.webhooks.subscriptions import Subscription
 from berth.domain.booking import Booking
 from berth.projections import webhook_events
@@ -69,21 +69,18 @@ class WebhookSettings:
     keep_for: float = 30 * 24 * 3600.0  # delivered and failed deliveries stay in the log so long
 
     @classmethod
-    def from_environ(cls, environ: Mapping[str, str] = os.environ) -> WebhookSettings:
-        d = cls()
-
-        def number(name: str, default: float) -> float:
-            return float(environ.get(f"BERTH_WEBHOOKS_{name}") or default)
-
+    def from_environ(cls, environ: Mapping[str, str] | None = None) -> WebhookSettings:
+        """The BERTH_WEBHOOKS_* settings of `berth.config`."""
+        settings = config.load(environ)
         return cls(
-            timeout=number("TIMEOUT_SECONDS", d.timeout),
-            concurrency=max(1, int(number("CONCURRENCY", d.concurrency))),
-            first_retry=number("FIRST_RETRY_SECONDS", d.first_retry),
-            max_retry=number("MAX_RETRY_SECONDS", d.max_retry),
-            retry_for=number("RETRY_FOR_SECONDS", d.retry_for),
-            page_size=max(1, int(number("PAGE_SIZE", d.page_size))),
-            keep_for=number("KEEP_SECONDS", d.keep_for),
-            private_ok=addresses.allow_private(dict(environ)),
+            timeout=settings.webhooks_timeout_seconds,
+            concurrency=settings.webhooks_concurrency,
+            first_retry=settings.webhooks_first_retry_seconds,
+            max_retry=settings.webhooks_max_retry_seconds,
+            retry_for=settings.webhooks_retry_for_seconds,
+            page_size=settings.webhooks_page_size,
+            keep_for=settings.webhooks_keep_seconds,
+            private_ok=settings.webhooks_allow_private,
         )
 
     def retry_in(self, attempts: int) -> float:

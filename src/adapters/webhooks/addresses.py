@@ -13,13 +13,13 @@ receivers on one's own network).
 from __future__ import annotations
 
 import ipaddress
-import os
 import socket
+from collections.abc import Mapping
 from urllib.parse import SplitResult, urlsplit
 
+from berth import config
 from berth.domain.error import InvalidCommand
 
-ALLOW_PRIVATE_VAR = "BERTH_WEBHOOKS_ALLOW_PRIVATE"
 MAX_URL = 2000
 _LOCAL_NAMES = frozenset({"localhost", "localhost.localdomain"})
 
@@ -32,9 +32,9 @@ class AddressRefused(OSError):
     """The receiver's host resolves only to addresses a webhook may not reach."""
 
 
-def allow_private(environ: dict[str, str] | None = None) -> bool:
-    value = (environ if environ is not None else os.environ).get(ALLOW_PRIVATE_VAR, "")
-    return value.strip().lower() in {"1", "true", "yes", "on"}
+def allow_private(environ: Mapping[str, str] | None = None) -> bool:
+    """Whether `BERTH_WEBHOOKS_ALLOW_PRIVATE` is on (`berth.config`)."""
+    return config.load(environ).webhooks_allow_private
 
 
 def _public(address: str) -> bool:
