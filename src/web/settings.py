@@ -2,13 +2,13 @@
 
 from __future__ import annotations
 
-import os
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from datetime import datetime
 
 from psycopg_pool import ConnectionPool
 
+from berth import config
 from berth.adapters.staff import sessions
 from berth.domain.application import Reservations
 
@@ -28,15 +28,14 @@ class ScreenSettings:
     max_form_bytes: int = 16 * 1024
 
     @classmethod
-    def from_environ(cls, environ: Mapping[str, str] = os.environ) -> ScreenSettings:
-        defaults = cls()
+    def from_environ(cls, environ: Mapping[str, str] | None = None) -> ScreenSettings:
+        """The BERTH_SCREEN_* settings (and BERTH_CONSISTENCY_TIMEOUT) of `berth.config`."""
+        settings = config.load(environ)
         return cls(
-            secure_cookies=environ.get("BERTH_SCREEN_SECURE_COOKIES", "0") == "1",
-            session_hours=float(environ.get("BERTH_SCREEN_SESSION_HOURS", defaults.session_hours)),
-            poll_seconds=float(environ.get("BERTH_SCREEN_POLL_SECONDS", defaults.poll_seconds)),
-            consistency_timeout=float(
-                environ.get("BERTH_CONSISTENCY_TIMEOUT", defaults.consistency_timeout)
-            ),
+            secure_cookies=settings.screen_secure_cookies,
+            session_hours=settings.screen_session_hours,
+            poll_seconds=settings.screen_poll_seconds,
+            consistency_timeout=settings.consistency_timeout,
         )
 
 
