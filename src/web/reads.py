@@ -47,3 +47,16 @@ def signature(conn: Any, projections: Sequence[str]) -> str:
     """What a live panel has seen: its projections' positions (unchanged: nothing new)."""
     found = queries.positions(conn, list(projections))
     return ".".join(str(found.get(name, 0)) for name in projections)
+
+
+def moved_since_seen(
+    screen: Screen, req: falcon.Request, resp: falcon.Response, projections: Sequence[str]
+) -> str | None:
+    """A live panel's poll: its projections' positions now, or None once it has answered
+    204 because they are the `seen` the screen already shows."""
+    with screen.pool.connection() as conn:
+        seen = signature(conn, projections)
+    if req.get_param("seen") == seen:
+        resp.status = falcon.HTTP_204
+        return None
+    return seen

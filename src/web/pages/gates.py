@@ -17,7 +17,7 @@ from berth.domain.command_context import CommandContext
 from berth.domain.gate_commands import UnknownGate, UnknownRead
 from berth.web import forms, staff
 from berth.web.pages.common import place, with_position
-from berth.web.reads import reading, signature
+from berth.web.reads import moved_since_seen, reading, signature
 from berth.web.settings import PREFIX, Screen, ScreenSettings
 from berth.web.templates import SharedPanels, render, see_other
 from berth.web.views import booking_row
@@ -92,10 +92,8 @@ class GatesLiveResource:
 
     def on_get(self, req: falcon.Request, resp: falcon.Response, facility_id: UUID) -> None:
         here = place(self.screen, facility_id)
-        with self.screen.pool.connection() as conn:
-            seen = signature(conn, PROJECTIONS)
-        if req.get_param("seen") == seen:
-            resp.status = falcon.HTTP_204
+        seen = moved_since_seen(self.screen, req, resp, PROJECTIONS)
+        if seen is None:
             return
 
         def context() -> dict[str, Any]:

@@ -18,7 +18,7 @@ from berth.adapters.read_models import gate_queries, queries
 from berth.adapters.screen import queries as screen_queries
 from berth.web import staff
 from berth.web.pages.common import day_param, place
-from berth.web.reads import reading, signature
+from berth.web.reads import moved_since_seen, reading, signature
 from berth.web.settings import PREFIX, Screen, ScreenSettings
 from berth.web.templates import SharedPanels, render, see_other
 from berth.web.views import booking_row
@@ -88,10 +88,8 @@ class TodayLiveResource:
     def on_get(self, req: falcon.Request, resp: falcon.Response, facility_id: UUID) -> None:
         here = place(self.screen, facility_id)
         day = day_param(req, "date", here.today)
-        with self.screen.pool.connection() as conn:
-            seen = signature(conn, PROJECTIONS)
-        if req.get_param("seen") == seen:
-            resp.status = falcon.HTTP_204
+        seen = moved_since_seen(self.screen, req, resp, PROJECTIONS)
+        if seen is None:
             return
 
         def context() -> dict[str, Any]:
