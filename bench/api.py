@@ -14,6 +14,11 @@ per POST, same settings). Then, for each, `--clients` keep-alive clients for
   GET /availability for a week, and a sampler measures how long each command's
   position takes to reach the availability projection (projection lag).
 
+Then a trace: a second pair of the same servers reaches PostgreSQL through a
+wire proxy (bench/wire_trace.py) that counts round trips; one client sends
+holds and confirms (and baseline saves) one at a time, and the database round
+trips of each request are printed by kind (night lock, aggregate read, save...).
+
 Everything runs on this machine, clients included, so the figures are what
 2 shared cores give.
 """
@@ -38,6 +43,7 @@ import psycopg
 sys.path.insert(0, str(Path(__file__).parent))
 from berth.adapters.postgres import apikeys
 from common import HEADER, Result, run_load, scratch_database
+from wire_trace import Counts, WireTrace
 
 ROOT = Path(__file__).resolve().parents[1]
 BIN = Path(sys.executable).parent
@@ -51,7 +57,11 @@ def free_port() -> int:
 
 def start(args: list[str], env: dict[str, str]) -> subprocess.Popen[bytes]:
     return subprocess.Popen(
-        args, env=env, cwd=ROOT, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL
+        args,
+        env=env,
+        cwd=ROOT,
+        stdout=subprocess.DEVNULL,
+        stderr=open(f"/tmp/cmdspeed_srv_{args[-1]}.log", "ab"),
     )
 
 
@@ -111,16 +121,24 @@ def main() -> None:
                PATH=f"{BIN}{os.pathsep}{os.environ.get('PATH', '')}",
                PYTHONPATH=str(ROOT))  # fmt: skip
     berth_port, baseline_port = free_port(), free_port()
+    trace = WireTrace(url)
+    traced_env = dict(env, BERTH_DATABASE_URL=trace.url, **trace.environ)
+    traced_berth, traced_baseline = free_port(), free_port()
     processes = [
         gunicorn("berth.http.wsgi:app", berth_port, env),
         gunicorn("bench.baseline_app:app", baseline_port, env),
+        gunicorn("berth.http.wsgi:app", traced_berth, traced_env),
+        gunicorn("bench.baseline_app:app", traced_baseline, traced_env),
         start([str(BIN / "berth"), "worker", "availability"], env),
         start([str(BIN / "berth"), "worker", "bookings"], env),
     ]
     try:
         wait_until_up(berth_port, "/health")
         wait_until_up(baseline_port, "/")
-        results = run(url, berth_port, baseline_port, args)
+        wait_until_up(traced_berth, "/health")
+        wait_until_up(traced_baseline, "/")
+        results, pools = run(url, berth_port, baseline_port, args)
+        traces = trace_commands(url, pools, trace, traced_berth, traced_baseline)
     finally:
         for process in processes:
             process.terminate()
@@ -133,9 +151,56 @@ def main() -> None:
     print(HEADER)
     for result in results:
         print(result.row())
+    print("\ndatabase round trips per request (one client, one request at a time)\n")
+    print("| request | round trips | statements | round trips by first statement |")
+    print("| --- | ---: | ---: | --- |")
+    for name, (count, counts) in traces.items():
+        kinds = ", ".join(f"{kind} {n / count:.1f}" for kind, n in counts.round_trips.most_common())
+        print(
+            f"| {name} | {counts.round_trips.total() / count:.1f} |"
+            f" {counts.statements.total() / count:.1f} | {kinds} |"
+        )
 
 
-def run(url: str, berth_port: int, baseline_port: int, args: argparse.Namespace) -> list[Result]:
+TRACED = 200  # requests of each kind traced, after as many to warm the caches
+
+
+def trace_commands(
+    url: str, pools: list[str], trace: WireTrace, berth_port: int, baseline_port: int
+) -> dict[str, tuple[int, Counts]]:
+    """The round trips of each request, sent one at a time through the wire proxy."""
+    client = Client(berth_port, make_key(url, "booking", "bench-site"))
+    baseline = Client(baseline_port)
+    first = datetime.now(UTC).date() + timedelta(days=1)
+    rng = random.Random(7)
+    totals = {"hold (POST /bookings)": Counts(), "confirm": Counts(), "baseline save": Counts()}
+    hold, confirm, save = totals
+
+    def measured(name: str, via: Client, path: str, body: object, keep: bool) -> dict[str, object]:
+        before = trace.snapshot()
+        answer = via.call("POST", path, body)
+        if keep:
+            totals[name] += trace.snapshot() - before
+        return answer
+
+    for n in range(2 * TRACED):
+        sys.stderr.write(f"\r  trace: {n + 1}/{2 * TRACED} hold + confirm + save   ")
+        keep = n >= TRACED
+        night = first + timedelta(days=rng.randrange(365))
+        held = measured(hold, client, "/bookings", {
+            "pool_id": rng.choice(pools), "arrival": night.isoformat(),
+            "departure": (night + timedelta(days=rng.randint(1, 3))).isoformat(),
+            "guest": {"name": "Bench Guest"}, "plates": ["BE-NCH-1"],
+        }, keep)  # fmt: skip
+        measured(confirm, client, f"/bookings/{held['id']}/confirm", {}, keep)
+        measured(save, baseline, "/save", {"n": n}, keep)
+    sys.stderr.write("\n")
+    return {name: (TRACED, counts) for name, counts in totals.items()}
+
+
+def run(
+    url: str, berth_port: int, baseline_port: int, args: argparse.Namespace
+) -> tuple[list[Result], list[str]]:
     operations = make_key(url, "operations")
     booking = make_key(url, "booking", "bench-site")
     setup = Client(berth_port, operations)
@@ -237,7 +302,7 @@ def run(url: str, berth_port: int, baseline_port: int, args: argparse.Namespace)
     command_rate = 2 * pairs.rate
     print(f"\ncommand requests/s vs baseline: {command_rate / baseline.rate:.0%}", file=sys.stderr)
     half = phase("paced at half that rate", 2 * args.clients / pairs.rate, 0.05)
-    return [baseline, *saturated, *half]
+    return [baseline, *saturated, *half], pools
 
 
 if __name__ == "__main__":

@@ -121,8 +121,7 @@ def test_an_idempotency_claim_whose_connection_died_ends_without_an_error(db_url
 
 def test_every_pool_a_request_uses_bounds_connecting_and_each_statement(services: Services):
     recorder: Any = services.reservations.recorder
-    night_lock: Any = services.reservations.night_lock
-    pools = [services.pool, night_lock.pool, recorder.datastore.pool]
+    pools = [services.pool, recorder.datastore.pool]  # night locks are in the command's own
 
     for pool in pools:
         with pool.connection() as conn:

@@ -9,26 +9,51 @@ a `camera_change` (berth.adapters.postgres.gate_cameras): a camera's secret chan
 transaction of the event that records the change. And it takes the library's table
 lock through `berth_lock_events()` (migration 0090), since the application role has
 no right that `LOCK TABLE ... IN EXCLUSIVE MODE` needs.
+
+A command runs in one transaction on one connection (`command_transaction`, used
+by berth.adapters.postgres.night_lock.TransactionNightLock): its first round trip begins
+the transaction, takes the command's night locks and reads the new events of the
+aggregates it will change; every read of the command is on that connection
+(no pool check per read), and the save is one more round trip that commits
+(two with an idempotency record, a camera change or a row write, which follow the insert).
 """
 
-from collections.abc import Callable, Sequence
-from dataclasses import dataclass
+import threading
+import time
+from collections.abc import Callable, Iterator, Sequence
+from contextlib import ExitStack, contextmanager, suppress
+from copy import deepcopy
+from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from typing import Any
 from uuid import UUID
 
 import psycopg
-from eventsourcing.persistence import StoredEvent
+from eventsourcing.application import ProcessingEvent
+from eventsourcing.persistence import (
+    DatabaseError,
+    DataError,
+    IntegrityError,
+    InterfaceError,
+    InternalError,
+    NotSupportedError,
+    OperationalError,
+    PersistenceError,
+    ProgrammingError,
+    Recording,
+    StoredEvent,
+)
 from eventsourcing.postgres import PostgresApplicationRecorder, PostgresDatastore
 from eventsourcing.utils import get_topic
-from psycopg import Cursor
+from psycopg import Connection, Cursor
+from psycopg.pq import TransactionStatus
 from psycopg.rows import DictRow
-from psycopg.sql import SQL
+from psycopg.sql import SQL, Identifier
 from psycopg.types.json import Jsonb
 
 from berth.adapters.postgres import gate_cameras
 from berth.adapters.postgres.database import Timeouts, eventsourcing_environment
-from berth.adapters.postgres.night_lock import AdvisoryNightLock
+from berth.adapters.postgres.night_lock import AdvisoryNightLock, TransactionNightLock
 from berth.domain.application import Reservations
 
 
@@ -41,6 +66,26 @@ class IdempotencyRecord:
     request_hash: str
     status: int
     body: dict[str, Any]
+
+
+BEGIN_ATTEMPTS = 10  # as the library retries a read on a lost connection
+BEGIN_RETRY_WAIT = 0.2
+
+
+@dataclass
+class _Command(threading.local):
+    """The command transaction of this thread, if one is open."""
+
+    conn: Connection[DictRow] | None = None
+    # Aggregates read under the command's locks, by id: the version then current.
+    current: dict[UUID | str, int] = field(default_factory=dict)
+    # Aggregates this thread read outside a command since its last one (a command
+    # reads its booking to know which nights to lock): its first round trip reads
+    # their new events too.
+    recent: dict[UUID, None] = field(default_factory=dict)
+
+
+RECENT_READS = 16
 
 
 class BerthRecorder(PostgresApplicationRecorder):
@@ -60,6 +105,175 @@ class BerthRecorder(PostgresApplicationRecorder):
             *self.lock_table_statements[:1],
             SQL("SELECT public.berth_lock_events()"),
         ]
+        self.command = _Command()
+        # Every read and write of the library goes through get_connection: in a
+        # command, they use the command's connection.
+        self._pool_connection = datastore.get_connection
+        datastore.get_connection = self._connection  # type: ignore[method-assign]
+        table = Identifier(self.datastore.schema), Identifier(self.events_table_name)
+        self._new_events_statement = SQL(
+            "SELECT e.originator_id, e.originator_version, e.topic, e.state"
+            " FROM unnest(%s::uuid[], %s::int[]) AS w(id, version)"
+            " JOIN {}.{} AS e ON e.originator_id = w.id AND e.originator_version > w.version"
+            " ORDER BY e.originator_id, e.originator_version"
+        ).format(*table)
+
+    @contextmanager
+    def _connection(self) -> Iterator[Connection[DictRow]]:
+        conn = self.command.conn
+        if conn is None:
+            with self._pool_connection() as conn:
+                yield conn
+        else:
+            try:
+                yield conn
+            except psycopg.Error as error:  # as the library's own connections report them
+                raise _library_error(error) from error
+
+    @contextmanager
+    def command_transaction(
+        self, lock_keys: Sequence[int], read_after: Sequence[tuple[UUID, int]]
+    ) -> Iterator[list[StoredEvent]]:
+        """A transaction holding the advisory locks `lock_keys` (taken in that order).
+
+        Yields the events of the aggregates `read_after` names after the versions
+        it gives, read once the locks are held. A save in the block commits it;
+        leaving the block without a save rolls it back (and releases the locks).
+        """
+        if self.command.conn is not None:
+            raise RuntimeError("a command transaction is already open in this thread")
+        stack, conn, rows = self._begin(lock_keys, read_after)
+        with stack:
+            self.command.conn = conn
+            try:
+                self.command.current = {i: v for i, v in read_after}
+                events = [
+                    StoredEvent(
+                        originator_id=row["originator_id"],
+                        originator_version=row["originator_version"],
+                        topic=row["topic"],
+                        state=bytes(row["state"]),
+                    )
+                    for row in rows
+                ]
+                for event in events:
+                    self.command.current[event.originator_id] = event.originator_version
+                yield events
+            finally:
+                self.command.conn = None
+                self.command.current = {}
+                if conn.info.transaction_status != TransactionStatus.IDLE:
+                    with suppress(psycopg.Error):
+                        conn.execute("ROLLBACK")
+
+    def take_recent_reads(self) -> list[UUID]:
+        """The aggregates this thread read outside a command since the last one."""
+        recent = list(self.command.recent)
+        self.command.recent.clear()
+        return recent
+
+    def _begin(
+        self, lock_keys: Sequence[int], read_after: Sequence[tuple[UUID, int]]
+    ) -> tuple[ExitStack, Connection[DictRow], list[DictRow]]:
+        """A pooled connection in a transaction holding the locks, and the events read.
+
+        As the library retries its reads, a connection that cannot be had or was
+        lost (the server dropped the pool's connections) is tried again, a bounded
+        number of times: nothing has happened yet. A lock not had in the statement
+        timeout is not.
+        """
+        for attempt in range(1, BEGIN_ATTEMPTS + 1):
+            stack = ExitStack()
+            try:
+                try:
+                    conn = stack.enter_context(self._pool_connection())
+                    with conn.pipeline(), conn.cursor() as curs:
+                        curs.execute("BEGIN")
+                        if lock_keys:
+                            curs.execute(
+                                "SELECT count(pg_advisory_xact_lock(k)) FROM (SELECT k FROM"
+                                " unnest(%s::bigint[]) WITH ORDINALITY AS t(k, n) ORDER BY n) o",
+                                (list(lock_keys),),
+                                prepare=True,
+                            )
+                        curs.execute(
+                            self._new_events_statement,
+                            ([i for i, _ in read_after], [v for _, v in read_after]),
+                            prepare=True,
+                        )
+                        return stack, conn, curs.fetchall()
+                except BaseException as error:
+                    # The pool's context reports it as the library does, and returns the connection.
+                    if not stack.__exit__(type(error), error, error.__traceback__):
+                        raise
+                    raise
+            except (InterfaceError, OperationalError) as error:
+                if attempt == BEGIN_ATTEMPTS or isinstance(
+                    error.__cause__, psycopg.errors.QueryCanceled
+                ):
+                    raise
+                time.sleep(BEGIN_RETRY_WAIT)
+        raise AssertionError("unreachable")
+
+    def select_events(
+        self,
+        originator_id: UUID | str,
+        *,
+        gt: int | None = None,
+        lte: int | None = None,
+        desc: bool = False,
+        limit: int | None = None,
+    ) -> Sequence[StoredEvent]:
+        """As the library's; nothing to read for an aggregate read under the command's locks."""
+        if self.command.conn is None and isinstance(originator_id, UUID):
+            self.command.recent[originator_id] = None
+            if len(self.command.recent) > RECENT_READS:
+                del self.command.recent[next(iter(self.command.recent))]
+        current = self.command.current.get(originator_id)
+        if current is not None and gt is not None and gt >= current and lte is None:
+            return []
+        events: Sequence[StoredEvent] = super().select_events(
+            originator_id, gt=gt, lte=lte, desc=desc, limit=limit
+        )
+        return events
+
+    def insert_events(
+        self, stored_events: Sequence[StoredEvent], **kwargs: Any
+    ) -> Sequence[int] | None:
+        """In a command transaction: insert and commit in one round trip where possible."""
+        conn = self.command.conn
+        if conn is None or conn.info.transaction_status != TransactionStatus.INTRANS:
+            outside: Sequence[int] | None = super().insert_events(stored_events, **kwargs)
+            return outside
+        self.command.current = {}  # what the command read is stale once it saved
+        # Rows written after the insert (they need its position, or must share its
+        # transaction: a mail item's outcome): the COMMIT waits for them.
+        positioned = (
+            isinstance(kwargs.get("idempotency"), IdempotencyRecord)
+            or isinstance(kwargs.get("camera_change"), gate_cameras.CameraChange)
+            or kwargs.get("row_write") is not None
+        )
+        error: Exception | None = None
+        ids: Sequence[int] | None = None
+        with conn.pipeline() as pipeline, conn.cursor() as curs:
+            try:
+                if stored_events:
+                    self._insert_stored_events(curs, stored_events, **kwargs)
+                if not positioned:
+                    conn.execute("COMMIT")
+                pipeline.sync()
+                if stored_events:
+                    ids = self._fetch_ids_after_insert_events(curs, stored_events, **kwargs)
+                if positioned:
+                    conn.execute("COMMIT")
+            except Exception as e:  # re-raised once the pipeline is left, as the library does
+                error = e
+        if error is not None:
+            # A version already taken (IntegrityError) is the conflict the command retries.
+            raise _library_error(error) if isinstance(error, psycopg.Error) else error
+        # Committed: what follows (snapshots) uses connections of its own, as outside a command.
+        self.command.conn = None
+        return ids
 
     def _fetch_ids_after_insert_events(
         self,
@@ -101,6 +315,26 @@ class BerthRecorder(PostgresApplicationRecorder):
         return ids
 
 
+_LIBRARY_ERRORS: list[tuple[type[psycopg.Error], type[PersistenceError]]] = [
+    (psycopg.InterfaceError, InterfaceError),
+    (psycopg.OperationalError, OperationalError),
+    (psycopg.DataError, DataError),
+    (psycopg.IntegrityError, IntegrityError),
+    (psycopg.InternalError, InternalError),
+    (psycopg.ProgrammingError, ProgrammingError),
+    (psycopg.NotSupportedError, NotSupportedError),
+    (psycopg.DatabaseError, DatabaseError),
+]
+
+
+def _library_error(error: psycopg.Error) -> PersistenceError:
+    """The eventsourcing error for a psycopg one, as the library's datastore maps them."""
+    for psycopg_error, library_error in _LIBRARY_ERRORS:
+        if isinstance(error, psycopg_error):
+            return library_error(str(error))
+    return PersistenceError(str(error))
+
+
 def last_position(url: str, aggregate_id: UUID) -> int:
     """The position of the aggregate's last event (0 if it has none)."""
     with psycopg.connect(url) as conn:
@@ -109,6 +343,33 @@ def last_position(url: str, aggregate_id: UUID) -> int:
             (aggregate_id,),
         ).fetchone()
     return int(row[0]) if row else 0
+
+
+class PostgresReservations(Reservations):
+    """Reservations whose cache also keeps what a command saved, as it committed it.
+
+    The library caches an aggregate when it reads it, not when it saves it (with
+    fast-forward on), so the next command on a booking or a night just created
+    would read it back whole. A copy is kept (the command's answer shows the
+    original); the cache's fast-forward, and the night locks' read of new events,
+    start from the cached version, so a cached copy older than the store's is
+    brought up to date, never trusted as current.
+    """
+
+    name = Reservations.name  # the same tables
+
+    def _record(self, processing_event: ProcessingEvent[UUID]) -> list[Recording[UUID]]:
+        recordings: list[Recording[UUID]] = super()._record(processing_event)
+        cache = self.repository.cache
+        if cache is not None and self.repository.fastforward:
+            for aggregate_id, aggregate in processing_event.aggregates.items():
+                try:
+                    cached = cache.get(aggregate_id)
+                except KeyError:
+                    cached = None
+                if cached is None or cached.version < aggregate.version:
+                    cache.put(aggregate_id, deepcopy(aggregate))
+        return recordings
 
 
 def utc_now() -> datetime:
@@ -121,7 +382,7 @@ def open_reservations(
     clock: Callable[[], datetime] = utc_now,
     env: dict[str, str] | None = None,
 ) -> Reservations:
-    """The command application on the PostgreSQL at `url`, with advisory night locks.
+    """The command application on the PostgreSQL at `url`, with its night locks.
 
     Every connection of its pools has bounded connect and statement timeouts
     (`Timeouts`, from the environment: here and in `BerthRecorder`) and is
@@ -131,6 +392,10 @@ def open_reservations(
     environment = eventsourcing_environment(url, timeouts=timeouts)
     environment["APPLICATION_RECORDER_TOPIC"] = get_topic(BerthRecorder)
     environment.update(env or {})
-    return Reservations(
-        environment, clock=clock, night_lock=AdvisoryNightLock(url, timeouts=timeouts)
-    )
+    reservations = PostgresReservations(environment, clock=clock)
+    recorder = reservations.recorder
+    if isinstance(recorder, BerthRecorder):
+        reservations.night_lock = TransactionNightLock(reservations, recorder)
+    else:  # another recorder (the library's, in tests of old schemas): locks of their own
+        reservations.night_lock = AdvisoryNightLock(url, timeouts=timeouts)
+    return reservations

@@ -1,8 +1,18 @@
 """PostgreSQL advisory locks per (pool, night), the adapter behind the domain's NightLock.
 
-Taken in key order on a connection of their own around read-check-save, they
-turn a hot night's version conflicts into a short queue. The version check on
-save stays in place as the safety net.
+Taken in key order around read-check-save, they turn a hot night's version
+conflicts into a short queue. The version check on save stays in place as the
+safety net.
+
+`TransactionNightLock`, the one the application uses, takes them as transaction
+locks in the command's own transaction (BerthRecorder.command_transaction), in
+the round trip that begins it, and brings the cached aggregates it locks up to
+date from the events that round trip read: under the locks nothing else can
+change them, so the command reads them without another query. The aggregates
+the thread read just before (the booking whose nights are locked) are read in
+the same round trip. The commit or rollback releases the locks.
+
+`AdvisoryNightLock` takes them as session locks on a connection of their own.
 
 The locks belong to the connection's session. If that connection dies while
 they are held (the server restarted, the network dropped), the locks are gone
@@ -14,12 +24,19 @@ replaces it.
 import logging
 from collections.abc import Iterator, Sequence
 from contextlib import contextmanager
+from copy import deepcopy
+from itertools import groupby
+from typing import TYPE_CHECKING, Any
 from uuid import UUID
 
 import psycopg
+from eventsourcing.application import Application, project_aggregate
 from psycopg_pool import ConnectionPool
 
 from berth.adapters.postgres.database import Timeouts, request_pool
+
+if TYPE_CHECKING:
+    from berth.adapters.postgres.eventstore import BerthRecorder
 
 log = logging.getLogger(__name__)
 
@@ -27,6 +44,40 @@ log = logging.getLogger(__name__)
 def advisory_key(key: UUID) -> int:
     """A signed 64-bit key for pg_advisory_lock, from the first half of a UUID."""
     return int.from_bytes(key.bytes[:8], "big", signed=True)
+
+
+class TransactionNightLock:
+    def __init__(self, application: Application[UUID], recorder: "BerthRecorder") -> None:
+        self.application = application
+        self.recorder = recorder
+
+    @contextmanager
+    def __call__(self, keys: Sequence[UUID], /) -> Iterator[None]:
+        cache = self.application.repository.cache
+        cached: dict[UUID, Any] = {}
+        read = [*keys, *self.recorder.take_recent_reads()]
+        for key in read if cache is not None else ():
+            try:
+                cached[key] = cache.get(key)  # type: ignore[union-attr]
+            except KeyError:
+                continue
+        ordered = sorted(set(keys))
+        with self.recorder.command_transaction(
+            [advisory_key(key) for key in ordered],
+            [(key, aggregate.version) for key, aggregate in cached.items()],
+        ) as new_events:
+            mapper = self.application.mapper
+            for key, stored in groupby(new_events, key=lambda e: e.originator_id):
+                # A copy: the cached object may be in another thread's hands.
+                aggregate = project_aggregate(
+                    deepcopy(cached[key]), [mapper.to_domain_event(e) for e in stored]
+                )
+                if cache is not None and aggregate is not None:
+                    cache.put(key, aggregate)
+            yield
+
+    def close(self) -> None:
+        """Nothing to close: the locks live in the command's transaction."""
 
 
 class AdvisoryNightLock:

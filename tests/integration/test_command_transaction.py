@@ -1,0 +1,126 @@
+"""A command's own transaction on real PostgreSQL: its locks, its reads, its conflicts.
+
+Each `Reservations` here stands for a process of its own (its own cache), so
+what one saves reaches the other only through the database.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from datetime import UTC, datetime, timedelta
+from uuid import UUID
+
+import psycopg
+import pytest
+
+from berth.adapters.postgres.eventstore import open_reservations
+from berth.adapters.postgres.night_lock import advisory_key
+from berth.domain.application import Reservations
+from berth.domain.cause import Cause
+from berth.domain.command_context import CommandContext
+from berth.domain.inventory import NoCapacity, inventory_id
+from berth.domain.stay import Stay
+
+CAUSE = Cause(principal="test", channel="web", request_id="r", correlation_id="c")
+NIGHT = datetime.now(UTC).date() + timedelta(days=30)
+STAY = Stay(NIGHT, NIGHT + timedelta(days=1))
+
+
+@pytest.fixture
+def two(db_url: str) -> Iterator[tuple[Reservations, Reservations]]:
+    first, second = open_reservations(db_url), open_reservations(db_url)
+    yield first, second
+    first.close()
+    second.close()
+
+
+def make_pool(app: Reservations, capacity: int) -> UUID:
+    facility = app.catalogue.register_facility(
+        name="P1", time_zone="UTC", context=CommandContext(cause=CAUSE)
+    )
+    return app.catalogue.add_pool(
+        facility_id=facility.id,
+        name="long stay",
+        capacity=capacity,
+        nightly_price=1000,
+        currency="EUR",
+        context=CommandContext(cause=CAUSE),
+    ).id
+
+
+def hold(app: Reservations, pool_id: UUID) -> UUID:
+    return app.bookings.hold(
+        pool_id=pool_id,
+        stay=STAY,
+        quantity=1,
+        guest={"name": "G"},
+        context=CommandContext(cause=CAUSE),
+    ).id
+
+
+def test_a_night_another_process_changed_is_read_afresh_under_its_lock(
+    two: tuple[Reservations, Reservations],
+):
+    first, second = two
+    pool_id = make_pool(first, capacity=2)
+    hold(first, pool_id)  # the first process now has the night in its cache
+    cached = first.repository.cache.get(inventory_id(pool_id, NIGHT))  # type: ignore[union-attr]
+
+    hold(second, pool_id)  # the night is full, as only the database knows
+
+    with pytest.raises(NoCapacity):
+        hold(first, pool_id)
+    night = first.night_inventory(pool_id, NIGHT)
+    assert night is not None
+    assert night.version == cached.version + 1
+    assert first.sold(pool_id, NIGHT) == 2
+
+
+def test_a_refused_command_leaves_no_lock_and_no_transaction_open(
+    two: tuple[Reservations, Reservations], db_url: str
+):
+    first, _ = two
+    pool_id = make_pool(first, capacity=1)
+    hold(first, pool_id)
+
+    with pytest.raises(NoCapacity):
+        hold(first, pool_id)
+
+    key = advisory_key(inventory_id(pool_id, NIGHT))
+    with psycopg.connect(db_url, autocommit=True) as conn:
+        taken = conn.execute("SELECT pg_try_advisory_lock(%s)", (key,)).fetchone()
+        open_transactions = conn.execute(
+            "SELECT count(*) FROM pg_stat_activity WHERE datname = current_database()"
+            " AND state LIKE 'idle in transaction%%'"
+        ).fetchone()
+    assert taken == (True,)
+    assert open_transactions == (0,)
+
+
+def test_a_save_that_conflicts_is_rolled_back_and_tried_again_in_a_new_transaction(
+    two: tuple[Reservations, Reservations],
+):
+    first, second = two
+    pool_id = make_pool(first, capacity=5)
+    references = iter(["CLASH1", "CLASH1", "FRESH2"])
+    first.make_reference = second.make_reference = lambda: next(references)
+
+    one = first.hold(
+        pool_id=pool_id,
+        stay=STAY,
+        quantity=1,
+        guest={"name": "A"},
+        context=CommandContext(cause=CAUSE),
+    )
+    # Its first try claims the same reference: the save conflicts, the retry gets a new one.
+    other = second.hold(
+        pool_id=pool_id,
+        stay=STAY,
+        quantity=1,
+        guest={"name": "B"},
+        context=CommandContext(cause=CAUSE),
+    )
+
+    assert first.booking(one.id).reference == "CLASH1"
+    assert first.booking(other.id).reference == "FRESH2"
+    assert first.sold(pool_id, NIGHT) == second.sold(pool_id, NIGHT) == 2
