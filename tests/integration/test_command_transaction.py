@@ -70,10 +70,10 @@ def test_a_night_another_process_changed_is_read_afresh_under_its_lock(
 
     with pytest.raises(NoCapacity):
         hold(first, pool_id)
-    night = first.night_inventory(pool_id, NIGHT)
+    night = first.catalogue.night_inventory(pool_id, NIGHT)
     assert night is not None
     assert night.version == cached.version + 1
-    assert first.sold(pool_id, NIGHT) == 2
+    assert first.catalogue.sold(pool_id, NIGHT) == 2
 
 
 def test_a_refused_command_leaves_no_lock_and_no_transaction_open(
@@ -105,7 +105,7 @@ def test_a_save_that_conflicts_is_rolled_back_and_tried_again_in_a_new_transacti
     references = iter(["CLASH1", "CLASH1", "FRESH2"])
     first.make_reference = second.make_reference = lambda: next(references)
 
-    one = first.hold(
+    one = first.bookings.hold(
         pool_id=pool_id,
         stay=STAY,
         quantity=1,
@@ -113,7 +113,7 @@ def test_a_save_that_conflicts_is_rolled_back_and_tried_again_in_a_new_transacti
         context=CommandContext(cause=CAUSE),
     )
     # Its first try claims the same reference: the save conflicts, the retry gets a new one.
-    other = second.hold(
+    other = second.bookings.hold(
         pool_id=pool_id,
         stay=STAY,
         quantity=1,
@@ -121,6 +121,6 @@ def test_a_save_that_conflicts_is_rolled_back_and_tried_again_in_a_new_transacti
         context=CommandContext(cause=CAUSE),
     )
 
-    assert first.booking(one.id).reference == "CLASH1"
-    assert first.booking(other.id).reference == "FRESH2"
-    assert first.sold(pool_id, NIGHT) == second.sold(pool_id, NIGHT) == 2
+    assert first.bookings.booking(one.id).reference == "CLASH1"
+    assert first.bookings.booking(other.id).reference == "FRESH2"
+    assert first.catalogue.sold(pool_id, NIGHT) == second.catalogue.sold(pool_id, NIGHT) == 2

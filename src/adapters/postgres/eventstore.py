@@ -255,19 +255,26 @@ class BerthRecorder(PostgresApplicationRecorder):
         )
         error: Exception | None = None
         ids: Sequence[int] | None = None
-        with conn.pipeline() as pipeline, conn.cursor() as curs:
-            try:
-                if stored_events:
-                    self._insert_stored_events(curs, stored_events, **kwargs)
-                if not positioned:
-                    conn.execute("COMMIT")
-                pipeline.sync()
-                if stored_events:
-                    ids = self._fetch_ids_after_insert_events(curs, stored_events, **kwargs)
-                if positioned:
-                    conn.execute("COMMIT")
-            except Exception as e:  # re-raised once the pipeline is left, as the library does
-                error = e
+        try:
+            with conn.pipeline() as pipeline, conn.cursor() as curs:
+                try:
+                    if stored_events:
+                        self._insert_stored_events(curs, stored_events, **kwargs)
+                    if not positioned:
+                        conn.execute("COMMIT")
+                    pipeline.sync()
+                    if stored_events:
+                        ids = self._fetch_ids_after_insert_events(curs, stored_events, **kwargs)
+                    if positioned:
+                        conn.execute("COMMIT")
+                except Exception as e:  # re-raised once the pipeline is left, as the library does
+                    error = e
+        except psycopg.errors.PipelineAborted:
+            # Leaving the pipeline syncs it again; after a failed insert, whether the
+            # COMMIT it skipped is reported there depends on when its results arrived.
+            # The insert's own error is the one to raise; the rollback follows.
+            if error is None:
+                raise
         if error is not None:
             # A version already taken (IntegrityError) is the conflict the command retries.
             raise _library_error(error) if isinstance(error, psycopg.Error) else error

@@ -68,13 +68,34 @@ class TransactionNightLock:
         ) as new_events:
             mapper = self.application.mapper
             for key, stored in groupby(new_events, key=lambda e: e.originator_id):
-                # A copy: the cached object may be in another thread's hands.
-                aggregate = project_aggregate(
-                    deepcopy(cached[key]), [mapper.to_domain_event(e) for e in stored]
-                )
-                if cache is not None and aggregate is not None:
-                    cache.put(key, aggregate)
+                self._bring_up_to_date(key, [mapper.to_domain_event(e) for e in stored])
             yield
+
+    def _bring_up_to_date(self, key: UUID, events: list[Any]) -> None:
+        """Replace the cached aggregate by a copy with `events` applied.
+
+        The library fast-forwards a cached aggregate in place, under a lock of its
+        own per aggregate, when any thread of this process reads it: the cached
+        object may have moved on since its version was read before the locks. So
+        the copy is taken under that lock, and the events it already has are skipped.
+        """
+        repository = self.application.repository
+        cache = repository.cache
+        if cache is None:
+            return
+        fastforward_lock = repository._use_fastforward_lock(key)
+        try:
+            with fastforward_lock:
+                try:
+                    aggregate = deepcopy(cache.get(key))
+                except KeyError:
+                    return  # evicted: the next read rebuilds it from the store
+        finally:
+            repository._disuse_fastforward_lock(key)
+        new = [event for event in events if event.originator_version > aggregate.version]
+        projected = project_aggregate(aggregate, new)
+        if projected is not None:
+            cache.put(key, projected)
 
     def close(self) -> None:
         """Nothing to close: the locks live in the command's transaction."""
