@@ -246,7 +246,9 @@ class Projections(Schema):
 
 
 class Health(Schema):
-    status = fields.String(metadata={"description": "ok or unavailable"})
+    status = fields.String(
+        metadata={"description": "ok, or degraded when a projection failed or lags (see states)"}
+    )
     database = fields.String()
     projections = fields.List(fields.Nested(ProjectionStatus))
 
@@ -269,9 +271,10 @@ class Problem(Schema):
     )
     min_position = fields.Integer(metadata={"description": "503: the position asked for"})
     failed = fields.List(
-        fields.String(), metadata={"description": "503 from /health: the projections unwell"}
+        fields.String(),
+        metadata={"description": "503 from /health/projections: the projections unwell"},
     )
     statuses = fields.List(
         fields.Nested(ProjectionStatus),
-        metadata={"description": "503 from /health: every projection's status"},
+        metadata={"description": "503 from /health/projections: every projection's status"},
     )
