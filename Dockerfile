@@ -21,7 +21,7 @@ ENV BERTH_HOST=0.0.0.0 \
     BERTH_LOG_FORMAT=json \
     BERTH_METRICS_PORT=9100 \
     PYTHONUNBUFFERED=1
-EXPOSE 8000 9100-9106
+EXPOSE 8000 9100-9110
 HEALTHCHECK --interval=15s --timeout=5s --start-period=30s \
     CMD ["python", "-c", "import os, urllib.request; urllib.request.urlopen('http://127.0.0.1:%s/health' % os.environ['BERTH_PORT'], timeout=4)"]
 ENTRYPOINT ["berth"]

@@ -98,7 +98,10 @@ class Config:
         300, "largest skew of a camera signature's timestamp, seconds", minimum=1
     )
     camera_secret_grace_seconds: int = setting(
-        24 * 3600, "seconds a camera's previous secret stays valid after a re-key", minimum=0
+        24 * 3600,
+        "seconds a camera's previous secret stays valid after a re-key (a re-key may ask for less)",
+        minimum=0,
+        maximum=30 * 24 * 3600,  # as a re-key's own grace_seconds (berth.http.schemas.gates)
     )
     # -- projections
     projection_page_size: int = setting(5000, "events a projection reads per page", minimum=1)
@@ -106,7 +109,9 @@ class Config:
         1.0, "first wait before a failed event is retried (doubling)", minimum=0.001
     )
     projection_max_lag_seconds: float = setting(
-        300.0, "/health is red once a projection lags this much", minimum=0.001
+        300.0,
+        "/health/projections is red (and /health degraded) once a projection lags this much",
+        minimum=0.001,
     )
     # -- Kafka
     kafka_bootstrap: str = setting("", "comma-separated brokers; unset: no Kafka (workers idle)")

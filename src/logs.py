@@ -90,7 +90,20 @@ def formatter(settings: config.Config, *, forced: bool = False) -> logging.Forma
 
 
 class _Handler(logging.StreamHandler):  # type: ignore[type-arg]
-    """Berth's stderr handler: `setup` replaces only this, never another's (pytest's)."""
+    """Berth's stderr handler: `setup` replaces only this, never another's (pytest's).
+
+    It writes to whatever `sys.stderr` is when it emits, not the one it was made
+    with: a stream swapped out and closed since (a test's capture) must not turn
+    a worker thread's next line into a logging error.
+    """
+
+    @property
+    def stream(self) -> Any:
+        return sys.stderr
+
+    @stream.setter
+    def stream(self, _stream: Any) -> None:
+        pass  # StreamHandler sets it; sys.stderr is always the one
 
 
 def setup(settings: config.Config | None = None, *, json_lines: bool = False) -> None:

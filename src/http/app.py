@@ -31,7 +31,11 @@ from berth.http.queries.bookings import (
     departures,
 )
 from berth.http.queries.catalogue import catalogue_routes
-from berth.http.queries.health import HealthResource, ProjectionsResource
+from berth.http.queries.health import (
+    HealthResource,
+    ProjectionHealthResource,
+    ProjectionsResource,
+)
 from berth.http.queries.ledger import (
     BalancesResource,
     JournalCsvResource,
@@ -86,6 +90,7 @@ def query_routes(services: Services, settings: Settings) -> list[tuple[str, Any]
         ),
         ("/availability", AvailabilityResource(services, settings)),
         ("/health", HealthResource(services, settings)),
+        ("/health/projections", ProjectionHealthResource(services, settings)),
         ("/projections", ProjectionsResource(services, settings)),
         ("/ledger/accounts", BalancesResource(services, settings, trial=False)),
         ("/ledger/trial-balance", BalancesResource(services, settings, trial=True)),

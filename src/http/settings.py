@@ -25,7 +25,8 @@ class Settings:
     idempotency_hours: int = 24
     # How far a camera's signature timestamp may be from now.
     signature_tolerance_seconds: int = 300
-    # GET /health is red once a projection's oldest unapplied event is older than this.
+    # GET /health/projections is red (GET /health degraded) once a projection's oldest
+    # unapplied event is older than this.
     projection_max_lag_seconds: float = 300.0
     # How long a camera's previous secret is still accepted after it was re-keyed.
     camera_secret_grace_seconds: int = 24 * 3600

@@ -51,7 +51,7 @@ Progress = Callable[[int, int], None]  # (position reached, position aimed at)
 SWAP_ATTEMPTS = 3
 LOCK_TIMEOUT = "5s"  # per attempt, for the live position row and the live tables
 # A check reports a live projection as stuck when its oldest unapplied event is
-# older than this many seconds (the same setting makes GET /health red).
+# older than this many seconds (the same setting makes GET /health/projections red).
 MAX_LAG_VAR = config.variable("projection_max_lag_seconds")
 STUCK_AFTER = 300.0
 

@@ -5,10 +5,10 @@ The body reads (Standard Webhooks' `type`/`timestamp`/`data` shape)::
     {"type": "booking.confirmed", "timestamp": "...", "event_id": "...",
      "position": 1234, "correlation_id": "...", "data": {<the booking>}}
 
-For a booking's events `data` is `berth.http.schemas.answers.Booking` dumped
+For a booking's events `data` is `berth.adapters.representations.Booking` dumped
 from `berth.projections.bookings.row_of` of the booking as of that event: the
 representation every command and query answers with. For `availability.changed`
-it is `answers.Availability` with the one night that changed (capacity, held,
+it is `representations.Availability` with the one night that changed (capacity, held,
 confirmed, remaining at the event's time), as GET /availability shows it.
 `event_id` is the event's stable id (the Kafka relay's too). `AggregateStates`
 keeps the latest state of recently seen aggregates, so following the log applies
@@ -28,11 +28,11 @@ from eventsourcing.domain import Aggregate, AggregateEvent
 from eventsourcing.persistence import Mapper, StoredEvent
 
 from berth.adapters.kafka.kafka_records import event_id
+from berth.adapters.representations import Availability as AvailabilityAnswer
+from berth.adapters.representations import Booking as BookingAnswer
 from berth.adapters.tracking.projection_store import Notification
 from berth.domain.booking import Booking
 from berth.domain.inventory import NightInventory
-from berth.http.schemas.answers import Availability as AvailabilityAnswer
-from berth.http.schemas.answers import Booking as BookingAnswer
 from berth.projections.bookings import row_of
 
 Connection = psycopg.Connection[Any]

@@ -501,3 +501,25 @@ def test_a_read_is_never_resolved_to_another_facilitys_booking(
     assert (answer.status_code, problem_type(answer)) == (409, "booking-at-another-facility")
     path = f"/facilities/{second.facility_id}/unmatched-reads?min_position={last.json['position']}"
     assert [r["read_id"] for r in api.get(path, who="operations").json["reads"]] == ["theirs"]
+
+
+def test_a_rekey_with_no_grace_revokes_the_previous_secret_at_once(
+    api: Api, world: World, entry: Lane, clock: Clock
+) -> None:
+    old = entry.secret
+    path = f"/facilities/{world.facility_id}/cameras/{entry.camera_id}/rekey"
+    too_long = api.post(path, {"grace_seconds": 30 * 24 * 3600 + 1}, who="operations")
+    assert (too_long.status_code, problem_type(too_long)) == (400, "invalid-request")
+
+    rekeyed = api.post(path, {"grace_seconds": 0}, who="operations")
+
+    assert rekeyed.status_code == 200, rekeyed.text
+    assert rekeyed.json["previous_valid_until"] == START.isoformat()
+    clock.advance(timedelta(seconds=1))  # the next moment
+    later = int(clock.now.timestamp())
+    stale = entry.send(entry.body("NOBODY1", captured_at=clock.now.isoformat()), secret=old,
+                       timestamp=later)  # fmt: skip
+    assert (stale.status_code, problem_type(stale)) == (401, "bad-signature")
+    fresh = entry.send(entry.body("NOBODY2", captured_at=clock.now.isoformat()),
+                       secret=rekeyed.json["secret"], timestamp=later)  # fmt: skip
+    assert fresh.status_code == 200, fresh.text

@@ -38,4 +38,5 @@ def test_bodies_and_queries_come_from_the_marshmallow_schemas(api: Api):
     assert "If-Match" in {p["name"] for p in confirm["parameters"]}
     assert confirm["responses"]["412"]["content"]["application/problem+json"]
     assert document["paths"]["/health"]["get"]["security"] == []
+    assert document["paths"]["/health/projections"]["get"]["security"] == []
     assert hold["security"] == [{"apiKey": []}]

@@ -1,4 +1,5 @@
-"""GET /health and GET /projections name a failed projection, and one that lags too long."""
+"""GET /health/projections and GET /projections name a failed projection, and one that lags
+too long; GET /health (the load balancer's) stays 200, degraded: the API still serves."""
 
 from __future__ import annotations
 
@@ -35,12 +36,18 @@ def record_failure(db_url: str, services: Services, world: World) -> int:
     return bad
 
 
-def test_health_is_red_naming_the_failed_projection_its_position_and_error(
+def test_projection_health_is_red_naming_the_failed_projection_its_position_and_error(
     api: Api, world: World, services: Services, db_url: str
 ) -> None:
     bad = record_failure(db_url, services, world)
 
-    answer = api.get("/health", who=None)
+    serving = api.get("/health", who=None)
+    assert serving.status_code == 200, serving.text
+    assert (serving.json["status"], serving.json["database"]) == ("degraded", "ok")
+    shown = {p["projection"]: p["state"] for p in serving.json["projections"]}
+    assert shown["availability"] == "failed" and shown["bookings"] == "ok"
+
+    answer = api.get("/health/projections", who=None)
     assert answer.status_code == 503, answer.text
     assert answer.headers["content-type"] == "application/problem+json"
     assert problem_type(answer) == "projection-failed"
@@ -63,7 +70,7 @@ def test_health_is_red_naming_the_failed_projection_its_position_and_error(
     assert states["bookings"]["state"] == "ok" and states["bookings"]["failure"] is None
 
 
-def test_health_is_red_when_a_projection_lags_beyond_the_setting(
+def test_projection_health_is_red_when_a_projection_lags_beyond_the_setting(
     db_url: str, services: Services
 ) -> None:
     long_ago = open_reservations(db_url, clock=Clock(datetime(2020, 1, 1, tzinfo=UTC)))
@@ -75,8 +82,10 @@ def test_health_is_red_when_a_projection_lags_beyond_the_setting(
         long_ago.close()
     strict = testing.TestClient(create_app(Settings(projection_max_lag_seconds=300), services))
 
-    answer = strict.simulate_get("/health")
+    answer = strict.simulate_get("/health/projections")
+    serving = strict.simulate_get("/health")
 
+    assert (serving.status_code, serving.json["status"]) == (200, "degraded"), serving.text
     assert answer.status_code == 503, answer.text
     assert problem_type(answer) == "projection-lagging"
     assert set(answer.json["failed"]) == {

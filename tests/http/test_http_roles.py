@@ -95,7 +95,7 @@ def test_the_auditor_is_read_only():
     assert "auditor" not in writers
 
 
-@pytest.mark.parametrize("public", ["/health", "/openapi.json"])
+@pytest.mark.parametrize("public", ["/health", "/health/projections", "/openapi.json"])
 def test_health_and_the_openapi_document_need_no_key(api: Api, public: str):
     assert api.get(public, who=None).status_code == 200
 

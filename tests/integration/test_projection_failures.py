@@ -85,7 +85,8 @@ def test_a_worker_that_cannot_apply_an_event_stays_up_red_until_an_operator_skip
         assert position(db_url, "availability") == bad - 1
         assert pool_names(db_url) == {"before"}
 
-        answer = health.simulate_get("/health")
+        assert health.simulate_get("/health").json["status"] == "degraded"
+        answer = health.simulate_get("/health/projections")
         assert answer.status_code == 503, answer.text
         assert answer.json["type"].endswith("/projection-failed")
         assert answer.json["failed"] == ["availability"]
@@ -111,7 +112,8 @@ def test_a_worker_that_cannot_apply_an_event_stays_up_red_until_an_operator_skip
         wait_until(lambda: position(db_url, "availability") == head(db_url))
         assert failure(db_url, "availability") is None
         assert pool_names(db_url) == {"before", "after"}
-        assert health.simulate_get("/health").status_code == 200
+        assert health.simulate_get("/health/projections").status_code == 200
+        assert health.simulate_get("/health").json["status"] == "ok"
         assert worker.poll() is None, log.read_text()
     finally:
         worker.send_signal(signal.SIGTERM)

@@ -74,3 +74,24 @@ def test_the_compose_file_runs_berth_against_postgresql_and_a_kafka_broker() -> 
             assert (REPO / source).is_file(), source
     published = [int(port.split(":")[-1]) for port in berth["ports"] if "-" not in port]
     assert settings.port in published
+
+
+def test_every_worker_of_the_procfile_has_its_metrics_port_exposed_and_published() -> None:
+    processes = cli.procfile_processes(REPO / "Procfile")
+    compose = yaml.safe_load((REPO / "compose.yaml").read_text())
+    berth = compose["services"]["berth"]
+    first = int(berth["environment"]["BERTH_METRICS_PORT"])
+    needed = {
+        int(port) for env in cli.metrics_ports(processes, first).values() for port in env.values()
+    }
+
+    def ranges(specs: list[str]) -> set[int]:
+        ports: set[int] = set()
+        for spec in specs:
+            low, _, high = spec.split(":")[-1].partition("-")
+            ports |= set(range(int(low), int(high or low) + 1))
+        return ports
+
+    exposed = ranges(dict(instructions())["EXPOSE"].split())
+    assert needed <= exposed, sorted(needed - exposed)
+    assert needed <= ranges(berth["ports"]), sorted(needed - ranges(berth["ports"]))

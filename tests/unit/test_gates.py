@@ -413,6 +413,27 @@ def test_moving_and_rekeying_a_camera_are_events_with_their_cause(
     assert camera.gate_id == gates["exit"]
 
 
+def test_a_rekey_whose_grace_ended_as_the_command_ran_revokes_the_previous_secret_now(
+    app: Reservations, gates: dict[str, UUID], facility_id: UUID, cause: Cause, clock: Clock
+) -> None:
+    """No grace: the caller read its clock a moment before the command's own."""
+    app.cameras.register_camera(
+        gate_id=gates["entry"], camera_id="cam-1", context=CommandContext(cause=cause)
+    )
+    asked_at = clock()
+    clock.advance(milliseconds=3)
+
+    app.cameras.rekey_camera(
+        facility_id=facility_id,
+        camera_id="cam-1",
+        previous_valid_until=asked_at,
+        context=CommandContext(cause=cause),
+    )
+
+    camera = app.cameras.camera(facility_id, "cam-1")
+    assert camera.previous_valid_until == clock()
+
+
 def test_a_camera_cannot_move_to_another_facilitys_gate(
     app: Reservations,
     gates: dict[str, UUID],

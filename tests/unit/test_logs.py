@@ -2,9 +2,12 @@
 
 from __future__ import annotations
 
+import io
 import json
 import logging
 import sys
+
+import pytest
 
 from berth import config, logs
 
@@ -45,3 +48,27 @@ def test_text_on_a_terminal_json_elsewhere_unless_told() -> None:
     assert logs.wants_json(config.load({"BERTH_LOG_FORMAT": "json"}))
     assert not logs.wants_json(config.load({"BERTH_LOG_FORMAT": "text"}))
     assert logs.wants_json(config.load({"BERTH_LOG_FORMAT": "text"}), forced=True)
+
+
+def test_the_handler_writes_to_the_stderr_of_the_moment_not_a_closed_one(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    """A test's capture is closed after it; a worker thread logging later must not fail."""
+    first = io.StringIO()
+    monkeypatch.setattr(sys, "stderr", first)
+    logs.setup(config.load({"BERTH_LOG_FORMAT": "json"}))
+    root = logging.getLogger()
+    try:
+        first.close()
+        now = io.StringIO()
+        monkeypatch.setattr(sys, "stderr", now)
+        errors: list[str] = []
+        monkeypatch.setattr(logging.Handler, "handleError", lambda self, r: errors.append(r.msg))
+
+        logging.getLogger("berth.test").warning("after the first stream closed")
+
+        assert errors == []
+        assert json.loads(now.getvalue())["message"] == "after the first stream closed"
+    finally:
+        for handler in [h for h in root.handlers if isinstance(h, logs._Handler)]:
+            root.removeHandler(handler)

@@ -10,13 +10,15 @@ is not a role's name, since other keys' events carry their role as the channel);
 the other roles take none. Rotating gives a key a new secret (same id, role and
 scope; the old token stops working); revoking ends it. Who created, rotated and
 revoked a key is kept on its row, and every such change is a row of the
-append-only `api_key_changes`.
+append-only `api_key_changes`. A key stored before a rule existed that its scope
+breaks is refused at lookup and cannot be rotated (`well_formed`).
 """
 
 from __future__ import annotations
 
 import hashlib
 import hmac
+import logging
 import re
 import secrets
 from collections.abc import Iterator
@@ -43,6 +45,7 @@ FACILITY_REGISTERED = get_topic(Facility.Registered)
 LAST_USED_GRAIN = "1 minute"
 
 Connection = psycopg.Connection[Any]
+log = logging.getLogger(__name__)
 
 
 class InvalidKeySpec(InvalidCommand):
@@ -103,6 +106,27 @@ def hash_secret(secret: str) -> str:
     return hashlib.sha256(secret.encode()).hexdigest()
 
 
+def well_formed(role: str, scope: str) -> bool:
+    """Whether a stored key's role and scope still meet today's rules.
+
+    Keys made before a rule existed (a booking key named after a role, which would
+    record that role as its events' channel; a gate device with no facility) are
+    refused at lookup and cannot be rotated: their holder needs a new key. Whether
+    a gate device's facility is registered was checked when the key was made, and a
+    facility is never removed.
+    """
+    if role not in ROLES:
+        return False
+    if role not in SCOPED_ROLES:
+        return scope == ""
+    if role == "booking":
+        return CHANNEL.fullmatch(scope) is not None and scope not in ROLES
+    try:
+        return str(UUID(scope)) == scope
+    except ValueError:
+        return False
+
+
 def checked_scope(conn: Connection, *, role: str, scope: str) -> str:
     """The scope as stored (a facility id in its canonical form), or InvalidKeySpec."""
     if role not in ROLES:
@@ -115,7 +139,7 @@ def checked_scope(conn: Connection, *, role: str, scope: str) -> str:
     if not scope:
         raise InvalidKeySpec(f"a {role} key needs a --scope (its channel or facility id)")
     if role == "booking":
-        if not CHANNEL.fullmatch(scope) or scope in ROLES:
+        if not well_formed(role, scope):
             raise InvalidKeySpec(
                 "a booking key's scope is its channel: 1 to 64 letters, digits and . _ : -,"
                 f" starting with a letter or digit, and not a role's name; not {scope!r}"
@@ -205,6 +229,12 @@ def verify(conn: Connection, token: str) -> ApiKey | None:
     secret_hash, role, scope, label = row
     if not hmac.compare_digest(secret_hash, hash_secret(secret)):
         return None
+    if not well_formed(role, scope):
+        log.warning(
+            "API key %s refused: its %s scope %r no longer meets the rules; make a new key",
+            key_id, role, scope,
+        )  # fmt: skip
+        return None
     conn.execute(
         "UPDATE api_keys SET last_used_at = now() WHERE key_id = %s"
         f" AND (last_used_at IS NULL OR last_used_at < now() - interval '{LAST_USED_GRAIN}')",
@@ -269,8 +299,14 @@ def revoke(conn: Connection, key_id: str, *, principal: str) -> KeyRecord:
 def rotate(conn: Connection, key_id: str, *, principal: str) -> tuple[KeyRecord, str]:
     """A new secret for the key (same id, role and scope); the old token stops working."""
     with conn.transaction():
-        if _locked(conn, key_id).revoked:
+        locked = _locked(conn, key_id)
+        if locked.revoked:
             raise KeyRevoked(f"API key {key_id} is revoked; create a new one")
+        if not well_formed(locked.role, locked.scope):
+            raise InvalidKeySpec(
+                f"API key {key_id}'s {locked.role} scope {locked.scope!r} no longer meets"
+                " the rules; create a new key and revoke this one"
+            )
         secret, secret_hash = _new_secret()
         conn.execute(
             "UPDATE api_keys SET secret_hash = %s, rotated_at = now(), rotated_by = %s"

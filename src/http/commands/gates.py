@@ -130,7 +130,9 @@ class RekeyCameraResource(CommandResource):
         camera_id = _camera_id(camera_id)
         with self.services.pool.connection() as conn:
             registered = _registered_gate(conn, facility_id, camera_id)
-        until = self.services.clock() + self.grace
+        grace_seconds = req.context.body.get("grace_seconds")
+        grace = self.grace if grace_seconds is None else timedelta(seconds=grace_seconds)
+        until = self.services.clock() + grace
         change = gate_cameras.CameraRekey(facility_id, camera_id, until)
         result = self.app.cameras.rekey_camera(
             facility_id=facility_id,

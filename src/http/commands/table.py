@@ -353,7 +353,8 @@ COMMANDS: tuple[Command, ...] = (
         method="POST",
         endpoint=Endpoint(
             summary="Give a camera a new signing secret, answered once; the previous one"
-            " is still accepted for BERTH_CAMERA_SECRET_GRACE_SECONDS",
+            " is still accepted for grace_seconds (default BERTH_CAMERA_SECRET_GRACE_SECONDS;"
+            " 0 revokes it at once)",
             tag="gates",
             roles=MANAGERS,
             body=gates.RekeyCamera,

@@ -1,10 +1,16 @@
-"""GET /health (no key: for load balancers) and GET /projections (lag per projection).
+"""GET /health and GET /health/projections (no key), and GET /projections (lag per projection).
 
-Health is red (503 problem+json) when the database does not answer
-(`database-unavailable`), when a projection has recorded an event it cannot
-apply (`projection-failed`, naming it, its position and the error), or when one
-lags: its oldest unapplied event is older than `BERTH_PROJECTION_MAX_LAG_SECONDS`
-(`projection-lagging`). Either way the problem carries every projection's status.
+`/health` is for load balancers and container health checks: it is red (503
+`database-unavailable`) only when this process cannot reach the database, the
+one thing that stops it serving. A failed or lagging projection does not take
+the API out of service (commands and the other reads go on); `/health` then
+answers 200 with `status: degraded` and every projection's status.
+
+`/health/projections` is for monitors that alert on the read side: it is red
+(503) when a projection has recorded an event it cannot apply
+(`projection-failed`, naming it, its position and the error), or when one lags:
+its oldest unapplied event is older than `BERTH_PROJECTION_MAX_LAG_SECONDS`
+(`projection-lagging`). Either problem carries every projection's status.
 """
 
 from __future__ import annotations
@@ -27,15 +33,18 @@ log = logging.getLogger("berth.http")
 
 
 class HealthResource(Query):
+    """Whether this process can serve: red only when the database does not answer."""
+
     endpoints = {
         "GET": Endpoint(
-            summary="Whether the database answers, and how far each projection lags",
+            summary="Whether the API can serve (the database answers), and each projection's state",
             tag="operations",
             roles=PUBLIC,
             response=answers.Health,
             errors=(503,),
         )
     }
+    strict = False
 
     def __init__(self, services: Services, settings: Settings) -> None:
         super().__init__(services, settings)
@@ -55,12 +64,27 @@ class HealthResource(Query):
                 headers={"Retry-After": "2"},
             ) from None
         unwell = [s for s in status if s["state"] != "ok"]
-        if unwell:
+        if unwell and self.strict:
             raise projection_problem(unwell, status, max_lag=self.max_lag)
         resp.media = answers.Health().dump(
-            {"status": "ok", "database": "ok", "projections": status}
+            {"status": "degraded" if unwell else "ok", "database": "ok", "projections": status}
         )
         resp.cache_control = ["no-store"]
+
+
+class ProjectionHealthResource(HealthResource):
+    """Red when a projection failed or lags: for monitoring, never for a load balancer."""
+
+    endpoints = {
+        "GET": Endpoint(
+            summary="Red (503) when a projection failed on an event or lags too long",
+            tag="operations",
+            roles=PUBLIC,
+            response=answers.Health,
+            errors=(503,),
+        )
+    }
+    strict = True
 
 
 def projection_problem(

@@ -10,6 +10,8 @@ from berth.http.schemas.answers import Answer
 from berth.http.schemas.base import Strict, min_position
 from berth.http.schemas.commands import strict_int, text
 
+MAX_CAMERA_GRACE_SECONDS = 30 * 24 * 3600
+
 
 class AddGate(Strict):
     name = text(100, required=True)
@@ -56,7 +58,15 @@ class MoveCamera(Strict):
 
 
 class RekeyCamera(Strict):
-    pass
+    grace_seconds = strict_int(
+        0,
+        MAX_CAMERA_GRACE_SECONDS,
+        load_default=None,
+        metadata={
+            "description": "how long the previous secret is still accepted; 0 revokes it"
+            " at once (a leaked secret); default BERTH_CAMERA_SECRET_GRACE_SECONDS"
+        },
+    )
 
 
 class CameraPlacement(Answer):
