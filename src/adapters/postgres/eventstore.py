@@ -55,7 +55,6 @@ from berth import config
 from berth.adapters.postgres import gate_cameras
 from berth.adapters.postgres.database import Timeouts, eventsourcing_environment
 from berth.adapters.postgres.group_commit import (
-    SAVEPOINT,
     BatchCache,
     GroupCommit,
     GroupCommitFailed,
@@ -247,21 +246,25 @@ class BerthRecorder(PostgresApplicationRecorder):
                 time.sleep(BEGIN_RETRY_WAIT)
         raise AssertionError("unreachable")
 
-    def _read_in_turn(
-        self, conn: Connection[DictRow], read_after: Sequence[tuple[UUID, int]], *, savepoint: str
-    ) -> list[DictRow]:
+    def _read_in_turn(self, conn: Connection[DictRow], member: Member) -> list[DictRow]:
         """A command's first round trip in a batch it did not begin: its savepoint, its reads."""
         try:
-            with conn.pipeline(), conn.cursor() as curs:
-                curs.execute(f"SAVEPOINT {savepoint}")
-                curs.execute(
-                    self._new_events_statement,
-                    ([i for i, _ in read_after], [v for _, v in read_after]),
-                    prepare=True,
-                )
-                return curs.fetchall()
+            with conn.pipeline():
+                return self._queue_turn_read(conn, member).fetchall()
         except psycopg.Error as error:
             raise _library_error(error) from error
+
+    def _queue_turn_read(self, conn: Connection[DictRow], member: Member) -> Cursor[DictRow]:
+        """In a pipeline: a command's savepoint and the read of its aggregates' new events."""
+        curs = conn.cursor()
+        curs.execute(f"SAVEPOINT {member.savepoint}")
+        read_after = member.read_after
+        curs.execute(
+            self._new_events_statement,
+            ([i for i, _ in read_after], [v for _, v in read_after]),
+            prepare=True,
+        )
+        return curs
 
     def select_events(
         self,
@@ -308,8 +311,14 @@ class BerthRecorder(PostgresApplicationRecorder):
         ends = (
             ["COMMIT"]
             if batch is None or member is None
-            else [f"RELEASE SAVEPOINT {SAVEPOINT}", *(["COMMIT"] if batch.is_last(member) else [])]
+            else [
+                f"RELEASE SAVEPOINT {member.savepoint}",
+                *(["COMMIT"] if batch.is_last(member) else []),
+            ]
         )
+        # The next command of the batch: its savepoint and reads follow in the same round trip.
+        following = self.group.following(member) if self.group and member else None
+        reads: Cursor[DictRow] | None = None
         error: Exception | None = None
         ids: Sequence[int] | None = None
         try:
@@ -319,11 +328,15 @@ class BerthRecorder(PostgresApplicationRecorder):
                         self._insert_stored_events(curs, stored_events, **kwargs)
                     for statement in ends if not positioned else ():
                         conn.execute(statement)
+                    if following is not None and not positioned:
+                        reads = self._queue_turn_read(conn, following)
                     pipeline.sync()
                     if stored_events:
                         ids = self._fetch_ids_after_insert_events(curs, stored_events, **kwargs)
                     for statement in ends if positioned else ():
                         conn.execute(statement)
+                    if following is not None and positioned:
+                        reads = self._queue_turn_read(conn, following)
                 except Exception as e:  # re-raised once the pipeline is left, as the library does
                     error = e
         except psycopg.errors.PipelineAborted:
@@ -344,6 +357,11 @@ class BerthRecorder(PostgresApplicationRecorder):
                 raise GroupCommitFailed(f"the command's batch was not committed: {lost}") from error
             # A version already taken (IntegrityError) is the conflict the command retries.
             raise _library_error(error) if isinstance(error, psycopg.Error) else error
+        if reads is not None and following is not None:
+            # Its savepoint and reads are done (a failure of them is this command's, above:
+            # it had released its own savepoint, so rolling back to it fails the batch).
+            with reads:
+                following.prefetched = reads.fetchall()
         committed = "COMMIT" in ends
         if member is not None and self.group is not None:
             self.group.saved(member, committed=committed)

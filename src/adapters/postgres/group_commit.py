@@ -43,7 +43,6 @@ if TYPE_CHECKING:
     from berth.adapters.postgres.eventstore import BerthRecorder
 
 MAX_BATCH = 16
-SAVEPOINT = "berth_command"
 _UNSIGNED = (1 << 64) - 1
 
 
@@ -68,6 +67,8 @@ class Member:
     batch: "Batch | None" = None
     saved: bool = False
     overlay: dict[Any, Any] = field(default_factory=dict)  # its turn's cache layer
+    prefetched: list[DictRow] | None = None  # its reads, done by the command before it
+    savepoint: str = "berth_command_0"  # its own name: a savepoint released is gone
 
 
 @dataclass(eq=False)
@@ -142,15 +143,16 @@ class GroupCommit:
             members = [self._queue.popleft() for _ in range(min(self.max_size, len(self._queue)))]
             self.batches += 1
         batch = Batch(members)
-        for member in members:
+        for index, member in enumerate(members):
             member.batch = batch
+            member.savepoint = f"berth_command_{index}"
         keys = lock_order([key for member in members for key in member.lock_keys])
         try:
             stack, conn, rows = self.recorder._begin(
-                keys, members[0].read_after, savepoint=SAVEPOINT
+                keys, members[0].read_after, savepoint=members[0].savepoint
             )
-        except PersistenceError as error:
-            self._fail(batch, error, started=1)
+        except BaseException as error:
+            self._fail(batch, _persistence_error(error), started=1)
             raise
         batch.stack, batch.conn = stack, conn
         return rows
@@ -158,10 +160,12 @@ class GroupCommit:
     def _start_turn(self, member: Member) -> list[DictRow]:
         batch = member.batch
         assert batch is not None and batch.conn is not None
+        if member.prefetched is not None:
+            return member.prefetched
         try:
-            return self.recorder._read_in_turn(batch.conn, member.read_after, savepoint=SAVEPOINT)
-        except PersistenceError as error:
-            self._fail(batch, error, started=batch.turn + 1)
+            return self.recorder._read_in_turn(batch.conn, member)
+        except BaseException as error:
+            self._fail(batch, _persistence_error(error), started=batch.turn + 1)
             raise
 
     def _end_turn(self, member: Member) -> None:
@@ -176,14 +180,22 @@ class GroupCommit:
         conn = batch.conn
         assert conn is not None
         last = batch.is_last(member)
+        statements = (
+            []
+            if member.saved
+            else [
+                f"ROLLBACK TO SAVEPOINT {member.savepoint}",
+                f"RELEASE SAVEPOINT {member.savepoint}",
+            ]
+        )
+        if last:
+            statements.append("COMMIT" if batch.any_saved else "ROLLBACK")
         try:
-            with conn.pipeline():
-                if not member.saved:
-                    conn.execute(f"ROLLBACK TO SAVEPOINT {SAVEPOINT}")
-                    conn.execute(f"RELEASE SAVEPOINT {SAVEPOINT}")
-                if last:
-                    conn.execute("COMMIT" if batch.any_saved else "ROLLBACK")
-        except psycopg.Error as error:
+            if statements:  # (a saved command's insert released its savepoint: no round trip)
+                with conn.pipeline():
+                    for statement in statements:
+                        conn.execute(statement)
+        except Exception as error:
             self._fail(batch, _persistence_error(error), started=batch.turn + 1)
             return
         # What a refused or conflicting command read is the batch's state too (its
@@ -195,6 +207,13 @@ class GroupCommit:
         else:
             batch.turn += 1
             batch.members[batch.turn].woken.set()
+
+    def following(self, member: Member) -> Member | None:
+        """The command after `member` in its batch, if it is not the last."""
+        batch = member.batch
+        if batch is None or batch.is_last(member):
+            return None
+        return batch.members[batch.members.index(member) + 1]
 
     def saved(self, member: Member, *, committed: bool) -> None:
         """The member's insert released its savepoint (and committed, if it is the last)."""
@@ -262,10 +281,15 @@ def _fresh(error: PersistenceError) -> GroupCommitFailed:
     return GroupCommitFailed(f"the command's batch was not committed: {error}")
 
 
-def _persistence_error(error: psycopg.Error) -> PersistenceError:
+def _persistence_error(error: BaseException) -> PersistenceError:
+    """The library's error for what lost a batch (as its own reads and writes report them)."""
     from berth.adapters.postgres.eventstore import _library_error  # noqa: PLC0415 - a cycle
 
-    return _library_error(error)
+    if isinstance(error, PersistenceError):
+        return error
+    if isinstance(error, psycopg.Error):
+        return _library_error(error)
+    return PersistenceError(f"{type(error).__name__}: {error}")
 
 
 class BatchCache(Cache[Any, Any]):
