@@ -41,6 +41,7 @@ class Refused(DomainError):
 @pytest.fixture
 def app(db_url: str) -> Iterator[Reservations]:
     opened = open_reservations(db_url, group_commit=True)
+    group(opened).parallel = 1  # one batch at a time: the commands queue behind the first
     yield opened
     opened.close()
 
@@ -122,7 +123,7 @@ def in_one_batch(app: Reservations, commands: list[Callable[[], object]]) -> lis
         target=lambda: app.execute(blocker_attempt, CommandContext(cause=CAUSE), lock=[])
     )
     blocker.start()
-    wait_until(lambda: group(app)._running and not queued)
+    wait_until(lambda: group(app)._running == 1 and not queued)
     outcomes: list[object] = [None] * len(commands)
 
     def run(index: int) -> None:

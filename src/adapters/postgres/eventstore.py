@@ -494,8 +494,9 @@ def open_reservations(
     recorder = reservations.recorder
     if isinstance(recorder, BerthRecorder):
         reservations.night_lock = TransactionNightLock(reservations, recorder)
-        if config.load().group_commit if group_commit is None else group_commit:
-            recorder.group = GroupCommit(recorder)
+        settings = config.load()
+        if settings.group_commit if group_commit is None else group_commit:
+            recorder.group = GroupCommit(recorder, parallel=settings.group_commit_batches)
             repository = reservations.repository
             if repository.cache is not None:
                 recorder.group.cache = BatchCache(repository.cache, repository, recorder.group)

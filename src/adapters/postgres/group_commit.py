@@ -87,13 +87,16 @@ class Batch:
 
 
 class GroupCommit:
-    def __init__(self, recorder: "BerthRecorder", *, max_size: int = MAX_BATCH) -> None:
+    def __init__(
+        self, recorder: "BerthRecorder", *, max_size: int = MAX_BATCH, parallel: int = 1
+    ) -> None:
         self.recorder = recorder
         self.max_size = max_size
+        self.parallel = parallel  # batches running at once, each on its own connection
         self.cache: BatchCache | None = None  # set by open_reservations
         self._lock = threading.Lock()
         self._queue: deque[Member] = deque()
-        self._running = False
+        self._running = 0
         self.batches = 0  # begun, for tests and the bench
 
     @contextmanager
@@ -123,8 +126,8 @@ class GroupCommit:
     def _wait_for_turn(self, member: Member) -> list[DictRow]:
         with self._lock:
             self._queue.append(member)
-            if not self._running:
-                self._running = True
+            if self._running < self.parallel:
+                self._running += 1
                 member.lead = True
                 member.woken.set()
         while True:
@@ -263,7 +266,7 @@ class GroupCommit:
                 self._queue[0].lead = True
                 self._queue[0].woken.set()
             else:
-                self._running = False
+                self._running -= 1
 
     def _await(self, member: Member, error: BaseException | None) -> None:
         """Wait for the member's batch to end; its error, if it was not committed."""
