@@ -260,3 +260,45 @@ def test_a_failed_commit_fails_every_command_of_its_batch(app: Reservations, db_
     # And the next command commits.
     assert isinstance(hold(app, night_pool, NIGHT_A)(), UUID)
     assert app.catalogue.sold(night_pool, NIGHT_A) == 1
+
+
+def test_a_batch_whose_connection_is_lost_fails_all_its_commands(app: Reservations, db_url: str):
+    night_pool = make_pool(app, capacity=10)
+    other_pool = make_pool(app, capacity=10)
+    FACILITY[:] = [app.catalogue.pool(night_pool).facility_id]
+    before = app.catalogue.pool(other_pool).version
+    recorder = app.recorder
+    assert isinstance(recorder, BerthRecorder)
+
+    def terminating(now: datetime, meta: dict[str, str]) -> tuple[Aggregate, list[Aggregate]]:
+        conn = recorder.command.conn  # the batch's, in this command's turn
+        assert conn is not None
+        with psycopg.connect(db_url, autocommit=True) as other:
+            other.execute("SELECT pg_terminate_backend(%s)", (conn.info.backend_pid,))
+        pool = app.catalogue.pool(other_pool)
+        pool.set_tax_rate(rate_bp=700, now=now, cause=meta)
+        return pool, [pool]
+
+    outcomes = in_one_batch(
+        app,
+        [
+            hold(app, night_pool, NIGHT_A),  # saved in the batch before the connection is lost
+            lambda: app.execute(terminating, CommandContext(cause=CAUSE), lock=[]),
+            hold(app, night_pool, NIGHT_B),  # never had its turn
+            refused(app, other_pool),
+        ],
+    )
+
+    assert all(isinstance(outcome, GroupCommitFailed) for outcome in outcomes), outcomes
+    with psycopg.connect(db_url) as conn:
+        bookings = conn.execute(
+            "SELECT count(*) FROM berth_events WHERE topic LIKE %s", ("%booking:Booking%",)
+        ).fetchone()
+        pool_events = conn.execute(
+            "SELECT count(*) FROM berth_events WHERE originator_id = %s", (other_pool,)
+        ).fetchone()
+    assert bookings == (0,)
+    assert pool_events == (before,)
+    assert app.catalogue.sold(night_pool, NIGHT_A) == 0
+    assert isinstance(hold(app, night_pool, NIGHT_A)(), UUID)  # the pool replaced the connection
+    assert app.catalogue.sold(night_pool, NIGHT_A) == 1
