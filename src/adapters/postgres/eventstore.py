@@ -16,6 +16,8 @@ the transaction, takes the command's night locks and reads the new events of the
 aggregates it will change; every read of the command is on that connection
 (no pool check per read), and the save is one more round trip that commits
 (two with an idempotency record, a camera change or a row write, which follow the insert).
+With group commit (`open_reservations(group_commit=...)`, BERTH_GROUP_COMMIT), that
+transaction is a batch's, shared in turn (berth.adapters.postgres.group_commit).
 """
 
 import threading
