@@ -86,6 +86,12 @@ class Config:
         15.0, "seconds each statement of a request may run (server side)", minimum=0.001
     )
     read_pool_size: int = setting(8, "connections in each API process's read pool", minimum=1)
+    group_commit: bool = setting(
+        False, "concurrent commands of a process share one transaction and COMMIT"
+    )
+    group_commit_batches: int = setting(
+        1, "with group commit: batches a process runs at once", minimum=1, maximum=16
+    )
     # -- HTTP
     host: str = setting("127.0.0.1", "the address the API listens on (the Procfile's web line)")
     port: int = setting(8000, "the API's port (the Procfile's web line)", minimum=1, maximum=65535)

@@ -16,6 +16,8 @@ the transaction, takes the command's night locks and reads the new events of the
 aggregates it will change; every read of the command is on that connection
 (no pool check per read), and the save is one more round trip that commits
 (two with an idempotency record, a camera change or a row write, which follow the insert).
+With group commit (`open_reservations(group_commit=...)`, BERTH_GROUP_COMMIT), that
+transaction is a batch's, shared in turn (berth.adapters.postgres.group_commit).
 """
 
 import threading
@@ -51,8 +53,15 @@ from psycopg.rows import DictRow
 from psycopg.sql import SQL, Identifier
 from psycopg.types.json import Jsonb
 
+from berth import config
 from berth.adapters.postgres import gate_cameras
 from berth.adapters.postgres.database import Timeouts, eventsourcing_environment
+from berth.adapters.postgres.group_commit import (
+    BatchCache,
+    GroupCommit,
+    GroupCommitFailed,
+    Member,
+)
 from berth.adapters.postgres.night_lock import AdvisoryNightLock, TransactionNightLock
 from berth.domain.application import Reservations
 
@@ -83,6 +92,8 @@ class _Command(threading.local):
     # reads its booking to know which nights to lock): its first round trip reads
     # their new events too.
     recent: dict[UUID, None] = field(default_factory=dict)
+    # With group commit: this command's place in the batch whose turn it has.
+    member: Member | None = None
 
 
 RECENT_READS = 16
@@ -106,6 +117,7 @@ class BerthRecorder(PostgresApplicationRecorder):
             SQL("SELECT public.berth_lock_events()"),
         ]
         self.command = _Command()
+        self.group: GroupCommit | None = None  # group commit (open_reservations sets it)
         # Every read and write of the library goes through get_connection: in a
         # command, they use the command's connection.
         self._pool_connection = datastore.get_connection
@@ -142,29 +154,44 @@ class BerthRecorder(PostgresApplicationRecorder):
         """
         if self.command.conn is not None:
             raise RuntimeError("a command transaction is already open in this thread")
+        if self.group is not None:
+            with self.group.turn(lock_keys, read_after) as (conn, rows, member):
+                self.command.conn, self.command.member = conn, member
+                try:
+                    yield self._read(read_after, rows)
+                finally:
+                    self.command.conn, self.command.member = None, None
+                    self.command.current = {}
+            return
         stack, conn, rows = self._begin(lock_keys, read_after)
         with stack:
             self.command.conn = conn
             try:
-                self.command.current = {i: v for i, v in read_after}
-                events = [
-                    StoredEvent(
-                        originator_id=row["originator_id"],
-                        originator_version=row["originator_version"],
-                        topic=row["topic"],
-                        state=bytes(row["state"]),
-                    )
-                    for row in rows
-                ]
-                for event in events:
-                    self.command.current[event.originator_id] = event.originator_version
-                yield events
+                yield self._read(read_after, rows)
             finally:
                 self.command.conn = None
                 self.command.current = {}
                 if conn.info.transaction_status != TransactionStatus.IDLE:
                     with suppress(psycopg.Error):
                         conn.execute("ROLLBACK")
+
+    def _read(
+        self, read_after: Sequence[tuple[UUID, int]], rows: list[DictRow]
+    ) -> list[StoredEvent]:
+        """The events read under the locks; the aggregates they name are now current."""
+        self.command.current = {i: v for i, v in read_after}
+        events = [
+            StoredEvent(
+                originator_id=row["originator_id"],
+                originator_version=row["originator_version"],
+                topic=row["topic"],
+                state=bytes(row["state"]),
+            )
+            for row in rows
+        ]
+        for event in events:
+            self.command.current[event.originator_id] = event.originator_version
+        return events
 
     def take_recent_reads(self) -> list[UUID]:
         """The aggregates this thread read outside a command since the last one."""
@@ -173,7 +200,11 @@ class BerthRecorder(PostgresApplicationRecorder):
         return recent
 
     def _begin(
-        self, lock_keys: Sequence[int], read_after: Sequence[tuple[UUID, int]]
+        self,
+        lock_keys: Sequence[int],
+        read_after: Sequence[tuple[UUID, int]],
+        *,
+        savepoint: str | None = None,
     ) -> tuple[ExitStack, Connection[DictRow], list[DictRow]]:
         """A pooled connection in a transaction holding the locks, and the events read.
 
@@ -196,6 +227,8 @@ class BerthRecorder(PostgresApplicationRecorder):
                                 (list(lock_keys),),
                                 prepare=True,
                             )
+                        if savepoint is not None:
+                            curs.execute(f"SAVEPOINT {savepoint}")
                         curs.execute(
                             self._new_events_statement,
                             ([i for i, _ in read_after], [v for _, v in read_after]),
@@ -214,6 +247,26 @@ class BerthRecorder(PostgresApplicationRecorder):
                     raise
                 time.sleep(BEGIN_RETRY_WAIT)
         raise AssertionError("unreachable")
+
+    def _read_in_turn(self, conn: Connection[DictRow], member: Member) -> list[DictRow]:
+        """A command's first round trip in a batch it did not begin: its savepoint, its reads."""
+        try:
+            with conn.pipeline():
+                return self._queue_turn_read(conn, member).fetchall()
+        except psycopg.Error as error:
+            raise _library_error(error) from error
+
+    def _queue_turn_read(self, conn: Connection[DictRow], member: Member) -> Cursor[DictRow]:
+        """In a pipeline: a command's savepoint and the read of its aggregates' new events."""
+        curs = conn.cursor()
+        curs.execute(f"SAVEPOINT {member.savepoint}")
+        read_after = member.read_after
+        curs.execute(
+            self._new_events_statement,
+            ([i for i, _ in read_after], [v for _, v in read_after]),
+            prepare=True,
+        )
+        return curs
 
     def select_events(
         self,
@@ -253,6 +306,21 @@ class BerthRecorder(PostgresApplicationRecorder):
             or isinstance(kwargs.get("camera_change"), gate_cameras.CameraChange)
             or kwargs.get("row_write") is not None
         )
+        member = self.command.member
+        batch = member.batch if member is not None else None
+        # In a batch: the command's savepoint is released, and the batch committed
+        # after its last command.
+        ends = (
+            ["COMMIT"]
+            if batch is None or member is None
+            else [
+                f"RELEASE SAVEPOINT {member.savepoint}",
+                *(["COMMIT"] if batch.is_last(member) else []),
+            ]
+        )
+        # The next command of the batch: its savepoint and reads follow in the same round trip.
+        following = self.group.following(member) if self.group and member else None
+        reads: Cursor[DictRow] | None = None
         error: Exception | None = None
         ids: Sequence[int] | None = None
         try:
@@ -260,13 +328,17 @@ class BerthRecorder(PostgresApplicationRecorder):
                 try:
                     if stored_events:
                         self._insert_stored_events(curs, stored_events, **kwargs)
-                    if not positioned:
-                        conn.execute("COMMIT")
+                    for statement in ends if not positioned else ():
+                        conn.execute(statement)
+                    if following is not None and not positioned:
+                        reads = self._queue_turn_read(conn, following)
                     pipeline.sync()
                     if stored_events:
                         ids = self._fetch_ids_after_insert_events(curs, stored_events, **kwargs)
-                    if positioned:
-                        conn.execute("COMMIT")
+                    for statement in ends if positioned else ():
+                        conn.execute(statement)
+                    if following is not None and positioned:
+                        reads = self._queue_turn_read(conn, following)
                 except Exception as e:  # re-raised once the pipeline is left, as the library does
                     error = e
         except psycopg.errors.PipelineAborted:
@@ -276,10 +348,29 @@ class BerthRecorder(PostgresApplicationRecorder):
             if error is None:
                 raise
         if error is not None:
+            if member is not None and conn.pgconn.transaction_status != TransactionStatus.INERROR:
+                # Not the command's own insert (that leaves the transaction in error, to roll
+                # back to its savepoint): the batch's COMMIT or its connection failed.
+                lost = _library_error(error) if isinstance(error, psycopg.Error) else error
+                assert isinstance(lost, PersistenceError), lost
+                self.command.conn = None
+                if self.group is not None:
+                    self.group.failed(member, lost)
+                raise GroupCommitFailed(f"the command's batch was not committed: {lost}") from error
             # A version already taken (IntegrityError) is the conflict the command retries.
             raise _library_error(error) if isinstance(error, psycopg.Error) else error
-        # Committed: what follows (snapshots) uses connections of its own, as outside a command.
-        self.command.conn = None
+        if reads is not None and following is not None:
+            # Its savepoint and reads are done (a failure of them is this command's, above:
+            # it had released its own savepoint, so rolling back to it fails the batch).
+            with reads:
+                following.prefetched = reads.fetchall()
+        committed = "COMMIT" in ends
+        if member is not None and self.group is not None:
+            self.group.saved(member, committed=committed)
+        if committed:
+            # What follows (snapshots) uses connections of its own, as outside a command;
+            # in a batch not yet committed, they are written in its transaction.
+            self.command.conn = None
         return ids
 
     def _fetch_ids_after_insert_events(
@@ -388,12 +479,14 @@ def open_reservations(
     *,
     clock: Callable[[], datetime] = utc_now,
     env: dict[str, str] | None = None,
+    group_commit: bool | None = None,
 ) -> Reservations:
     """The command application on the PostgreSQL at `url`, with its night locks.
 
     Every connection of its pools has bounded connect and statement timeouts
     (`Timeouts`, from the environment: here and in `BerthRecorder`) and is
-    checked before use.
+    checked before use. With `group_commit` (default: BERTH_GROUP_COMMIT), the
+    commands of this process share transactions (berth.adapters.postgres.group_commit).
     """
     timeouts = Timeouts.from_environ()
     environment = eventsourcing_environment(url, timeouts=timeouts)
@@ -403,6 +496,13 @@ def open_reservations(
     recorder = reservations.recorder
     if isinstance(recorder, BerthRecorder):
         reservations.night_lock = TransactionNightLock(reservations, recorder)
+        settings = config.load()
+        if settings.group_commit if group_commit is None else group_commit:
+            recorder.group = GroupCommit(recorder, parallel=settings.group_commit_batches)
+            repository = reservations.repository
+            if repository.cache is not None:
+                recorder.group.cache = BatchCache(repository.cache, repository, recorder.group)
+                repository.cache = recorder.group.cache
     else:  # another recorder (the library's, in tests of old schemas): locks of their own
         reservations.night_lock = AdvisoryNightLock(url, timeouts=timeouts)
     return reservations

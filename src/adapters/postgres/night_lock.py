@@ -34,6 +34,7 @@ from eventsourcing.application import Application, project_aggregate
 from psycopg_pool import ConnectionPool
 
 from berth.adapters.postgres.database import Timeouts, request_pool
+from berth.adapters.postgres.group_commit import BatchCache
 
 if TYPE_CHECKING:
     from berth.adapters.postgres.eventstore import BerthRecorder
@@ -83,15 +84,21 @@ class TransactionNightLock:
         cache = repository.cache
         if cache is None:
             return
-        fastforward_lock = repository._use_fastforward_lock(key)
-        try:
-            with fastforward_lock:
-                try:
-                    aggregate = deepcopy(cache.get(key))
-                except KeyError:
-                    return  # evicted: the next read rebuilds it from the store
-        finally:
-            repository._disuse_fastforward_lock(key)
+        if isinstance(cache, BatchCache) and cache.in_turn():
+            try:
+                aggregate = cache.get(key)  # the command's own copy (in a group commit)
+            except KeyError:
+                return
+        else:
+            fastforward_lock = repository._use_fastforward_lock(key)
+            try:
+                with fastforward_lock:
+                    try:
+                        aggregate = deepcopy(cache.get(key))
+                    except KeyError:
+                        return  # evicted: the next read rebuilds it from the store
+            finally:
+                repository._disuse_fastforward_lock(key)
         new = [event for event in events if event.originator_version > aggregate.version]
         projected = project_aggregate(aggregate, new)
         if projected is not None:

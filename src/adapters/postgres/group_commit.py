@@ -1,0 +1,356 @@
+"""Group commit: concurrent commands of one process share one transaction and one COMMIT.
+
+`GroupCommit` (BERTH_GROUP_COMMIT) queues the command transactions a process's
+threads ask for (BerthRecorder.command_transaction). The first thread to find no
+batch running leads one: it takes whatever is queued (at most `max_size`, no wait
+for more), begins one transaction on one pooled connection and takes the night
+locks of all of them at once, in key order, as transaction locks. The commands
+then take turns on that connection, in queue order, each under a SAVEPOINT: its
+reads, its domain attempt, its insert and RELEASE (one round trip, with the COMMIT
+when it is the last). A refusal or a version conflict rolls back to its savepoint
+and leaves the others alone; a conflicting command retries in a later batch.
+
+Every lock a batch takes is taken before its first insert takes the events
+table's lock: the order every transaction of the store keeps (night locks, then
+the table lock until COMMIT), so batches of two processes cannot deadlock.
+
+An answer is given only once its batch committed: a command that saved or was
+refused waits for the COMMIT, and if the COMMIT fails (the connection was lost, a
+deferred check failed) every one of them gets the error and none is stored.
+
+The aggregate cache is not touched by a batch until it committed: a command in its
+turn reads and writes a private layer (`BatchCache`), copies of the shared cache's
+aggregates, which is kept with the batch when its savepoint is released, dropped
+when it is rolled back, and put into the shared cache after the COMMIT.
+"""
+
+import threading
+from collections import deque
+from collections.abc import Iterator, Sequence
+from contextlib import ExitStack, contextmanager, suppress
+from copy import deepcopy
+from dataclasses import dataclass, field
+from typing import TYPE_CHECKING, Any
+from uuid import UUID
+
+import psycopg
+from eventsourcing.application import Cache, Repository
+from eventsourcing.persistence import OperationalError, PersistenceError
+from psycopg import Connection
+from psycopg.rows import DictRow
+
+if TYPE_CHECKING:
+    from berth.adapters.postgres.eventstore import BerthRecorder
+
+MAX_BATCH = 16
+_UNSIGNED = (1 << 64) - 1
+
+
+class GroupCommitFailed(OperationalError):
+    """The batch a command was in was not committed: the command was not stored."""
+
+
+def lock_order(keys: Sequence[int]) -> list[int]:
+    """Advisory keys in the order of the UUIDs they come from (night_lock.advisory_key)."""
+    return sorted(set(keys), key=lambda key: key & _UNSIGNED)
+
+
+@dataclass(eq=False)
+class Member:
+    """One command's place in a batch."""
+
+    lock_keys: Sequence[int]
+    read_after: Sequence[tuple[UUID, int]]
+    woken: threading.Event = field(default_factory=threading.Event)
+    lead: bool = False  # woken to begin the next batch
+    failure: PersistenceError | None = None  # woken to fail before its turn
+    batch: "Batch | None" = None
+    saved: bool = False
+    overlay: dict[Any, Any] = field(default_factory=dict)  # its turn's cache layer
+    prefetched: list[DictRow] | None = None  # its reads, done by the command before it
+    savepoint: str = "berth_command_0"  # its own name: a savepoint released is gone
+
+
+@dataclass(eq=False)
+class Batch:
+    members: list[Member]
+    conn: Connection[DictRow] | None = None
+    stack: ExitStack | None = None
+    turn: int = 0
+    any_saved: bool = False
+    done: threading.Event = field(default_factory=threading.Event)
+    error: PersistenceError | None = None
+    overlay: dict[Any, Any] = field(default_factory=dict)  # released members' cache layers
+
+    def is_last(self, member: Member) -> bool:
+        return self.members[-1] is member
+
+
+class GroupCommit:
+    def __init__(
+        self, recorder: "BerthRecorder", *, max_size: int = MAX_BATCH, parallel: int = 1
+    ) -> None:
+        self.recorder = recorder
+        self.max_size = max_size
+        self.parallel = parallel  # batches running at once, each on its own connection
+        self.cache: BatchCache | None = None  # set by open_reservations
+        self._lock = threading.Lock()
+        self._queue: deque[Member] = deque()
+        self._running = 0
+        self.batches = 0  # begun, for tests and the bench
+
+    @contextmanager
+    def turn(
+        self, lock_keys: Sequence[int], read_after: Sequence[tuple[UUID, int]]
+    ) -> Iterator[tuple[Connection[DictRow], list[DictRow], Member]]:
+        """This command's turn in a batch: the connection, the events read, its place.
+
+        Leaving it after a save (the insert released the savepoint) or a refusal waits
+        for the batch's COMMIT and raises its error if it failed; leaving it without
+        a save (a conflict) rolls back to the savepoint and returns at once.
+        """
+        member = Member(lock_keys, read_after)
+        rows = self._wait_for_turn(member)
+        batch = member.batch
+        assert batch is not None and batch.conn is not None
+        try:
+            yield batch.conn, rows, member
+        except BaseException as error:
+            self._end_turn(member)
+            self._await(member, error)
+            raise
+        self._end_turn(member)
+        if member.saved:
+            self._await(member, None)
+
+    def _wait_for_turn(self, member: Member) -> list[DictRow]:
+        with self._lock:
+            self._queue.append(member)
+            if self._running < self.parallel:
+                self._running += 1
+                member.lead = True
+                member.woken.set()
+        while True:
+            member.woken.wait()
+            member.woken.clear()
+            if member.failure is not None:
+                raise member.failure
+            if member.lead:
+                member.lead = False
+                return self._open()
+            return self._start_turn(member)
+
+    def _open(self) -> list[DictRow]:
+        """Begin a batch of what is queued; the leader (first queued) has the first turn."""
+        with self._lock:
+            members = [self._queue.popleft() for _ in range(min(self.max_size, len(self._queue)))]
+            self.batches += 1
+        batch = Batch(members)
+        for index, member in enumerate(members):
+            member.batch = batch
+            member.savepoint = f"berth_command_{index}"
+        keys = lock_order([key for member in members for key in member.lock_keys])
+        try:
+            stack, conn, rows = self.recorder._begin(
+                keys, members[0].read_after, savepoint=members[0].savepoint
+            )
+        except BaseException as error:
+            self._fail(batch, _persistence_error(error), started=1)
+            raise
+        batch.stack, batch.conn = stack, conn
+        return rows
+
+    def _start_turn(self, member: Member) -> list[DictRow]:
+        batch = member.batch
+        assert batch is not None and batch.conn is not None
+        if member.prefetched is not None:
+            return member.prefetched
+        try:
+            return self.recorder._read_in_turn(batch.conn, member)
+        except BaseException as error:
+            self._fail(batch, _persistence_error(error), started=batch.turn + 1)
+            raise
+
+    def _end_turn(self, member: Member) -> None:
+        """Release or roll back the member's savepoint; hand on the turn or commit."""
+        batch = member.batch
+        assert batch is not None
+        if batch.done.is_set():  # the member's insert committed the batch, or the batch failed
+            if batch.error is None and self.cache is not None:
+                self.cache.publish(member.overlay)  # what it cached after its COMMIT
+            member.overlay = {}
+            return
+        conn = batch.conn
+        assert conn is not None
+        last = batch.is_last(member)
+        statements = (
+            []
+            if member.saved
+            else [
+                f"ROLLBACK TO SAVEPOINT {member.savepoint}",
+                f"RELEASE SAVEPOINT {member.savepoint}",
+            ]
+        )
+        if last:
+            statements.append("COMMIT" if batch.any_saved else "ROLLBACK")
+        try:
+            if statements:  # (a saved command's insert released its savepoint: no round trip)
+                with conn.pipeline():
+                    for statement in statements:
+                        conn.execute(statement)
+        except Exception as error:
+            self._fail(batch, _persistence_error(error), started=batch.turn + 1)
+            return
+        # What a refused or conflicting command read is the batch's state too (its
+        # attempt changed copies of its own): cached as well once the batch committed.
+        batch.overlay.update(member.overlay)
+        member.overlay = {}
+        if last:
+            self._committed(batch)
+        else:
+            batch.turn += 1
+            batch.members[batch.turn].woken.set()
+
+    def following(self, member: Member) -> Member | None:
+        """The command after `member` in its batch, if it is not the last."""
+        batch = member.batch
+        if batch is None or batch.is_last(member):
+            return None
+        return batch.members[batch.members.index(member) + 1]
+
+    def saved(self, member: Member, *, committed: bool) -> None:
+        """The member's insert released its savepoint (and committed, if it is the last)."""
+        batch = member.batch
+        assert batch is not None
+        member.saved = True
+        batch.any_saved = True
+        if committed:
+            batch.overlay.update(member.overlay)
+            member.overlay = {}
+            self._committed(batch)
+
+    def failed(self, member: Member, error: PersistenceError) -> None:
+        """The member's insert failed in a way that lost the batch (its COMMIT, the link)."""
+        batch = member.batch
+        assert batch is not None
+        self._fail(batch, error, started=batch.turn + 1)
+
+    def _committed(self, batch: Batch) -> None:
+        if self.cache is not None:
+            self.cache.publish(batch.overlay)
+        batch.overlay = {}
+        self._close(batch, None)
+
+    def _fail(self, batch: Batch, error: PersistenceError, *, started: int) -> None:
+        """The batch is lost: members that had their turn get `error`; the rest too."""
+        batch.error = error
+        batch.overlay = {}
+        for member in batch.members[started:]:
+            member.failure = _fresh(error)
+            member.woken.set()
+        self._close(batch, error)
+
+    def _close(self, batch: Batch, error: PersistenceError | None) -> None:
+        conn, stack = batch.conn, batch.stack
+        if conn is not None and error is not None:
+            with suppress(psycopg.Error):
+                conn.execute("ROLLBACK")
+        batch.conn, batch.stack = None, None
+        if stack is not None:
+            # The pool discards a connection that was lost and resets one left in a transaction.
+            with suppress(psycopg.Error, PersistenceError):
+                stack.close()
+        batch.done.set()
+        with self._lock:
+            if self._queue:
+                self._queue[0].lead = True
+                self._queue[0].woken.set()
+            else:
+                self._running -= 1
+
+    def _await(self, member: Member, error: BaseException | None) -> None:
+        """Wait for the member's batch to end; its error, if it was not committed."""
+        batch = member.batch
+        assert batch is not None
+        batch.done.wait()
+        if batch.error is not None:
+            if error is batch.error or isinstance(error, GroupCommitFailed):
+                return  # the member's own error is the batch's: it is raised as it is
+            raise _fresh(batch.error) from error
+
+
+def _fresh(error: PersistenceError) -> GroupCommitFailed:
+    """An error of its own for each command of a failed batch (raised in its thread)."""
+    return GroupCommitFailed(f"the command's batch was not committed: {error}")
+
+
+def _persistence_error(error: BaseException) -> PersistenceError:
+    """The library's error for what lost a batch (as its own reads and writes report them)."""
+    from berth.adapters.postgres.eventstore import _library_error  # noqa: PLC0415 - a cycle
+
+    if isinstance(error, PersistenceError):
+        return error
+    if isinstance(error, psycopg.Error):
+        return _library_error(error)
+    return PersistenceError(f"{type(error).__name__}: {error}")
+
+
+class BatchCache(Cache[Any, Any]):
+    """The repository's cache, with a layer of its own for a command in a batch's turn.
+
+    Outside a turn it is the shared cache. In a turn, a read copies the aggregate
+    (from the batch's layer, else the shared cache under the library's
+    fast-forward lock) into the member's layer, and a write goes to that layer:
+    the library's fast-forward in place then changes only the copy, and nothing
+    reaches the shared cache before the batch committed (`publish`).
+    """
+
+    def __init__(self, shared: Cache[Any, Any], repository: Repository[Any], group: GroupCommit):
+        super().__init__()
+        self.shared = shared
+        self.repository = repository
+        self.group = group
+
+    def _member(self) -> Member | None:
+        return self.group.recorder.command.member
+
+    def in_turn(self) -> bool:
+        """Whether this thread's command has its turn in a batch: reads give private copies."""
+        return self._member() is not None
+
+    def get(self, key: Any, *, evict: bool = False) -> Any:
+        member = self._member()
+        if member is None:
+            return self.shared.get(key, evict=evict)
+        if key in member.overlay:
+            return member.overlay.pop(key) if evict else member.overlay[key]
+        assert member.batch is not None
+        if key in member.batch.overlay:
+            copy = deepcopy(member.batch.overlay[key])
+        else:
+            lock = self.repository._use_fastforward_lock(key)
+            try:
+                with lock:
+                    copy = deepcopy(self.shared.get(key))
+            finally:
+                self.repository._disuse_fastforward_lock(key)
+        if not evict:
+            member.overlay[key] = copy
+        return copy
+
+    def put(self, key: Any, value: Any) -> None:
+        member = self._member()
+        if member is None:
+            self.shared.put(key, value)
+        elif value is not None:
+            member.overlay[key] = value
+
+    def publish(self, committed: dict[Any, Any]) -> None:
+        """Put a committed batch's aggregates in the shared cache, where they are newer."""
+        for key, aggregate in committed.items():
+            try:
+                current = self.shared.get(key)
+            except KeyError:
+                current = None
+            if current is None or current.version < aggregate.version:
+                self.shared.put(key, aggregate)
