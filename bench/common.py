@@ -2,7 +2,10 @@
 
 from __future__ import annotations
 
+import atexit
+import contextlib
 import dataclasses
+import os
 import statistics
 import sys
 import threading
@@ -23,17 +26,30 @@ def server_url() -> str:
     return database_url(dataclasses.replace(load(), embedded=True))
 
 
-def scratch_database(name: str) -> str:
-    """A freshly migrated database on Berth's server (embedded unless BERTH_DATABASE_URL)."""
+def scratch_database(name: str, *, keep: bool = False) -> str:
+    """A freshly migrated database on Berth's server (embedded unless BERTH_DATABASE_URL).
+
+    Named after this process too, so that two benchmarks run at once on one server
+    never drop each other's, and dropped again when the benchmark exits; unless
+    `keep` (a fill a later run reuses): then it is `name` itself, and stays.
+    """
     server = server_url()
+    if not keep:
+        name = f"{name}_{os.getpid()}"
+    drop = sql.SQL("DROP DATABASE IF EXISTS {} WITH (FORCE)").format(sql.Identifier(name))
     with psycopg.connect(server, autocommit=True) as conn:
-        conn.execute(
-            sql.SQL("DROP DATABASE IF EXISTS {} WITH (FORCE)").format(sql.Identifier(name))
-        )
+        conn.execute(drop)
         conn.execute(sql.SQL("CREATE DATABASE {}").format(sql.Identifier(name)))
+    if not keep:
+        atexit.register(_drop, server, drop)
     url = with_database(server, name)
     migrate(url)
     return url
+
+
+def _drop(server: str, drop: sql.Composed) -> None:
+    with contextlib.suppress(psycopg.Error), psycopg.connect(server, autocommit=True) as conn:
+        conn.execute(drop)
 
 
 @dataclass

@@ -137,7 +137,7 @@ def main() -> None:
 
         url = with_database(server_url(), DATABASE)
     else:
-        url = scratch_database(DATABASE)
+        url = scratch_database(DATABASE, keep=True)  # for --reuse
         fill(url, args.commands, args.clients)
 
     broker: KafkaBroker | None = None
