@@ -545,7 +545,7 @@ def add_audit_commands(commands: "argparse._SubParsersAction[argparse.ArgumentPa
     checkpoint.add_argument(
         "--every",
         type=positive_int,
-        help="positions between checkpoints of the history (default 5,000)",
+        help="positions between checkpoints of the history (default 2,000)",
     )
     checkpoint.set_defaults(run=do_audit_checkpoint)
 

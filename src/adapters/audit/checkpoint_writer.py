@@ -10,7 +10,8 @@ checkpoint at the last multiple of `every` positions before each ledger event
 it passes (one per gap between events) and one at the head, each naming the
 chain's link at its position. A second run over the same store replays nothing
 and writes nothing; a run cut short commits nothing, and the next one starts
-where the last committed run ended.
+where the last committed run ended. Runs take turns (a session advisory lock
+taken before the snapshot), so overlapping ones never conflict.
 """
 
 from __future__ import annotations
@@ -31,7 +32,9 @@ Connection = psycopg.Connection[Any]
 
 # Positions between checkpoints of a facility's history: a cut replays at most this many
 # positions after the nearest one (about 0.3-0.45 MB each for 3,000 bookings).
-EVERY = 5_000
+EVERY = 2_000
+# One run at a time (per database): an overlapping one waits, then finds the rows written.
+LOCK_KEY = int.from_bytes(b"berthckp", "big", signed=True)
 
 
 @dataclass(frozen=True)
@@ -77,6 +80,23 @@ def write(
     """
     if every < 1:
         raise ValueError(f"checkpoints are at least 1 position apart, not {every}")
+    if conn.info.transaction_status != psycopg.pq.TransactionStatus.IDLE:
+        raise ValueError("write checkpoints on a connection outside a transaction (autocommit)")
+    # Taken before the snapshot, so a run that waited sees what the one before wrote.
+    conn.execute("SELECT pg_advisory_lock(%s)", (LOCK_KEY,))
+    try:
+        return _write(conn, facility_id, every, through, progress)
+    finally:
+        conn.execute("SELECT pg_advisory_unlock(%s)", (LOCK_KEY,))
+
+
+def _write(
+    conn: Connection,
+    facility_id: UUID,
+    every: int,
+    through: int | None,
+    progress: Progress | None,
+) -> Written:
     added: list[int] = []
     with conn.transaction():
         conn.execute("SET TRANSACTION ISOLATION LEVEL REPEATABLE READ")
