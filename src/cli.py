@@ -447,14 +447,20 @@ def do_audit_checkpoint(args: argparse.Namespace) -> Any:
     from berth.adapters.console import progress  # noqa: PLC0415
 
     # The application role may only read checkpoints (migration 0195): the owner writes.
+    written = []
     with psycopg.connect(database.migrate_database_url(), autocommit=True) as conn:
         facility_ids = args.facility or checkpoint_writer.facilities(conn)
-        written = []
         for n, facility_id in enumerate(facility_ids, 1):
             label = f"checkpointing {facility_id} ({n}/{len(facility_ids)})"
-            with progress.progress_bar(label) as update:
-                every = args.every or checkpoint_writer.EVERY
-                run = checkpoint_writer.write(conn, facility_id, every=every, progress=update)
+            try:
+                with progress.progress_bar(label) as update:
+                    every = args.every or checkpoint_writer.EVERY
+                    run = checkpoint_writer.write(conn, facility_id, every=every, progress=update)
+            except psycopg.errors.InsufficientPrivilege as error:
+                sys.exit(
+                    f"berth: {str(error).strip()}: checkpoints are written as the owner"
+                    f" ({database.MIGRATE_DATABASE_URL_VAR}); the application role only reads them"
+                )
             written.append(run.as_dict())
     return written
 

@@ -322,6 +322,13 @@ def test_berth_audit_checkpoint_shows_progress_writes_as_the_owner_and_is_idempo
 ) -> None:
     facilities, cuts = story(*app)
     monkeypatch.setenv("BERTH_DATABASE_URL", app_db_url)
+    monkeypatch.delenv("BERTH_MIGRATE_DATABASE_URL", raising=False)
+    with pytest.raises(SystemExit) as refused:  # as the application role
+        cli.main(["audit", "checkpoint"])
+    assert "permission denied" in str(refused.value) and "BERTH_MIGRATE_DATABASE_URL" in str(
+        refused.value
+    )
+    capsys.readouterr()
     monkeypatch.setenv("BERTH_MIGRATE_DATABASE_URL", owner_db_url)
     cli.main(["audit", "checkpoint", "--every", str(EVERY)])
     out, err = capsys.readouterr()
