@@ -105,7 +105,7 @@ def history_page(
     The state after an event needs every event before it, so the replay starts
     at version 1 whatever the page.
     """
-    with snapshot(conn):
+    with _snapshot(conn):
         last_version = _last_version(conn, aggregate_id)
         if last_version is None:
             raise UnknownAggregate(f"no aggregate {aggregate_id} in the event store")
@@ -125,7 +125,7 @@ def iter_history(conn: Connection, aggregate_id: UUID) -> Generator[history.Step
     It holds a server-side cursor and a transaction on `conn` while it runs:
     consume it fully, or close it (`contextlib.closing`), before using `conn` again.
     """
-    with snapshot(conn):
+    with _snapshot(conn):
         if _last_version(conn, aggregate_id) is None:
             raise UnknownAggregate(f"no aggregate {aggregate_id} in the event store")
         with _aggregate_events(conn, aggregate_id) as events:
@@ -137,7 +137,7 @@ def state_as_of(
     conn: Connection, aggregate_id: UUID, cut: Cut, *, progress: Progress | None = None
 ) -> history.Step:
     """The aggregate's last event within the cut and the state it left."""
-    with snapshot(conn):
+    with _snapshot(conn):
         last_version = _last_version(conn, aggregate_id)
         if last_version is None:
             raise UnknownAggregate(f"no aggregate {aggregate_id} in the event store")
@@ -173,7 +173,7 @@ def trial_balance_as_of(
     that answers. Without, it starts from zero (for an auditor who trusts only
     the events).
     """
-    with snapshot(conn):
+    with _snapshot(conn):
         start = None
         if checkpoints:
             start = ledger_checkpoints.restored(
@@ -234,7 +234,7 @@ def replay_ledger(
 
 
 @contextmanager
-def snapshot(conn: Connection) -> Iterator[None]:
+def _snapshot(conn: Connection) -> Iterator[None]:
     """One repeatable-read, read-only transaction: every read sees the same store."""
     with conn.transaction():
         conn.execute("SET TRANSACTION ISOLATION LEVEL REPEATABLE READ, READ ONLY")
