@@ -1,6 +1,6 @@
 """Eight auditors at once ask for a replayed (as-of) trial balance: from zero, from checkpoints.
 
-    .venv/bin/python bench/audit_replay.py [--bookings 3000] [--auditors 8]
+    .venv/bin/python bench/audit_replay.py [--bookings 3000] [--auditors 8] [--every 5000]
 
 Fills a scratch database `berth_bench_audit` (embedded PostgreSQL, or
 BERTH_DATABASE_URL) with bench/ledger.py's season, then sends `--auditors`
@@ -8,9 +8,11 @@ concurrent `GET /audit/ledger/trial-balance` requests through the HTTP app
 (threads over falcon's TestClient, a pool of connections as under gunicorn),
 half cut by position and half by time, spread over the history, in rounds:
 
-- from zero (`from_zero=true`: what every replay did before checkpoints),
-- cold (no checkpoint yet; each replay leaves checkpoints behind),
-- warm (each starts from the nearest checkpoint at or below its cut).
+- from zero (`from_zero=true`: the baseline, what every replay did before checkpoints),
+- none written (checkpoints asked for, none there: the API writes none itself),
+- then `berth audit checkpoint --every N` for the facility (timed), and
+- cold (each starts from the nearest checkpoint, decoding it from the table),
+- warm (each starts from its decoded copy kept in the process).
 
 Prints each round's wall time and per-request median and maximum.
 """
@@ -32,7 +34,7 @@ from psycopg_pool import ConnectionPool
 
 sys.path.insert(0, str(Path(__file__).parent))
 
-from berth.adapters.audit import audit_history
+from berth.adapters.audit import checkpoint_writer
 from berth.adapters.postgres import apikeys
 from berth.adapters.postgres.eventstore import open_reservations
 from berth.http import Services, Settings, create_app
@@ -82,6 +84,7 @@ def main() -> None:
     parser.add_argument("--bookings", type=int, default=3000)
     parser.add_argument("--auditors", type=int, default=8)
     parser.add_argument("--seed", type=int, default=1)
+    parser.add_argument("--every", type=int, default=checkpoint_writer.EVERY)
     args = parser.parse_args()
 
     url = scratch_database("berth_bench_audit")
@@ -101,8 +104,15 @@ def main() -> None:
     )
     paths = cuts(url, str(facility[0]), args.auditors)
     rows = []
-    for name, suffix in (("from zero", "&from_zero=true"), ("cold", ""), ("warm", "")):
+    for name, suffix in (("from zero", "&from_zero=true"), ("none written", "")):
         seconds, latencies = round_of(client, token, [p + suffix for p in paths])
+        rows.append((name, seconds, statistics.median(latencies), max(latencies)))
+    with pool.connection() as conn:
+        began = time.perf_counter()
+        checkpoint_writer.write(conn, facility[0], every=args.every)
+        writing = time.perf_counter() - began
+    for name in ("cold", "warm"):
+        seconds, latencies = round_of(client, token, paths)
         rows.append((name, seconds, statistics.median(latencies), max(latencies)))
     with pool.connection() as conn:
         stored = conn.execute(
@@ -114,14 +124,15 @@ def main() -> None:
     print(
         f"\naudit replay benchmark: {args.bookings:,} bookings, {int(events[0]):,} events,"
         f" {args.auditors} concurrent auditors,"
-        f" checkpoints every {audit_history.CHECKPOINT_EVERY:,} positions,"
+        f" checkpoints every {args.every:,} positions,"
         f" {datetime.now(UTC):%Y-%m-%d %H:%M} UTC\n"
     )
     print("| round | wall s | median s | max s |")
     print("| --- | ---: | ---: | ---: |")
     for name, seconds, median, worst in rows:
         print(f"| {name} | {seconds:.2f} | {median:.2f} | {worst:.2f} |")
-    print(f"\ncheckpoints: {int(stored[0])}, {float(stored[1]) / 1e3:.0f} kB each (compressed)")
+    print(f"\ncheckpoints: {int(stored[0])}, {float(stored[1]) / 1e3:.0f} kB each (compressed),")
+    print(f"written by `berth audit checkpoint` in {writing:.2f} s")
 
 
 if __name__ == "__main__":

@@ -439,6 +439,39 @@ def do_audit_trial_balance(args: argparse.Namespace) -> Any:
         )
 
 
+def do_audit_checkpoint(args: argparse.Namespace) -> Any:
+    """Write each facility's replay checkpoints up to the chain's head, as the owner."""
+    import psycopg  # noqa: PLC0415 - only audit needs these
+
+    from berth.adapters.audit import checkpoint_writer  # noqa: PLC0415
+    from berth.adapters.console import progress  # noqa: PLC0415
+
+    # The application role may only read checkpoints (migration 0195): the owner writes.
+    written = []
+    with psycopg.connect(database.migrate_database_url(), autocommit=True) as conn:
+        facility_ids = args.facility or checkpoint_writer.facilities(conn)
+        for n, facility_id in enumerate(facility_ids, 1):
+            label = f"checkpointing {facility_id} ({n}/{len(facility_ids)})"
+            try:
+                with progress.progress_bar(label) as update:
+                    every = args.every or checkpoint_writer.EVERY
+                    run = checkpoint_writer.write(conn, facility_id, every=every, progress=update)
+            except psycopg.errors.InsufficientPrivilege as error:
+                sys.exit(
+                    f"berth: {str(error).strip()}: checkpoints are written as the owner"
+                    f" ({database.MIGRATE_DATABASE_URL_VAR}); the application role only reads them"
+                )
+            written.append(run.as_dict())
+    return written
+
+
+def positive_int(text: str) -> int:
+    value = int(text)
+    if value < 1:
+        raise argparse.ArgumentTypeError(f"{text} is not a positive whole number")
+    return value
+
+
 def aware_time(text: str) -> datetime:
     """An ISO 8601 time with its UTC offset (`2030-06-01T09:00:00Z`)."""
     when = datetime.fromisoformat(text)
@@ -507,6 +540,20 @@ def add_audit_commands(commands: "argparse._SubParsersAction[argparse.ArgumentPa
         "--from-zero", action="store_true", help="replay from zero, not the nearest checkpoint"
     )
     books.set_defaults(run=do_audit_trial_balance)
+
+    checkpoint = subcommands.add_parser(
+        "checkpoint",
+        help="write the replay checkpoints as-of trial balances start from (as the owner)",
+    )
+    checkpoint.add_argument(
+        "--facility", type=UUID, action="append", help="only this facility (repeatable)"
+    )
+    checkpoint.add_argument(
+        "--every",
+        type=positive_int,
+        help="positions between checkpoints of the history (default 2,000)",
+    )
+    checkpoint.set_defaults(run=do_audit_checkpoint)
 
 
 def add_cut_arguments(parser: argparse.ArgumentParser) -> None:

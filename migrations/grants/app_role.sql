@@ -20,10 +20,12 @@ DECLARE
     tighter text[] := ARRAY[
         'berth_events', 'berth_snapshots',          -- the event store: append and read
         'event_chain', 'event_chain_head',          -- the hash chain: read; the trigger writes
-        'berth_migrations'                          -- which migrations ran: read
+        'berth_migrations',                         -- which migrations ran: read
+        -- Replay checkpoints: read. What an auditor's as-of answer starts from is written
+        -- only by `berth audit checkpoint`, as the owner (migration 0195).
+        'audit_ledger_checkpoints'
     ];
     append_only text[] := ARRAY[
-        'audit_ledger_checkpoints',                 -- replay checkpoints: read and add
         'api_key_changes'                           -- who changed which key: read and add
     ];
     object record;

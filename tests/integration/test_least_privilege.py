@@ -157,6 +157,10 @@ APP_REFUSED = {
     "create a table": "CREATE TABLE forged (id int)",
     "become the store's owner": "SET ROLE berth_store",
     "rewrite the migrations record": "DELETE FROM berth_migrations",
+    # A forged checkpoint would be where later as-of answers start (issue: checkpoints).
+    "add an audit checkpoint": "INSERT INTO audit_ledger_checkpoints"
+    " (facility_id, position, rules, latest, state)"
+    " VALUES (gen_random_uuid(), 1, 'forged', now(), '\\x00')",
     "rewrite an audit checkpoint": "UPDATE audit_ledger_checkpoints SET state = state",
     "delete an audit checkpoint": "DELETE FROM audit_ledger_checkpoints",
     "rewrite a key change": "UPDATE api_key_changes SET principal = principal",

@@ -32,7 +32,7 @@ from berth.adapters.audit import ledger_checkpoints
 from berth.adapters.tracking.projection_store import event_mapper
 from berth.domain.catalog_commands import UnknownFacility
 from berth.domain.error import NotFound
-from berth.projections import history, ledger, ledger_checkpoint
+from berth.projections import history, ledger
 from berth.projections.ledger_replay import BooksReplay
 
 Connection = psycopg.Connection[Any]
@@ -41,8 +41,6 @@ Progress = Callable[[int, int], None]
 
 BATCH = 5_000
 CURSOR = "berth_audit_replay"
-# The replayed books are checkpointed at every multiple of this many store positions.
-CHECKPOINT_EVERY = 500
 MAX_POSITION = 2**63 - 1
 
 E = TypeVar("E", bound=AggregateEvent)
@@ -165,21 +163,16 @@ def trial_balance_as_of(
     progress: Progress | None = None,
     batch: int = BATCH,
     checkpoints: bool = True,
-    checkpoint_every: int = CHECKPOINT_EVERY,
 ) -> dict[str, Any]:
     """The facility's trial balance from replaying every ledger event within the cut.
 
     With `checkpoints`, the replay starts from the nearest checkpoint at or below
-    the cut (`berth.adapters.audit.ledger_checkpoints`) and leaves one behind at the
-    last multiple of `checkpoint_every` below the last ledger event within the
-    cut's position, if it gets past it (one per replay: taking one costs about
-    as much as replaying a few thousand events); a replay cut by a time may also
-    leave one where it stopped (`_worth_one_at_the_stop`). Without, it starts
-    from zero and writes none (for an auditor who trusts only the events).
+    the cut that is bound to this store's chain (`ledger_checkpoints.restored`),
+    else from zero. It only reads: checkpoints are written by `berth audit
+    checkpoint` (`berth.adapters.audit.checkpoint_writer`), never by the role
+    that answers. Without, it starts from zero (for an auditor who trusts only
+    the events).
     """
-    topics = sorted(ledger.TOPICS)
-    written: list[ledger_checkpoints.Checkpoint] = []
-    target = -1  # the checkpoint to take: the multiple of N below the last event
     with _snapshot(conn):
         start = None
         if checkpoints:
@@ -187,40 +180,7 @@ def trial_balance_as_of(
                 conn, facility_id, last_position=cut.last_position, as_of=cut.as_of
             )
         after, replay = (0, BooksReplay(facility_id)) if start is None else start
-        row = conn.execute(
-            "SELECT count(*), max(notification_id) FROM berth_events WHERE topic = ANY(%s)"
-            " AND notification_id > %s AND notification_id <= %s",
-            (topics, after, cut.last_position),
-        ).fetchone()
-        total = replay.events + (int(row[0]) if row else 0)
-        if checkpoints and row is not None and row[1] is not None:
-            target = (int(row[1]) - 1) // checkpoint_every * checkpoint_every
-        query = (
-            "SELECT notification_id, originator_id, originator_version, topic, state"
-            " FROM berth_events WHERE topic = ANY(%s) AND notification_id > %s"
-            " AND notification_id <= %s ORDER BY notification_id"
-        )
-        stopped = False  # by a later event past the cut's time
-        with _stream(conn, query, (topics, after, cut.last_position), batch) as rows:
-            for position, event in _mapped(rows):
-                if cut.excludes(event):
-                    stopped = True
-                    break
-                # No event replayed is past the target, this one is: the books now
-                # are the books at the target.
-                passed = replay.position <= target < position and target > after
-                if passed and replay.known:
-                    written.append(ledger_checkpoints.Checkpoint.of(replay, target))
-                replay.apply(position, event)
-                if progress is not None and replay.events % batch == 0:
-                    progress(replay.events, total)
-        if (
-            checkpoints
-            and stopped
-            and _worth_one_at_the_stop(conn, replay, after, checkpoint_every)
-        ):
-            written.append(ledger_checkpoints.Checkpoint.of(replay, replay.position))
-    ledger_checkpoints.save(conn, facility_id, written)
+        replay_ledger(conn, replay, cut, after=after, progress=progress, batch=batch)
     if progress is not None:
         progress(replay.events, replay.events)
     if not replay.known:
@@ -228,24 +188,46 @@ def trial_balance_as_of(
     return replay.trial_balance() | cut.as_dict() | {"replayed_from": after}
 
 
-def _worth_one_at_the_stop(conn: Connection, replay: BooksReplay, after: int, every: int) -> bool:
-    """Whether a replay cut by a time leaves a checkpoint where it stopped, off the grid.
+# on_event(replay, position): called before each ledger event within the cut is applied.
+OnEvent = Callable[[BooksReplay, int], None]
 
-    Auditors tend to ask again for the same times (a day's, a month's end),
-    which rarely fall on a multiple of N; the books at the last event within
-    the time are exact at its position (the replay has read the next ledger
-    event, past the time). Only after a tail of at least N/10 positions, and
-    only while the facility has fewer than twice as many checkpoints as the
-    grid holds up to there: these add at most 2 * position / N + 2 rows to the
-    grid's position / N.
+
+def replay_ledger(
+    conn: Connection,
+    replay: BooksReplay,
+    cut: Cut,
+    *,
+    after: int,
+    progress: Progress | None = None,
+    batch: int = BATCH,
+    before_each: OnEvent | None = None,
+) -> None:
+    """Apply to `replay` every ledger event after `after` within the cut, in store order.
+
+    The caller holds the snapshot. `before_each` sees the books as they are
+    before each event (what a checkpoint writer takes).
     """
-    if not replay.known or replay.position - after < max(1, every // 10):
-        return False
+    topics = sorted(ledger.TOPICS)
     row = conn.execute(
-        "SELECT count(*) FROM audit_ledger_checkpoints WHERE facility_id = %s AND rules = %s",
-        (replay.facility_id, ledger_checkpoint.RULES),
+        "SELECT count(*) FROM berth_events WHERE topic = ANY(%s)"
+        " AND notification_id > %s AND notification_id <= %s",
+        (topics, after, cut.last_position),
     ).fetchone()
-    return row is not None and int(row[0]) < 2 * (replay.position // every) + 2
+    total = replay.events + (int(row[0]) if row else 0)
+    query = (
+        "SELECT notification_id, originator_id, originator_version, topic, state"
+        " FROM berth_events WHERE topic = ANY(%s) AND notification_id > %s"
+        " AND notification_id <= %s ORDER BY notification_id"
+    )
+    with _stream(conn, query, (topics, after, cut.last_position), batch) as rows:
+        for position, event in _mapped(rows):
+            if cut.excludes(event):
+                break
+            if before_each is not None:
+                before_each(replay, position)
+            replay.apply(position, event)
+            if progress is not None and replay.events % batch == 0:
+                progress(replay.events, total)
 
 
 # -- reading ----------------------------------------------------------------------

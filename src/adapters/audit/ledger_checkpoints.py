@@ -3,9 +3,14 @@
 Kept by facility, posting-rules digest and position; the state is the replay's
 own (`berth.projections.ledger_checkpoint`), as zlib-compressed JSON, never
 anything executable. A checkpoint at position p holds the books after every
-ledger event up to p, and is written only by a replay that has read an event
-past p in its snapshot (so, the store's inserts being serialised, every event
-up to p was already visible).
+ledger event up to p, and is written only by `berth audit checkpoint`
+(`berth.adapters.audit.checkpoint_writer`, as the owner: the application role
+may only read them, migration 0195) from a snapshot holding every event up to p.
+
+Each row names the hash chain's link at its position (`chain_link`: the link
+of the last event at or below p, which commits to every event up to there),
+and `restored` uses a checkpoint only if that is the link at p in the store it
+reads: one summarising any other history is passed over, whoever wrote it.
 
 Decoding one costs far more than the replay after it, so the last few decoded
 (or written) are kept in this process (`RESTORED`, at most `CACHED` of them
@@ -41,18 +46,24 @@ CACHED_ROWS = 100_000
 @dataclass(frozen=True)
 class Checkpoint:
     position: int
+    link: bytes  # the chain's link at `position` (`chain_link`)
     latest: datetime
     state: bytes
     replay: BooksReplay | None = field(default=None, compare=False)  # the books, when at hand
 
     @classmethod
-    def of(cls, replay: BooksReplay, position: int) -> Checkpoint:
+    def of(
+        cls, replay: BooksReplay, position: int, link: bytes, *, keep: bool = True
+    ) -> Checkpoint:
+        """The replay's books now, as at `position`; with `keep`, also a copy to keep decoded."""
         assert replay.latest is not None
         data = json.dumps(ledger_checkpoint.state(replay), separators=(",", ":"))
-        return cls(position, replay.latest, zlib.compress(data.encode(), 6), replay.copy())
+        state = zlib.compress(data.encode(), 6)
+        return cls(position, link, replay.latest, state, replay.copy() if keep else None)
 
 
-Key = tuple[str, int, str, UUID, str, int]  # server, port, database, facility, rules, position
+# server, port, database, facility, rules, position, chain link
+Key = tuple[str, int, str, UUID, str, int, bytes]
 
 
 def _rows(replay: BooksReplay) -> int:
@@ -101,10 +112,24 @@ class Restored:
 RESTORED = Restored(CACHED, CACHED_ROWS)
 
 
-def key(conn: Connection, facility_id: UUID, position: int) -> Key:
-    """What a decoded checkpoint is kept under: its database, facility, rules and position."""
+def key(conn: Connection, facility_id: UUID, position: int, link: bytes) -> Key:
+    """What a decoded checkpoint is kept under: its database, facility, rules, position, link."""
     info = conn.info
-    return (info.host, info.port, info.dbname, facility_id, ledger_checkpoint.RULES, position)
+    return (
+        info.host, info.port, info.dbname, facility_id, ledger_checkpoint.RULES, position, link
+    )  # fmt: skip
+
+
+# The link of the last chained event at or below a position (none: no event there yet).
+_CHAIN_LINK = (
+    "SELECT e.link FROM event_chain e WHERE e.position <= {at} ORDER BY e.position DESC LIMIT 1"
+)
+
+
+def chain_link(conn: Connection, position: int) -> bytes | None:
+    """The hash chain's link at `position`: the last event's at or below it, if any."""
+    row = conn.execute(_CHAIN_LINK.format(at="%s"), (position,)).fetchone()
+    return None if row is None else bytes(row[0])
 
 
 def restored(
@@ -112,26 +137,29 @@ def restored(
 ) -> tuple[int, BooksReplay] | None:
     """The books at the latest checkpoint at or below the position and, with a time, not past it.
 
-    The caller's own copy, with the checkpoint's position; its state is read
-    from the table only when no decoded copy is kept.
+    Only a checkpoint whose link is the chain's link at its position in this
+    store counts (others are passed over, as if absent). The caller's own copy,
+    with the checkpoint's position; its state is read from the table only when
+    no decoded copy is kept.
     """
     row = conn.execute(
-        "SELECT position FROM audit_ledger_checkpoints"
-        " WHERE facility_id = %s AND rules = %s AND position <= %s"
-        " AND (%s::timestamptz IS NULL OR latest <= %s::timestamptz)"
-        " ORDER BY position DESC LIMIT 1",
+        "SELECT c.position, c.link FROM audit_ledger_checkpoints c"
+        " WHERE c.facility_id = %s AND c.rules = %s AND c.position <= %s"
+        " AND (%s::timestamptz IS NULL OR c.latest <= %s::timestamptz)"
+        f" AND c.link = ({_CHAIN_LINK.format(at='c.position')})"
+        " ORDER BY c.position DESC LIMIT 1",
         (facility_id, ledger_checkpoint.RULES, last_position, as_of, as_of),
     ).fetchone()
     if row is None:
         return None
-    position = int(row[0])
-    cached = key(conn, facility_id, position)
+    position, link = int(row[0]), bytes(row[1])
+    cached = key(conn, facility_id, position, link)
     replay = RESTORED.get(cached)
     if replay is None:
         state = conn.execute(
             "SELECT state FROM audit_ledger_checkpoints"
-            " WHERE facility_id = %s AND rules = %s AND position = %s",
-            (facility_id, ledger_checkpoint.RULES, position),
+            " WHERE facility_id = %s AND rules = %s AND position = %s AND link = %s",
+            (facility_id, ledger_checkpoint.RULES, position, link),
         ).fetchone()
         assert state is not None  # read in the same snapshot as the position
         decoded = ledger_checkpoint.restore(json.loads(zlib.decompress(bytes(state[0]))))
@@ -140,19 +168,24 @@ def restored(
     return position, replay
 
 
-def save(conn: Connection, facility_id: UUID, checkpoints: list[Checkpoint]) -> None:
-    """Store them (one already there, from a replay alongside, is the same and kept)."""
+def save(conn: Connection, facility_id: UUID, checkpoints: list[Checkpoint]) -> int:
+    """Store them (one already there, from a run alongside, is kept); how many were new.
+
+    Needs the right to insert, which only the owner has (migration 0195).
+    """
     if not checkpoints:
-        return
+        return 0
+    added = 0
     with conn.transaction(), conn.cursor() as cursor:
-        cursor.executemany(
-            "INSERT INTO audit_ledger_checkpoints (facility_id, position, rules, latest, state)"
-            " VALUES (%s, %s, %s, %s, %s) ON CONFLICT DO NOTHING",
-            [
-                (facility_id, c.position, ledger_checkpoint.RULES, c.latest, c.state)
-                for c in checkpoints
-            ],
-        )
+        for c in checkpoints:
+            cursor.execute(
+                "INSERT INTO audit_ledger_checkpoints"
+                " (facility_id, position, rules, latest, state, link)"
+                " VALUES (%s, %s, %s, %s, %s, %s) ON CONFLICT DO NOTHING",
+                (facility_id, c.position, ledger_checkpoint.RULES, c.latest, c.state, c.link),
+            )
+            added += cursor.rowcount
     for c in checkpoints:
         if c.replay is not None:
-            RESTORED.put(key(conn, facility_id, c.position), c.replay)
+            RESTORED.put(key(conn, facility_id, c.position, c.link), c.replay)
+    return added
