@@ -1,8 +1,24 @@
 """Base schemas: every input schema refuses unknown fields, and text PostgreSQL cannot hold."""
 
-from marshmallow import fields, validate
+from functools import cache
+from typing import TypeVar
+
+from marshmallow import Schema, fields, validate
 
 from berth.adapters.inputs.fields import BoundedSchema
+
+S = TypeVar("S", bound=Schema)
+
+
+@cache
+def shared(schema: type[S]) -> S:
+    """One instance of `schema` per process, reused by every request and thread.
+
+    A marshmallow schema keeps no state between loads or dumps (Berth's set none in
+    their hooks), while making one deep-copies all its fields and those of each
+    nested schema: a tenth of a small read's time.
+    """
+    return schema()
 
 
 class Strict(BoundedSchema):
