@@ -67,6 +67,8 @@ class QuoteReads:
 
 # The nights are counted as berth.adapters.read_models.queries.availability counts them:
 # capacity (the night's own, else the pool's) less live holds and confirmed allocations.
+# The nights' range is repeated on each join so the primary keys' (pool_id, night) range
+# is scanned: the stay's rows, not every night the pool was ever booked.
 _QUOTE_READS = """
 SELECT p.pool_id, p.facility_id, p.nightly_price, p.currency, p.time_zone, p.cancellation,
        p.tax_rate_bp, rp.plan_id, rp.terms, rp.retired, left_each.remaining
@@ -83,8 +85,10 @@ SELECT p.pool_id, p.facility_id, p.nightly_price, p.currency, p.time_zone, p.can
                  FROM generate_series(%(first)s::date, %(last)s::date, interval '1 day') d(night)
                  LEFT JOIN availability_nights an
                         ON an.pool_id = p.pool_id AND an.night = d.night::date
+                       AND an.night BETWEEN %(first)s AND %(last)s
                  LEFT JOIN availability_allocations a
                         ON a.pool_id = p.pool_id AND a.night = d.night::date
+                       AND a.night BETWEEN %(first)s AND %(last)s
                 GROUP BY d.night, an.capacity) n
        ) left_each
  WHERE p.pool_id = %(pool)s
