@@ -119,4 +119,4 @@ def quote_reads(
     plan_id, terms, retired = row.pop("plan_id"), row.pop("terms"), row.pop("retired")
     remaining = row.pop("remaining")
     plan = None if plan_id is None else {"terms": terms, "retired": retired}
-    return QuoteReads(pool=row, plan=plan, remaining=[int(units) for units in remaining])
+    return QuoteReads(pool=row, plan=plan, remaining=[int(units) for units in remaining or ()])
