@@ -16,6 +16,7 @@ import falcon
 
 from berth.http.endpoint import Endpoint
 from berth.http.problems import Problem
+from berth.http.schemas.base import shared
 from berth.http.settings import Settings
 
 JSON = "application/json"
@@ -69,10 +70,10 @@ class LoadPayloads:
         endpoint: Endpoint | None = getattr(resource, "endpoints", {}).get(req.method)
         if endpoint is None:
             return
-        req.context.query = endpoint.query().load(dict(req.params))
+        req.context.query = shared(endpoint.query).load(dict(req.params))
         if endpoint.body is not None:
             req.context.payload = self._json(req)
-            req.context.body = endpoint.body().load(req.context.payload)
+            req.context.body = shared(endpoint.body).load(req.context.payload)
 
     def _json(self, req: falcon.Request) -> Any:
         if req.content_length is not None and req.content_length > self.limit:

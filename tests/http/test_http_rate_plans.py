@@ -5,10 +5,11 @@
 
 from __future__ import annotations
 
+from datetime import timedelta
 from typing import Any
 
 import pytest
-from http_support import Api, World, hold, hold_body, problem_type
+from http_support import Api, Clock, World, hold, hold_body, problem_type
 
 from berth.domain.bounds import MAX_MONEY
 
@@ -329,3 +330,55 @@ def test_a_retired_plan_is_not_sold_and_its_bookings_keep_their_prices(
     assert read.json["total"] == booking["total"]
     retired_quote = quote(api, world, who="operations", min_position=retired.json["position"])
     assert retired_quote.json["reason"]["code"] == "rate-plan-retired"
+
+
+def test_a_quote_counts_each_nights_units_left_as_availability_does(
+    api: Api, world: World, workers: None, clock: Clock
+):
+    """Held, confirmed, expired and a night's own capacity, read in the quote's one statement."""
+    create(api, world)
+    capacity = {"first_night": "2030-06-03", "last_night": "2030-06-04", "capacity": 3}
+    assert api.put(f"/pools/{world.pool_id}/capacity", capacity).status_code == 200
+    confirmed = hold(api, world, departure="2030-06-03", quantity=2)  # nights 1 and 2
+    assert api.post(f"/bookings/{confirmed['id']}/confirm", who="web").status_code == 200
+    hold(api, world, arrival="2030-06-02", departure="2030-06-05")  # nights 2 to 4, held
+    lapsed = hold(api, world, arrival="2030-06-04", departure="2030-06-07", quantity=2,
+                  hold_minutes=5)  # fmt: skip
+    clock.advance(timedelta(minutes=10))  # the last hold lapsed (no worker has expired it yet)
+
+    answer = quote(api, world, min_position=lapsed["position"])
+    assert answer.status_code == 200, answer.text
+    remaining = [n["remaining"] for n in answer.json["night_prices"]]
+    assert remaining == [3, 2, 2, 2, 5, 5, 5]
+    nights = api.get(
+        f"/availability?pool_id={world.pool_id}&from=2030-06-01&to=2030-06-07", who="web"
+    ).json["nights"]
+    assert remaining == [n["remaining"] for n in nights]
+    assert answer.json["sellable"] is True
+    assert quote(api, world, quantity=3).json["reason"]["code"] == "no-capacity"
+
+
+def test_a_quote_right_after_a_plan_change_shows_the_new_prices(
+    api: Api, world: World, workers: None
+):
+    created = create(api, world)
+    before = quote(api, world, min_position=created["position"]).json
+    assert [n["price"] for n in before["night_prices"]] == [
+        1500,
+        1000,
+        1000,
+        1000,
+        2000,
+        2000,
+        2000,
+    ]
+    changed = api.put(
+        f"{plans(world)}/summer-web",
+        {k: v for k, v in SUMMER.items() if k != "code"}
+        | {"base_price": 3000, "weekday_prices": {"sat": 1700}},
+        headers={"If-Match": '"1"'},
+    )
+    assert changed.status_code == 200, changed.text
+    after = quote(api, world, min_position=changed.json["position"]).json
+    assert [n["price"] for n in after["night_prices"]] == [1700, 3000, 3000, 3000, 2000, 2000, 2000]
+    assert after["total"] == 1700 + 3 * 3000 + 3 * 2000

@@ -12,7 +12,6 @@ from uuid import UUID
 import falcon
 
 from berth.adapters.pricing import plan_queries
-from berth.adapters.read_models import queries
 from berth.domain.catalog_commands import UnknownPool
 from berth.domain.pricing import (
     DEFAULT_PLAN,
@@ -29,6 +28,7 @@ from berth.http.auth import Caller, caller
 from berth.http.endpoint import ADMIN, AUDITOR, BOOKING, FINANCE, OPERATIONS, Endpoint, roles
 from berth.http.queries.reads import Query
 from berth.http.schemas import rate_plans
+from berth.http.schemas.base import shared
 from berth.http.schemas.queries import Consistent
 from berth.projections.ledger_books import tax_included
 
@@ -123,16 +123,18 @@ class QuotesResource(Query):
         stay = Stay(query["arrival"], query["departure"])
         code = query["rate_plan"]
         with self.consistent(req) as conn:
-            pool = _pool(conn, query["pool_id"])
-            terms = self._terms(conn, who, pool, code)
-            nights = queries.availability(
+            reads = plan_queries.quote_reads(
                 conn,
-                pool_id=pool["pool_id"],
+                query["pool_id"],
+                code,
                 first_night=stay.arrival,
                 last_night=stay.days()[-1],
                 now=self.services.clock(),
             )
-        remaining = [night["remaining"] for night in nights or []]
+        if reads is None:
+            raise UnknownPool(f"no pool {query['pool_id']}")
+        pool, remaining = reads.pool, reads.remaining
+        terms = self._terms(who, pool, code, reads.plan)
         answer: dict[str, Any] = {
             "pool_id": pool["pool_id"],
             "rate_plan": code,
@@ -145,7 +147,7 @@ class QuotesResource(Query):
         }
         if terms is None:
             answer |= {"sellable": False, "reason": self._retired(code)}
-            resp.media = rate_plans.QuoteAnswer().dump(answer)
+            resp.media = shared(rate_plans.QuoteAnswer).dump(answer)
             return
         found = quote(
             terms=terms,
@@ -169,14 +171,15 @@ class QuotesResource(Query):
                 "rate_bp": pool["tax_rate_bp"],
                 "included": tax_included(total, pool["tax_rate_bp"]),
             }
-        resp.media = rate_plans.QuoteAnswer().dump(answer)
+        resp.media = shared(rate_plans.QuoteAnswer).dump(answer)
 
     @staticmethod
-    def _terms(conn: Connection, who: Caller, pool: dict[str, Any], code: str) -> PlanTerms | None:
+    def _terms(
+        who: Caller, pool: dict[str, Any], code: str, row: dict[str, Any] | None
+    ) -> PlanTerms | None:
         """The plan's terms; None if it is retired (and the caller may know it)."""
         if code == DEFAULT_PLAN:
             return default_terms(pool["nightly_price"])
-        row = plan_queries.rate_plan(conn, pool["pool_id"], code)
         if row is None or (who.role == BOOKING and row["retired"]):
             raise UnknownRatePlan(f"no rate plan {code!r} on pool {pool['pool_id']}")
         if row["retired"]:

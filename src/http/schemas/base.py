@@ -1,8 +1,26 @@
 """Base schemas: every input schema refuses unknown fields, and text PostgreSQL cannot hold."""
 
-from marshmallow import fields, validate
+from functools import cache
+from typing import TypeVar
+
+from marshmallow import Schema, fields, validate
 
 from berth.adapters.inputs.fields import BoundedSchema
+
+S = TypeVar("S", bound=Schema)
+
+
+@cache
+def shared(schema: type[S]) -> S:
+    """One instance of `schema` per process, reused by every request and thread.
+
+    A marshmallow schema keeps no state between loads or dumps (Berth's set none in
+    their hooks). Making one per request deep-copies all its fields and those of each
+    nested schema, and each field points back at its schema: cycles that only the
+    garbage collector frees, so a read that made five schemas paused for a
+    collection every few requests (bench/quotes.py; README, "Quotes").
+    """
+    return schema()
 
 
 class Strict(BoundedSchema):
