@@ -17,6 +17,7 @@ they ask for ``app_db_url`` or ``owner_db_url``.
 from __future__ import annotations
 
 import itertools
+import logging
 import os
 from collections.abc import Iterator
 from pathlib import Path
@@ -25,6 +26,7 @@ import psycopg
 import pytest
 from psycopg import sql
 
+from berth import logs
 from berth.adapters.postgres import database_roles
 from berth.adapters.postgres.database import embedded_superuser_url, with_database, with_user
 from berth.adapters.postgres.migrations import default_directory, migrate
@@ -130,3 +132,14 @@ def empty_db_url(server_url: str) -> Iterator[str]:
     url = _create_database(server_url, name)
     yield url
     _drop_database(server_url, name)
+
+
+@pytest.fixture(autouse=True)
+def _berth_log_handler_removed_after_each_test() -> Iterator[None]:
+    """A test that runs the CLI in-process installs Berth's stderr handler on the root
+    logger (`berth.logs.setup`); it goes with the test, so later tests' worker threads
+    do not print their lines into the run's output."""
+    yield
+    root = logging.getLogger()
+    for handler in [h for h in root.handlers if isinstance(h, logs._Handler)]:
+        root.removeHandler(handler)
