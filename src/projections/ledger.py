@@ -15,11 +15,12 @@ amounts; revenue lines are net of the pool's tax rate, the tax goes to tax payab
   at once, so a change after closed nights is recognised at once, either way;
   a held booking posts nothing;
 - close of day D: every recognising booking with a night on D moves deferred
-  revenue down to total - total * closed // nights (closed: its nights on closed
-  days), the difference to stay revenue (net) and tax payable, so its last
-  night takes the remainder and a booking whose nights are all closed defers
-  nothing; a booking confirmed after some of its nights were closed recognises
-  those at once;
+  revenue down to its total less what its nights on closed days earned
+  (`berth.domain.recognition`: each night its price as sold times the quantity,
+  the stay's last night the remainder of the total; a booking without a nightly
+  breakdown, total * closed // nights), the difference to stay revenue (net) and
+  tax payable, so a booking whose nights are all closed defers nothing; a
+  booking confirmed after some of its nights were closed recognises those at once;
 - cancellation: everything charged is reversed (deferred, stay and overstay
   revenue, their tax) against receivable, except the fee, which is
   cancellation-fee revenue with no tax (the fee is compensation for a stay that
@@ -259,6 +260,8 @@ def _held(p: Poster, event: Any) -> None:
         total=event.total,
         currency=event.currency,
         time_zone=event.time_zone,
+        quantity=event.quantity,
+        night_prices=tuple(event.night_prices),
     )
     p.books.changed_bookings.add(key)
 
@@ -274,6 +277,9 @@ def _amended(p: Poster, event: Any) -> None:
     booking = p.booking()
     booking.arrival, booking.departure = event.arrival, event.departure
     booking.total = event.total
+    booking.quantity = event.quantity
+    # Older amendments carry no breakdown: the stay's total is then earned evenly.
+    booking.night_prices = None if event.night_prices is None else tuple(event.night_prices)
     if booking.status != Status.CONFIRMED:
         return  # a hold is not charged yet
     # The new total is owed at once; of it, what the nights on closed days hold is

@@ -14,6 +14,8 @@ from datetime import date, datetime, timedelta
 from enum import StrEnum
 from uuid import NAMESPACE_URL, UUID, uuid5
 
+from berth.domain.recognition import recognised
+
 ENTRY_NAMESPACE = uuid5(NAMESPACE_URL, "https://berth.invalid/ledger-entry")
 BASIS = 10_000  # basis points in one
 
@@ -110,6 +112,10 @@ class BookingBooks:
     time_zone: str
     balances: dict[Account, int] = field(default_factory=_no_balances)  # signed
     recognised: set[date] = field(default_factory=set)  # nights moved to revenue
+    quantity: int = 1
+    # One unit's price each night of the stay, as sold; None: none known (an
+    # amendment recorded before rate plans), the total is earned evenly.
+    night_prices: tuple[int, ...] | None = None
 
     def nights(self) -> list[date]:
         return [
@@ -117,10 +123,15 @@ class BookingBooks:
         ]
 
     def deferred_target(self) -> int:
-        """What deferred revenue holds with the recognised nights closed: total - total*k // n."""
-        nights = self.nights()
-        closed = sum(1 for night in nights if night in self.recognised)
-        return self.total - self.total * closed // len(nights) if nights else 0
+        """What deferred revenue holds with the recognised nights closed (`recognition`)."""
+        earned = recognised(
+            total=self.total,
+            nights=(self.departure - self.arrival).days,
+            closed=((night - self.arrival).days for night in self.recognised),
+            night_prices=self.night_prices,
+            quantity=self.quantity,
+        )
+        return self.total - earned
 
     def balance(self, account: Account) -> int:
         """The booking's balance on `account`, as the account shows it."""

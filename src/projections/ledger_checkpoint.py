@@ -3,8 +3,8 @@
 A checkpoint is exact: restoring it and replaying the events after its
 position gives the same books as replaying from zero (the tests check). It is
 tied to the posting rules by `RULES`, a digest of the source of the modules
-that compute the books: after any change to them, older checkpoints are simply
-not used.
+that compute the books (the domain's recognition rule among them): after any
+change to them, older checkpoints are simply not used.
 """
 
 from __future__ import annotations
@@ -17,6 +17,7 @@ from datetime import date, datetime
 from typing import Any
 from uuid import UUID
 
+from berth.domain import recognition
 from berth.projections import ledger, ledger_books
 from berth.projections.ledger_books import (
     Account,
@@ -30,7 +31,13 @@ from berth.projections.ledger_replay import BooksReplay
 
 
 def _rules_digest() -> str:
-    modules = (ledger, ledger_books, sys.modules[BooksReplay.__module__], sys.modules[__name__])
+    modules = (
+        ledger,
+        ledger_books,
+        recognition,
+        sys.modules[BooksReplay.__module__],
+        sys.modules[__name__],
+    )
     source = "".join(inspect.getsource(module) for module in modules)
     return hashlib.sha256(source.encode()).hexdigest()[:16]
 
@@ -121,6 +128,8 @@ def _booking(booking: BookingBooks) -> dict[str, Any]:
         "time_zone": booking.time_zone,
         "balances": _sums(booking.balances),
         "recognised": sorted(night.isoformat() for night in booking.recognised),
+        "quantity": booking.quantity,
+        "night_prices": None if booking.night_prices is None else list(booking.night_prices),
     }
 
 
@@ -138,6 +147,8 @@ def _to_booking(data: dict[str, Any]) -> BookingBooks:
         time_zone=data["time_zone"],
         balances=_to_sums(data["balances"]),
         recognised={date.fromisoformat(night) for night in data["recognised"]},
+        quantity=data["quantity"],
+        night_prices=None if data["night_prices"] is None else tuple(data["night_prices"]),
     )
 
 

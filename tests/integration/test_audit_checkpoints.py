@@ -1,12 +1,14 @@
 """A replay of the books from a checkpoint gives exactly what a replay from zero gives.
 
 Two facilities' bookings are interleaved (holds, confirmations, payments, an
-amendment, a cancellation, a closed day, a reversal); `berth audit checkpoint`
-(`checkpoint_writer`, as the owner) leaves checkpoints every few positions, and
-replays as the application role start from them. At every cut, by position and
-by time, they, replays from zero and the live ledger agree, for each facility. A
-checkpoint not bound to the store's hash chain is never used, and the
-application role cannot write one (also in test_least_privilege.py).
+amendment, a cancellation, a closed day, a reversal; some sold under a plan
+whose Sunday costs more, so their nights are recognised at their own prices);
+`berth audit checkpoint` (`checkpoint_writer`, as the owner) leaves checkpoints
+every few positions, and replays as the application role start from them. At
+every cut, by position and by time, they, replays from zero and the live ledger
+agree, for each facility. A checkpoint not bound to the store's hash chain is
+never used, and the application role cannot write one (also in
+test_least_privilege.py).
 """
 
 from __future__ import annotations
@@ -31,6 +33,7 @@ from berth.adapters.read_models import ledger_queries
 from berth.domain.application import Reservations
 from berth.domain.cause import Cause
 from berth.domain.command_context import CommandContext
+from berth.domain.pricing import DEFAULT_PLAN, PlanTerms
 from berth.domain.stay import Stay
 from berth.projections import ledger_checkpoint
 from berth.projections.ledger_books import entry_id
@@ -38,7 +41,8 @@ from berth.workers import PROJECTIONS
 from berth.workers.projection_runner import ProjectionRunner
 
 START = datetime(2030, 6, 1, 9, 0, tzinfo=UTC)
-ARRIVAL = date(2030, 6, 2)
+ARRIVAL = date(2030, 6, 2)  # a Sunday
+SUNDAY = PlanTerms(base_price=1500, weekday_prices={"sun": 3100})
 EVERY = 3  # positions between checkpoints: several in a short story
 CAUSE = Cause(principal="key:test", channel="web", request_id="r", correlation_id="r")
 
@@ -84,6 +88,10 @@ def story(app: Reservations, clock: Clock) -> tuple[list[UUID], list[tuple[int, 
         app.catalogue.set_tax_rate(
             pool_id=pool.id, rate_bp=2000, context=CommandContext(cause=CAUSE)
         )
+        app.pricing.create_rate_plan(
+            pool_id=pool.id, code="sunday", name="Sunday", terms=SUNDAY,
+            context=CommandContext(cause=CAUSE),
+        )  # fmt: skip
         facilities.append(facility.id)
         pools.append(pool.id)
     bookings: list[UUID] = []
@@ -95,6 +103,7 @@ def story(app: Reservations, clock: Clock) -> tuple[list[UUID], list[tuple[int, 
                 stay=stay,
                 quantity=1,
                 guest={"name": "A B"},
+                rate_plan="sunday" if n % 3 else DEFAULT_PLAN,
                 context=CommandContext(cause=CAUSE),
             )
         )

@@ -8,8 +8,11 @@ its statement says is due, and what the domain's `balance_due()` says (less the
 total of a booking still held: a hold is not charged; plus the corrections the
 ledger's reversals made, which the domain does not see); deferred revenue is
 never negative, in all or for any booking, and is zero for a booking whose
-nights are all closed; cash is what was paid less what was refunded (and what
-reversals moved). Days close only in order, once over: any other close is refused.
+nights are all closed; a recognising booking defers its total less what its
+closed nights were sold at (each night's price times the quantity: bookings are
+held at the pool's price or under a plan with its own weekend prices); cash is
+what was paid less what was refunded (and what reversals moved). Days close
+only in order, once over: any other close is refused.
 """
 
 from __future__ import annotations
@@ -30,6 +33,7 @@ from berth.domain.cancellation import CancellationPolicy
 from berth.domain.cause import Cause
 from berth.domain.command_context import CommandContext
 from berth.domain.error import DomainError
+from berth.domain.pricing import DEFAULT_PLAN, PlanTerms
 from berth.domain.stay import Stay
 from berth.projections import ledger
 from berth.projections.ledger_books import Account, Books, Entry, natural
@@ -57,8 +61,11 @@ class LedgerMachine(RuleBasedStateMachine):
         rate_bp=st.sampled_from([0, 700, 2000, 2100]),
         price=st.integers(1, 5000),
         fee_percent=st.sampled_from([0, 33, 50, 100]),
+        weekend=st.tuples(st.integers(0, 9000), st.integers(0, 9000)),
     )
-    def open_pool(self, rate_bp: int, price: int, fee_percent: int) -> None:
+    def open_pool(
+        self, rate_bp: int, price: int, fee_percent: int, weekend: tuple[int, int]
+    ) -> None:
         self.clock = Clock(START)
         self.app = Reservations({"PERSISTENCE_MODULE": "eventsourcing.popo"}, clock=self.clock)
         self.facility_id = self.app.catalogue.register_facility(
@@ -72,6 +79,12 @@ class LedgerMachine(RuleBasedStateMachine):
         self.app.catalogue.set_tax_rate(
             pool_id=self.pool_id, rate_bp=rate_bp, context=CommandContext(cause=CAUSE)
         )
+        saturday, sunday = weekend
+        terms = PlanTerms(base_price=price, weekday_prices={"sat": saturday, "sun": sunday})
+        self.app.pricing.create_rate_plan(
+            pool_id=self.pool_id, code="weekend", name="Weekend", terms=terms,
+            context=CommandContext(cause=CAUSE),
+        )  # fmt: skip
         self.books = Books()
         self.next_day = START.date()  # the facility's first day
         self.started = False  # whether a day was closed: the first may be any day since
@@ -119,22 +132,32 @@ class LedgerMachine(RuleBasedStateMachine):
         nights=st.integers(1, 3),
         quantity=st.integers(1, 2),
         hours=st.sampled_from([1, 6, 24]),
+        plan=st.sampled_from([DEFAULT_PLAN, "weekend"]),
     )
-    def hold(self, first: int, nights: int, quantity: int, hours: int) -> UUID | None:
+    def hold(
+        self, first: int, nights: int, quantity: int, hours: int, plan: str = DEFAULT_PLAN
+    ) -> UUID | None:
         today = self.clock.now.date()
         stay = Stay(today + timedelta(days=first), today + timedelta(days=first + nights))
         result = self.attempt(
             lambda: self.app.bookings.hold(
                 pool_id=self.pool_id, stay=stay, quantity=quantity, guest={"name": "Ada"},
-                hold_for=timedelta(hours=hours), context=CommandContext(cause=CAUSE),
+                hold_for=timedelta(hours=hours), rate_plan=plan,
+                context=CommandContext(cause=CAUSE),
             )
         )  # fmt: skip
         return getattr(result, "id", None)
 
-    @rule(target=bookings, first=st.integers(0, 2), nights=st.integers(1, 3), paid=st.booleans())
-    def book(self, first: int, nights: int, paid: bool) -> UUID | None:
+    @rule(
+        target=bookings,
+        first=st.integers(0, 2),
+        nights=st.integers(1, 3),
+        paid=st.booleans(),
+        plan=st.sampled_from([DEFAULT_PLAN, "weekend"]),
+    )
+    def book(self, first: int, nights: int, paid: bool, plan: str) -> UUID | None:
         """Hold and confirm at once (and maybe pay the total): the common path."""
-        booking_id = self.hold(first, nights, quantity=1, hours=1)
+        booking_id = self.hold(first, nights, quantity=1, hours=1, plan=plan)
         if booking_id:
             self.confirm(booking_id)
             if paid:
@@ -315,6 +338,19 @@ class LedgerMachine(RuleBasedStateMachine):
         assert (
             self.balance(Account.CASH) == sum(b.paid - b.refunded for b in bookings) + reversed_cash
         )
+
+    @invariant()
+    def a_recognising_booking_defers_what_its_open_nights_were_sold_at(self) -> None:
+        if not hasattr(self, "app"):
+            return
+        closed = self.books.closed_days.get(self.facility_id, set())
+        for booking_id, books in self.books.bookings.items():
+            if books.status not in ledger.RECOGNISING:
+                continue
+            booking = self.app.bookings.booking(booking_id)
+            sold = zip(booking.stay.days(), booking.night_prices, strict=True)
+            earned = sum(price for day, price in sold if day in closed) * booking.quantity
+            assert books.balance(Account.DEFERRED) == booking.total - earned, books
 
     @invariant()
     def a_booking_whose_nights_are_all_closed_defers_nothing(self) -> None:

@@ -25,7 +25,16 @@ def test_revenue_chart_has_a_bar_for_every_day_including_days_without_revenue() 
     assert chart.bars[1].label == "2030-06-02: 50.00 EUR"
 
 
-def test_the_nights_shares_add_up_to_the_total_the_last_taking_the_remainder() -> None:
+def test_without_a_breakdown_the_nights_shares_add_up_to_the_total_the_last_taking_the_rest() -> (
+    None
+):
     row = {"arrival": date(2030, 6, 1), "departure": date(2030, 6, 4), "total": 1000}
     shares = [night_share(row, date(2030, 6, day)) for day in (1, 2, 3)]
     assert shares == [333, 333, 334] and sum(shares) == 1000
+
+
+def test_a_night_sold_under_a_plan_previews_its_own_price_times_the_quantity() -> None:
+    row = {"arrival": date(2030, 6, 1), "departure": date(2030, 6, 4), "total": 14000,
+           "quantity": 2, "night_prices": [3000, 3000, 1000]}  # fmt: skip
+    shares = [night_share(row, date(2030, 6, day)) for day in (1, 2, 3)]
+    assert shares == [6000, 6000, 2000]

@@ -47,10 +47,12 @@ JOURNAL_COLUMNS = (
 )  # fmt: skip
 BOOKING_COLUMNS = (
     "booking_id", "facility_id", "pool_id", "reference", "status", "arrival", "departure",
-    "total", "currency", "time_zone", "balances", "recognised",
+    "total", "currency", "time_zone", "balances", "quantity", "night_prices", "recognised",
 )  # fmt: skip
+# The arrays (nights, prices) travel as text literals, cast in the statement: unnest
+# cannot take an array of arrays of different lengths.
 _BOOKING_TYPES = ("uuid", "uuid", "uuid", "text", "text", "date", "date", "bigint", "text",
-                  "text", "jsonb", "text")  # fmt: skip
+                  "text", "jsonb", "integer", "text", "text")  # fmt: skip
 _SELECT_BOOKINGS = "SELECT " + ", ".join(f"b.{c}" for c in BOOKING_COLUMNS)
 _RECOGNISING = [str(status) for status in ledger.RECOGNISING]
 
@@ -183,7 +185,9 @@ def _bookings(
             currency=row[8],
             time_zone=row[9],
             balances={account: int(row[10].get(account.value, 0)) for account in Account},
-            recognised=set(row[11]),
+            quantity=row[11],
+            night_prices=None if row[12] is None else tuple(int(p) for p in row[12]),
+            recognised=set(row[13]),
         )
         for row in cur.fetchall()
     ]
@@ -277,7 +281,7 @@ def _save_bookings(cur: Cursor, bookings: list[BookingBooks]) -> None:
     arrays = ", ".join(f"%s::{t}[]" for t in _BOOKING_TYPES)
     cur.execute(
         f"INSERT INTO ledger_bookings ({columns})"
-        f" SELECT {', '.join(BOOKING_COLUMNS[:-1])}, recognised::date[]"
+        f" SELECT {', '.join(BOOKING_COLUMNS[:-2])}, night_prices::bigint[], recognised::date[]"
         f" FROM unnest({arrays}) AS v({columns})"
         f" ON CONFLICT (booking_id) DO UPDATE SET {updated}",
         [
@@ -292,6 +296,13 @@ def _save_bookings(cur: Cursor, bookings: list[BookingBooks]) -> None:
             [b.currency for b in bookings],
             [b.time_zone for b in bookings],
             [Jsonb({a.value: v for a, v in b.balances.items() if v}) for b in bookings],
+            [b.quantity for b in bookings],
+            [_array(b.night_prices) for b in bookings],
             ["{" + ",".join(sorted(d.isoformat() for d in b.recognised)) + "}" for b in bookings],
         ],
     )
+
+
+def _array(values: Iterable[int] | None) -> str | None:
+    """A PostgreSQL array literal of the integers (None: NULL)."""
+    return None if values is None else "{" + ",".join(str(int(v)) for v in values) + "}"

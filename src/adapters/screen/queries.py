@@ -98,7 +98,8 @@ def in_house(
     """Bookings with a night on `night` that the ledger recognises revenue for."""
     with conn.cursor(row_factory=dict_row) as cur:
         rows = cur.execute(
-            "SELECT booking_id, reference, arrival, departure, status, total, currency, guest"
+            "SELECT booking_id, reference, arrival, departure, status, total, currency, guest,"
+            " quantity, night_prices"
             " FROM bookings WHERE facility_id = %s AND arrival <= %s AND departure > %s"
             " AND status IN ('confirmed', 'checked_in', 'checked_out', 'no_show')"
             " ORDER BY reference LIMIT %s",

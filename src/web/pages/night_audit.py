@@ -1,10 +1,12 @@
 """Night audit: preview what closing a day recognises, close it, and revenue per day.
 
-The preview is an estimate from the bookings read model, made as the ledger's
-close makes it: a booking with n nights recognises total * k // n after its k-th
-closed night, so each night takes its share and the last the remainder (days are
-closed in order). The ledger's own postings, once the day is closed, are the
-revenue per day below (`berth.adapters.read_models.ledger_queries.revenue`, as GET /ledger/revenue).
+The preview is an estimate from the bookings read model, made by the ledger's
+own rule (`berth.domain.recognition`): a night earns its price as sold times the
+quantity, the stay's last night the remainder of the total; a booking without a
+nightly breakdown earns total * k // n after its k-th of n nights (days are
+closed in order, so the nights before the one closed are taken as closed). The
+ledger's own postings, once the day is closed, are the revenue per day below
+(`berth.adapters.read_models.ledger_queries.revenue`, as GET /ledger/revenue).
 """
 
 from __future__ import annotations
@@ -17,6 +19,7 @@ import falcon
 
 from berth.adapters.read_models import ledger_queries
 from berth.adapters.screen import queries as screen_queries
+from berth.domain import recognition
 from berth.domain.command_context import CommandContext
 from berth.web import forms, staff
 from berth.web.pages.common import day_param, place, with_position
@@ -31,11 +34,13 @@ REVENUE_DAYS = 14
 
 def night_share(row: dict[str, Any], night: date) -> int:
     """What closing `night` recognises of the booking's total (tax included)."""
-    nights = (row["departure"] - row["arrival"]).days
-    k = (night - row["arrival"]).days + 1
-    total: int = row["total"]
-    share: int = total * k // nights - total * (k - 1) // nights
-    return share
+    return recognition.night_share(
+        total=row["total"],
+        nights=(row["departure"] - row["arrival"]).days,
+        night=(night - row["arrival"]).days,
+        night_prices=row.get("night_prices"),
+        quantity=row.get("quantity", 1),
+    )
 
 
 def preview(conn: Any, facility_id: UUID, night: date) -> dict[str, Any]:
