@@ -309,7 +309,10 @@ class Lane:
     def _deliver(self, item: deliveries.Due) -> None:
         try:
             with self.pool.connection() as conn:
-                secrets = subscriptions.signing_secrets(conn, item.subscription_id)
+                try:
+                    secrets = subscriptions.signing_secrets(conn, item.subscription_id)
+                except subscriptions.UnknownSubscription:
+                    return  # deleted meanwhile: its deliveries went with it
             outcome = sender.send(
                 self.subscription.url, secrets=secrets, webhook_id=str(item.webhook_id),
                 body=item.payload, timeout=self.settings.timeout,
