@@ -79,6 +79,8 @@ RELAY_PUBLISHED = Counter(
     "berth_relay_published_events_total", "Events the Kafka relay published", ["relay"]
 )
 
+# Every metric here has labels: an unlabelled one would open its multiprocess file
+# at import, before gunicorn's on_starting empties the directory (and then fail).
 WEBHOOK_DELIVERIES = Counter(
     "berth_webhook_deliveries_total",
     "Webhook sends by outcome: delivered (2xx), retrying (failed, tried again later),"
@@ -90,10 +92,6 @@ WEBHOOK_DELIVERY_SECONDS = Histogram(
     "Time from a webhook's connect to the receiver's answer (or the failure), by outcome",
     ["outcome"],
     buckets=(0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1.0, 2.5, 5.0, 10.0, 30.0),
-)
-WEBHOOK_SUBSCRIPTIONS_DISABLED = Counter(
-    "berth_webhook_subscriptions_disabled_total",
-    "Webhook subscriptions the worker disabled after no success for too long",
 )
 
 Connect = Callable[[], AbstractContextManager[psycopg.Connection[Any]]]

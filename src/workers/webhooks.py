@@ -329,8 +329,6 @@ class Lane:
                 )  # fmt: skip
             _count("failed" if failed.gave_up else "retrying", outcome)
             disabled = failed.disabled
-            if disabled:
-                metrics.WEBHOOK_SUBSCRIPTIONS_DISABLED.inc()
             log.warning(
                 "%s: %s of subscription %s to %s failed (attempt %d): %s", NAME,
                 item.webhook_id, item.subscription_id, self.subscription.url, item.attempts + 1,
