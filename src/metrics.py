@@ -9,8 +9,9 @@ Labels are bounded: routes are templates (``/bookings/{booking_id:uuid}``), neve
 raw paths; outcomes are problem codes; projections and relays are by name.
 
 The state of the store — each projection's position, lag and failure, each
-relay's position and lag — is read from PostgreSQL when scraped (`StoreState`),
-so any process shows the same and none has to be running for it to be seen.
+relay's position and lag, the webhook deliveries waiting and subscriptions by
+state — is read from PostgreSQL when scraped (`StoreState`), so any process
+shows the same and none has to be running for it to be seen.
 """
 
 from __future__ import annotations
@@ -78,6 +79,21 @@ RELAY_PUBLISHED = Counter(
     "berth_relay_published_events_total", "Events the Kafka relay published", ["relay"]
 )
 
+# Every metric here has labels: an unlabelled one would open its multiprocess file
+# at import, before gunicorn's on_starting empties the directory (and then fail).
+WEBHOOK_DELIVERIES = Counter(
+    "berth_webhook_deliveries_total",
+    "Webhook sends by outcome: delivered (2xx), retrying (failed, tried again later),"
+    " failed (given up after BERTH_WEBHOOKS_RETRY_FOR_SECONDS)",
+    ["outcome"],
+)
+WEBHOOK_DELIVERY_SECONDS = Histogram(
+    "berth_webhook_delivery_seconds",
+    "Time from a webhook's connect to the receiver's answer (or the failure), by outcome",
+    ["outcome"],
+    buckets=(0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1.0, 2.5, 5.0, 10.0, 30.0),
+)
+
 Connect = Callable[[], AbstractContextManager[psycopg.Connection[Any]]]
 
 
@@ -92,12 +108,13 @@ class StoreState(Collector):
             with self.connect() as conn:
                 projections = queries.projection_status(conn)
                 relays = conn.execute("SELECT relay, position FROM relay_positions").fetchall()
+                webhooks = _webhook_state(conn)
         except psycopg.Error as error:
             log.warning("metrics: cannot read the store's state: %s", error)
             up = GaugeMetricFamily("berth_store_up", "1 when the store's state could be read")
             up.add_metric([], 0)
             return [up]
-        return list(_store_metrics(projections, relays))
+        return [*_store_metrics(projections, relays), *_webhook_metrics(webhooks)]
 
 
 def _store_metrics(
@@ -135,6 +152,46 @@ def _store_metrics(
         lag.add_metric([relay], max(head - at, 0))
     yield position
     yield lag
+
+
+_WEBHOOK_STATE = (
+    "SELECT 'waiting', CASE WHEN next_attempt_at <= now() THEN 'due' ELSE 'scheduled' END,"
+    " count(*), COALESCE(EXTRACT(EPOCH FROM now() - min(next_attempt_at)), 0)"
+    " FROM webhook_deliveries WHERE status = 'pending' GROUP BY 2"
+    " UNION ALL SELECT 'subscriptions', state, count(*), 0 FROM webhook_subscriptions"
+    " GROUP BY state"
+)
+
+
+def _webhook_state(conn: psycopg.Connection[Any]) -> dict[tuple[str, str], tuple[int, float]]:
+    """(kind, state): (count, seconds) of deliveries waiting and subscriptions by state."""
+    rows = conn.execute(_WEBHOOK_STATE).fetchall()
+    return {(kind, state): (int(n), float(age)) for kind, state, n, age in rows}
+
+
+def _webhook_metrics(state: dict[tuple[str, str], tuple[int, float]]) -> Iterator[Metric]:
+    waiting = GaugeMetricFamily(
+        "berth_webhook_deliveries_waiting",
+        "Webhook deliveries not yet made: due (may be sent now) or scheduled (a retry's wait)",
+        labels=["state"],
+    )
+    for kind in ("due", "scheduled"):
+        waiting.add_metric([kind], state.get(("waiting", kind), (0, 0.0))[0])
+    yield waiting
+    overdue = GaugeMetricFamily(
+        "berth_webhook_oldest_due_seconds",
+        "How long the longest-due webhook delivery has been waiting to be sent (0: none)",
+    )
+    overdue.add_metric([], max(state.get(("waiting", "due"), (0, 0.0))[1], 0.0))
+    yield overdue
+    subscriptions = GaugeMetricFamily(
+        "berth_webhook_subscriptions",
+        "Webhook subscriptions by state: active, paused, disabled (after failing too long)",
+        labels=["state"],
+    )
+    for kind in ("active", "paused", "disabled"):
+        subscriptions.add_metric([kind], state.get(("subscriptions", kind), (0, 0.0))[0])
+    yield subscriptions
 
 
 class _Forward(Collector):

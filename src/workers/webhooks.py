@@ -16,6 +16,11 @@ Two loops in one process (one instance active; others stand by on its lock):
   `retry_for` (3 days); a subscription with no success for that long is
   disabled, which the log says at ERROR and GET /webhooks shows.
 
+Each send is signed with the secrets valid at that moment, read just before it:
+after `POST /webhooks/{id}/secret` the new one at once, and the one before too
+while its grace lasts. Sends are counted by outcome (`berth_webhook_deliveries_total`,
+`berth_webhook_delivery_seconds`); what waits is read at scrape time (`berth.metrics`).
+
 At-least-once: a delivery is marked delivered only after the receiver's 2xx, so
 a crash or SIGKILL mid-send sends it again on restart, with the same
 webhook-id; nothing planned is lost, since plans and positions commit together.
@@ -37,7 +42,7 @@ import psycopg
 from eventsourcing.persistence import Mapper
 from psycopg_pool import ConnectionPool
 
-from berth import config
+from berth import config, metrics
 from berth.adapters.kafka.kafka_records import event_id
 from berth.adapters.postgres import event_wakeups
 from berth.adapters.postgres.standby_lock import StandbyLock
@@ -225,11 +230,9 @@ class Lane:
     BATCH_PER_THREAD = 16
 
     def __init__(
-        self, subscription: Subscription, secret: str, pool: ConnectionPool,
-        settings: WebhookSettings,
+        self, subscription: Subscription, pool: ConnectionPool, settings: WebhookSettings
     ) -> None:  # fmt: skip
         self.subscription = subscription
-        self.secret = secret
         self.pool = pool
         self.settings = settings
         self.queue: deque[deliveries.Due] = deque()
@@ -305,19 +308,27 @@ class Lane:
 
     def _deliver(self, item: deliveries.Due) -> None:
         try:
+            with self.pool.connection() as conn:
+                try:
+                    secrets = subscriptions.signing_secrets(conn, item.subscription_id)
+                except subscriptions.UnknownSubscription:
+                    return  # deleted meanwhile: its deliveries went with it
             outcome = sender.send(
-                self.subscription.url, secret=self.secret, webhook_id=str(item.webhook_id),
+                self.subscription.url, secrets=secrets, webhook_id=str(item.webhook_id),
                 body=item.payload, timeout=self.settings.timeout,
                 private_ok=self.settings.private_ok,
             )  # fmt: skip
             with self.pool.connection() as conn:
                 if outcome.delivered:
                     deliveries.record_delivered(conn, item, outcome)
+                    _count("delivered", outcome)
                     return
-                disabled = deliveries.record_failed(
+                failed = deliveries.record_failed(
                     conn, item, outcome, retry_in=self.settings.retry_in(item.attempts + 1),
                     retry_for=self.settings.retry_for,
                 )  # fmt: skip
+            _count("failed" if failed.gave_up else "retrying", outcome)
+            disabled = failed.disabled
             log.warning(
                 "%s: %s of subscription %s to %s failed (attempt %d): %s", NAME,
                 item.webhook_id, item.subscription_id, self.subscription.url, item.attempts + 1,
@@ -331,6 +342,13 @@ class Lane:
         except Exception:
             # The delivery stays pending and is sent again: at least once.
             log.exception("%s: recording delivery %s failed", NAME, item.webhook_id)
+
+
+def _count(outcome: str, sent: sender.Outcome) -> None:
+    """One attempt in the worker's metrics: delivered, retrying (failed, to be tried again) or
+    failed (given up)."""
+    metrics.WEBHOOK_DELIVERIES.labels(outcome).inc()
+    metrics.WEBHOOK_DELIVERY_SECONDS.labels(outcome).observe(sent.latency_ms / 1000)
 
 
 class Dispatcher:
@@ -358,14 +376,13 @@ class Dispatcher:
             self.wakeup.wait(timeout=self.settings.idle_timeout)
             self.wakeup.clear()
             try:
-                with self.pool.connection() as conn:
-                    for lane in self._lanes(conn):
-                        lane.poke()
+                for lane in self._lanes():
+                    lane.poke()
             except Exception:
                 log.exception("%s: keeping the lanes failed; trying again", NAME)
                 self.stop.wait(1.0)
 
-    def _lanes(self, conn: psycopg.Connection[Any]) -> list[Lane]:
+    def _lanes(self) -> list[Lane]:
         with self.guard:
             active = dict(self.active)
         for gone in set(self.lanes) - set(active):
@@ -373,8 +390,7 @@ class Dispatcher:
         for key, subscription in active.items():
             lane = self.lanes.get(key)
             if lane is None:
-                secret = subscriptions.secret_of(conn, key)
-                self.lanes[key] = Lane(subscription, secret, self.pool, self.settings)
+                self.lanes[key] = Lane(subscription, self.pool, self.settings)
             elif lane.subscription != subscription:
                 lane.subscription = replace(subscription)
         return list(self.lanes.values())

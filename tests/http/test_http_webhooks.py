@@ -2,7 +2,10 @@
 
 from __future__ import annotations
 
+import logging
+from datetime import datetime, timedelta
 from typing import Any
+from uuid import uuid4
 
 import psycopg
 import pytest
@@ -160,3 +163,113 @@ def test_the_openapi_document_describes_the_webhooks(api: Api) -> None:
     assert {"post", "get"} <= set(paths["/webhooks"])
     assert {"get", "patch", "delete"} <= set(paths["/webhooks/{subscription_id}"])
     assert "post" in paths["/webhooks/{subscription_id}/replay"]
+
+
+def _secrets(app_db_url: str, subscription_id: str) -> tuple[Any, ...]:
+    with psycopg.connect(app_db_url) as conn:
+        row = conn.execute(
+            "SELECT secret, previous_secret, previous_valid_until, secret_rotated_at,"
+            " secret_rotated_by, updated_at FROM webhook_subscriptions WHERE subscription_id = %s",
+            (subscription_id,),
+        ).fetchone()
+    assert row is not None
+    return tuple(row)
+
+
+def test_a_rotated_secret_is_in_its_answer_only_and_the_rotation_is_recorded(
+    api: Api, app_db_url: str, caplog: pytest.LogCaptureFixture
+) -> None:
+    created = api.post("/webhooks", {"url": URL}, who="web").json
+    path = f"/webhooks/{created['id']}"
+    caplog.set_level(logging.DEBUG)
+
+    rotated = api.post(f"{path}/secret", {"grace_seconds": 3600}, who="web")
+
+    assert rotated.status_code == 200, rotated.text
+    secret = rotated.json["secret"]
+    assert secret.startswith("whsec_") and secret != created["secret"]
+    assert rotated.json["secret_rotated_by"] == created["created_by"]
+    assert rotated.json["secret_rotated_at"] is not None
+    until = datetime.fromisoformat(rotated.json["previous_valid_until"])
+    rotated_at = datetime.fromisoformat(rotated.json["secret_rotated_at"])
+    assert until - rotated_at == timedelta(hours=1)
+    stored, previous, *_ = _secrets(app_db_url, created["id"])
+    assert (stored, previous) == (secret, created["secret"])
+    shown = api.get(path, who="web")
+    listed = api.get("/webhooks", who="web")
+    assert shown.json["previous_valid_until"] == rotated.json["previous_valid_until"]
+    for text in (shown.text, listed.text, api.get(f"{path}/deliveries", who="web").text):
+        assert secret not in text and created["secret"] not in text
+    assert secret not in caplog.text and "whsec_" not in caplog.text
+
+
+def test_a_rotation_without_a_body_keeps_the_old_secret_a_day_and_zero_revokes_it(
+    api: Api, app_db_url: str
+) -> None:
+    created = api.post("/webhooks", {"url": URL}).json
+    path = f"/webhooks/{created['id']}/secret"
+
+    default = api.post(path)
+
+    assert default.status_code == 200, default.text
+    until = datetime.fromisoformat(default.json["previous_valid_until"])
+    rotated_at = datetime.fromisoformat(default.json["secret_rotated_at"])
+    assert until - rotated_at == timedelta(hours=24)
+    revoked = api.post(path, {"grace_seconds": 0})
+    assert revoked.status_code == 200, revoked.text
+    assert revoked.json["previous_valid_until"] is None
+    assert _secrets(app_db_url, created["id"])[:3] == (revoked.json["secret"], None, None)
+
+
+@pytest.mark.parametrize(
+    "body",
+    [
+        {"grace_seconds": -1},
+        {"grace_seconds": 30 * 24 * 3600 + 1},
+        {"grace_seconds": 2**63},
+        {"grace_seconds": 2**70},
+        {"grace_seconds": 1.5},
+        {"grace_seconds": "60"},
+        {"grace_seconds": True},
+        {"grace_seconds": None},
+        {"grace_seconds": 60, "secret": "whsec_mine"},
+        [60],
+    ],
+)
+def test_a_bad_rotation_is_refused_and_changes_nothing(
+    api: Api, app_db_url: str, body: Any
+) -> None:
+    created = api.post("/webhooks", {"url": URL}).json
+    before = _secrets(app_db_url, created["id"])
+
+    refused = api.post(f"/webhooks/{created['id']}/secret", body)
+
+    assert refused.status_code == 400, refused.text
+    assert refused.headers["content-type"].startswith("application/problem+json")
+    assert "whsec_" not in refused.text
+    assert _secrets(app_db_url, created["id"]) == before
+
+
+def test_another_channels_key_cannot_rotate_and_changes_nothing(api: Api, app_db_url: str) -> None:
+    created = api.post("/webhooks", {"url": URL}, who="web").json
+    before = _secrets(app_db_url, created["id"])
+    refused = api.post(f"/webhooks/{created['id']}/secret", {"grace_seconds": 60}, who="reseller")
+    assert refused.status_code == 404, refused.text
+    assert refused.json["type"].endswith("/unknown-webhook-subscription")
+    assert "whsec_" not in refused.text
+    for who in ("operations", "finance", "auditor"):
+        path = f"/webhooks/{created['id']}/secret"
+        assert api.post(path, {"grace_seconds": 60}, who=who).status_code == 403
+    missing = api.post(f"/webhooks/{uuid4()}/secret", {"grace_seconds": 60})
+    assert missing.status_code == 404
+    assert _secrets(app_db_url, created["id"]) == before
+    assert api.post(f"/webhooks/{created['id']}/secret", who="admin").status_code == 200
+
+
+def test_the_openapi_document_describes_the_rotation(api: Api) -> None:
+    operation = api.get("/openapi.json", who=None).json["paths"][
+        "/webhooks/{subscription_id}/secret"
+    ]["post"]
+    assert operation["operationId"] == "rotateWebhookSecret"
+    assert operation["x-berth-roles"] == ["admin", "booking"]
+    assert "Idempotency-Key" not in {p["name"] for p in operation["parameters"]}

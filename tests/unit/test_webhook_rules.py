@@ -6,7 +6,7 @@ import random
 from datetime import UTC, datetime
 
 import pytest
-from standardwebhooks.webhooks import Webhook
+from standardwebhooks.webhooks import Webhook, WebhookVerificationError
 
 from berth.adapters.webhooks import addresses, sender
 from berth.projections import bookings, webhook_events
@@ -65,6 +65,19 @@ def test_private_urls_pass_when_allowed_and_public_ones_always() -> None:
 def test_a_signature_verifies_with_the_reference_library() -> None:
     secret = sender.new_secret()
     now = datetime.now(UTC)
-    headers = sender.signed_headers(secret=secret, webhook_id="msg_1", body='{"a":1}', now=now)
+    headers = sender.signed_headers(secrets=[secret], webhook_id="msg_1", body='{"a":1}', now=now)
     assert Webhook(secret).verify('{"a":1}', headers) == {"a": 1}
     assert headers["webhook-timestamp"] == str(int(now.timestamp()))
+
+
+def test_two_secrets_make_two_signatures_either_verifies() -> None:
+    new, old, other = sender.new_secret(), sender.new_secret(), sender.new_secret()
+    now = datetime.now(UTC)
+    headers = sender.signed_headers(secrets=[new, old], webhook_id="msg_2", body="{}", now=now)
+    assert len(headers["webhook-signature"].split(" ")) == 2
+    assert Webhook(new).verify("{}", headers) == {}
+    assert Webhook(old).verify("{}", headers) == {}
+    with pytest.raises(WebhookVerificationError):
+        Webhook(other).verify("{}", headers)
+    with pytest.raises(ValueError, match="one secret"):
+        sender.signed_headers(secrets=[], webhook_id="msg_3", body="{}", now=now)

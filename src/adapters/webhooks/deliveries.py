@@ -166,26 +166,36 @@ def record_delivered(conn: Connection, item: Due, outcome: Outcome) -> None:
         conn.commit()
 
 
+@dataclass(frozen=True)
+class Failed:
+    """What a failed attempt came to."""
+
+    gave_up: bool  # the delivery is failed: it is not tried again (unless replayed)
+    disabled: str | None  # why, when this failure disabled the subscription
+
+
 def record_failed(
     conn: Connection, item: Due, outcome: Outcome, *, retry_in: float, retry_for: float
-) -> str | None:
-    """Count a failed attempt and set the next; the reason if the subscription is now disabled.
+) -> Failed:
+    """Count a failed attempt and set the next; whether it gave up, and disabled the subscription.
 
     A delivery failing for longer than `retry_for` seconds is given up (failed); a
     subscription that has had no success for that long is disabled.
     """
     with conn.transaction():
-        conn.execute(
+        status = conn.execute(
             "UPDATE webhook_deliveries SET attempts = attempts + 1, last_attempt_at = now(),"
             " first_attempt_at = COALESCE(first_attempt_at, now()),"
             " response_code = %s, latency_ms = %s, response_body = %s, error = %s,"
             " status = CASE WHEN COALESCE(first_attempt_at, now())"
             "   <= now() - make_interval(secs => %s) THEN 'failed' ELSE 'pending' END,"
             " next_attempt_at = now() + make_interval(secs => %s)"
-            " WHERE subscription_id = %s AND webhook_id = %s AND status = 'pending'",
+            " WHERE subscription_id = %s AND webhook_id = %s AND status = 'pending'"
+            " RETURNING status",
             (*_result_columns(outcome), retry_for, retry_in, item.subscription_id,
              item.webhook_id),
-        )  # fmt: skip
+        ).fetchone()  # fmt: skip
+        gave_up = status is not None and status[0] == "failed"
         reason = f"no delivery succeeded for {retry_for:.0f} s; last: {outcome.error}"[:500]
         row = conn.execute(
             "UPDATE webhook_subscriptions SET failing_since = COALESCE(failing_since, now()),"
@@ -195,14 +205,14 @@ def record_failed(
             (retry_for, item.subscription_id),
         ).fetchone()
         if row is None or row[0] != "disabled":
-            return None
+            return Failed(gave_up, None)
         disabled = conn.execute(
             "UPDATE webhook_subscriptions SET disabled_at = now(), disabled_reason = %s,"
             " updated_at = now() WHERE subscription_id = %s AND disabled_at IS NULL"
             " RETURNING subscription_id",
             (reason, item.subscription_id),
         ).fetchone()
-    return reason if disabled is not None else None
+    return Failed(gave_up, reason if disabled is not None else None)
 
 
 def ping(

@@ -2,21 +2,25 @@
 
 The body is signed with the `standardwebhooks` package (the scheme's reference
 library): `webhook-signature: v1,<base64 HMAC-SHA256 of "{id}.{timestamp}.{body}">`,
-the secret being the bytes of `whsec_<base64>`. A 2xx answer is delivered;
-anything else, a 3xx included (redirects are not followed: http.client never
-follows one), a timeout, a refused or unreachable address, is a failure to retry.
-Only the first RESPONSE_BODY_LIMIT bytes of an answer are read and kept.
+the secret being the bytes of `whsec_<base64>`. While a rotated secret's grace
+lasts the header has one entry per secret, space-separated, the newest first
+(the scheme's way to rotate): a receiver verifying with either accepts it.
+A 2xx answer is delivered; anything else, a 3xx included (redirects are not
+followed: http.client never follows one), a timeout, a refused or unreachable
+address, is a failure to retry. Only the first RESPONSE_BODY_LIMIT bytes of an
+answer are read and kept.
 """
 
 from __future__ import annotations
 
 import base64
 import http.client
-import secrets
 import socket
 import time
+from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import UTC, datetime
+from secrets import token_bytes
 from urllib.parse import urlsplit
 
 from standardwebhooks.webhooks import Webhook
@@ -30,7 +34,7 @@ SECRET_PREFIX = "whsec_"  # noqa: S105 - the scheme's prefix, not a secret
 
 def new_secret() -> str:
     """A signing secret: `whsec_` and 32 random bytes in base64."""
-    return SECRET_PREFIX + base64.b64encode(secrets.token_bytes(32)).decode()
+    return SECRET_PREFIX + base64.b64encode(token_bytes(32)).decode()
 
 
 @dataclass(frozen=True)
@@ -42,19 +46,26 @@ class Outcome:
     error: str  # why it failed, empty when delivered
 
 
-def signed_headers(*, secret: str, webhook_id: str, body: str, now: datetime) -> dict[str, str]:
+def signed_headers(
+    *, secrets: Sequence[str], webhook_id: str, body: str, now: datetime
+) -> dict[str, str]:
+    """The Standard Webhooks headers, signed with each of `secrets` (one or more)."""
+    if not secrets:
+        raise ValueError("a webhook is signed with one secret or more")
     timestamp = now.astimezone(UTC)
     return {
         "webhook-id": webhook_id,
         "webhook-timestamp": str(int(timestamp.timestamp())),
-        "webhook-signature": Webhook(secret).sign(webhook_id, timestamp, body),
+        "webhook-signature": " ".join(
+            Webhook(secret).sign(webhook_id, timestamp, body) for secret in secrets
+        ),
     }
 
 
 def send(
     url: str,
     *,
-    secret: str,
+    secrets: Sequence[str],
     webhook_id: str,
     body: str,
     timeout: float,
@@ -74,7 +85,9 @@ def send(
         return addresses.connect(address[0], address[1], timeout, private_ok=private_ok)
 
     connection._create_connection = vetted  # type: ignore[attr-defined]  # the vetted address only
-    headers = signed_headers(secret=secret, webhook_id=webhook_id, body=body, now=datetime.now(UTC))
+    headers = signed_headers(
+        secrets=secrets, webhook_id=webhook_id, body=body, now=datetime.now(UTC)
+    )
     headers |= {"content-type": "application/json", "user-agent": USER_AGENT}
     started = time.monotonic()
     try:

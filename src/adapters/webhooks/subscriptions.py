@@ -6,8 +6,10 @@ channel or none (every channel). Lookups take the caller's `scope`, the channel
 a booking key acts for or None for an admin, so another channel's subscription
 is answered as not found.
 
-The signing secret is made here and returned by `create` only: like a camera's
-secret it is kept as it is (an HMAC needs it), and no answer shows it again.
+The signing secret is made here and returned by `create` and `rotate_secret`
+only: like a camera's secret it is kept as it is (an HMAC needs it), and no
+other answer shows it. `rotate_secret` keeps the secret before valid for a grace
+(the worker signs with both meanwhile) and records who rotated it and when.
 A new subscription starts at the head of the store; `replay` moves it back.
 States: active (followed and sent), paused (neither, until resumed), disabled
 (by the worker, after failing for too long; PATCH state=active resumes it).
@@ -32,6 +34,8 @@ WAKEUP_CHANNEL = "berth_webhooks"  # NOTIFYed when deliveries are due now (ping,
 STATES = ("active", "paused", "disabled")
 SETTABLE_STATES = ("active", "paused")
 MAX_DESCRIPTION = 200
+MAX_GRACE_SECONDS = 30 * 24 * 3600  # the old secret signs too for at most 30 days
+DEFAULT_GRACE_SECONDS = 24 * 3600
 
 
 class InvalidSubscription(InvalidCommand):
@@ -57,6 +61,9 @@ class Subscription:
     created_at: datetime
     created_by: str
     updated_at: datetime
+    previous_valid_until: datetime | None  # the secret before the last rotation signs till then
+    secret_rotated_at: datetime | None
+    secret_rotated_by: str | None
 
     def as_dict(self) -> dict[str, Any]:
         return asdict(self)
@@ -64,7 +71,8 @@ class Subscription:
 
 _COLUMNS = (
     "subscription_id, channel, url, event_types, description, state, position, failing_since,"
-    " disabled_at, disabled_reason, created_at, created_by, updated_at"
+    " disabled_at, disabled_reason, created_at, created_by, updated_at, previous_valid_until,"
+    " secret_rotated_at, secret_rotated_by"
 )
 _NAMES = [name.strip() for name in _COLUMNS.split(",")]
 
@@ -141,14 +149,51 @@ def get(
     return _subscription(row)
 
 
-def secret_of(conn: Connection, subscription_id: UUID) -> str:
-    """The signing secret (for the worker only; never answered)."""
+def signing_secrets(conn: Connection, subscription_id: UUID) -> list[str]:
+    """The secrets that sign a delivery now, newest first: the current one, and the one before
+    while its grace lasts (for the worker only; never answered)."""
     row = conn.execute(
-        "SELECT secret FROM webhook_subscriptions WHERE subscription_id = %s", (subscription_id,)
+        "SELECT secret, CASE WHEN previous_valid_until > now() THEN previous_secret END"
+        " FROM webhook_subscriptions WHERE subscription_id = %s",
+        (subscription_id,),
     ).fetchone()
     if row is None:
         raise UnknownSubscription(f"no webhook subscription {subscription_id}")
-    return str(row[0])
+    return [str(secret) for secret in row if secret is not None]
+
+
+def rotate_secret(
+    conn: Connection,
+    subscription_id: UUID,
+    *,
+    scope: str | None,
+    grace_seconds: int,
+    principal: str,
+) -> tuple[Subscription, str]:
+    """Give the subscription a new secret; the current one signs too for `grace_seconds`.
+
+    Answers the subscription and the new secret. A grace of 0 revokes the current
+    secret (and any earlier one still in its grace) at once; a rotation within a
+    grace drops the oldest secret, the one being replaced signing beside the new.
+    """
+    if isinstance(grace_seconds, bool) or not 0 <= grace_seconds <= MAX_GRACE_SECONDS:
+        raise InvalidSubscription(f"grace_seconds is 0 to {MAX_GRACE_SECONDS}")
+    secret = sender.new_secret()
+    with conn.transaction():
+        get(conn, subscription_id, scope=scope, lock=True)
+        row = conn.execute(
+            "UPDATE webhook_subscriptions SET"
+            " previous_secret = CASE WHEN %(grace)s > 0 THEN secret END,"
+            " previous_valid_until = CASE WHEN %(grace)s > 0"
+            "   THEN now() + make_interval(secs => %(grace)s) END,"
+            " secret = %(secret)s, secret_rotated_at = now(), secret_rotated_by = %(principal)s,"
+            " updated_at = now()"
+            f" WHERE subscription_id = %(id)s RETURNING {_COLUMNS}",
+            {"grace": grace_seconds, "secret": secret, "principal": principal,
+             "id": subscription_id},
+        ).fetchone()  # fmt: skip
+    assert row is not None
+    return _subscription(row), secret
 
 
 def list_page(

@@ -39,6 +39,7 @@ from berth.http.commands.rate_plans import (
     RetireRatePlanResource,
 )
 from berth.http.commands.resource import CommandResource, Wiring
+from berth.http.commands.webhooks import SUBSCRIBERS, RotateSecretResource
 from berth.http.endpoint import (
     ADMIN,
     BOOKING,
@@ -51,6 +52,7 @@ from berth.http.endpoint import (
 from berth.http.schemas import answers, commands, gates, projections, rate_plans
 from berth.http.schemas import apikeys as key_schemas
 from berth.http.schemas import ledger as ledger_schemas
+from berth.http.schemas import webhooks as webhook_schemas
 from berth.http.schemas.base import Empty
 
 Resource = Callable[[Wiring, str, Endpoint], CommandResource]
@@ -488,6 +490,22 @@ COMMANDS: tuple[Command, ...] = (
             example={},
         ),
         resource=RotateKeyResource,
+    ),
+    Command(
+        route="/webhooks/{subscription_id:uuid}/secret",
+        method="POST",
+        endpoint=Endpoint(
+            summary="Give a webhook subscription a new signing secret (in this answer only);"
+            " the one before also signs every delivery for `grace_seconds` (default 24 h)",
+            tag="webhooks",
+            roles=SUBSCRIBERS,
+            body=webhook_schemas.RotateWebhookSecret,
+            response=webhook_schemas.WebhookWithSecret,
+            errors=(404,),
+            operation_id="rotateWebhookSecret",
+            example={"grace_seconds": 86400},
+        ),
+        resource=RotateSecretResource,
     ),
     Command(
         route="/pools/{pool_id:uuid}/rate-plans",

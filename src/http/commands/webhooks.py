@@ -5,6 +5,8 @@ not events. An admin key manages every subscription; a booking key only its
 own channel's (another channel's is not found), and its subscriptions hear of
 its channel's bookings only. The signing secret is in the creating answer only,
 so POST takes no `Idempotency-Key` (a stored answer would keep it), like API keys.
+`POST /webhooks/{id}/secret` (in the command table) answers a new secret the same
+way, once; the one before keeps signing for the grace asked.
 """
 
 from __future__ import annotations
@@ -16,6 +18,7 @@ import falcon
 
 from berth.adapters.webhooks import deliveries, subscriptions
 from berth.http.auth import caller
+from berth.http.commands.resource import CommandResource
 from berth.http.endpoint import ADMIN, BOOKING, Endpoint, roles
 from berth.http.schemas import webhooks as schemas
 from berth.http.schemas.base import Empty
@@ -31,14 +34,18 @@ def _scope(req: falcon.Request) -> str | None:
     return who.key.scope if who.role == BOOKING else None
 
 
+def _shown(conn: Any, subscription: subscriptions.Subscription) -> dict[str, Any]:
+    counts = deliveries.counts(conn, subscription.subscription_id)
+    return subscription.as_dict() | {"deliveries": counts}
+
+
 class _WebhookResource:
     def __init__(self, services: Services, settings: Settings) -> None:
         self.services = services
         self.settings = settings
 
     def _shown(self, conn: Any, subscription: subscriptions.Subscription) -> dict[str, Any]:
-        counts = deliveries.counts(conn, subscription.subscription_id)
-        return subscription.as_dict() | {"deliveries": counts}
+        return _shown(conn, subscription)
 
 
 class WebhooksResource(_WebhookResource):
@@ -214,6 +221,20 @@ class PingResource(_WebhookResource):
             )  # fmt: skip
         resp.status = falcon.HTTP_202
         resp.media = schemas.Ping().dump({"webhook_id": identity, "status": "pending"})
+
+
+class RotateSecretResource(CommandResource):
+    """POST /webhooks/{id}/secret: a new signing secret, in this answer only."""
+
+    def on_post(self, req: falcon.Request, resp: falcon.Response, subscription_id: UUID) -> None:
+        with self.services.pool.connection() as conn:
+            rotated, secret = subscriptions.rotate_secret(
+                conn, subscription_id, scope=_scope(req),
+                grace_seconds=req.context.body["grace_seconds"],
+                principal=caller(req).key.key_id,
+            )  # fmt: skip
+            shown = _shown(conn, rotated)
+        resp.media = schemas.WebhookWithSecret().dump(shown | {"secret": secret})
 
 
 def webhook_routes(services: Services, settings: Settings) -> list[tuple[str, object]]:

@@ -61,6 +61,19 @@ class UpdateWebhook(Strict):
     )  # fmt: skip
 
 
+class RotateWebhookSecret(Strict):
+    grace_seconds = bounded.whole(
+        0,
+        subscriptions.MAX_GRACE_SECONDS,
+        load_default=subscriptions.DEFAULT_GRACE_SECONDS,
+        metadata={
+            "description": "how long the secret before keeps signing too (every delivery"
+            " carries both signatures meanwhile); 0 revokes it at once; default 86400 (24 h),"
+            " at most 2592000 (30 days)"
+        },
+    )
+
+
 class WebhookListQuery(Strict):
     cursor = fields.UUID(
         load_default=None, metadata={"description": "`next_cursor` of the page before"}
@@ -113,6 +126,14 @@ class Webhook(Schema):
     created_at = UtcDateTime(required=True)
     created_by = fields.String(required=True)
     updated_at = UtcDateTime(required=True)
+    previous_valid_until = UtcDateTime(
+        allow_none=True,
+        metadata={"description": "the secret before the last rotation also signs until then"},
+    )
+    secret_rotated_at = UtcDateTime(allow_none=True)
+    secret_rotated_by = fields.String(
+        allow_none=True, metadata={"description": "the key that rotated the secret last"}
+    )
     deliveries = fields.Nested(DeliveryCounts)
 
 
