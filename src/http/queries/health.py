@@ -32,18 +32,25 @@ from berth.http.settings import Services, Settings
 log = logging.getLogger("berth.http")
 
 
-class HealthResource(Query):
-    """Whether this process can serve: red only when the database does not answer."""
-
-    endpoints = {
+def health_endpoint(summary: str) -> dict[str, Endpoint]:
+    """A health check's GET: no key, the Health answer, 503 when red."""
+    return {
         "GET": Endpoint(
-            summary="Whether the API can serve (the database answers), and each projection's state",
+            summary=summary,
             tag="operations",
             roles=PUBLIC,
             response=answers.Health,
             errors=(503,),
         )
     }
+
+
+class HealthResource(Query):
+    """Whether this process can serve: red only when the database does not answer."""
+
+    endpoints = health_endpoint(
+        "Whether the API can serve (the database answers), and each projection's state"
+    )
     strict = False
 
     def __init__(self, services: Services, settings: Settings) -> None:
@@ -75,15 +82,7 @@ class HealthResource(Query):
 class ProjectionHealthResource(HealthResource):
     """Red when a projection failed or lags: for monitoring, never for a load balancer."""
 
-    endpoints = {
-        "GET": Endpoint(
-            summary="Red (503) when a projection failed on an event or lags too long",
-            tag="operations",
-            roles=PUBLIC,
-            response=answers.Health,
-            errors=(503,),
-        )
-    }
+    endpoints = health_endpoint("Red (503) when a projection failed on an event or lags too long")
     strict = True
 
 
