@@ -33,6 +33,8 @@ MASK = "****"
 
 _TRUE = frozenset({"1", "true", "yes", "on"})
 _FALSE = frozenset({"0", "false", "no", "off", ""})
+# The longest a camera's previous secret may stay valid: the setting's bound and a re-key's.
+MAX_CAMERA_GRACE_SECONDS = 30 * 24 * 3600
 
 
 class ConfigError(ValueError):
@@ -107,7 +109,7 @@ class Config:
         24 * 3600,
         "seconds a camera's previous secret stays valid after a re-key (a re-key may ask for less)",
         minimum=0,
-        maximum=30 * 24 * 3600,  # as a re-key's own grace_seconds (berth.http.schemas.gates)
+        maximum=MAX_CAMERA_GRACE_SECONDS,
     )
     # -- projections
     projection_page_size: int = setting(5000, "events a projection reads per page", minimum=1)

@@ -6,11 +6,10 @@ from marshmallow import Schema, fields, validate
 
 from berth.adapters.inputs import fields as bounded
 from berth.adapters.read_models import plate_reads
+from berth.config import MAX_CAMERA_GRACE_SECONDS
 from berth.http.schemas.answers import Answer
 from berth.http.schemas.base import Strict, min_position
 from berth.http.schemas.commands import strict_int, text
-
-MAX_CAMERA_GRACE_SECONDS = 30 * 24 * 3600
 
 
 class AddGate(Strict):
