@@ -112,7 +112,7 @@ class Bookings:
 
         keys = [inventory_id(pool_id, night) for night in stay.days()]
         keys += self.pricing.plan_lock(pool_id, rate_plan)  # no plan change between price and save
-        return self.app.execute(attempt, context, lock=keys)
+        return self.app.execute(attempt, context, lock=keys, read=[pool_id])
 
     def confirm(
         self,
@@ -130,7 +130,9 @@ class Bookings:
                 )
             return booking, [booking, *inventories]
 
-        return self.app.execute(attempt, context, lock=self._booking_keys(booking_id))
+        return self.app.execute(
+            attempt, context, lock=self._booking_keys(booking_id), read=[booking_id]
+        )
 
     def amend(
         self,
@@ -185,10 +187,10 @@ class Bookings:
 
         lock = self._booking_keys(booking_id)
         if arrival or departure:
-            booking = self.booking(booking_id)
-            new_stay = Stay(arrival or booking.arrival, departure or booking.departure)
-            lock += [inventory_id(booking.pool_id, night) for night in new_stay.days()]
-        return self.app.execute(attempt, context, lock=lock)
+            seen = self.last_seen(booking_id)
+            new_stay = Stay(arrival or seen.arrival, departure or seen.departure)
+            lock += [inventory_id(seen.pool_id, night) for night in new_stay.days()]
+        return self.app.execute(attempt, context, lock=lock, read=[booking_id])
 
     def cancel(
         self,
@@ -327,8 +329,17 @@ class Bookings:
         check_version(booking, expected_version)
         return booking
 
+    def last_seen(self, booking_id: UUID) -> Booking:
+        """The booking as this process last saw it: enough to know which nights to lock.
+
+        If it has changed since, the command locks the nights it had; the versions
+        checked on save still keep every rule, and the command reads the booking
+        again, current, in its transaction (`read=[booking_id]`).
+        """
+        return self.app.last_seen(booking_id, Booking, UnknownBooking)
+
     def _booking_keys(self, booking_id: UUID) -> list[UUID]:
-        booking = self.booking(booking_id)
+        booking = self.last_seen(booking_id)
         return [inventory_id(booking.pool_id, night) for night in booking.stay.days()]
 
     def _change_booking(
@@ -344,7 +355,7 @@ class Bookings:
             change(booking, now, meta)
             return booking, [booking]
 
-        return self.app.execute(attempt, context, lock=[])
+        return self.app.execute(attempt, context, lock=[], read=[booking_id])
 
     def _end_booking(
         self,
@@ -362,4 +373,6 @@ class Bookings:
                 inventory.release(booking_id=booking.id, now=now, cause=meta)
             return booking, [booking, *inventories]
 
-        return self.app.execute(attempt, context, lock=self._booking_keys(booking_id))
+        return self.app.execute(
+            attempt, context, lock=self._booking_keys(booking_id), read=[booking_id]
+        )

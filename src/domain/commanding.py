@@ -131,13 +131,41 @@ class CommandApplication(Application[UUID]):
             raise missing(f"no {kind.__name__.lower()} {aggregate_id}")
         return aggregate
 
+    def last_seen(self, aggregate_id: UUID, kind: type[A], missing: type[NotFound]) -> A:
+        """The aggregate as this process last saw it, without asking the store.
+
+        Read from the store only if this process has not seen it (or forgot it). For
+        what a command needs before its transaction and reads again in it (name it in
+        `execute`'s `read`): the booking whose nights it locks, and who may see that
+        booking (its channel and facility never change). It may be behind the store,
+        and it is the cache's own object, not a copy: read it, never change it.
+        """
+        if self.repository.cache is not None:
+            try:
+                aggregate: object = self.repository.cache.get(aggregate_id)
+            except KeyError:
+                pass
+            else:
+                if isinstance(aggregate, kind):
+                    return aggregate
+        return self.find(aggregate_id, kind, missing)
+
     def execute(
-        self, attempt: Attempt, context: CommandContext, *, lock: Sequence[UUID]
+        self,
+        attempt: Attempt,
+        context: CommandContext,
+        *,
+        lock: Sequence[UUID],
+        read: Sequence[UUID] = (),
     ) -> CommandResult:
-        """Run `attempt` and save what it touched in one transaction, retrying conflicts."""
+        """Run `attempt` and save what it touched in one transaction, retrying conflicts.
+
+        `read`: aggregates besides the locked nights that `attempt` reads (the
+        booking, the pool), which the night lock may bring up to date with its locks.
+        """
         meta = context.cause.as_metadata()
         for attempt_number in range(1, MAX_ATTEMPTS + 1):
-            with self.night_lock(sorted(set(lock))):
+            with self.night_lock(sorted(set(lock)), read=read):
                 subject, touched = attempt(self.clock(), meta)
                 ordered = [a for a in touched if a is not subject]
                 ordered += [a for a in touched if a is subject]

@@ -12,10 +12,19 @@ from uuid import UUID
 
 
 class NightLock(Protocol):
-    def __call__(self, keys: Sequence[UUID], /) -> AbstractContextManager[None]: ...
+    """Locks `keys` around a command's read-check-save.
+
+    `read` names aggregates the command will read under the locks (its booking, its
+    pool): a lock that opens the command's transaction may bring them up to date in
+    the same round trip, so the command reads them without another query.
+    """
+
+    def __call__(
+        self, keys: Sequence[UUID], /, read: Sequence[UUID] = ()
+    ) -> AbstractContextManager[None]: ...
 
 
 @contextmanager
-def no_lock(keys: Sequence[UUID], /) -> Iterator[None]:
+def no_lock(keys: Sequence[UUID], /, read: Sequence[UUID] = ()) -> Iterator[None]:
     """For in-memory use and tests: optimistic concurrency alone."""
     yield

@@ -9,8 +9,10 @@ locks in the command's own transaction (BerthRecorder.command_transaction), in
 the round trip that begins it, and brings the cached aggregates it locks up to
 date from the events that round trip read: under the locks nothing else can
 change them, so the command reads them without another query. The aggregates
-the thread read just before (the booking whose nights are locked) are read in
-the same round trip. The commit or rollback releases the locks.
+the command names as read (its booking, its pool) and those the thread read
+just before are read in the same round trip: their versions then are current in
+the transaction (`BerthRecorder.select_events`), and a read of them in it asks
+the store for nothing. The commit or rollback releases the locks.
 
 `AdvisoryNightLock` takes them as session locks on a connection of their own.
 
@@ -53,10 +55,11 @@ class TransactionNightLock:
         self.recorder = recorder
 
     @contextmanager
-    def __call__(self, keys: Sequence[UUID], /) -> Iterator[None]:
+    def __call__(self, keys: Sequence[UUID], /, read: Sequence[UUID] = ()) -> Iterator[None]:
         cache = self.application.repository.cache
         cached: dict[UUID, Any] = {}
-        read = [*keys, *self.recorder.take_recent_reads()]
+        # (an id may come as text from a caller that did not parse it)
+        read = [*keys, *(UUID(str(k)) for k in read), *self.recorder.take_recent_reads()]
         for key in read if cache is not None else ():
             try:
                 cached[key] = cache.get(key)  # type: ignore[union-attr]
@@ -113,7 +116,7 @@ class AdvisoryNightLock:
         self.pool: ConnectionPool = request_pool(url, max_size=max_size, timeouts=timeouts)
 
     @contextmanager
-    def __call__(self, keys: Sequence[UUID], /) -> Iterator[None]:
+    def __call__(self, keys: Sequence[UUID], /, read: Sequence[UUID] = ()) -> Iterator[None]:
         if not keys:
             yield
             return

@@ -52,8 +52,13 @@ def chosen_or_new(name: str) -> Ids:
 
 
 def visible_booking(app: Reservations, who: Caller, booking_id: UUID) -> Booking:
-    """The booking, if the caller may see it; another channel's booking is "not found"."""
-    booking = app.bookings.booking(booking_id)
+    """The booking as last seen, if the caller may see it; another channel's is "not found".
+
+    Its channel and facility never change, so the copy this process last saw (no
+    round trip) decides; the command reads the booking again, current, in its
+    transaction.
+    """
+    booking = app.bookings.last_seen(booking_id)
     if not who.sees(channel=booking.channel, facility_id=booking.facility_id):
         raise UnknownBooking(f"no booking {booking_id}")
     return booking
