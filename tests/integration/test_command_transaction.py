@@ -124,3 +124,57 @@ def test_a_save_that_conflicts_is_rolled_back_and_tried_again_in_a_new_transacti
     assert first.bookings.booking(one.id).reference == "CLASH1"
     assert first.bookings.booking(other.id).reference == "FRESH2"
     assert first.catalogue.sold(pool_id, NIGHT) == second.catalogue.sold(pool_id, NIGHT) == 2
+
+
+def test_a_booking_another_process_moved_is_confirmed_on_its_new_nights(
+    two: tuple[Reservations, Reservations],
+):
+    """The first process locks the nights its stale copy had; the command still reads
+    the booking current and firms the nights it holds now."""
+    first, second = two
+    pool_id = make_pool(first, capacity=3)
+    booking_id = hold(first, pool_id)
+    later = NIGHT + timedelta(days=5)
+    second.bookings.amend(
+        booking_id=booking_id,
+        arrival=later,
+        departure=later + timedelta(days=2),
+        context=CommandContext(cause=CAUSE),
+    )
+    seen = first.bookings.last_seen(booking_id)
+    assert seen.stay == STAY  # the first process has not read the move
+
+    result = first.bookings.confirm(booking_id=booking_id, context=CommandContext(cause=CAUSE))
+
+    booking = second.bookings.booking(booking_id)
+    assert booking.status == "confirmed"
+    assert result.version == booking.version
+    for night in (later, later + timedelta(days=1)):
+        inventory = second.catalogue.night_inventory(pool_id, night)
+        assert inventory is not None
+        assert inventory.sold(now=datetime.now(UTC)) == 1
+        assert inventory.allocations[str(booking_id)]["expires_at"] is None  # firm
+    old = second.catalogue.night_inventory(pool_id, NIGHT)
+    assert old is not None
+    assert old.sold(now=datetime.now(UTC)) == 0
+
+
+def test_a_confirm_asks_the_store_nothing_before_its_transaction(
+    two: tuple[Reservations, Reservations], db_url: str
+):
+    """Its booking is read in the round trip that takes its locks, not before."""
+    first, _ = two
+    pool_id = make_pool(first, capacity=3)
+    booking_id = hold(first, pool_id)
+    reads: list[object] = []
+    recorder = first.recorder
+    select = recorder.select_events
+
+    def counted(originator_id: object, **kwargs: object) -> object:
+        if recorder.command.conn is None:  # type: ignore[attr-defined]
+            reads.append(originator_id)
+        return select(originator_id, **kwargs)  # type: ignore[arg-type]
+
+    recorder.select_events = counted  # type: ignore[method-assign]
+    first.bookings.confirm(booking_id=booking_id, context=CommandContext(cause=CAUSE))
+    assert reads == []
