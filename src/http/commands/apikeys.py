@@ -18,6 +18,7 @@ from berth.http.auth import caller
 from berth.http.commands.resource import CommandResource
 from berth.http.endpoint import ADMIN, Endpoint, roles
 from berth.http.schemas import apikeys as schemas
+from berth.http.schemas.base import shared
 from berth.http.settings import Services
 
 ADMINS = roles(ADMIN)
@@ -60,7 +61,7 @@ class KeysResource:
         with self.services.pool.connection() as conn:
             keys = apikeys.list_keys(conn, after=after, limit=query["limit"] + 1)
         page, more = keys[: query["limit"]], len(keys) > query["limit"]
-        resp.media = schemas.KeyPage().dump(
+        resp.media = shared(schemas.KeyPage).dump(
             {"keys": [key.as_dict() for key in page]}
             | paging.page(req, page[-1].key_id if more else None)
         )
@@ -80,18 +81,18 @@ class CreateKeyResource(CommandResource):
             created = apikeys.key_record(conn, key.key_id)
         resp.status = falcon.HTTP_201
         resp.location = f"/apikeys/{key.key_id}"
-        resp.media = schemas.KeyWithToken().dump(created.as_dict() | {"token": token})
+        resp.media = shared(schemas.KeyWithToken).dump(created.as_dict() | {"token": token})
 
 
 class RevokeKeyResource(CommandResource):
     def on_post(self, req: falcon.Request, resp: falcon.Response, key_id: str) -> None:
         with self.services.pool.connection() as conn:
             record = apikeys.revoke(conn, key_id, principal=_principal(req))
-        resp.media = schemas.Key().dump(record.as_dict())
+        resp.media = shared(schemas.Key).dump(record.as_dict())
 
 
 class RotateKeyResource(CommandResource):
     def on_post(self, req: falcon.Request, resp: falcon.Response, key_id: str) -> None:
         with self.services.pool.connection() as conn:
             record, token = apikeys.rotate(conn, key_id, principal=_principal(req))
-        resp.media = schemas.KeyWithToken().dump(record.as_dict() | {"token": token})
+        resp.media = shared(schemas.KeyWithToken).dump(record.as_dict() | {"token": token})

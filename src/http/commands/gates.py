@@ -26,6 +26,7 @@ from berth.http.commands.views import as_resource
 from berth.http.endpoint import ADMIN, OPERATIONS, Endpoint, roles
 from berth.http.problems import Problem
 from berth.http.schemas import answers, gates
+from berth.http.schemas.base import shared
 
 MANAGERS = roles(OPERATIONS, ADMIN)
 
@@ -67,7 +68,7 @@ class CamerasResource(CommandResource):
         )
         resp.status = 201
         resp.location = f"/facilities/{gate.facility_id}/cameras/{quote(camera_id, safe='')}"
-        resp.media = gates.Camera().dump(
+        resp.media = shared(gates.Camera).dump(
             {"camera_id": camera_id, "gate_id": gate.id, "facility_id": gate.facility_id,
              "secret": change.secret, "position": result.position}
         )  # fmt: skip
@@ -145,7 +146,7 @@ class RekeyCameraResource(CommandResource):
         # the new secret from the client (its gate is the subject the command left).
         camera = result.subject
         assert isinstance(camera, Camera)
-        resp.media = gates.RekeyedCamera().dump(
+        resp.media = shared(gates.RekeyedCamera).dump(
             {"camera_id": camera_id, "facility_id": facility_id, "gate_id": camera.gate_id,
              "secret": change.secret, "previous_valid_until": until,
              "version": result.version, "position": result.position}
@@ -199,7 +200,7 @@ class ResolveReadResource(CommandResource):
             req,
             resp,
             act=act,
-            render=lambda r: gates.Resolved().dump(
+            render=lambda r: shared(gates.Resolved).dump(
                 {
                     "read_id": read_id,
                     "facility_id": facility,

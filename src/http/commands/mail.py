@@ -15,7 +15,7 @@ from berth.adapters.mail import inbox, partners
 from berth.http.auth import caller
 from berth.http.endpoint import ADMIN, OPERATIONS, Endpoint, roles
 from berth.http.schemas import mail as schemas
-from berth.http.schemas.base import Empty
+from berth.http.schemas.base import Empty, shared
 from berth.http.settings import Services
 
 ADMINS = roles(ADMIN)
@@ -50,7 +50,7 @@ class PartnersResource:
         with self.services.pool.connection() as conn:
             found = partners.list_partners(conn, after=query["cursor"], limit=query["limit"] + 1)
         page, more = found[: query["limit"]], len(found) > query["limit"]
-        resp.media = schemas.PartnerPage().dump(
+        resp.media = shared(schemas.PartnerPage).dump(
             {
                 "partners": [p.as_dict() for p in page],
                 "next_cursor": page[-1].name if more else None,
@@ -75,7 +75,7 @@ class PartnersResource:
             )
         resp.status = falcon.HTTP_201
         resp.location = f"/partners/{partner.partner_id}"
-        resp.media = schemas.Partner().dump(partner.as_dict())
+        resp.media = shared(schemas.Partner).dump(partner.as_dict())
 
 
 def _view(conn: inbox.Connection, mail: inbox.StoredMail) -> dict[str, object]:
@@ -102,7 +102,7 @@ class QuarantineResource:
             found = inbox.quarantined(conn, after=query["cursor"], limit=query["limit"] + 1)
             page, more = found[: query["limit"]], len(found) > query["limit"]
             mails = [_view(conn, mail) for mail in page]
-        resp.media = schemas.QuarantinePage().dump(
+        resp.media = shared(schemas.QuarantinePage).dump(
             {"mails": mails, "next_cursor": page[-1].mail_id if more else None}
         )
 
@@ -133,7 +133,7 @@ class QuarantineDecisionResource:
             raise inbox.UnknownMail(f"no mail {mail_id[:40]!r}")
         with self.services.pool.connection() as conn:
             mail = self.decide(conn, int(mail_id), principal=caller(req).key.key_id)
-            resp.media = schemas.Mail().dump(_view(conn, mail))
+            resp.media = shared(schemas.Mail).dump(_view(conn, mail))
 
 
 def mail_routes(services: Services) -> list[tuple[str, object]]:

@@ -22,6 +22,7 @@ from berth.http.commands.resource import CommandResource, Wiring
 from berth.http.endpoint import Endpoint
 from berth.http.problems import Problem
 from berth.http.schemas import gates
+from berth.http.schemas.base import shared
 
 
 class PlateReadsResource(CommandResource):
@@ -58,7 +59,7 @@ class PlateReadsResource(CommandResource):
                 body["captured_at"], signed_at=signed_at, tolerance=self.tolerance
             )
             outcome = plate_reads.record(self.app, conn, gate=gate, read=body, cause=who.cause(req))
-        resp.media = gates.GateDecision().dump(
+        resp.media = shared(gates.GateDecision).dump(
             {
                 "read_id": outcome.read_id,
                 "decision": "open" if outcome.open else "deny",

@@ -13,6 +13,7 @@ from berth.adapters.tracking import projection_admin
 from berth.http.auth import caller
 from berth.http.commands.resource import CommandResource
 from berth.http.schemas import projections
+from berth.http.schemas.base import shared
 
 
 class ProjectionSkipsResource(CommandResource):
@@ -24,7 +25,7 @@ class ProjectionSkipsResource(CommandResource):
                 position=body["position"], reason=body["reason"], cause=caller(req).cause(req),
             )  # fmt: skip
         resp.status = 201
-        resp.media = projections.Skipped().dump(
+        resp.media = shared(projections.Skipped).dump(
             {"projection": projection, "skipped": body["position"], "position": outcome.position}
         )
 
@@ -34,4 +35,6 @@ class ProjectionRetriesResource(CommandResource):
         position = req.context.body["position"]
         with self.services.pool.connection() as conn:
             projection_admin.retry(conn, projection=projection, position=position)
-        resp.media = projections.Retried().dump({"projection": projection, "retried": position})
+        resp.media = shared(projections.Retried).dump(
+            {"projection": projection, "retried": position}
+        )

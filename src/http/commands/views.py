@@ -11,6 +11,7 @@ from marshmallow import Schema
 from berth.domain.application import Reservations
 from berth.domain.booking import Booking
 from berth.domain.commanding import CommandResult
+from berth.http.schemas.base import shared
 from berth.projections.bookings import row_of
 
 
@@ -37,13 +38,13 @@ def as_booking(
     def answer(result: CommandResult) -> dict[str, Any]:
         booking = at_result(app, result)
         assert isinstance(booking, Booking)
-        return dict(schema().dump(row_of(booking, position=result.position)))
+        return dict(shared(schema).dump(row_of(booking, position=result.position)))
 
     return answer
 
 
 def render(schema: type[Schema], aggregate: object, *, position: int | None) -> dict[str, Any]:
-    body: dict[str, Any] = dict(schema().dump(aggregate))
+    body: dict[str, Any] = dict(shared(schema).dump(aggregate))
     if position is not None:
         body["position"] = position
     return body

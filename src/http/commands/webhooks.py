@@ -21,7 +21,7 @@ from berth.http.auth import caller
 from berth.http.commands.resource import CommandResource
 from berth.http.endpoint import ADMIN, BOOKING, Endpoint, roles
 from berth.http.schemas import webhooks as schemas
-from berth.http.schemas.base import Empty
+from berth.http.schemas.base import Empty, shared
 from berth.http.settings import Services, Settings
 
 SUBSCRIBERS = roles(ADMIN, BOOKING)
@@ -75,7 +75,7 @@ class WebhooksResource(_WebhookResource):
             )
             page, more = found[: query["limit"]], len(found) > query["limit"]
             shown = [self._shown(conn, s) for s in page]
-        resp.media = schemas.WebhookPage().dump(
+        resp.media = shared(schemas.WebhookPage).dump(
             {"webhooks": shown, "next_cursor": page[-1].subscription_id if more else None}
         )
 
@@ -95,7 +95,7 @@ class WebhooksResource(_WebhookResource):
             shown = self._shown(conn, created)
         resp.status = falcon.HTTP_201
         resp.location = f"/webhooks/{created.subscription_id}"
-        resp.media = schemas.WebhookWithSecret().dump(shown | {"secret": secret})
+        resp.media = shared(schemas.WebhookWithSecret).dump(shown | {"secret": secret})
 
 
 class WebhookResource(_WebhookResource):
@@ -127,7 +127,7 @@ class WebhookResource(_WebhookResource):
     def on_get(self, req: falcon.Request, resp: falcon.Response, subscription_id: UUID) -> None:
         with self.services.pool.connection() as conn:
             found = subscriptions.get(conn, subscription_id, scope=_scope(req))
-            resp.media = schemas.Webhook().dump(self._shown(conn, found))
+            resp.media = shared(schemas.Webhook).dump(self._shown(conn, found))
 
     def on_patch(self, req: falcon.Request, resp: falcon.Response, subscription_id: UUID) -> None:
         with self.services.pool.connection() as conn:
@@ -138,7 +138,7 @@ class WebhookResource(_WebhookResource):
                 changes=dict(req.context.body),
                 private_ok=self.settings.webhooks_allow_private,
             )
-            resp.media = schemas.Webhook().dump(self._shown(conn, changed))
+            resp.media = shared(schemas.Webhook).dump(self._shown(conn, changed))
 
     def on_delete(self, req: falcon.Request, resp: falcon.Response, subscription_id: UUID) -> None:
         with self.services.pool.connection() as conn:
@@ -168,7 +168,7 @@ class DeliveriesResource(_WebhookResource):
                 status=query["status"],
             )  # fmt: skip
         page, more = found[: query["limit"]], len(found) > query["limit"]
-        resp.media = schemas.DeliveryPage().dump(
+        resp.media = shared(schemas.DeliveryPage).dump(
             {
                 "deliveries": [d.as_dict() for d in page],
                 "next_cursor": page[-1].seq if more else None,
@@ -196,7 +196,7 @@ class ReplayResource(_WebhookResource):
                 conn, subscription_id, scope=_scope(req),
                 from_position=req.context.query["from_position"],
             )  # fmt: skip
-            resp.media = schemas.Webhook().dump(self._shown(conn, moved))
+            resp.media = shared(schemas.Webhook).dump(self._shown(conn, moved))
         resp.status = falcon.HTTP_202
 
 
@@ -220,7 +220,7 @@ class PingResource(_WebhookResource):
                 correlation_id=req.context.correlation_id, now=self.services.clock(),
             )  # fmt: skip
         resp.status = falcon.HTTP_202
-        resp.media = schemas.Ping().dump({"webhook_id": identity, "status": "pending"})
+        resp.media = shared(schemas.Ping).dump({"webhook_id": identity, "status": "pending"})
 
 
 class RotateSecretResource(CommandResource):
@@ -234,7 +234,7 @@ class RotateSecretResource(CommandResource):
                 principal=caller(req).key.key_id,
             )  # fmt: skip
             shown = _shown(conn, rotated)
-        resp.media = schemas.WebhookWithSecret().dump(shown | {"secret": secret})
+        resp.media = shared(schemas.WebhookWithSecret).dump(shown | {"secret": secret})
 
 
 def webhook_routes(services: Services, settings: Settings) -> list[tuple[str, object]]:

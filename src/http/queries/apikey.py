@@ -7,6 +7,7 @@ import falcon
 from berth.adapters.postgres import apikeys
 from berth.http.endpoint import ADMIN, Endpoint, roles
 from berth.http.schemas import apikeys as schemas
+from berth.http.schemas.base import shared
 from berth.http.settings import Services
 
 
@@ -27,4 +28,4 @@ class KeyResource:
     def on_get(self, req: falcon.Request, resp: falcon.Response, key_id: str) -> None:
         with self.services.pool.connection() as conn:
             record = apikeys.key_record(conn, key_id)
-        resp.media = schemas.Key().dump(record.as_dict())
+        resp.media = shared(schemas.Key).dump(record.as_dict())

@@ -16,6 +16,7 @@ from berth.adapters.audit.audit_history import Cut
 from berth.http import paging
 from berth.http.endpoint import ADMIN, AUDITOR, Endpoint, roles
 from berth.http.schemas import audit as schemas
+from berth.http.schemas.base import shared
 from berth.http.settings import Services
 from berth.projections.history import Step
 
@@ -60,7 +61,7 @@ class HistoryResource(AuditQuery):
         after = paging.after(cursor, legacy=_version, check=paging.whole) if cursor else 0
         with self.services.pool.connection() as conn:
             page = audit_history.history_page(conn, aggregate_id, after=after, limit=query["limit"])
-        resp.media = schemas.HistoryPage().dump(
+        resp.media = shared(schemas.HistoryPage).dump(
             {"events": [_event(s) for s in page.steps]} | paging.page(req, page.next_cursor)
         )
 
@@ -81,7 +82,7 @@ class StateResource(AuditQuery):
         query = req.context.query
         with self.services.pool.connection() as conn:
             step = audit_history.state_as_of(conn, aggregate_id, _cut(query))
-        resp.media = schemas.StateAsOf().dump(
+        resp.media = shared(schemas.StateAsOf).dump(
             _event(step) | {"as_of": query.get("as_of"), "asked_position": query.get("position")}
         )
 
@@ -105,7 +106,7 @@ class TrialBalanceResource(AuditQuery):
             books = audit_history.trial_balance_as_of(
                 conn, query["facility_id"], _cut(query), checkpoints=not query["from_zero"]
             )
-        resp.media = schemas.TrialBalanceAsOf().dump(
+        resp.media = shared(schemas.TrialBalanceAsOf).dump(
             books | {"as_of": query.get("as_of"), "position": query.get("position")}
         )
 

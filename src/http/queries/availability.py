@@ -13,6 +13,7 @@ from berth.http.endpoint import ADMIN, AUDITOR, BOOKING, FINANCE, OPERATIONS, En
 from berth.http.queries.rate_plans import sellable_plans
 from berth.http.queries.reads import Query
 from berth.http.schemas import rate_plans
+from berth.http.schemas.base import shared
 from berth.http.schemas.queries import AvailabilityQuery
 
 
@@ -52,6 +53,6 @@ class AvailabilityResource(Query):
                 }
                 for code, terms in plans
             ]
-        resp.media = rate_plans.PricedAvailability().dump(
+        resp.media = shared(rate_plans.PricedAvailability).dump(
             {"pool_id": query["pool_id"], "currency": pool["currency"], "nights": nights}
         )

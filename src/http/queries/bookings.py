@@ -27,6 +27,7 @@ from berth.http.endpoint import (
 from berth.http.problems import Problem
 from berth.http.queries.reads import Query
 from berth.http.schemas import answers
+from berth.http.schemas.base import shared
 from berth.http.schemas.queries import BookingListQuery, Consistent, DayQuery
 
 READERS = roles(BOOKING, OPERATIONS, FINANCE, AUDITOR, ADMIN)
@@ -67,7 +68,7 @@ class BookingResource(Query):
             channel=row["channel"], facility_id=row["facility_id"]
         ):
             raise UnknownBooking(f"no booking {booking_id}")
-        resp.media = answers.Booking().dump(row)
+        resp.media = shared(answers.Booking).dump(row)
         resp.set_header("ETag", f'"{row["version"]}"')
 
 
@@ -105,7 +106,7 @@ class BookingListResource(Query):
             except queries.EmptySearch as error:
                 raise Problem(400, "invalid-search", "Invalid search", str(error)) from None
         key = None if following is None else {"order": order, "after": _key_text(following)}
-        resp.media = answers.BookingPage().dump({"bookings": rows} | paging.page(req, key))
+        resp.media = shared(answers.BookingPage).dump({"bookings": rows} | paging.page(req, key))
 
 
 SEARCH = ("pool_id", "reference", "plate", "guest", "email", "stay_from", "stay_to")
@@ -176,7 +177,7 @@ class DayListResource(Query):
             rows = self.listing(
                 conn, facility_id=facility_id, day=query["date"], channel=query.get("channel")
             )
-        resp.media = answers.DayList().dump(
+        resp.media = shared(answers.DayList).dump(
             {"facility_id": facility_id, "date": query["date"], "bookings": rows}
         )
 

@@ -35,6 +35,7 @@ from berth.http.endpoint import (
 from berth.http.problems import Problem
 from berth.http.queries.reads import Query
 from berth.http.schemas import catalogue as schemas
+from berth.http.schemas.base import shared
 from berth.http.schemas.gates import CAMERA_ID_MAX
 from berth.http.schemas.queries import Consistent
 
@@ -91,11 +92,11 @@ def _respond_page(
     key: str,
 ) -> None:
     last = str(rows[-1][key]) if more and rows else None
-    resp.media = schema().dump({member: rows} | paging.page(req, last))
+    resp.media = shared(schema).dump({member: rows} | paging.page(req, last))
 
 
 def _respond_item(resp: falcon.Response, schema: type[Schema], row: dict[str, Any]) -> None:
-    resp.media = schema().dump(row)
+    resp.media = shared(schema).dump(row)
     resp.set_header("ETag", f'"{row["version"]}"')
 
 

@@ -27,6 +27,7 @@ from berth.http.endpoint import ADMIN, OPERATIONS, PUBLIC, Endpoint, roles
 from berth.http.problems import Problem
 from berth.http.queries.reads import Query
 from berth.http.schemas import answers
+from berth.http.schemas.base import shared
 from berth.http.settings import Services, Settings
 
 log = logging.getLogger("berth.http")
@@ -73,7 +74,7 @@ class HealthResource(Query):
         unwell = [s for s in status if s["state"] != "ok"]
         if unwell and self.strict:
             raise projection_problem(unwell, status, max_lag=self.max_lag)
-        resp.media = answers.Health().dump(
+        resp.media = shared(answers.Health).dump(
             {"status": "degraded" if unwell else "ok", "database": "ok", "projections": status}
         )
         resp.cache_control = ["no-store"]
@@ -134,4 +135,4 @@ class ProjectionsResource(Query):
     def on_get(self, req: falcon.Request, resp: falcon.Response) -> None:
         with self.services.pool.connection() as conn:
             status = queries.projection_status(conn, max_lag_seconds=self.max_lag)
-        resp.media = answers.Projections().dump({"projections": status})
+        resp.media = shared(answers.Projections).dump({"projections": status})

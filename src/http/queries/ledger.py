@@ -23,6 +23,7 @@ from berth.http.auth import caller
 from berth.http.endpoint import ADMIN, AUDITOR, BOOKING, FINANCE, Endpoint, roles
 from berth.http.queries.reads import Query
 from berth.http.schemas import ledger as schemas
+from berth.http.schemas.base import shared
 from berth.http.schemas.queries import Consistent
 from berth.projections.ledger import NAME
 from berth.projections.statement import statement
@@ -96,12 +97,12 @@ class BalancesResource(LedgerQuery):
             "accounts": accounts,
         }
         if not self.trial:
-            resp.media = schemas.Balances().dump(body)
+            resp.media = shared(schemas.Balances).dump(body)
             return
         debits = sum(a["debits"] for a in accounts)
         credits = sum(a["credits"] for a in accounts)
         body.update(total_debits=debits, total_credits=credits, balanced=debits == credits)
-        resp.media = schemas.TrialBalance().dump(body)
+        resp.media = shared(schemas.TrialBalance).dump(body)
 
 
 class JournalResource(LedgerQuery):
@@ -129,7 +130,7 @@ class JournalResource(LedgerQuery):
                 conn, _filter(query), after=after, limit=query["limit"]
             )
         key = list(following) if following else None
-        resp.media = schemas.JournalPage().dump({"lines": lines} | paging.page(req, key))
+        resp.media = shared(schemas.JournalPage).dump({"lines": lines} | paging.page(req, key))
 
 
 def _line_key(key: Any) -> bool:
@@ -218,7 +219,7 @@ class StatementResource(Query):
             raise UnknownBooking(f"no booking {booking_id} in the ledger")
         booking, entries = found
         said = statement(booking_id, entries)
-        resp.media = schemas.Statement().dump(
+        resp.media = shared(schemas.Statement).dump(
             booking
             | {
                 "booking_id": booking_id,
@@ -264,6 +265,6 @@ class RevenueResource(LedgerQuery):
             days = ledger_queries.revenue(
                 conn, facility_id=query["facility_id"], first=query["first"], last=query["last"]
             )
-        resp.media = schemas.Revenue().dump(
+        resp.media = shared(schemas.Revenue).dump(
             {"facility_id": query["facility_id"], "currency": currency, "days": days}
         )

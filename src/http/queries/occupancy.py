@@ -12,6 +12,7 @@ from berth.http.endpoint import ADMIN, AUDITOR, GATE_DEVICE, OPERATIONS, Endpoin
 from berth.http.problems import Problem
 from berth.http.queries.reads import Query
 from berth.http.schemas import gates
+from berth.http.schemas.base import shared
 
 READERS = roles(OPERATIONS, AUDITOR, GATE_DEVICE, ADMIN)
 
@@ -38,7 +39,7 @@ class OccupancyResource(Query):
         self.services.reservations.catalogue.facility(facility_id)  # 404 for an unknown facility
         with self.consistent(req) as conn:
             found = gate_queries.occupancy(conn, facility_id=facility_id)
-        resp.media = gates.Occupancy().dump(found)
+        resp.media = shared(gates.Occupancy).dump(found)
 
 
 class UnmatchedReadsResource(Query):
@@ -62,4 +63,4 @@ class UnmatchedReadsResource(Query):
                 facility_id=facility_id,
                 include_resolved=req.context.query["include_resolved"],
             )
-        resp.media = gates.UnmatchedReads().dump({"facility_id": facility_id, "reads": reads})
+        resp.media = shared(gates.UnmatchedReads).dump({"facility_id": facility_id, "reads": reads})

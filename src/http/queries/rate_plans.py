@@ -79,7 +79,7 @@ class RatePlanListResource(Query):
         with self.consistent(req) as conn:
             _pool(conn, pool_id)
             rows = [row for row in plan_queries.rate_plans(conn, pool_id) if visible(who, row)]
-        resp.media = rate_plans.RatePlanList().dump({"pool_id": pool_id, "rate_plans": rows})
+        resp.media = shared(rate_plans.RatePlanList).dump({"pool_id": pool_id, "rate_plans": rows})
 
 
 class RatePlanResource(Query):
@@ -101,7 +101,7 @@ class RatePlanResource(Query):
         if row is None or not visible(caller(req), row):
             raise UnknownRatePlan(f"no rate plan {code!r} on pool {pool_id}")
         resp.set_header("ETag", f'"{row["version"]}"')
-        resp.media = rate_plans.RatePlan().dump(row)
+        resp.media = shared(rate_plans.RatePlan).dump(row)
 
 
 class QuotesResource(Query):
