@@ -47,7 +47,7 @@ from eventsourcing.persistence import (
 )
 from eventsourcing.postgres import PostgresApplicationRecorder, PostgresDatastore
 from eventsourcing.utils import get_topic
-from psycopg import Connection, Cursor
+from psycopg import Connection, Cursor, Pipeline
 from psycopg.pq import TransactionStatus
 from psycopg.rows import DictRow
 from psycopg.sql import SQL, Identifier
@@ -97,6 +97,26 @@ class _Command(threading.local):
 
 
 RECENT_READS = 16
+
+
+@contextmanager
+def _one_sync(conn: Connection[DictRow]) -> Iterator[Pipeline]:
+    """A pipeline that syncs once, on leaving it, raising the first failed statement's error.
+
+    After a statement failed, psycopg may report the PipelineAborted of the ones it
+    skipped last, on top of the failure itself (then its __context__): the
+    failure is what the caller must see (a version conflict, a lock timeout).
+    """
+    try:
+        with conn.pipeline() as pipeline:
+            yield pipeline
+    except psycopg.errors.PipelineAborted as aborted:
+        first = aborted.__context__
+        if isinstance(first, psycopg.Error) and not isinstance(
+            first, psycopg.errors.PipelineAborted
+        ):
+            raise first from None
+        raise
 
 
 class BerthRecorder(PostgresApplicationRecorder):
@@ -218,22 +238,26 @@ class BerthRecorder(PostgresApplicationRecorder):
             try:
                 try:
                     conn = stack.enter_context(self._pool_connection())
-                    with conn.pipeline(), conn.cursor() as curs:
-                        curs.execute("BEGIN")
-                        if lock_keys:
+                    with conn.cursor() as curs:
+                        # Leaving the pipeline syncs it once and collects every result;
+                        # fetching in it would sync twice (a round trip more).
+                        with _one_sync(conn):
+                            curs.execute("BEGIN")
+                            if lock_keys:
+                                curs.execute(
+                                    "SELECT count(pg_advisory_xact_lock(k)) FROM (SELECT k FROM"
+                                    " unnest(%s::bigint[]) WITH ORDINALITY AS t(k, n)"
+                                    " ORDER BY n) o",
+                                    (list(lock_keys),),
+                                    prepare=True,
+                                )
+                            if savepoint is not None:
+                                curs.execute(f"SAVEPOINT {savepoint}")
                             curs.execute(
-                                "SELECT count(pg_advisory_xact_lock(k)) FROM (SELECT k FROM"
-                                " unnest(%s::bigint[]) WITH ORDINALITY AS t(k, n) ORDER BY n) o",
-                                (list(lock_keys),),
+                                self._new_events_statement,
+                                ([i for i, _ in read_after], [v for _, v in read_after]),
                                 prepare=True,
                             )
-                        if savepoint is not None:
-                            curs.execute(f"SAVEPOINT {savepoint}")
-                        curs.execute(
-                            self._new_events_statement,
-                            ([i for i, _ in read_after], [v for _, v in read_after]),
-                            prepare=True,
-                        )
                         return stack, conn, curs.fetchall()
                 except BaseException as error:
                     # The pool's context reports it as the library does, and returns the connection.
@@ -251,8 +275,9 @@ class BerthRecorder(PostgresApplicationRecorder):
     def _read_in_turn(self, conn: Connection[DictRow], member: Member) -> list[DictRow]:
         """A command's first round trip in a batch it did not begin: its savepoint, its reads."""
         try:
-            with conn.pipeline():
-                return self._queue_turn_read(conn, member).fetchall()
+            with _one_sync(conn):
+                curs = self._queue_turn_read(conn, member)
+            return curs.fetchall()  # after the pipeline's one sync
         except psycopg.Error as error:
             raise _library_error(error) from error
 
@@ -320,33 +345,9 @@ class BerthRecorder(PostgresApplicationRecorder):
         )
         # The next command of the batch: its savepoint and reads follow in the same round trip.
         following = self.group.following(member) if self.group and member else None
-        reads: Cursor[DictRow] | None = None
-        error: Exception | None = None
-        ids: Sequence[int] | None = None
-        try:
-            with conn.pipeline() as pipeline, conn.cursor() as curs:
-                try:
-                    if stored_events:
-                        self._insert_stored_events(curs, stored_events, **kwargs)
-                    for statement in ends if not positioned else ():
-                        conn.execute(statement)
-                    if following is not None and not positioned:
-                        reads = self._queue_turn_read(conn, following)
-                    pipeline.sync()
-                    if stored_events:
-                        ids = self._fetch_ids_after_insert_events(curs, stored_events, **kwargs)
-                    for statement in ends if positioned else ():
-                        conn.execute(statement)
-                    if following is not None and positioned:
-                        reads = self._queue_turn_read(conn, following)
-                except Exception as e:  # re-raised once the pipeline is left, as the library does
-                    error = e
-        except psycopg.errors.PipelineAborted:
-            # Leaving the pipeline syncs it again; after a failed insert, whether the
-            # COMMIT it skipped is reported there depends on when its results arrived.
-            # The insert's own error is the one to raise; the rollback follows.
-            if error is None:
-                raise
+        ids, reads, error = self._insert_and_end(
+            conn, stored_events, kwargs, ends=ends, positioned=positioned, following=following
+        )
         if error is not None:
             if member is not None and conn.pgconn.transaction_status != TransactionStatus.INERROR:
                 # Not the command's own insert (that leaves the transaction in error, to roll
@@ -372,6 +373,58 @@ class BerthRecorder(PostgresApplicationRecorder):
             # in a batch not yet committed, they are written in its transaction.
             self.command.conn = None
         return ids
+
+    def _insert_and_end(
+        self,
+        conn: Connection[DictRow],
+        stored_events: Sequence[StoredEvent],
+        kwargs: dict[str, Any],
+        *,
+        ends: list[str],
+        positioned: bool,
+        following: Member | None,
+    ) -> tuple[Sequence[int] | None, Cursor[DictRow] | None, Exception | None]:
+        """The insert, the statements that end the command and the next one's reads.
+
+        Without rows to write after the insert, everything goes in one sync, the
+        pipeline's on leaving it, and the ids are fetched after it. Returns the ids,
+        the next command's reads, and the error to raise (the first statement's that
+        failed), if any.
+        """
+        reads: Cursor[DictRow] | None = None
+        error: Exception | None = None
+        ids: Sequence[int] | None = None
+        with conn.cursor() as curs:
+            try:
+                with _one_sync(conn) as pipeline:
+                    try:
+                        if stored_events:
+                            self._insert_stored_events(curs, stored_events, **kwargs)
+                        for statement in ends if not positioned else ():
+                            conn.execute(statement)
+                        if following is not None and not positioned:
+                            reads = self._queue_turn_read(conn, following)
+                        if positioned:
+                            pipeline.sync()
+                            if stored_events:
+                                ids = self._fetch_ids_after_insert_events(
+                                    curs, stored_events, **kwargs
+                                )
+                            for statement in ends:
+                                conn.execute(statement)
+                            if following is not None:
+                                reads = self._queue_turn_read(conn, following)
+                    except Exception as e:  # re-raised once the pipeline is left, as the library
+                        error = e
+            except psycopg.Error as e:
+                # Reported on leaving the pipeline (the first statement that failed), or
+                # after an error already caught in it: then that one is raised, and the
+                # rollback follows.
+                if error is None:
+                    error = e
+            if error is None and stored_events and not positioned:
+                ids = self._fetch_ids_after_insert_events(curs, stored_events, **kwargs)
+        return ids, reads, error
 
     def _fetch_ids_after_insert_events(
         self,
