@@ -13,7 +13,7 @@ from uuid import UUID
 import psycopg
 import pytest
 
-from berth.adapters.postgres.eventstore import open_reservations
+from berth.adapters.postgres.eventstore import _one_sync, open_reservations
 from berth.adapters.postgres.night_lock import advisory_key
 from berth.domain.application import Reservations
 from berth.domain.cause import Cause
@@ -178,3 +178,19 @@ def test_a_confirm_asks_the_store_nothing_before_its_transaction(
     recorder.select_events = counted  # type: ignore[method-assign]
     first.bookings.confirm(booking_id=booking_id, context=CommandContext(cause=CAUSE))
     assert reads == []
+
+
+def test_a_failed_statement_is_reported_not_the_pipeline_abort_on_top_of_it(db_url: str):
+    """psycopg may report the skipped statements' PipelineAborted last, over the failure."""
+    with psycopg.connect(db_url, autocommit=True) as conn:
+        with pytest.raises(psycopg.errors.DivisionByZero), _one_sync(conn):  # type: ignore[arg-type]
+            try:
+                raise psycopg.errors.DivisionByZero("division by zero")
+            except psycopg.Error:
+                raise psycopg.errors.PipelineAborted("pipeline aborted") from None
+        # ...and from a real pipeline: a failed statement, then one it made skip.
+        with pytest.raises(psycopg.errors.DivisionByZero), _one_sync(conn):  # type: ignore[arg-type]
+            conn.execute("SELECT 1/0")
+            conn.execute("SELECT 1")
+        with pytest.raises(psycopg.errors.PipelineAborted), _one_sync(conn):  # type: ignore[arg-type]
+            raise psycopg.errors.PipelineAborted("nothing failed before it")
