@@ -8,10 +8,12 @@ from __future__ import annotations
 
 from collections.abc import Iterator
 from datetime import UTC, datetime, timedelta
+from typing import Any
 from uuid import UUID
 
 import psycopg
 import pytest
+from eventsourcing.postgres import PostgresAggregateRecorder
 
 from berth.adapters.postgres.eventstore import _one_sync, open_reservations
 from berth.adapters.postgres.night_lock import advisory_key
@@ -194,3 +196,54 @@ def test_a_failed_statement_is_reported_not_the_pipeline_abort_on_top_of_it(db_u
             conn.execute("SELECT 1")
         with pytest.raises(psycopg.errors.PipelineAborted), _one_sync(conn):  # type: ignore[arg-type]
             raise psycopg.errors.PipelineAborted("nothing failed before it")
+
+
+def _store_reads(monkeypatch: pytest.MonkeyPatch) -> list[object]:
+    """Every read of events or snapshots that goes to the database (a round trip)."""
+    reads: list[object] = []
+    select = PostgresAggregateRecorder.select_events
+
+    def counted(self: PostgresAggregateRecorder, originator_id: Any, **kwargs: Any) -> Any:
+        reads.append(originator_id)
+        return select(self, originator_id, **kwargs)
+
+    monkeypatch.setattr(PostgresAggregateRecorder, "select_events", counted)
+    return reads
+
+
+def test_a_hold_reads_a_night_it_never_saw_in_the_round_trip_that_locks_it(
+    two: tuple[Reservations, Reservations], monkeypatch: pytest.MonkeyPatch
+):
+    """From its latest snapshot and the events after it, in the first round trip."""
+    first, second = two
+    pool_id = make_pool(first, capacity=100)
+    for _ in range(57):  # a snapshot at 51 (every 50 events), and events after it
+        hold(first, pool_id)
+    assert first.snapshots is not None
+    assert list(first.snapshots.get(inventory_id(pool_id, NIGHT)))  # there is a snapshot
+    second.catalogue.pool(pool_id)  # the second process knows the pool, not the night
+    reads = _store_reads(monkeypatch)
+
+    hold(second, pool_id)
+
+    assert reads == []
+    night = second.catalogue.night_inventory(pool_id, NIGHT)
+    assert night is not None
+    assert night.sold(now=datetime.now(UTC)) == 58
+    assert night.version == 59  # opened, then 58 allocations
+    assert first.catalogue.sold(pool_id, NIGHT) == 58
+
+
+def test_a_hold_on_a_night_never_opened_asks_the_store_nothing_more(
+    two: tuple[Reservations, Reservations], monkeypatch: pytest.MonkeyPatch
+):
+    first, _ = two
+    pool_id = make_pool(first, capacity=3)
+    first.catalogue.pool(pool_id)
+    reads = _store_reads(monkeypatch)
+
+    booking_id = hold(first, pool_id)
+
+    assert reads == []
+    assert first.catalogue.sold(pool_id, NIGHT) == 1
+    assert first.bookings.booking(booking_id).status == "held"

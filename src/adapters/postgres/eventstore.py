@@ -31,7 +31,12 @@ from typing import Any
 from uuid import UUID
 
 import psycopg
-from eventsourcing.application import ProcessingEvent
+from eventsourcing.application import (
+    AggregateNotFoundError,
+    LRUCache,
+    ProcessingEvent,
+    Repository,
+)
 from eventsourcing.persistence import (
     DatabaseError,
     DataError,
@@ -92,6 +97,9 @@ class _Command(threading.local):
     # reads its booking to know which nights to lock): its first round trip reads
     # their new events too.
     recent: dict[UUID, None] = field(default_factory=dict)
+    # Aggregates the command's first round trip found nothing of, under its locks
+    # (a night never opened): not looked for again until it saved.
+    absent: set[UUID | str] = field(default_factory=set)
     # With group commit: this command's place in the batch whose turn it has.
     member: Member | None = None
 
@@ -149,6 +157,22 @@ class BerthRecorder(PostgresApplicationRecorder):
             " JOIN {}.{} AS e ON e.originator_id = w.id AND e.originator_version > w.version"
             " ORDER BY e.originator_id, e.originator_version"
         ).format(*table)
+        # What rebuilds each aggregate of a list: its latest snapshot (the library's
+        # snapshots table, named like the events'), then its events after it.
+        assert self.events_table_name.endswith("_events"), self.events_table_name
+        snapshots = Identifier(self.events_table_name.removesuffix("_events") + "_snapshots")
+        self._whole_statement = SQL(
+            "WITH w AS (SELECT id, (SELECT max(s.originator_version) FROM {schema}.{snapshots} s"
+            "  WHERE s.originator_id = u.id) AS snapshot FROM unnest(%s::uuid[]) AS u(id))"
+            " SELECT s.originator_id, s.originator_version, s.topic, s.state"
+            " FROM w JOIN {schema}.{snapshots} s"
+            "  ON s.originator_id = w.id AND s.originator_version = w.snapshot"
+            " UNION ALL"
+            " SELECT e.originator_id, e.originator_version, e.topic, e.state"
+            " FROM w JOIN {schema}.{events} e"
+            "  ON e.originator_id = w.id AND e.originator_version > COALESCE(w.snapshot, 0)"
+            " ORDER BY 1, 2"
+        ).format(schema=table[0], events=table[1], snapshots=snapshots)
 
     @contextmanager
     def _connection(self) -> Iterator[Connection[DictRow]]:
@@ -164,13 +188,20 @@ class BerthRecorder(PostgresApplicationRecorder):
 
     @contextmanager
     def command_transaction(
-        self, lock_keys: Sequence[int], read_after: Sequence[tuple[UUID, int]]
-    ) -> Iterator[list[StoredEvent]]:
+        self,
+        lock_keys: Sequence[int],
+        read_after: Sequence[tuple[UUID, int]],
+        whole: Sequence[UUID] = (),
+    ) -> Iterator[tuple[list[StoredEvent], dict[UUID, list[StoredEvent]]]]:
         """A transaction holding the advisory locks `lock_keys` (taken in that order).
 
         Yields the events of the aggregates `read_after` names after the versions
-        it gives, read once the locks are held. A save in the block commits it;
-        leaving the block without a save rolls it back (and releases the locks).
+        it gives, and, by id, what rebuilds each of the aggregates `whole` names
+        (its latest snapshot, if any, then its events after it; nothing for one
+        that does not exist), all read once the locks are held, in the same round
+        trip. A save in the block commits it; leaving the block without a save
+        rolls it back (and releases the locks). With group commit, `whole` is not
+        read (the command reads those aggregates itself).
         """
         if self.command.conn is not None:
             raise RuntimeError("a command transaction is already open in this thread")
@@ -178,37 +209,44 @@ class BerthRecorder(PostgresApplicationRecorder):
             with self.group.turn(lock_keys, read_after) as (conn, rows, member):
                 self.command.conn, self.command.member = conn, member
                 try:
-                    yield self._read(read_after, rows)
+                    yield self._read(read_after, rows), {}
                 finally:
                     self.command.conn, self.command.member = None, None
                     self.command.current = {}
             return
-        stack, conn, rows = self._begin(lock_keys, read_after)
+        stack, conn, rows, whole_rows = self._begin(lock_keys, read_after, whole=whole)
         with stack:
             self.command.conn = conn
             try:
-                yield self._read(read_after, rows)
+                yield self._read(read_after, rows), self._read_whole(whole, whole_rows)
             finally:
                 self.command.conn = None
                 self.command.current = {}
+                self.command.absent = set()
                 if conn.info.transaction_status != TransactionStatus.IDLE:
                     with suppress(psycopg.Error):
                         conn.execute("ROLLBACK")
+
+    def _read_whole(
+        self, whole: Sequence[UUID], rows: list[DictRow]
+    ) -> dict[UUID, list[StoredEvent]]:
+        """By id, the snapshot and events read under the locks; now current, or absent."""
+        found: dict[UUID, list[StoredEvent]] = {key: [] for key in whole}
+        for row in rows:
+            found[row["originator_id"]].append(_stored(row))
+        for key, stored in found.items():
+            if stored:
+                self.command.current[key] = stored[-1].originator_version
+            else:
+                self.command.absent.add(key)
+        return found
 
     def _read(
         self, read_after: Sequence[tuple[UUID, int]], rows: list[DictRow]
     ) -> list[StoredEvent]:
         """The events read under the locks; the aggregates they name are now current."""
         self.command.current = {i: v for i, v in read_after}
-        events = [
-            StoredEvent(
-                originator_id=row["originator_id"],
-                originator_version=row["originator_version"],
-                topic=row["topic"],
-                state=bytes(row["state"]),
-            )
-            for row in rows
-        ]
+        events = [_stored(row) for row in rows]
         for event in events:
             self.command.current[event.originator_id] = event.originator_version
         return events
@@ -225,8 +263,10 @@ class BerthRecorder(PostgresApplicationRecorder):
         read_after: Sequence[tuple[UUID, int]],
         *,
         savepoint: str | None = None,
-    ) -> tuple[ExitStack, Connection[DictRow], list[DictRow]]:
-        """A pooled connection in a transaction holding the locks, and the events read.
+        whole: Sequence[UUID] = (),
+    ) -> tuple[ExitStack, Connection[DictRow], list[DictRow], list[DictRow]]:
+        """A pooled connection in a transaction holding the locks, and the events read
+        (those after `read_after`'s versions, and what rebuilds each of `whole`).
 
         As the library retries its reads, a connection that cannot be had or was
         lost (the server dropped the pool's connections) is tried again, a bounded
@@ -258,7 +298,10 @@ class BerthRecorder(PostgresApplicationRecorder):
                                 ([i for i, _ in read_after], [v for _, v in read_after]),
                                 prepare=True,
                             )
-                        return stack, conn, curs.fetchall()
+                            if whole:
+                                wholes = conn.cursor()
+                                wholes.execute(self._whole_statement, (list(whole),), prepare=True)
+                        return stack, conn, curs.fetchall(), wholes.fetchall() if whole else []
                 except BaseException as error:
                     # The pool's context reports it as the library does, and returns the connection.
                     if not stack.__exit__(type(error), error, error.__traceback__):
@@ -324,6 +367,7 @@ class BerthRecorder(PostgresApplicationRecorder):
             outside: Sequence[int] | None = super().insert_events(stored_events, **kwargs)
             return outside
         self.command.current = {}  # what the command read is stale once it saved
+        self.command.absent = set()
         # Rows written after the insert (they need its position, or must share its
         # transaction: a mail item's outcome): the COMMIT waits for them.
         positioned = (
@@ -478,6 +522,15 @@ _LIBRARY_ERRORS: list[tuple[type[psycopg.Error], type[PersistenceError]]] = [
 ]
 
 
+def _stored(row: DictRow) -> StoredEvent:
+    return StoredEvent(
+        originator_id=row["originator_id"],
+        originator_version=row["originator_version"],
+        topic=row["topic"],
+        state=bytes(row["state"]),
+    )
+
+
 def _library_error(error: psycopg.Error) -> PersistenceError:
     """The eventsourcing error for a psycopg one, as the library's datastore maps them."""
     for psycopg_error, library_error in _LIBRARY_ERRORS:
@@ -496,6 +549,21 @@ def last_position(url: str, aggregate_id: UUID) -> int:
     return int(row[0]) if row else 0
 
 
+class CommandRepository(Repository[UUID]):
+    """The library's repository, which in a command does not look again for an
+    aggregate its first round trip found nothing of, under its locks (a night
+    never opened, which only a command holding its lock can open)."""
+
+    def __init__(self, *args: Any, absent: Callable[[], set[UUID | str]], **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        self.absent = absent
+
+    def get(self, aggregate_id: UUID, *, version: int | None = None, **kwargs: Any) -> Any:
+        if version is None and aggregate_id in self.absent():
+            raise AggregateNotFoundError(aggregate_id)
+        return super().get(aggregate_id, version=version, **kwargs)
+
+
 class PostgresReservations(Reservations):
     """Reservations whose cache also keeps what a command saved, as it committed it.
 
@@ -509,6 +577,22 @@ class PostgresReservations(Reservations):
 
     name = Reservations.name  # the same tables
 
+    def construct_repository(self) -> Repository[UUID]:
+        """The library's repository, as its settings make it, aware of the command's reads."""
+        made = super().construct_repository()
+        recorder = self.recorder
+        if not isinstance(recorder, BerthRecorder):
+            return made
+        return CommandRepository(
+            made.event_store,
+            snapshot_store=made.snapshot_store,
+            cache_maxsize=_cache_maxsize(made),
+            fastforward=made.fastforward,
+            fastforward_skipping=made.fastforward_skipping,
+            deepcopy_from_cache=made.deepcopy_from_cache,
+            absent=lambda: recorder.command.absent,
+        )
+
     def _record(self, processing_event: ProcessingEvent[UUID]) -> list[Recording[UUID]]:
         recordings: list[Recording[UUID]] = super()._record(processing_event)
         cache = self.repository.cache
@@ -521,6 +605,13 @@ class PostgresReservations(Reservations):
                 if cached is None or cached.version < aggregate.version:
                     cache.put(aggregate_id, deepcopy(aggregate))
         return recordings
+
+
+def _cache_maxsize(repository: Repository[UUID]) -> int | None:
+    """The cache size a repository was made with (None: no cache; 0: unbounded)."""
+    if repository.cache is None:
+        return None
+    return repository.cache.maxsize if isinstance(repository.cache, LRUCache) else 0
 
 
 def utc_now() -> datetime:

@@ -151,7 +151,7 @@ class GroupCommit:
             member.savepoint = f"berth_command_{index}"
         keys = lock_order([key for member in members for key in member.lock_keys])
         try:
-            stack, conn, rows = self.recorder._begin(
+            stack, conn, rows, _ = self.recorder._begin(
                 keys, members[0].read_after, savepoint=members[0].savepoint
             )
         except BaseException as error:

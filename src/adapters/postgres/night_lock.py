@@ -66,13 +66,21 @@ class TransactionNightLock:
             except KeyError:
                 continue
         ordered = sorted(set(keys))
+        # Those the process has not cached are read whole in the same round trip (their
+        # latest snapshot and the events after it), rebuilt and cached.
+        uncached = [k for k in dict.fromkeys(read) if k not in cached] if cache is not None else []
         with self.recorder.command_transaction(
             [advisory_key(key) for key in ordered],
             [(key, aggregate.version) for key, aggregate in cached.items()],
-        ) as new_events:
+            uncached,
+        ) as (new_events, wholes):
             mapper = self.application.mapper
             for key, stored in groupby(new_events, key=lambda e: e.originator_id):
                 self._bring_up_to_date(key, [mapper.to_domain_event(e) for e in stored])
+            for key, stored_whole in wholes.items():
+                rebuilt = project_aggregate(None, [mapper.to_domain_event(e) for e in stored_whole])
+                if rebuilt is not None and cache is not None:
+                    cache.put(key, rebuilt)
             yield
 
     def _bring_up_to_date(self, key: UUID, events: list[Any]) -> None:
