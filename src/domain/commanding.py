@@ -20,6 +20,7 @@ command's answer shows.
 
 import logging
 import random
+import threading
 import time
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
@@ -27,7 +28,7 @@ from datetime import datetime
 from typing import Any, TypeVar
 from uuid import UUID
 
-from eventsourcing.application import AggregateNotFoundError, Application
+from eventsourcing.application import AggregateNotFoundError, Application, project_aggregate
 from eventsourcing.domain import Aggregate
 from eventsourcing.persistence import (
     IntegrityError,
@@ -92,6 +93,7 @@ class CommandApplication(Application[UUID]):
         self.clock = clock
         self.night_lock = night_lock
         self.make_reference = make_reference
+        self._just_saved = threading.local()  # what this thread's command saved, for snapshots
 
     def close(self) -> None:
         super().close()
@@ -105,10 +107,30 @@ class CommandApplication(Application[UUID]):
         A snapshot that cannot be written because the database went away must not
         turn a committed command into an error; the next one is taken later.
         """
+        self._just_saved.aggregates = processing_event.aggregates
         try:
             super()._take_snapshots(processing_event)
         except (OperationalError, InterfaceError) as error:
             log.warning("snapshot not taken after commit, the database went away: %s", error)
+        finally:
+            self._just_saved.aggregates = {}
+
+    def take_snapshot(
+        self,
+        aggregate_id: UUID,
+        version: int | None = None,
+        projector_func: Any = project_aggregate,
+    ) -> None:
+        """The snapshot of an aggregate the command just saved is taken from the
+        command's own copy, at that version, rather than rebuilt from the store
+        (a snapshot read and up to an interval of events, per snapshot)."""
+        saved = getattr(self._just_saved, "aggregates", {}).get(aggregate_id)
+        if saved is not None and saved.version == version and self.snapshots is not None:
+            snapshot_class = getattr(type(saved), "Snapshot", type(self).snapshot_class)
+            if snapshot_class is not None:
+                self.snapshots.put([snapshot_class.take(saved)])
+                return
+        super().take_snapshot(aggregate_id, version, projector_func)
 
     def register_transcodings(self, transcoder: JSONTranscoder) -> None:
         super().register_transcodings(transcoder)

@@ -13,6 +13,7 @@ from uuid import UUID
 
 import psycopg
 import pytest
+from eventsourcing.application import project_aggregate
 from eventsourcing.postgres import PostgresAggregateRecorder
 
 from berth.adapters.postgres.eventstore import _one_sync, open_reservations
@@ -247,3 +248,23 @@ def test_a_hold_on_a_night_never_opened_asks_the_store_nothing_more(
     assert reads == []
     assert first.catalogue.sold(pool_id, NIGHT) == 1
     assert first.bookings.booking(booking_id).status == "held"
+
+
+def test_a_night_is_snapshotted_from_the_command_copy_as_the_store_would_rebuild_it(
+    two: tuple[Reservations, Reservations], monkeypatch: pytest.MonkeyPatch
+):
+    first, _ = two
+    pool_id = make_pool(first, capacity=100)
+    night_id = inventory_id(pool_id, NIGHT)
+    for _ in range(48):
+        hold(first, pool_id)  # the night at version 49
+    reads = _store_reads(monkeypatch)
+    hold(first, pool_id)  # version 50: a snapshot
+    assert reads == []  # neither the command nor its snapshot read the store
+    assert first.snapshots is not None
+    (snapshot,) = first.snapshots.get(night_id)
+    assert snapshot.originator_version == 50
+    rebuilt = project_aggregate(None, first.events.get(night_id, lte=50))
+    assert rebuilt is not None
+    assert snapshot.state == type(snapshot).take(rebuilt).state
+    assert len(snapshot.state["allocations"]) == 49
