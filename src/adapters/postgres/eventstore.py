@@ -288,7 +288,7 @@ class BerthRecorder(PostgresApplicationRecorder):
             try:
                 try:
                     conn = stack.enter_context(self._pool_connection())
-                    with conn.cursor() as curs:
+                    with conn.cursor() as curs, conn.cursor() as wholes:
                         # Leaving the pipeline syncs it once and collects every result;
                         # fetching in it would sync twice (a round trip more).
                         with _one_sync(conn):
@@ -309,7 +309,6 @@ class BerthRecorder(PostgresApplicationRecorder):
                                 prepare=True,
                             )
                             if whole:
-                                wholes = conn.cursor()
                                 wholes.execute(self._whole_statement, (list(whole),), prepare=True)
                         return stack, conn, curs.fetchall(), wholes.fetchall() if whole else []
                 except BaseException as error:
