@@ -14,6 +14,7 @@ from uuid import UUID
 import psycopg
 import pytest
 from eventsourcing.application import project_aggregate
+from eventsourcing.persistence import OperationalError
 from eventsourcing.postgres import PostgresAggregateRecorder
 
 from berth.adapters.postgres.eventstore import _one_sync, open_reservations
@@ -268,3 +269,33 @@ def test_a_night_is_snapshotted_from_the_command_copy_as_the_store_would_rebuild
     assert rebuilt is not None
     assert snapshot.state == type(snapshot).take(rebuilt).state
     assert len(snapshot.state["allocations"]) == 49
+
+
+def test_a_night_lock_not_had_within_the_statement_timeout_is_not_tried_again(
+    db_url: str, monkeypatch: pytest.MonkeyPatch
+):
+    """The command gives up (the API answers 503) rather than wait out nine more timeouts."""
+    monkeypatch.setenv("BERTH_DB_STATEMENT_TIMEOUT", "0.5")
+    app = open_reservations(db_url)
+    try:
+        pool_id = make_pool(app, capacity=3)
+        app.catalogue.pool(pool_id)
+        recorder = app.recorder
+        connect = recorder._pool_connection  # type: ignore[attr-defined]
+        begins: list[int] = []
+
+        def counted() -> Any:
+            begins.append(1)
+            return connect()
+
+        recorder._pool_connection = counted  # type: ignore[attr-defined]
+        with psycopg.connect(db_url, autocommit=True) as holder:
+            holder.execute(
+                "SELECT pg_advisory_lock(%s)", (advisory_key(inventory_id(pool_id, NIGHT)),)
+            )
+            with pytest.raises(OperationalError) as raised:
+                hold(app, pool_id)
+        assert isinstance(raised.value.__cause__, psycopg.errors.QueryCanceled)
+        assert len(begins) == 1
+    finally:
+        app.close()
