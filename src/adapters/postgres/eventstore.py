@@ -453,20 +453,16 @@ class BerthRecorder(PostgresApplicationRecorder):
                     try:
                         if stored_events:
                             self._insert_stored_events(curs, stored_events, **kwargs)
-                        for statement in ends if not positioned else ():
-                            conn.execute(statement)
-                        if following is not None and not positioned:
-                            reads = self._queue_turn_read(conn, following)
-                        if positioned:
+                        if positioned:  # its rows need the ids: sync for them first
                             pipeline.sync()
                             if stored_events:
                                 ids = self._fetch_ids_after_insert_events(
                                     curs, stored_events, **kwargs
                                 )
-                            for statement in ends:
-                                conn.execute(statement)
-                            if following is not None:
-                                reads = self._queue_turn_read(conn, following)
+                        for statement in ends:
+                            conn.execute(statement)
+                        if following is not None:
+                            reads = self._queue_turn_read(conn, following)
                     except Exception as e:  # re-raised once the pipeline is left, as the library
                         error = e
             except psycopg.Error as e:
