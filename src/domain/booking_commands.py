@@ -110,7 +110,7 @@ class Bookings:
             )
             return booking, [booking, claim, *inventories]
 
-        keys = [inventory_id(pool_id, night) for night in stay.days()]
+        keys = _nights_of(pool_id, stay)
         keys += self.pricing.plan_lock(pool_id, rate_plan)  # no plan change between price and save
         return self.app.execute(attempt, context, lock=keys, read=[pool_id])
 
@@ -185,11 +185,12 @@ class Bookings:
                     touched.append(inventory)
             return booking, touched
 
-        lock = self._booking_keys(booking_id)
+        seen = self.last_seen(booking_id)
+        lock = _nights_of(seen.pool_id, seen.stay)
         if arrival or departure:
-            seen = self.last_seen(booking_id)
-            new_stay = Stay(arrival or seen.arrival, departure or seen.departure)
-            lock += [inventory_id(seen.pool_id, night) for night in new_stay.days()]
+            lock += _nights_of(
+                seen.pool_id, Stay(arrival or seen.arrival, departure or seen.departure)
+            )
         return self.app.execute(attempt, context, lock=lock, read=[booking_id])
 
     def cancel(
@@ -340,7 +341,7 @@ class Bookings:
 
     def _booking_keys(self, booking_id: UUID) -> list[UUID]:
         booking = self.last_seen(booking_id)
-        return [inventory_id(booking.pool_id, night) for night in booking.stay.days()]
+        return _nights_of(booking.pool_id, booking.stay)
 
     def _change_booking(
         self,
@@ -376,3 +377,8 @@ class Bookings:
         return self.app.execute(
             attempt, context, lock=self._booking_keys(booking_id), read=[booking_id]
         )
+
+
+def _nights_of(pool_id: UUID, stay: Stay) -> list[UUID]:
+    """The night locks of a stay in a pool."""
+    return [inventory_id(pool_id, night) for night in stay.days()]
