@@ -40,6 +40,12 @@ class Counter(Aggregate):
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__)
     parser.add_argument("--seconds", type=float, default=10.0)
+    parser.add_argument(
+        "--only",
+        choices=("baseline", "spread", "hot"),
+        action="append",
+        help="run only these scenarios (repeatable); all three by default",
+    )
     args = parser.parse_args()
 
     url = scratch_database("berth_bench_holds")
@@ -84,11 +90,13 @@ def main() -> None:
         )
 
     results = []
-    for name, operation in (
-        ("baseline save", baseline),
-        ("hold, spread", spread),
-        ("hold, hot night", hot),
-    ):
+    scenarios = {
+        "baseline": ("baseline save", baseline),
+        "spread": ("hold, spread", spread),
+        "hot": ("hold, hot night", hot),
+    }
+    for key in args.only or list(scenarios):
+        name, operation = scenarios[key]
         for clients in (1, 8):
             results.append(run_load(name, clients, args.seconds, operation))
     app.close()

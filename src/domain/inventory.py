@@ -7,11 +7,14 @@ interleaving of commands. Holds count until they expire; an expired hold stops
 counting at its expiry time, with no worker having to run first.
 """
 
+from bisect import bisect_left, bisect_right, insort
 from datetime import date, datetime
-from typing import TypedDict
+from operator import itemgetter
+from typing import Any, TypedDict
 from uuid import NAMESPACE_URL, UUID, uuid5
 
 from eventsourcing.domain import Aggregate
+from eventsourcing.domain import Snapshot as LibrarySnapshot
 
 from berth.domain import recorded
 from berth.domain.error import DomainError
@@ -46,6 +49,45 @@ def inventory_id(pool_id: UUID, night: date) -> UUID:
     return uuid5(INVENTORY_NAMESPACE, f"{pool_id}/{night.isoformat()}")
 
 
+_expiry = itemgetter(0)
+
+
+class Tally:
+    """What a night's allocations add up to, and its holds in order of expiry.
+
+    Derived from the allocations (never stored): with it, counting what is sold
+    and forgetting expired holds cost the holds that expired, not every hold.
+    """
+
+    __slots__ = ("expiring", "total")
+
+    def __init__(self, allocations: dict[str, Allocation]) -> None:
+        self.total = sum(a["quantity"] for a in allocations.values())
+        self.expiring = sorted(
+            (a["expires_at"], key) for key, a in allocations.items() if a["expires_at"] is not None
+        )
+
+    def copy(self) -> "Tally":
+        copy = object.__new__(Tally)
+        copy.total, copy.expiring = self.total, list(self.expiring)
+        return copy
+
+    def add(self, key: str, allocation: Allocation) -> None:
+        self.total += allocation["quantity"]
+        if allocation["expires_at"] is not None:
+            insort(self.expiring, (allocation["expires_at"], key))
+
+    def remove(self, key: str, allocation: Allocation) -> None:
+        self.total -= allocation["quantity"]
+        if allocation["expires_at"] is not None:
+            entry = (allocation["expires_at"], key)
+            del self.expiring[bisect_left(self.expiring, entry)]
+
+    def expired_by(self, moment: datetime) -> list[tuple[datetime, str]]:
+        """The holds (expiry, key) that expired by `moment`, soonest first."""
+        return self.expiring[: bisect_right(self.expiring, moment, key=_expiry)]
+
+
 class NightInventory(Aggregate):
     class Opened(recorded.Created):
         pool_id: UUID
@@ -65,8 +107,8 @@ class NightInventory(Aggregate):
 
         def apply(self, aggregate: "NightInventory") -> None:
             aggregate.forget_expired_holds(self.timestamp)
-            aggregate.allocations[str(self.booking_id)] = Allocation(
-                quantity=self.quantity, expires_at=self.expires_at
+            aggregate.put(
+                str(self.booking_id), Allocation(quantity=self.quantity, expires_at=self.expires_at)
             )
 
     class Firmed(recorded.Event):
@@ -77,13 +119,22 @@ class NightInventory(Aggregate):
         def apply(self, aggregate: "NightInventory") -> None:
             key = str(self.booking_id)
             held = aggregate.allocations[key]
-            aggregate.allocations[key] = Allocation(quantity=held["quantity"], expires_at=None)
+            aggregate.put(key, Allocation(quantity=held["quantity"], expires_at=None))
 
     class Released(recorded.Event):
         booking_id: UUID
 
         def apply(self, aggregate: "NightInventory") -> None:
-            aggregate.allocations.pop(str(self.booking_id), None)
+            aggregate.drop(str(self.booking_id))
+
+    class Snapshot(LibrarySnapshot):
+        """The library's snapshot, without the tally (rebuilt from the allocations)."""
+
+        @classmethod
+        def take(cls, aggregate: Any) -> "NightInventory.Snapshot":
+            snapshot = super().take(aggregate)
+            snapshot.state.pop("_tally", None)
+            return snapshot
 
     def __init__(self, *, pool_id: UUID, night: date, capacity: int) -> None:
         self.pool_id = pool_id
@@ -98,7 +149,27 @@ class NightInventory(Aggregate):
         copy.__dict__.update(self.__dict__)
         copy.allocations = dict(self.allocations)
         copy._pending_events = list(self._pending_events)
+        if "_tally" in self.__dict__:
+            copy._tally = self._tally.copy()
         return copy
+
+    def tally(self) -> Tally:
+        """The allocations' tally, built once per copy (a snapshot does not carry it)."""
+        tally: Tally | None = self.__dict__.get("_tally")
+        if tally is None:
+            tally = self._tally = Tally(self.allocations)
+        return tally
+
+    def put(self, key: str, allocation: Allocation) -> None:
+        """Set a booking's allocation (replacing any it had)."""
+        self.drop(key)
+        self.allocations[key] = allocation
+        self.tally().add(key, allocation)
+
+    def drop(self, key: str) -> None:
+        allocation = self.allocations.pop(key, None)
+        if allocation is not None:
+            self.tally().remove(key, allocation)
 
     def forget_expired_holds(self, moment: datetime) -> None:
         """Drop holds that expired by `moment` (an event's timestamp, so replay agrees).
@@ -106,13 +177,11 @@ class NightInventory(Aggregate):
         They stopped counting at their expiry already; dropping them keeps a hot
         night's state bounded by its capacity rather than by every hold ever made.
         """
-        expired = [
-            key
-            for key, a in self.allocations.items()
-            if a["expires_at"] is not None and a["expires_at"] <= moment
-        ]
-        for key in expired:
-            del self.allocations[key]
+        tally = self.tally()
+        expired = tally.expired_by(moment)
+        for _, key in expired:
+            tally.total -= self.allocations.pop(key)["quantity"]
+        del tally.expiring[: len(expired)]
 
     @classmethod
     def open(
@@ -130,12 +199,14 @@ class NightInventory(Aggregate):
 
     def sold(self, *, now: datetime, excluding: UUID | None = None) -> int:
         """Confirmed quantity plus holds that have not expired at `now`."""
-        skip = str(excluding) if excluding else None
-        return sum(
-            a["quantity"]
-            for key, a in self.allocations.items()
-            if key != skip and (a["expires_at"] is None or a["expires_at"] > now)
+        tally = self.tally()
+        sold = tally.total - sum(
+            self.allocations[key]["quantity"] for _, key in tally.expired_by(now)
         )
+        skipped = self.allocations.get(str(excluding)) if excluding else None
+        if skipped is not None and (skipped["expires_at"] is None or skipped["expires_at"] > now):
+            sold -= skipped["quantity"]
+        return sold
 
     def remaining(self, *, now: datetime) -> int:
         return max(self.capacity - self.sold(now=now), 0)
