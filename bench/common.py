@@ -140,5 +140,52 @@ def run_load(
     return Result(name, clients, len(flat), sum(failures), elapsed, flat)
 
 
+class CpuMeter:
+    """CPU time per operation: this process's, and the database server's backends'.
+
+    A rate on a shared machine moves with whatever else runs; the CPU an operation
+    costs moves much less, so it is the figure to compare runs by. The backends'
+    share is read from /proc (the server must run on this machine; else it is nan)
+    for the backends connected to `url`'s database, so other databases' work on the
+    same server is not counted.
+    """
+
+    def __init__(self, url: str) -> None:
+        self.url = url
+        self.here = time.process_time()
+        self.backends = self._backends()
+
+    def _backends(self) -> dict[int, float] | None:
+        with psycopg.connect(self.url, autocommit=True) as conn:
+            pids = [
+                row[0]
+                for row in conn.execute(
+                    "SELECT pid FROM pg_stat_activity"
+                    " WHERE datname = current_database() AND pid <> pg_backend_pid()"
+                )
+            ]
+        ticks = os.sysconf("SC_CLK_TCK")
+        used: dict[int, float] = {}
+        for pid in pids:
+            try:
+                with open(f"/proc/{pid}/stat") as stat:
+                    fields = stat.read().rpartition(")")[2].split()
+            except OSError:
+                return None  # not a local server (or not ours to read)
+            used[pid] = (int(fields[11]) + int(fields[12])) / ticks  # utime, stime
+        return used
+
+    def per_operation(self, operations: int) -> tuple[float, float]:
+        """Milliseconds of CPU per operation since the meter started: here, and the backends'."""
+        here = time.process_time() - self.here
+        now, before = self._backends(), self.backends
+        if now is None or before is None:
+            backends = float("nan")
+        else:
+            backends = sum(used - before.get(pid, 0.0) for pid, used in now.items())
+        count = max(operations, 1)
+        return here / count * 1000, backends / count * 1000
+
+
 def median(values: list[float]) -> float:
     return statistics.median(values)

@@ -25,7 +25,7 @@ from berth.adapters.postgres.eventstore import open_reservations
 from berth.domain.cause import Cause
 from berth.domain.command_context import CommandContext
 from berth.domain.stay import Stay
-from common import HEADER, run_load, scratch_database
+from common import HEADER, CpuMeter, run_load, scratch_database
 
 CAUSE = Cause(principal="bench", channel="bench", request_id="r", correlation_id="c")
 
@@ -90,6 +90,7 @@ def main() -> None:
         )
 
     results = []
+    cpu = []
     scenarios = {
         "baseline": ("baseline save", baseline),
         "spread": ("hold, spread", spread),
@@ -98,7 +99,9 @@ def main() -> None:
     for key in args.only or list(scenarios):
         name, operation = scenarios[key]
         for clients in (1, 8):
+            meter = CpuMeter(url)
             results.append(run_load(name, clients, args.seconds, operation))
+            cpu.append(meter.per_operation(results[-1].operations))
     app.close()
 
     print(
@@ -107,6 +110,13 @@ def main() -> None:
     print(HEADER)
     for result in results:
         print(result.row())
+    print(
+        "\nCPU per operation (ms): this process (Berth and the load clients), and the"
+        " database's backends\n\n| scenario | clients | process | backends |"
+        "\n| --- | ---: | ---: | ---: |"
+    )
+    for result, (here, backends) in zip(results, cpu, strict=True):
+        print(f"| {result.name} | {result.clients} | {here:.2f} | {backends:.2f} |")
 
 
 if __name__ == "__main__":
