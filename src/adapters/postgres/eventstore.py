@@ -40,6 +40,7 @@ from eventsourcing.application import (
 from eventsourcing.persistence import (
     DatabaseError,
     DataError,
+    EventStore,
     IntegrityError,
     InterfaceError,
     InternalError,
@@ -50,12 +51,16 @@ from eventsourcing.persistence import (
     Recording,
     StoredEvent,
 )
-from eventsourcing.postgres import PostgresApplicationRecorder, PostgresDatastore
+from eventsourcing.postgres import (
+    PostgresAggregateRecorder,
+    PostgresApplicationRecorder,
+    PostgresDatastore,
+)
 from eventsourcing.utils import get_topic
 from psycopg import Connection, Cursor, Pipeline
 from psycopg.pq import TransactionStatus
 from psycopg.rows import DictRow
-from psycopg.sql import SQL, Identifier
+from psycopg.sql import SQL, Composed, Identifier
 from psycopg.types.json import Jsonb
 
 from berth import config
@@ -139,6 +144,7 @@ class BerthRecorder(PostgresApplicationRecorder):
         pool_kwargs.update(timeouts.connection_kwargs())
         datastore.pool.reconnect_timeout = timeouts.reconnect
         super().__init__(datastore, **kwargs)
+        send_rows_in_binary(self)
         # The library's list is [SET LOCAL lock_timeout, LOCK TABLE ...]: keep the first.
         self.lock_table_statements = [
             *self.lock_table_statements[:1],
@@ -569,6 +575,19 @@ class CommandRepository(Repository[UUID]):
         return super().get(aggregate_id, version=version, **kwargs)
 
 
+def send_rows_in_binary(recorder: PostgresAggregateRecorder) -> None:
+    """The recorder's insert sends its rows in binary, not as text.
+
+    As text, psycopg writes each event's state in hex and escapes it twice more in
+    Python (once in its row, once in the array of rows): for a busy night's snapshot,
+    a few hundred kilobytes, that took milliseconds of the process's interpreter time.
+    """
+    text = recorder.insert_events_statement.as_string()
+    assert text.count("unnest(%s::") == 1, text  # the library's statement, as we know it
+    binary = text.replace("unnest(%s::", "unnest(%b::")
+    recorder.insert_events_statement = Composed([SQL(binary)])
+
+
 class PostgresReservations(Reservations):
     """Reservations whose cache also keeps what a command saved, as it committed it.
 
@@ -581,6 +600,12 @@ class PostgresReservations(Reservations):
     """
 
     name = Reservations.name  # the same tables
+
+    def construct_snapshot_store(self) -> EventStore[UUID]:
+        store = super().construct_snapshot_store()
+        if isinstance(store.recorder, PostgresAggregateRecorder):
+            send_rows_in_binary(store.recorder)
+        return store
 
     def construct_repository(self) -> Repository[UUID]:
         """The library's repository, as its settings make it, aware of the command's reads."""
