@@ -11,23 +11,30 @@ from __future__ import annotations
 import itertools
 import re
 from collections.abc import Iterator, Sequence
-from datetime import date
+from datetime import UTC, date, datetime
 from typing import Any
 from uuid import UUID, uuid4
 
 import psycopg
 from psycopg import sql
 
-from berth.adapters.read_models import availability_rows, ledger_rows
+from berth.adapters.read_models import availability_rows, ledger_rows, queries
 
 HOT_POOL = UUID(int=1)
 FACILITY = UUID(int=2)  # the busy one
 
 
-def _generic_plan(conn: psycopg.Connection[Any], statement: str, params: Sequence[Any]) -> Any:
+def _generic_plan(
+    conn: psycopg.Connection[Any], statement: str, params: Sequence[Any] | dict[str, Any]
+) -> Any:
     """The JSON plan of `statement` prepared, as PostgreSQL plans it for any parameters."""
-    numbers = itertools.count(1)
-    prepared = re.sub("%s", lambda _: f"${next(numbers)}", statement)
+    if isinstance(params, dict):  # %(name)s: one number per name, as psycopg sends them
+        names = list(dict.fromkeys(re.findall(r"%\((\w+)\)s", statement)))
+        prepared = re.sub(r"%\((\w+)\)s", lambda m: f"${names.index(m[1]) + 1}", statement)
+        params = [params[name] for name in names]
+    else:
+        numbers = itertools.count(1)
+        prepared = re.sub("%s", lambda _: f"${next(numbers)}", statement)
     with conn.transaction(force_rollback=True):
         conn.execute("SET LOCAL plan_cache_mode = force_generic_plan")
         conn.execute(sql.SQL("PREPARE generic AS {}").format(sql.SQL(prepared)))
@@ -98,3 +105,35 @@ def test_the_ledger_finds_a_closed_days_stays_through_the_index(db_url: str) -> 
         scans = list(_scans(plan, "ledger_bookings"))
         assert len(scans) == 2, plan
         assert all("Seq Scan" not in scan["Node Type"] for scan in scans), scans
+
+
+def test_a_pools_availability_reads_the_allocations_of_its_range_only(db_url: str) -> None:
+    with psycopg.connect(db_url, autocommit=True) as conn:
+        # One pool, 30 allocations a night for 400 nights.
+        conn.execute(
+            "INSERT INTO availability_pools (pool_id, facility_id, name, capacity,"
+            " nightly_price, currency, time_zone)"
+            " VALUES (%s, %s, 'Long stay', 50, 1500, 'EUR', 'UTC')",
+            (HOT_POOL, FACILITY),
+        )
+        conn.execute(
+            "INSERT INTO availability_allocations (pool_id, night, booking_id, quantity)"
+            " SELECT %s, date '2030-01-01' + d, gen_random_uuid(), 1"
+            " FROM generate_series(0, 399) d, generate_series(1, 30)",
+            (HOT_POOL,),
+        )
+        conn.execute("ANALYZE availability_pools, availability_allocations")
+        params = {
+            "pool": HOT_POOL,
+            "first": date(2030, 3, 1),
+            "last": date(2030, 3, 31),
+            "now": datetime(2030, 1, 1, tzinfo=UTC),
+        }
+        plan = _generic_plan(conn, queries.AVAILABILITY, params)
+        scans = list(_scans(plan, "availability_allocations"))
+        assert scans, plan
+        for scan in scans:  # an index scan's condition, or the bitmap index scan's under it
+            conditions = [scan.get("Index Cond", "")] + [
+                child.get("Index Cond", "") for child in scan.get("Plans", [])
+            ]
+            assert any("night >=" in c for c in conditions), scan
