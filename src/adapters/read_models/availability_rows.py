@@ -17,6 +17,22 @@ from berth.projections.availability import Allocate, AvailabilityChanges, Firm, 
 Cursor = psycopg.Cursor[Any]
 
 
+# The allocations a page firms or releases, found by their whole primary key. The keys
+# are put together in a subquery that OFFSET 0 keeps whole: joined with unnest() and
+# availability_nights in one flat join, PostgreSQL looked each allocation up by
+# (pool_id, night) alone and matched the booking after, reading every allocation of a
+# hot night for each one (47 ms for 50 allocations when a night held about a thousand
+# bookings, in the generic and the custom plan alike).
+_KEYS = (
+    "(SELECT n.pool_id, n.night, v.booking_id"
+    " FROM unnest(%s::uuid[], %s::uuid[]) v(inventory_id, booking_id)"
+    " JOIN availability_nights n ON n.inventory_id = v.inventory_id OFFSET 0) k"
+    " WHERE a.pool_id = k.pool_id AND a.night = k.night AND a.booking_id = k.booking_id"
+)
+FIRM = "UPDATE availability_allocations a SET expires_at = NULL FROM " + _KEYS
+RELEASE = "DELETE FROM availability_allocations a USING " + _KEYS
+
+
 def write(cur: Cursor, changes: AvailabilityChanges) -> None:
     if changes.pools:
         cur.executemany(
@@ -98,22 +114,10 @@ def _write_allocations(cur: Cursor, changes: AvailabilityChanges) -> None:
         )
     if firm:
         inventory_ids, booking_ids = zip(*firm, strict=True)
-        cur.execute(
-            "UPDATE availability_allocations a SET expires_at = NULL"
-            " FROM unnest(%s::uuid[], %s::uuid[]) v(inventory_id, booking_id)"
-            " JOIN availability_nights n ON n.inventory_id = v.inventory_id"
-            " WHERE a.pool_id = n.pool_id AND a.night = n.night AND a.booking_id = v.booking_id",
-            (list(inventory_ids), list(booking_ids)),
-        )
+        cur.execute(FIRM, (list(inventory_ids), list(booking_ids)))
     if release:
         inventory_ids, booking_ids = zip(*release, strict=True)
-        cur.execute(
-            "DELETE FROM availability_allocations a"
-            " USING unnest(%s::uuid[], %s::uuid[]) v(inventory_id, booking_id)"
-            " JOIN availability_nights n ON n.inventory_id = v.inventory_id"
-            " WHERE a.pool_id = n.pool_id AND a.night = n.night AND a.booking_id = v.booking_id",
-            (list(inventory_ids), list(booking_ids)),
-        )
+        cur.execute(RELEASE, (list(inventory_ids), list(booking_ids)))
 
 
 _NEW_PLAN = (

@@ -55,6 +55,18 @@ _BOOKING_TYPES = ("uuid", "uuid", "uuid", "text", "text", "date", "date", "bigin
                   "text", "jsonb", "integer", "text", "text")  # fmt: skip
 _SELECT_BOOKINGS = "SELECT " + ", ".join(f"b.{c}" for c in BOOKING_COLUMNS)
 _RECOGNISING = [str(status) for status in ledger.RECOGNISING]
+# The bookings of a list, and those in house on each closed day of a list (their
+# facility's, in a recognising status). Each closed day looks its facility's stays up
+# through the index of its own (a LATERAL subquery that OFFSET 0 keeps from being
+# flattened into a join): as a join of unnest() with the table, the generic plan of the
+# prepared statement was a hash join over a (parallel) sequential scan of every booking,
+# 10 ms for a page that closed no day and 90 ms for one that did, at 200,000 bookings.
+BOOKINGS = (
+    f"{_SELECT_BOOKINGS} FROM ledger_bookings b WHERE b.booking_id = ANY(%s)"
+    f" UNION {_SELECT_BOOKINGS} FROM unnest(%s::uuid[], %s::date[]) c(facility_id, day)"
+    " CROSS JOIN LATERAL (SELECT * FROM ledger_bookings b WHERE b.facility_id = c.facility_id"
+    "  AND b.arrival <= c.day AND b.departure > c.day AND b.status = ANY(%s) OFFSET 0) b"
+)
 
 
 def write(cur: Cursor, page: Page) -> None:
@@ -160,11 +172,7 @@ def _bookings(
     if not booking_ids and not closes:
         return []
     cur.execute(
-        f"{_SELECT_BOOKINGS} FROM ledger_bookings b WHERE b.booking_id = ANY(%s)"
-        f" UNION {_SELECT_BOOKINGS} FROM ledger_bookings b"
-        " JOIN unnest(%s::uuid[], %s::date[]) c(facility_id, day)"
-        "   ON b.facility_id = c.facility_id AND b.arrival <= c.day AND b.departure > c.day"
-        " WHERE b.status = ANY(%s)",
+        BOOKINGS,
         (
             list(booking_ids),
             [facility for facility, _ in closes],

@@ -31,6 +31,29 @@ _POLL_SECONDS = 0.005
 Connection = psycopg.Connection[Any]
 
 
+# The range is repeated on each join so the primary keys' (pool_id, night) range is
+# scanned. Without it, the generic plan PostgreSQL gives the statement once psycopg has
+# prepared it read every allocation the pool ever had: 127 ms for a month of a pool
+# with 130,000 allocations, against 9 ms with it (the custom plan: 6 ms).
+AVAILABILITY = """
+SELECT n.night::date AS night,
+       COALESCE(an.capacity, p.capacity) AS capacity,
+       COALESCE(SUM(a.quantity) FILTER (WHERE a.expires_at > %(now)s), 0) AS held,
+       COALESCE(SUM(a.quantity) FILTER (WHERE a.expires_at IS NULL), 0) AS confirmed
+  FROM availability_pools p
+ CROSS JOIN generate_series(%(first)s::date, %(last)s::date, interval '1 day') n(night)
+  LEFT JOIN availability_nights an
+         ON an.pool_id = p.pool_id AND an.night = n.night::date
+        AND an.night BETWEEN %(first)s AND %(last)s
+  LEFT JOIN availability_allocations a
+         ON a.pool_id = p.pool_id AND a.night = n.night::date
+        AND a.night BETWEEN %(first)s AND %(last)s
+ WHERE p.pool_id = %(pool)s
+ GROUP BY n.night, an.capacity, p.capacity
+ ORDER BY n.night
+"""
+
+
 class RangeTooLong(ValueError):
     """An availability range longer than MAX_NIGHTS nights."""
 
@@ -46,21 +69,7 @@ def availability(
     if nights > MAX_NIGHTS:
         raise RangeTooLong(f"at most {MAX_NIGHTS} nights at a time, {nights} asked")
     rows = conn.execute(
-        """
-        SELECT n.night::date AS night,
-               COALESCE(an.capacity, p.capacity) AS capacity,
-               COALESCE(SUM(a.quantity) FILTER (WHERE a.expires_at > %(now)s), 0) AS held,
-               COALESCE(SUM(a.quantity) FILTER (WHERE a.expires_at IS NULL), 0) AS confirmed
-          FROM availability_pools p
-         CROSS JOIN generate_series(%(first)s::date, %(last)s::date, interval '1 day') n(night)
-          LEFT JOIN availability_nights an
-                 ON an.pool_id = p.pool_id AND an.night = n.night::date
-          LEFT JOIN availability_allocations a
-                 ON a.pool_id = p.pool_id AND a.night = n.night::date
-         WHERE p.pool_id = %(pool)s
-         GROUP BY n.night, an.capacity, p.capacity
-         ORDER BY n.night
-        """,
+        AVAILABILITY,
         {"pool": pool_id, "first": first_night, "last": last_night, "now": now},
     ).fetchall()
     if not rows and not _pool_known(conn, pool_id):
