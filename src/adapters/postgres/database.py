@@ -16,6 +16,7 @@ from __future__ import annotations
 
 import atexit
 import os
+import select
 import warnings
 from collections.abc import Mapping
 from dataclasses import dataclass
@@ -23,6 +24,7 @@ from pathlib import Path
 from typing import Any
 
 import psycopg
+from psycopg import pq
 from psycopg.conninfo import conninfo_to_dict, make_conninfo
 from psycopg_pool import ConnectionPool
 
@@ -196,11 +198,28 @@ class Timeouts:
         }
 
 
+def check_connection(conn: psycopg.Connection[Any]) -> None:
+    """A pool's check of a connection before lending it: a round trip only when it may be gone.
+
+    A connection the server closed (a restart, an outage, a terminated backend) has
+    that close waiting on its socket (the server's error, then the end of the stream);
+    then the library's check (a round trip) fails and the pool replaces it, so the
+    first request after recovery succeeds. With nothing to read, the connection is
+    lent as it is, saving that round trip on every use; one lost without a word (the
+    network) fails at its first statement, as it would at the round trip.
+    """
+    if conn.closed or conn.pgconn.status != pq.ConnStatus.OK:
+        raise psycopg.OperationalError("the connection is closed")
+    waiting, _, _ = select.select([conn.fileno()], [], [], 0)
+    if waiting:
+        ConnectionPool.check_connection(conn)
+
+
 def request_pool(url: str, *, max_size: int, timeouts: Timeouts | None = None) -> ConnectionPool:
     """A pool of autocommit connections, each checked before use, with bounded waits.
 
-    The check (a round trip) finds a connection the server dropped, in an outage or a
-    restart, and the pool replaces it, so the first request after recovery succeeds.
+    The check (`check_connection`) finds a connection the server dropped, in an outage
+    or a restart, and the pool replaces it, so the first request after recovery succeeds.
     """
     timeouts = timeouts or Timeouts.from_environ()
     return ConnectionPool(
@@ -209,7 +228,7 @@ def request_pool(url: str, *, max_size: int, timeouts: Timeouts | None = None) -
         max_size=max_size,
         kwargs={"autocommit": True, **timeouts.connection_kwargs()},
         timeout=timeouts.pool,
-        check=ConnectionPool.check_connection,
+        check=check_connection,
         reconnect_timeout=timeouts.reconnect,
         open=True,
     )

@@ -62,10 +62,15 @@ from psycopg.pq import TransactionStatus
 from psycopg.rows import DictRow
 from psycopg.sql import SQL, Composed, Identifier
 from psycopg.types.json import Jsonb
+from psycopg_pool import ConnectionPool
 
 from berth import config
 from berth.adapters.postgres import gate_cameras
-from berth.adapters.postgres.database import Timeouts, eventsourcing_environment
+from berth.adapters.postgres.database import (
+    Timeouts,
+    check_connection,
+    eventsourcing_environment,
+)
 from berth.adapters.postgres.group_commit import (
     BatchCache,
     GroupCommit,
@@ -143,6 +148,10 @@ class BerthRecorder(PostgresApplicationRecorder):
         assert isinstance(pool_kwargs, dict)
         pool_kwargs.update(timeouts.connection_kwargs())
         datastore.pool.reconnect_timeout = timeouts.reconnect
+        # The library checks each connection with a round trip (POSTGRES_PRE_PING): ours
+        # makes one only when the server may have closed it (check_connection).
+        assert datastore.pool._check is ConnectionPool.check_connection, datastore.pool._check
+        datastore.pool._check = check_connection
         super().__init__(datastore, **kwargs)
         send_rows_in_binary(self)
         # The library's list is [SET LOCAL lock_timeout, LOCK TABLE ...]: keep the first.
