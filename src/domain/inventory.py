@@ -162,14 +162,17 @@ class NightInventory(Aggregate):
 
     def put(self, key: str, allocation: Allocation) -> None:
         """Set a booking's allocation (replacing any it had)."""
-        self.drop(key)
+        tally = self.drop(key)
         self.allocations[key] = allocation
-        self.tally().add(key, allocation)
+        tally.add(key, allocation)
 
-    def drop(self, key: str) -> None:
+    def drop(self, key: str) -> Tally:
+        """Remove a booking's allocation, if it has one; the tally, as it now is."""
+        tally = self.tally()  # built before the allocations change, so it counts what they had
         allocation = self.allocations.pop(key, None)
         if allocation is not None:
-            self.tally().remove(key, allocation)
+            tally.remove(key, allocation)
+        return tally
 
     def forget_expired_holds(self, moment: datetime) -> None:
         """Drop holds that expired by `moment` (an event's timestamp, so replay agrees).
