@@ -199,27 +199,33 @@ class Timeouts:
 
 
 def check_connection(conn: psycopg.Connection[Any]) -> None:
-    """A pool's check of a connection before lending it: a round trip only when it may be gone.
+    """A check of a connection before lending it that makes a round trip only when
+    something waits on its socket: for the event store's pool, whose users try again.
 
     A connection the server closed (a restart, an outage, a terminated backend) has
     that close waiting on its socket (the server's error, then the end of the stream);
-    then the library's check (a round trip) fails and the pool replaces it, so the
-    first request after recovery succeeds. With nothing to read, the connection is
-    lent as it is, saving that round trip on every use; one lost without a word (the
-    network) fails at its first statement, as it would at the round trip.
+    then the library's check (a round trip) fails and the pool replaces it. With
+    nothing to read, the connection is lent as it is, saving that round trip on every
+    command. One whose close is still on its way (the server just went down) then fails
+    at its first statement, before anything was done: a command's first round trip and
+    the library's reads and writes try again (`BerthRecorder._begin`, eventsourcing's
+    retries), with the pool's next connection.
     """
     if conn.closed or conn.pgconn.status != pq.ConnStatus.OK:
         raise psycopg.OperationalError("the connection is closed")
-    waiting, _, _ = select.select([conn.fileno()], [], [], 0)
-    if waiting:
+    socket = select.poll()  # not select(), which cannot watch a descriptor over 1023
+    socket.register(conn.fileno(), select.POLLIN)
+    if socket.poll(0):
         ConnectionPool.check_connection(conn)
 
 
 def request_pool(url: str, *, max_size: int, timeouts: Timeouts | None = None) -> ConnectionPool:
     """A pool of autocommit connections, each checked before use, with bounded waits.
 
-    The check (`check_connection`) finds a connection the server dropped, in an outage
-    or a restart, and the pool replaces it, so the first request after recovery succeeds.
+    The check (a round trip) finds a connection the server dropped, in an outage or a
+    restart, and the pool replaces it, so the first request after recovery succeeds:
+    a request's reads are not tried again, so a close still on its way must be waited
+    for, not only looked for (as `check_connection` does).
     """
     timeouts = timeouts or Timeouts.from_environ()
     return ConnectionPool(
@@ -228,7 +234,7 @@ def request_pool(url: str, *, max_size: int, timeouts: Timeouts | None = None) -
         max_size=max_size,
         kwargs={"autocommit": True, **timeouts.connection_kwargs()},
         timeout=timeouts.pool,
-        check=check_connection,
+        check=ConnectionPool.check_connection,
         reconnect_timeout=timeouts.reconnect,
         open=True,
     )
