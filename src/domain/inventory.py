@@ -10,11 +10,10 @@ counting at its expiry time, with no worker having to run first.
 from bisect import bisect_left, bisect_right, insort
 from datetime import date, datetime
 from operator import itemgetter
-from typing import Any, TypedDict
+from typing import TypedDict
 from uuid import NAMESPACE_URL, UUID, uuid5
 
 from eventsourcing.domain import Aggregate
-from eventsourcing.domain import Snapshot as LibrarySnapshot
 
 from berth.domain import recorded
 from berth.domain.error import DomainError
@@ -127,14 +126,10 @@ class NightInventory(Aggregate):
         def apply(self, aggregate: "NightInventory") -> None:
             aggregate.drop(str(self.booking_id))
 
-    class Snapshot(LibrarySnapshot):
-        """The library's snapshot, without the tally (rebuilt from the allocations)."""
-
-        @classmethod
-        def take(cls, aggregate: Any) -> "NightInventory.Snapshot":
-            snapshot = super().take(aggregate)
-            snapshot.state.pop("_tally", None)
-            return snapshot
+    # The tally lives in a slot, not in the instance's dict, so a snapshot (the
+    # library's, of that dict) never carries it, and keeps the library's topic:
+    # a process of an earlier release reads it as before.
+    __slots__ = ("_tally",)
 
     def __init__(self, *, pool_id: UUID, night: date, capacity: int) -> None:
         self.pool_id = pool_id
@@ -149,13 +144,14 @@ class NightInventory(Aggregate):
         copy.__dict__.update(self.__dict__)
         copy.allocations = dict(self.allocations)
         copy._pending_events = list(self._pending_events)
-        if "_tally" in self.__dict__:
-            copy._tally = self._tally.copy()
+        tally: Tally | None = getattr(self, "_tally", None)
+        if tally is not None:
+            copy._tally = tally.copy()
         return copy
 
     def tally(self) -> Tally:
         """The allocations' tally, built once per copy (a snapshot does not carry it)."""
-        tally: Tally | None = self.__dict__.get("_tally")
+        tally: Tally | None = getattr(self, "_tally", None)
         if tally is None:
             tally = self._tally = Tally(self.allocations)
         return tally
