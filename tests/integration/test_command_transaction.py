@@ -19,7 +19,7 @@ from eventsourcing.postgres import PostgresAggregateRecorder
 
 from berth.adapters.postgres.eventstore import _one_sync, open_reservations
 from berth.adapters.postgres.night_lock import advisory_key
-from berth.domain.application import Reservations
+from berth.domain.application import NIGHT_SNAPSHOT_INTERVAL, Reservations
 from berth.domain.cause import Cause
 from berth.domain.command_context import CommandContext
 from berth.domain.inventory import NoCapacity, inventory_id
@@ -218,8 +218,9 @@ def test_a_hold_reads_a_night_it_never_saw_in_the_round_trip_that_locks_it(
 ):
     """From its latest snapshot and the events after it, in the first round trip."""
     first, second = two
-    pool_id = make_pool(first, capacity=100)
-    for _ in range(57):  # a snapshot at 51 (every 50 events), and events after it
+    pool_id = make_pool(first, capacity=2 * NIGHT_SNAPSHOT_INTERVAL)
+    holds = NIGHT_SNAPSHOT_INTERVAL + 7  # a snapshot, and events after it
+    for _ in range(holds):
         hold(first, pool_id)
     assert first.snapshots is not None
     assert list(first.snapshots.get(inventory_id(pool_id, NIGHT)))  # there is a snapshot
@@ -231,9 +232,9 @@ def test_a_hold_reads_a_night_it_never_saw_in_the_round_trip_that_locks_it(
     assert reads == []
     night = second.catalogue.night_inventory(pool_id, NIGHT)
     assert night is not None
-    assert night.sold(now=datetime.now(UTC)) == 58
-    assert night.version == 59  # opened, then 58 allocations
-    assert first.catalogue.sold(pool_id, NIGHT) == 58
+    assert night.sold(now=datetime.now(UTC)) == holds + 1
+    assert night.version == holds + 2  # opened, then the allocations
+    assert first.catalogue.sold(pool_id, NIGHT) == holds + 1
 
 
 def test_a_hold_on_a_night_never_opened_asks_the_store_nothing_more(
@@ -255,20 +256,21 @@ def test_a_night_is_snapshotted_from_the_command_copy_as_the_store_would_rebuild
     two: tuple[Reservations, Reservations], monkeypatch: pytest.MonkeyPatch
 ):
     first, _ = two
-    pool_id = make_pool(first, capacity=100)
+    pool_id = make_pool(first, capacity=2 * NIGHT_SNAPSHOT_INTERVAL)
     night_id = inventory_id(pool_id, NIGHT)
-    for _ in range(48):
-        hold(first, pool_id)  # the night at version 49
+    interval = NIGHT_SNAPSHOT_INTERVAL
+    for _ in range(interval - 2):
+        hold(first, pool_id)  # the night one version short of a snapshot
     reads = _store_reads(monkeypatch)
-    hold(first, pool_id)  # version 50: a snapshot
+    hold(first, pool_id)  # its version is the interval: a snapshot
     assert reads == []  # neither the command nor its snapshot read the store
     assert first.snapshots is not None
     (snapshot,) = first.snapshots.get(night_id)
-    assert snapshot.originator_version == 50
-    rebuilt = project_aggregate(None, first.events.get(night_id, lte=50))
+    assert snapshot.originator_version == interval
+    rebuilt = project_aggregate(None, first.events.get(night_id, lte=interval))
     assert rebuilt is not None
     assert snapshot.state == type(snapshot).take(rebuilt).state
-    assert len(snapshot.state["allocations"]) == 49
+    assert len(snapshot.state["allocations"]) == interval - 1
 
 
 def test_a_night_lock_not_had_within_the_statement_timeout_is_not_tried_again(

@@ -33,7 +33,7 @@ from berth.adapters.postgres import apikeys
 from berth.adapters.postgres.database import request_pool
 from berth.adapters.postgres.eventstore import open_reservations, utc_now
 from berth.adapters.postgres.migrations import migrate
-from berth.domain.application import Reservations
+from berth.domain.application import NIGHT_SNAPSHOT_INTERVAL, Reservations
 from berth.domain.cause import Cause
 from berth.domain.command_context import CommandContext
 from berth.domain.stay import Stay
@@ -264,7 +264,8 @@ def wait_for_bookings(url: str, count: int) -> None:
 def test_a_command_that_committed_succeeds_even_if_its_snapshot_loses_the_connection(
     db_url: str,
 ):
-    """Night inventories are snapshotted every 50 versions, after the command's commit."""
+    """Night inventories are snapshotted every NIGHT_SNAPSHOT_INTERVAL versions, after the
+    command's commit."""
     with psycopg.connect(db_url, autocommit=True) as conn:
         conn.execute(
             "CREATE FUNCTION cut_the_session() RETURNS trigger LANGUAGE plpgsql AS"
@@ -281,7 +282,7 @@ def test_a_command_that_committed_succeeds_even_if_its_snapshot_loses_the_connec
         held = [
             app.bookings.hold(pool_id=pool_id, stay=night, quantity=1, guest={"name": f"g{i}"},
                      context=CommandContext(cause=cause())).id
-            for i in range(60)
+            for i in range(NIGHT_SNAPSHOT_INTERVAL + 10)
         ]  # fmt: skip
     finally:
         app.close()

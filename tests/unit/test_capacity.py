@@ -4,7 +4,7 @@ from uuid import UUID
 
 import pytest
 
-from berth.domain.application import Reservations
+from berth.domain.application import NIGHT_SNAPSHOT_INTERVAL, Reservations
 from berth.domain.booking import Status
 from berth.domain.cause import Cause
 from berth.domain.command_context import CommandContext
@@ -259,19 +259,19 @@ def test_a_busy_night_reloads_from_its_snapshot_with_the_same_allocations(
         capacity=100,
         context=CommandContext(cause=cause),
     )
-    for _ in range(30):
+    for _ in range(NIGHT_SNAPSHOT_INTERVAL // 2):  # two events each
         booking_id = hold().id
         app.bookings.cancel(booking_id=booking_id, context=CommandContext(cause=cause))
     kept = [hold().id for _ in range(3)]
     app.bookings.confirm(booking_id=kept[0], context=CommandContext(cause=cause))
     cached = app.catalogue.night_inventory(pool_id, night(0))
     assert cached is not None
-    assert cached.version > 50
+    assert cached.version > NIGHT_SNAPSHOT_INTERVAL
 
     snapshots = list(app.snapshots.get(cached.id)) if app.snapshots else []
     reloaded = app.repository.get(cached.id, version=cached.version)
 
-    assert snapshots, "a night with more than 50 events is snapshotted"
+    assert snapshots, "a night with more events than the interval is snapshotted"
     assert reloaded.allocations == cached.allocations
     assert reloaded.night == night(0)
     assert reloaded.sold(now=clock.now) == 3
