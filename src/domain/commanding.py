@@ -57,6 +57,15 @@ class TooManyConflicts(DomainError):
     code = "too-many-conflicts"
 
 
+class RetryCommand(Exception):
+    """The store could not decide this attempt, and stored none of it: run it again.
+
+    Raised by a store that saves several commands together (group commit) when
+    their shared transaction was rolled back for a reason that may be one command's
+    own (a version conflict): each of them runs again, its outcome its own.
+    """
+
+
 class StaleVersion(DomainError):
     code = "stale-version"
 
@@ -187,16 +196,19 @@ class CommandApplication(Application[UUID]):
         """
         meta = context.cause.as_metadata()
         for attempt_number in range(1, MAX_ATTEMPTS + 1):
-            with self.night_lock(sorted(set(lock)), read=read):
-                subject, touched = attempt(self.clock(), meta)
-                ordered = [a for a in touched if a is not subject]
-                ordered += [a for a in touched if a is subject]
-                try:
-                    recordings = self.save(*ordered, **_storage_arguments(context, subject))
-                except IntegrityError:
-                    pass
-                else:
-                    return self._result(subject, recordings)
+            try:
+                with self.night_lock(sorted(set(lock)), read=read):
+                    subject, touched = attempt(self.clock(), meta)
+                    ordered = [a for a in touched if a is not subject]
+                    ordered += [a for a in touched if a is subject]
+                    try:
+                        recordings = self.save(*ordered, **_storage_arguments(context, subject))
+                    except IntegrityError:
+                        pass
+                    else:
+                        return self._result(subject, recordings)
+            except RetryCommand:
+                pass
             time.sleep(random.uniform(0, 0.005 * attempt_number))  # noqa: S311 - jitter
         raise TooManyConflicts(
             f"the command conflicted with concurrent changes {MAX_ATTEMPTS} times; retry it"

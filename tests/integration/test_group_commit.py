@@ -4,6 +4,11 @@ The commands are lined up in one batch for certain: a first command (alone in
 its batch) waits in its attempt until the others are queued behind it, in the
 order the test starts them; they then share the next batch's transaction (their
 events have one xmin).
+
+A batch is pipelined (its turns do not wait for their statements' results) unless
+one of its commands is running again after a pipelined batch was rolled back; the
+tests of exact outcomes per command turn pipelining off (`synced`), and those of
+pipelined batches say what may differ.
 """
 
 from __future__ import annotations
@@ -38,10 +43,30 @@ class Refused(DomainError):
     code = "refused-by-test"
 
 
-@pytest.fixture
-def app(db_url: str) -> Iterator[Reservations]:
+@pytest.fixture(params=[False, True], ids=["synced", "pipelined"])
+def any_app(request: pytest.FixtureRequest, db_url: str) -> Iterator[Reservations]:
     opened = open_reservations(db_url, group_commit=True)
     group(opened).parallel = 1  # one batch at a time: the commands queue behind the first
+    group(opened).pipelined = request.param
+    yield opened
+    opened.close()
+
+
+@pytest.fixture
+def app(db_url: str) -> Iterator[Reservations]:
+    """Synced batches: each turn waits for its round trip."""
+    opened = open_reservations(db_url, group_commit=True)
+    group(opened).parallel = 1
+    group(opened).pipelined = False
+    yield opened
+    opened.close()
+
+
+@pytest.fixture
+def pipelined_app(db_url: str) -> Iterator[Reservations]:
+    opened = open_reservations(db_url, group_commit=True)
+    group(opened).parallel = 1
+    assert group(opened).pipelined  # the default
     yield opened
     opened.close()
 
@@ -262,7 +287,10 @@ def test_a_failed_commit_fails_every_command_of_its_batch(app: Reservations, db_
     assert app.catalogue.sold(night_pool, NIGHT_A) == 1
 
 
-def test_a_batch_whose_connection_is_lost_fails_all_its_commands(app: Reservations, db_url: str):
+def test_a_batch_whose_connection_is_lost_fails_all_its_commands(
+    any_app: Reservations, db_url: str
+):
+    app = any_app
     night_pool = make_pool(app, capacity=10)
     other_pool = make_pool(app, capacity=10)
     FACILITY[:] = [app.catalogue.pool(night_pool).facility_id]
@@ -302,3 +330,105 @@ def test_a_batch_whose_connection_is_lost_fails_all_its_commands(app: Reservatio
     assert app.catalogue.sold(night_pool, NIGHT_A) == 0
     assert isinstance(hold(app, night_pool, NIGHT_A)(), UUID)  # the pool replaced the connection
     assert app.catalogue.sold(night_pool, NIGHT_A) == 1
+
+
+def test_a_pipelined_batch_gives_each_command_its_own_outcome(
+    pipelined_app: Reservations, db_url: str
+):
+    """The conflict rolls the pipelined batch back: every command runs again, in a
+    synced batch, and ends as it would have alone. Which of the three holds of the
+    full night is refused is then the order of their second attempts."""
+    app = pipelined_app
+    night_pool = make_pool(app, capacity=2)
+    other_pool = make_pool(app, capacity=2)
+    FACILITY[:] = [app.catalogue.pool(night_pool).facility_id]
+    app.catalogue.set_tax_rate(pool_id=other_pool, rate_bp=100, context=CommandContext(cause=CAUSE))
+    before = app.catalogue.pool(other_pool).version
+    racing = tax_rate(app, other_pool, 700, stale_first=True)
+    batches = group(app).batches
+
+    outcomes = in_one_batch(
+        app,
+        [
+            hold(app, night_pool, NIGHT_A),
+            racing,  # conflicts in the pipelined batch: all of it runs again
+            hold(app, night_pool, NIGHT_A),
+            hold(app, night_pool, NIGHT_A),  # one of the three finds the night full
+            hold(app, night_pool, NIGHT_B),
+            refused(app, other_pool),
+            hold(app, night_pool, NIGHT_B),
+        ],
+    )
+
+    night_a = [outcomes[i] for i in (0, 2, 3)]
+    assert sum(isinstance(o, UUID) for o in night_a) == 2, outcomes
+    assert sum(isinstance(o, NoCapacity) for o in night_a) == 1, outcomes
+    assert all(isinstance(outcomes[i], UUID) for i in (4, 6)), outcomes
+    assert isinstance(outcomes[5], Refused), outcomes
+    assert outcomes[1] == before + 1 and len(racing.attempts) == 2  # type: ignore[attr-defined]
+    assert app.catalogue.sold(night_pool, NIGHT_A) == 2
+    assert app.catalogue.sold(night_pool, NIGHT_B) == 2
+    with psycopg.connect(db_url) as conn:
+        bookings = conn.execute(
+            "SELECT count(DISTINCT originator_id) FROM berth_events WHERE topic LIKE %s",
+            ("%booking:Booking%",),
+        ).fetchone()
+        pool_events = conn.execute(
+            "SELECT count(*) FROM berth_events WHERE originator_id = %s", (other_pool,)
+        ).fetchone()
+    assert bookings == (4,)
+    assert pool_events == (before + 1,)
+    fresh = open_reservations(db_url, group_commit=False)
+    try:
+        pool = fresh.catalogue.pool(other_pool)
+        assert isinstance(pool, Pool) and pool.tax_rate_bp == 700
+        assert fresh.catalogue.sold(night_pool, NIGHT_A) == 2
+        assert fresh.catalogue.sold(night_pool, NIGHT_B) == 2
+    finally:
+        fresh.close()
+    # The waiting command's batch, the pipelined one rolled back, then synced ones.
+    assert group(app).batches >= batches + 3
+
+
+def test_a_pipelined_batch_commits_its_commands_in_one_transaction(
+    pipelined_app: Reservations, db_url: str
+):
+    """Holds of one night and of another in one pipelined batch: each turn reads
+    what the turns before it held (none is sold twice), and the batch commits them."""
+    app = pipelined_app
+    night_pool = make_pool(app, capacity=4)
+    FACILITY[:] = [app.catalogue.pool(night_pool).facility_id]
+    # One hold on each night first: the process has both nights cached, as they were
+    # before the batch (a turn must not trust that copy once a turn before it held).
+    first = [hold(app, night_pool, NIGHT_A)(), hold(app, night_pool, NIGHT_B)()]
+    batches = group(app).batches
+
+    outcomes = in_one_batch(
+        app,
+        [
+            hold(app, night_pool, NIGHT_A),
+            hold(app, night_pool, NIGHT_B),
+            hold(app, night_pool, NIGHT_A),
+            hold(app, night_pool, NIGHT_A),
+            hold(app, night_pool, NIGHT_A),  # the fifth of a night of four
+            hold(app, night_pool, NIGHT_B),
+        ],
+    )
+
+    assert [type(o) for o in outcomes] == [UUID, UUID, UUID, UUID, NoCapacity, UUID], outcomes
+    assert group(app).batches == batches + 2  # the waiting command's, the six's
+    assert app.catalogue.sold(night_pool, NIGHT_A) == 4
+    assert app.catalogue.sold(night_pool, NIGHT_B) == 3
+    assert all(isinstance(booking, UUID) for booking in first)
+    held = [o for o in outcomes if isinstance(o, UUID)]
+    with psycopg.connect(db_url) as conn:
+        rows = conn.execute(
+            "SELECT count(*) FROM berth_events WHERE originator_id = ANY(%s)", (held,)
+        ).fetchone()
+    assert rows == (5,)  # each booking's one event, and the refused one's none
+    fresh = open_reservations(db_url, group_commit=False)
+    try:
+        assert fresh.catalogue.sold(night_pool, NIGHT_A) == 4
+        assert fresh.catalogue.sold(night_pool, NIGHT_B) == 3
+    finally:
+        fresh.close()

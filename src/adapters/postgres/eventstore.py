@@ -234,7 +234,14 @@ class BerthRecorder(PostgresApplicationRecorder):
             with self.group.turn(lock_keys, read_after) as (conn, rows, member):
                 self.command.conn, self.command.member = conn, member
                 try:
-                    yield self._read(read_after, rows), {}
+                    events = self._read(read_after, rows)
+                    if member.batch is not None:
+                        # Read before the turns that wrote them: a copy older than what
+                        # they wrote is brought up to date in the transaction.
+                        for key, version in member.batch.written.items():
+                            if version > self.command.current.get(key, version):
+                                self.command.current[key] = version
+                    yield events, {}
                 finally:
                     self.command.conn, self.command.member = None, None
                     self.command.current = {}
@@ -387,7 +394,13 @@ class BerthRecorder(PostgresApplicationRecorder):
     ) -> Sequence[int] | None:
         """In a command transaction: insert and commit in one round trip where possible."""
         conn = self.command.conn
-        if conn is None or conn.info.transaction_status != TransactionStatus.INTRANS:
+        member = self.command.member
+        batch = member.batch if member is not None else None
+        # (In a pipelined batch the transaction is ACTIVE while turns before are on their way.)
+        pipelined = conn is not None and batch is not None and batch.pipelined
+        if conn is None or (
+            not pipelined and conn.info.transaction_status != TransactionStatus.INTRANS
+        ):
             outside: Sequence[int] | None = super().insert_events(stored_events, **kwargs)
             return outside
         self.command.current = {}  # what the command read is stale once it saved
@@ -399,8 +412,8 @@ class BerthRecorder(PostgresApplicationRecorder):
             or isinstance(kwargs.get("camera_change"), gate_cameras.CameraChange)
             or kwargs.get("row_write") is not None
         )
-        member = self.command.member
-        batch = member.batch if member is not None else None
+        if pipelined and member is not None:
+            return self._insert_pipelined(conn, stored_events, kwargs, member, positioned)
         # In a batch: the command's savepoint is released, and the batch committed
         # after its last command.
         ends = (
@@ -441,6 +454,54 @@ class BerthRecorder(PostgresApplicationRecorder):
             # in a batch not yet committed, they are written in its transaction.
             self.command.conn = None
         return ids
+
+    def in_pipelined_turn(self) -> bool:
+        """Whether this thread's command has its turn in a pipelined batch."""
+        member = self.command.member
+        return member is not None and member.batch is not None and member.batch.pipelined
+
+    def _insert_pipelined(
+        self,
+        conn: Connection[DictRow],
+        stored_events: Sequence[StoredEvent],
+        kwargs: dict[str, Any],
+        member: Member,
+        positioned: bool,
+    ) -> Sequence[int] | None:
+        """A turn of a pipelined batch: its insert and RELEASE queued, the next turn
+        begun at once; the ids once the batch committed (its error, if it did not)."""
+        batch, group = member.batch, self.group
+        assert batch is not None and group is not None
+        curs = conn.cursor()
+        ids: Sequence[int] | None = None
+        try:
+            if stored_events:
+                self._insert_stored_events(curs, stored_events, **kwargs)
+            if positioned:  # its rows need the ids: a sync in the batch
+                assert batch.sync is not None
+                batch.sync()
+                if stored_events:
+                    ids = self._fetch_ids_after_insert_events(curs, stored_events, **kwargs)
+            conn.execute(f"RELEASE SAVEPOINT {member.savepoint}")
+        except psycopg.Error as error:
+            self.command.conn = None
+            group._pipeline_failed(batch, error)
+            raise group._lost(batch) from error
+        saved: dict[UUID | str, int] = {}
+        for event in stored_events:
+            saved[event.originator_id] = event.originator_version
+        fetch_later = stored_events and not positioned
+
+        def fetch_ids() -> Sequence[int] | None:
+            if fetch_later:
+                return self._fetch_ids_after_insert_events(curs, stored_events)
+            return ids
+
+        try:
+            return group.released(member, saved, fetch_ids)
+        finally:
+            self.command.conn = None  # committed or lost: what follows uses connections of its own
+            curs.close()
 
     def _insert_and_end(
         self,
@@ -633,7 +694,18 @@ class PostgresReservations(Reservations):
         )
 
     def _record(self, processing_event: ProcessingEvent[UUID]) -> list[Recording[UUID]]:
+        # In a pipelined batch the next command's turn begins inside the insert: it must
+        # find this one's aggregates in the batch's cache layer by then.
+        recorder = self.recorder
+        early = isinstance(recorder, BerthRecorder) and recorder.in_pipelined_turn()
+        if early:
+            self._cache_saved(processing_event)
         recordings: list[Recording[UUID]] = super()._record(processing_event)
+        if not early:
+            self._cache_saved(processing_event)
+        return recordings
+
+    def _cache_saved(self, processing_event: ProcessingEvent[UUID]) -> None:
         cache = self.repository.cache
         if cache is not None and self.repository.fastforward:
             for aggregate_id, aggregate in processing_event.aggregates.items():
@@ -643,7 +715,6 @@ class PostgresReservations(Reservations):
                     cached = None
                 if cached is None or cached.version < aggregate.version:
                     cache.put(aggregate_id, deepcopy(aggregate))
-        return recordings
 
 
 def _cache_maxsize(repository: Repository[UUID]) -> int | None:

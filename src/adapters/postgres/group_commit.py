@@ -26,8 +26,8 @@ when it is rolled back, and put into the shared cache after the COMMIT.
 
 import threading
 from collections import deque
-from collections.abc import Iterator, Sequence
-from contextlib import ExitStack, contextmanager, suppress
+from collections.abc import Callable, Iterator, Sequence
+from contextlib import AbstractContextManager, ExitStack, contextmanager, suppress
 from copy import deepcopy
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
@@ -38,6 +38,8 @@ from eventsourcing.application import Cache, Repository
 from eventsourcing.persistence import OperationalError, PersistenceError
 from psycopg import Connection
 from psycopg.rows import DictRow
+
+from berth.domain.commanding import RetryCommand
 
 if TYPE_CHECKING:
     from berth.adapters.postgres.eventstore import BerthRecorder
@@ -63,12 +65,15 @@ class Member:
     read_after: Sequence[tuple[UUID, int]]
     woken: threading.Event = field(default_factory=threading.Event)
     lead: bool = False  # woken to begin the next batch
-    failure: PersistenceError | None = None  # woken to fail before its turn
+    failure: Exception | None = None  # woken to fail before its turn
     batch: "Batch | None" = None
     saved: bool = False
     overlay: dict[Any, Any] = field(default_factory=dict)  # its turn's cache layer
     prefetched: list[DictRow] | None = None  # its reads, done by the command before it
     savepoint: str = "berth_command_0"  # its own name: a savepoint released is gone
+    careful: bool = False  # retrying after a pipelined batch was rolled back: a synced one
+    fetch_ids: Callable[[], Sequence[int] | None] | None = None  # pipelined: after the COMMIT
+    ids: Sequence[int] | None = None
 
 
 @dataclass(eq=False)
@@ -81,6 +86,11 @@ class Batch:
     done: threading.Event = field(default_factory=threading.Event)
     error: PersistenceError | None = None
     overlay: dict[Any, Any] = field(default_factory=dict)  # released members' cache layers
+    pipelined: bool = False  # turns do not wait for their statements' results (below)
+    pipeline: AbstractContextManager[Any] | None = None
+    sync: Callable[[], None] | None = None  # the open pipeline's, for rows that need ids
+    retry: bool = False  # lost for a reason that may be one command's own: all run again
+    written: dict[Any, int] = field(default_factory=dict)  # versions saved by released turns
 
     def is_last(self, member: Member) -> bool:
         return self.members[-1] is member
@@ -88,11 +98,18 @@ class Batch:
 
 class GroupCommit:
     def __init__(
-        self, recorder: "BerthRecorder", *, max_size: int = MAX_BATCH, parallel: int = 1
+        self,
+        recorder: "BerthRecorder",
+        *,
+        max_size: int = MAX_BATCH,
+        parallel: int = 1,
+        pipelined: bool = True,
     ) -> None:
         self.recorder = recorder
         self.max_size = max_size
         self.parallel = parallel  # batches running at once, each on its own connection
+        self.pipelined = pipelined  # turns that do not wait for their statements' results
+        self._careful = threading.local()  # this thread's next command runs in a synced batch
         self.cache: BatchCache | None = None  # set by open_reservations
         self._lock = threading.Lock()
         self._queue: deque[Member] = deque()
@@ -109,8 +126,13 @@ class GroupCommit:
         for the batch's COMMIT and raises its error if it failed; leaving it without
         a save (a conflict) rolls back to the savepoint and returns at once.
         """
-        member = Member(lock_keys, read_after)
-        rows = self._wait_for_turn(member)
+        member = Member(lock_keys, read_after, careful=getattr(self._careful, "next", False))
+        self._careful.next = False
+        try:
+            rows = self._wait_for_turn(member)
+        except RetryCommand:
+            self._careful.next = True
+            raise
         batch = member.batch
         assert batch is not None and batch.conn is not None
         try:
@@ -150,19 +172,50 @@ class GroupCommit:
             member.batch = batch
             member.savepoint = f"berth_command_{index}"
         keys = lock_order([key for member in members for key in member.lock_keys])
+        batch.pipelined = self.pipelined and not any(member.careful for member in members)
+        read_after = members[0].read_after
+        if batch.pipelined:  # every member's reads, from the lowest version any of them has
+            lowest: dict[UUID, int] = {}
+            for member in members:
+                for key, version in member.read_after:
+                    lowest[key] = min(version, lowest.get(key, version))
+            read_after = list(lowest.items())
         try:
             stack, conn, rows, _ = self.recorder._begin(
-                keys, members[0].read_after, savepoint=members[0].savepoint
+                keys, read_after, savepoint=members[0].savepoint
             )
+            if batch.pipelined:
+                batch.pipeline = conn.pipeline()
+                batch.sync = batch.pipeline.__enter__().sync
         except BaseException as error:
             self._fail(batch, _persistence_error(error), started=1)
             raise
         batch.stack, batch.conn = stack, conn
-        return rows
+        if not batch.pipelined:
+            return rows
+        for member in members:
+            after = dict(member.read_after)
+            member.prefetched = [
+                row
+                for row in rows
+                if row["originator_id"] in after
+                and row["originator_version"] > after[row["originator_id"]]
+            ]
+        first = members[0].prefetched
+        assert first is not None
+        return first
 
     def _start_turn(self, member: Member) -> list[DictRow]:
         batch = member.batch
         assert batch is not None and batch.conn is not None
+        if batch.pipelined:
+            try:  # queued: the insert of the turn before may still be on its way
+                batch.conn.execute(f"SAVEPOINT {member.savepoint}")
+            except psycopg.Error as error:
+                self._pipeline_failed(batch, error)
+                raise self._lost(batch) from error
+            assert member.prefetched is not None
+            return member.prefetched
         if member.prefetched is not None:
             return member.prefetched
         try:
@@ -191,6 +244,11 @@ class GroupCommit:
                 f"RELEASE SAVEPOINT {member.savepoint}",
             ]
         )
+        if batch.pipelined:
+            batch.overlay.update(member.overlay)
+            member.overlay = {}
+            self._pass_turn(member, statements)
+            return
         if last:
             statements.append("COMMIT" if batch.any_saved else "ROLLBACK")
         try:
@@ -210,6 +268,76 @@ class GroupCommit:
         else:
             batch.turn += 1
             batch.members[batch.turn].woken.set()
+
+    def released(
+        self, member: Member, saved: dict[Any, int], fetch_ids: Callable[[], Any]
+    ) -> Sequence[int] | None:
+        """A pipelined turn queued its insert and RELEASE: the batch goes on without
+        waiting for them; the ids, once the batch committed (else its error)."""
+        batch = member.batch
+        assert batch is not None
+        member.saved = True
+        batch.any_saved = True
+        member.fetch_ids = fetch_ids
+        for key, version in saved.items():
+            batch.written[key] = max(version, batch.written.get(key, version))
+        # The turns after this one read its aggregates from the batch's layer.
+        batch.overlay.update(member.overlay)
+        member.overlay = {}
+        self._pass_turn(member, [])
+        batch.done.wait()
+        if batch.error is not None:
+            raise self._lost(batch) from batch.error
+        return member.ids
+
+    def _pass_turn(self, member: Member, statements: list[str]) -> None:
+        """In a pipelined batch: queue `statements`; the next turn, or the COMMIT."""
+        batch = member.batch
+        assert batch is not None and batch.conn is not None
+        last = batch.is_last(member)
+        if last:
+            statements = [*statements, "COMMIT" if batch.any_saved else "ROLLBACK"]
+        try:
+            for statement in statements:
+                batch.conn.execute(statement)
+            if last:
+                pipeline, batch.pipeline = batch.pipeline, None
+                assert pipeline is not None
+                pipeline.__exit__(None, None, None)  # the one sync: every result, or the error
+                for each in batch.members:
+                    if each.fetch_ids is not None:
+                        each.ids, each.fetch_ids = each.fetch_ids(), None
+        except psycopg.Error as error:
+            self._pipeline_failed(batch, error)
+            return
+        if last:
+            self._committed(batch)
+        else:
+            batch.turn += 1
+            batch.members[batch.turn].woken.set()
+
+    def _pipeline_failed(self, batch: Batch, error: psycopg.Error) -> None:
+        """A statement of a pipelined batch failed: nothing of it is stored.
+
+        Which command's it was is not known here (the statements after it report only
+        that the pipeline was aborted), so every command runs again, in synced batches
+        that tell them apart; a lost connection fails them, as in a synced batch.
+        """
+        conn = batch.conn
+        batch.retry = conn is not None and not (conn.broken or conn.closed)
+        pipeline, batch.pipeline = batch.pipeline, None
+        if pipeline is not None:
+            with suppress(psycopg.Error):  # its sync raises the first error again
+                pipeline.__exit__(None, None, None)
+        self._fail(batch, _persistence_error(error), started=batch.turn + 1)
+
+    def _lost(self, batch: Batch) -> Exception:
+        """The error a command of a lost batch raises (in its own thread)."""
+        assert batch.error is not None
+        if batch.retry:
+            self._careful.next = True
+            return RetryCommand(f"the command's batch was rolled back: {batch.error}")
+        return _fresh(batch.error)
 
     def following(self, member: Member) -> Member | None:
         """The command after `member` in its batch, if it is not the last."""
@@ -246,7 +374,11 @@ class GroupCommit:
         batch.error = error
         batch.overlay = {}
         for member in batch.members[started:]:
-            member.failure = _fresh(error)
+            member.failure = (
+                RetryCommand(f"the command's batch was rolled back: {error}")
+                if batch.retry
+                else _fresh(error)
+            )
             member.woken.set()
         self._close(batch, error)
 
@@ -274,9 +406,9 @@ class GroupCommit:
         assert batch is not None
         batch.done.wait()
         if batch.error is not None:
-            if error is batch.error or isinstance(error, GroupCommitFailed):
+            if error is batch.error or isinstance(error, GroupCommitFailed | RetryCommand):
                 return  # the member's own error is the batch's: it is raised as it is
-            raise _fresh(batch.error) from error
+            raise self._lost(batch) from error
 
 
 def _fresh(error: PersistenceError) -> GroupCommitFailed:
