@@ -32,9 +32,10 @@ CLIENTS = 32
 APPS = 4  # clients share an app in groups, like threads in a few gunicorn workers
 
 
-@pytest.fixture
-def apps(db_url: str) -> Iterator[list[Reservations]]:
-    opened = [open_reservations(db_url) for _ in range(APPS)]
+@pytest.fixture(params=[False, True], ids=["one-by-one", "group-commit"])
+def apps(request: pytest.FixtureRequest, db_url: str) -> Iterator[list[Reservations]]:
+    """Processes racing, each saving its commands one by one, or in group commits."""
+    opened = [open_reservations(db_url, group_commit=request.param) for _ in range(APPS)]
     yield opened
     for app in opened:
         app.close()

@@ -30,9 +30,10 @@ HOLDERS = 12
 HOLDS_EACH = 6
 
 
-@pytest.fixture
-def apps(db_url: str) -> Iterator[list[Reservations]]:
-    opened = [open_reservations(db_url) for _ in range(4)]
+@pytest.fixture(params=[False, True], ids=["one-by-one", "group-commit"])
+def apps(request: pytest.FixtureRequest, db_url: str) -> Iterator[list[Reservations]]:
+    """Processes racing, each saving its commands one by one, or in group commits."""
+    opened = [open_reservations(db_url, group_commit=request.param) for _ in range(4)]
     yield opened
     for app in opened:
         app.close()

@@ -18,6 +18,19 @@ An answer is given only once its batch committed: a command that saved or was
 refused waits for the COMMIT, and if the COMMIT fails (the connection was lost, a
 deferred check failed) every one of them gets the error and none is stored.
 
+A pipelined batch (the default) reads every command's new events in its first
+round trip; a turn then queues its insert and RELEASE without waiting for their
+results, its aggregates already in the batch's cache layer, and the next turn
+begins at once; the last one's COMMIT is the one sync. A statement that fails
+there cannot be told apart from those the pipeline then skipped, so the batch is
+rolled back and every command runs again (RetryCommand) in a synced batch.
+
+A ROLLBACK runs alone, outside a pipeline: psycopg (3.3) empties its cache of
+prepared statements when a result says ROLLBACK (a ROLLBACK TO SAVEPOINT too) and
+deallocates them all on the server before its next statement; in a pipeline that
+result is read at a sync, and the DEALLOCATE ALL then follows statements prepared
+since, which psycopg believes prepared ("prepared statement _pg3_9 does not exist").
+
 The aggregate cache is not touched by a batch until it committed: a command in its
 turn reads and writes a private layer (`BatchCache`), copies of the shared cache's
 aggregates, which is kept with the batch when its savepoint is released, dropped
@@ -252,10 +265,10 @@ class GroupCommit:
         if last:
             statements.append("COMMIT" if batch.any_saved else "ROLLBACK")
         try:
-            if statements:  # (a saved command's insert released its savepoint: no round trip)
-                with conn.pipeline():
-                    for statement in statements:
-                        conn.execute(statement)
+            # (A saved command's insert released its savepoint: no round trip.) Not in a
+            # pipeline: see "A ROLLBACK runs alone" above.
+            for statement in statements:
+                conn.execute(statement)
         except Exception as error:
             self._fail(batch, _persistence_error(error), started=batch.turn + 1)
             return
@@ -294,16 +307,25 @@ class GroupCommit:
         """In a pipelined batch: queue `statements`; the next turn, or the COMMIT."""
         batch = member.batch
         assert batch is not None and batch.conn is not None
+        conn = batch.conn
         last = batch.is_last(member)
         if last:
             statements = [*statements, "COMMIT" if batch.any_saved else "ROLLBACK"]
         try:
-            for statement in statements:
-                batch.conn.execute(statement)
+            if any(statement.startswith("ROLLBACK") for statement in statements):
+                # A refused turn, or a batch that saved nothing: see "A ROLLBACK runs alone".
+                self._leave_pipeline(batch)
+                for statement in statements:
+                    conn.execute(statement)
+                if not last:
+                    batch.pipeline = conn.pipeline()
+                    batch.sync = batch.pipeline.__enter__().sync
+            else:
+                for statement in statements:
+                    conn.execute(statement)
+                if last:
+                    self._leave_pipeline(batch)  # the one sync: every result, or the error
             if last:
-                pipeline, batch.pipeline = batch.pipeline, None
-                assert pipeline is not None
-                pipeline.__exit__(None, None, None)  # the one sync: every result, or the error
                 for each in batch.members:
                     if each.fetch_ids is not None:
                         each.ids, each.fetch_ids = each.fetch_ids(), None
@@ -315,6 +337,13 @@ class GroupCommit:
         else:
             batch.turn += 1
             batch.members[batch.turn].woken.set()
+
+    @staticmethod
+    def _leave_pipeline(batch: Batch) -> None:
+        """Sync the batch's pipeline and leave it: every result, or the first error."""
+        pipeline, batch.pipeline, batch.sync = batch.pipeline, None, None
+        if pipeline is not None:
+            pipeline.__exit__(None, None, None)
 
     def _pipeline_failed(self, batch: Batch, error: psycopg.Error) -> None:
         """A statement of a pipelined batch failed: nothing of it is stored.
