@@ -76,6 +76,7 @@ from berth.adapters.postgres.group_commit import (
     GroupCommit,
     GroupCommitFailed,
     Member,
+    Writes,
 )
 from berth.adapters.postgres.night_lock import AdvisoryNightLock, TransactionNightLock
 from berth.domain.application import Reservations
@@ -468,40 +469,66 @@ class BerthRecorder(PostgresApplicationRecorder):
         member: Member,
         positioned: bool,
     ) -> Sequence[int] | None:
-        """A turn of a pipelined batch: its insert and RELEASE queued, the next turn
-        begun at once; the ids once the batch committed (its error, if it did not)."""
-        batch, group = member.batch, self.group
-        assert batch is not None and group is not None
-        curs = conn.cursor()
-        ids: Sequence[int] | None = None
-        try:
-            if stored_events:
-                self._insert_stored_events(curs, stored_events, **kwargs)
-            if positioned:  # its rows need the ids: a sync in the batch
-                assert batch.sync is not None
-                batch.sync()
-                if stored_events:
-                    ids = self._fetch_ids_after_insert_events(curs, stored_events, **kwargs)
-            conn.execute(f"RELEASE SAVEPOINT {member.savepoint}")
-        except psycopg.Error as error:
-            self.command.conn = None
-            group._pipeline_failed(batch, error)
-            raise group._lost(batch) from error
+        """A turn of a pipelined batch saved: its writes wait for the batch's end, the
+        next turn begins at once; the ids once the batch committed (its error if not)."""
+        group = self.group
+        assert group is not None
         saved: dict[UUID | str, int] = {}
         for event in stored_events:
             saved[event.originator_id] = event.originator_version
-        fetch_later = stored_events and not positioned
-
-        def fetch_ids() -> Sequence[int] | None:
-            if fetch_later:
-                return self._fetch_ids_after_insert_events(curs, stored_events)
-            return ids
-
+        writes: Writes | None = Writes(stored_events, kwargs, positioned)
         try:
-            return group.released(member, saved, fetch_ids)
+            if any(
+                getattr(member.overlay.get(key), "version", 0) < version
+                for key, version in saved.items()
+            ):  # saved without its aggregate (a bare event): the next turns read the store
+                member.writes = writes
+                group.flush(member)
+                writes = None
+            return group.released(member, saved, writes)
         finally:
             self.command.conn = None  # committed or lost: what follows uses connections of its own
+
+    def write_batch(
+        self, conn: Connection[DictRow], members: Sequence[Member], *, commit: bool
+    ) -> None:
+        """The saves of a pipelined batch's commands, in one pipeline (with the COMMIT).
+
+        Consecutive saves without rows that need their ids are one insert; each of the
+        others is an insert of its own, its rows after a sync. Sets each member's ids;
+        raises the first failed statement's error.
+        """
+        runs: list[list[tuple[Member, Writes]]] = []
+        for member in members:
+            writes = member.writes
+            assert writes is not None
+            if runs and not writes.positioned and not runs[-1][-1][1].positioned:
+                runs[-1].append((member, writes))
+            else:
+                runs.append([(member, writes)])
+        inserted: list[tuple[list[tuple[Member, Writes]], list[StoredEvent], Cursor[DictRow]]] = []
+        with _one_sync(conn) as pipeline:
+            for run in runs:
+                events = [event for _, writes in run for event in writes.events]
+                if not events:
+                    continue
+                curs = conn.cursor()
+                member, first = run[0]
+                self._insert_stored_events(curs, events, **first.kwargs)
+                if first.positioned:  # (a run of one) its rows need the ids: a sync first
+                    pipeline.sync()
+                    member.ids = self._fetch_ids_after_insert_events(curs, events, **first.kwargs)
+                    curs.close()
+                else:
+                    inserted.append((run, events, curs))
+            if commit:
+                conn.execute("COMMIT")
+        for run, events, curs in inserted:
+            ids = list(self._fetch_ids_after_insert_events(curs, events) or [])
             curs.close()
+            for member, writes in run:
+                count = len(writes.events)
+                member.ids, ids = ids[:count], ids[count:]
 
     def _insert_and_end(
         self,

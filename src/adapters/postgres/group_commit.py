@@ -19,11 +19,13 @@ refused waits for the COMMIT, and if the COMMIT fails (the connection was lost, 
 deferred check failed) every one of them gets the error and none is stored.
 
 A pipelined batch (the default) reads every command's new events in its first
-round trip; a turn then queues its insert and RELEASE without waiting for their
-results, its aggregates already in the batch's cache layer, and the next turn
-begins at once; the last one's COMMIT is the one sync. A statement that fails
-there cannot be told apart from those the pipeline then skipped, so the batch is
-rolled back and every command runs again (RetryCommand) in a synced batch.
+round trip; a turn is then only its command's attempt: what it saved waits, its
+aggregates in the batch's cache layer, where the next turn reads them. After the
+last turn, every command's insert goes in one pipeline with the COMMIT: one
+round trip, the only one that holds the events table's lock. A statement that
+fails there cannot be told apart from those the pipeline then skipped, so the
+batch is rolled back and every command runs again (RetryCommand) in a synced
+batch, whose savepoints tell them apart.
 
 A ROLLBACK runs alone, outside a pipeline: psycopg (3.3) empties its cache of
 prepared statements when a result says ROLLBACK (a ROLLBACK TO SAVEPOINT too) and
@@ -39,8 +41,8 @@ when it is rolled back, and put into the shared cache after the COMMIT.
 
 import threading
 from collections import deque
-from collections.abc import Callable, Iterator, Sequence
-from contextlib import AbstractContextManager, ExitStack, contextmanager, suppress
+from collections.abc import Iterator, Sequence
+from contextlib import ExitStack, contextmanager, suppress
 from copy import deepcopy
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
@@ -55,6 +57,8 @@ from psycopg.rows import DictRow
 from berth.domain.commanding import RetryCommand
 
 if TYPE_CHECKING:
+    from eventsourcing.persistence import StoredEvent
+
     from berth.adapters.postgres.eventstore import BerthRecorder
 
 MAX_BATCH = 16
@@ -85,8 +89,17 @@ class Member:
     prefetched: list[DictRow] | None = None  # its reads, done by the command before it
     savepoint: str = "berth_command_0"  # its own name: a savepoint released is gone
     careful: bool = False  # retrying after a pipelined batch was rolled back: a synced one
-    fetch_ids: Callable[[], Sequence[int] | None] | None = None  # pipelined: after the COMMIT
+    writes: "Writes | None" = None  # pipelined: what its save writes, at the batch's end
     ids: Sequence[int] | None = None
+
+
+@dataclass(frozen=True, eq=False)
+class Writes:
+    """A pipelined command's save: its events, and the rows that need their ids."""
+
+    events: Sequence["StoredEvent"]
+    kwargs: dict[str, Any]
+    positioned: bool  # rows written after the insert, with its ids (an idempotency record)
 
 
 @dataclass(eq=False)
@@ -99,9 +112,7 @@ class Batch:
     done: threading.Event = field(default_factory=threading.Event)
     error: PersistenceError | None = None
     overlay: dict[Any, Any] = field(default_factory=dict)  # released members' cache layers
-    pipelined: bool = False  # turns do not wait for their statements' results (below)
-    pipeline: AbstractContextManager[Any] | None = None
-    sync: Callable[[], None] | None = None  # the open pipeline's, for rows that need ids
+    pipelined: bool = False  # its writes are sent together at its end (below)
     retry: bool = False  # lost for a reason that may be one command's own: all run again
     written: dict[Any, int] = field(default_factory=dict)  # versions saved by released turns
 
@@ -195,11 +206,8 @@ class GroupCommit:
             read_after = list(lowest.items())
         try:
             stack, conn, rows, _ = self.recorder._begin(
-                keys, read_after, savepoint=members[0].savepoint
+                keys, read_after, savepoint=None if batch.pipelined else members[0].savepoint
             )
-            if batch.pipelined:
-                batch.pipeline = conn.pipeline()
-                batch.sync = batch.pipeline.__enter__().sync
         except BaseException as error:
             self._fail(batch, _persistence_error(error), started=1)
             raise
@@ -221,12 +229,7 @@ class GroupCommit:
     def _start_turn(self, member: Member) -> list[DictRow]:
         batch = member.batch
         assert batch is not None and batch.conn is not None
-        if batch.pipelined:
-            try:  # queued: the insert of the turn before may still be on its way
-                batch.conn.execute(f"SAVEPOINT {member.savepoint}")
-            except psycopg.Error as error:
-                self._pipeline_failed(batch, error)
-                raise self._lost(batch) from error
+        if batch.pipelined:  # (read in the batch's first round trip; no savepoint)
             assert member.prefetched is not None
             return member.prefetched
         if member.prefetched is not None:
@@ -257,10 +260,10 @@ class GroupCommit:
                 f"RELEASE SAVEPOINT {member.savepoint}",
             ]
         )
-        if batch.pipelined:
+        if batch.pipelined:  # a turn that saved nothing wrote nothing
             batch.overlay.update(member.overlay)
             member.overlay = {}
-            self._pass_turn(member, statements)
+            self._pass_turn(member)
             return
         if last:
             statements.append("COMMIT" if batch.any_saved else "ROLLBACK")
@@ -283,67 +286,61 @@ class GroupCommit:
             batch.members[batch.turn].woken.set()
 
     def released(
-        self, member: Member, saved: dict[Any, int], fetch_ids: Callable[[], Any]
+        self, member: Member, saved: dict[Any, int], writes: Writes | None
     ) -> Sequence[int] | None:
-        """A pipelined turn queued its insert and RELEASE: the batch goes on without
-        waiting for them; the ids, once the batch committed (else its error)."""
+        """A pipelined turn saved: its writes wait for the batch's end, the next turn
+        begins at once; the ids, once the batch committed (else its error)."""
         batch = member.batch
         assert batch is not None
         member.saved = True
         batch.any_saved = True
-        member.fetch_ids = fetch_ids
+        member.writes = writes
         for key, version in saved.items():
             batch.written[key] = max(version, batch.written.get(key, version))
         # The turns after this one read its aggregates from the batch's layer.
         batch.overlay.update(member.overlay)
         member.overlay = {}
-        self._pass_turn(member, [])
+        self._pass_turn(member)
         batch.done.wait()
         if batch.error is not None:
             raise self._lost(batch) from batch.error
         return member.ids
 
-    def _pass_turn(self, member: Member, statements: list[str]) -> None:
-        """In a pipelined batch: queue `statements`; the next turn, or the COMMIT."""
+    def flush(self, member: Member) -> None:
+        """Write what the batch's turns saved so far, now (not committed): for a save
+        whose aggregates the batch's cache layer does not have, so that the turns
+        after it read them from the transaction."""
         batch = member.batch
         assert batch is not None and batch.conn is not None
-        conn = batch.conn
-        last = batch.is_last(member)
-        if last:
-            statements = [*statements, "COMMIT" if batch.any_saved else "ROLLBACK"]
+        pending = [each for each in batch.members if each.writes is not None]
         try:
-            if any(statement.startswith("ROLLBACK") for statement in statements):
-                # A refused turn, or a batch that saved nothing: see "A ROLLBACK runs alone".
-                self._leave_pipeline(batch)
-                for statement in statements:
-                    conn.execute(statement)
-                if not last:
-                    batch.pipeline = conn.pipeline()
-                    batch.sync = batch.pipeline.__enter__().sync
-            else:
-                for statement in statements:
-                    conn.execute(statement)
-                if last:
-                    self._leave_pipeline(batch)  # the one sync: every result, or the error
-            if last:
-                for each in batch.members:
-                    if each.fetch_ids is not None:
-                        each.ids, each.fetch_ids = each.fetch_ids(), None
+            self.recorder.write_batch(batch.conn, pending, commit=False)
+        except psycopg.Error as error:
+            self._pipeline_failed(batch, error)
+            raise self._lost(batch) from error
+        for each in pending:
+            each.writes = None
+
+    def _pass_turn(self, member: Member) -> None:
+        """In a pipelined batch: the next turn; after the last, the batch's writes."""
+        batch = member.batch
+        assert batch is not None and batch.conn is not None
+        if not batch.is_last(member):
+            batch.turn += 1
+            batch.members[batch.turn].woken.set()
+            return
+        pending = [each for each in batch.members if each.writes is not None]
+        try:
+            if batch.any_saved:
+                # Every write in one pipeline with the COMMIT: one sync, the table's lock
+                # held from the first insert for that round trip only.
+                self.recorder.write_batch(batch.conn, pending, commit=True)
+            else:  # alone, outside a pipeline: see "A ROLLBACK runs alone"
+                batch.conn.execute("ROLLBACK")
         except psycopg.Error as error:
             self._pipeline_failed(batch, error)
             return
-        if last:
-            self._committed(batch)
-        else:
-            batch.turn += 1
-            batch.members[batch.turn].woken.set()
-
-    @staticmethod
-    def _leave_pipeline(batch: Batch) -> None:
-        """Sync the batch's pipeline and leave it: every result, or the first error."""
-        pipeline, batch.pipeline, batch.sync = batch.pipeline, None, None
-        if pipeline is not None:
-            pipeline.__exit__(None, None, None)
+        self._committed(batch)
 
     def _pipeline_failed(self, batch: Batch, error: psycopg.Error) -> None:
         """A statement of a pipelined batch failed: nothing of it is stored.
@@ -354,10 +351,6 @@ class GroupCommit:
         """
         conn = batch.conn
         batch.retry = conn is not None and not (conn.broken or conn.closed)
-        pipeline, batch.pipeline = batch.pipeline, None
-        if pipeline is not None:
-            with suppress(psycopg.Error):  # its sync raises the first error again
-                pipeline.__exit__(None, None, None)
         self._fail(batch, _persistence_error(error), started=batch.turn + 1)
 
     def _lost(self, batch: Batch) -> Exception:
