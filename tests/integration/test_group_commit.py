@@ -23,7 +23,7 @@ import psycopg
 import pytest
 from eventsourcing.domain import Aggregate
 
-from berth.adapters.postgres.eventstore import BerthRecorder, open_reservations
+from berth.adapters.postgres.eventstore import BerthRecorder, IdempotencyRecord, open_reservations
 from berth.adapters.postgres.group_commit import GroupCommit, GroupCommitFailed
 from berth.domain.application import Reservations
 from berth.domain.cause import Cause
@@ -432,3 +432,66 @@ def test_a_pipelined_batch_commits_its_commands_in_one_transaction(
         assert fresh.catalogue.sold(night_pool, NIGHT_B) == 3
     finally:
         fresh.close()
+
+
+def test_a_pipelined_batch_gives_each_command_its_own_position_and_idempotency_record(
+    pipelined_app: Reservations, db_url: str
+):
+    """The batch's saves are written together at its end: consecutive ones in one
+    insert, one with an Idempotency-Key on its own (its record needs the ids). Each
+    command answers with its own events' position, and each record holds its own."""
+    app = pipelined_app
+    night_pool = make_pool(app, capacity=10)
+    FACILITY[:] = [app.catalogue.pool(night_pool).facility_id]
+
+    def positioned_hold(night: Any, key: str | None) -> Callable[[], object]:
+        record = (
+            IdempotencyRecord(
+                key_id="k", idempotency_key=key, request_hash="h", status=201, body={}
+            )
+            if key
+            else None
+        )
+
+        def command() -> object:
+            result = app.bookings.hold(
+                pool_id=night_pool,
+                stay=Stay(night, night + timedelta(days=1)),
+                quantity=1,
+                guest={"name": "G"},
+                context=CommandContext(cause=CAUSE, idempotency=record),
+            )
+            return result.id, result.position
+
+        return command
+
+    batches = group(app).batches
+    outcomes = in_one_batch(
+        app,
+        [
+            positioned_hold(NIGHT_A, None),
+            positioned_hold(NIGHT_B, None),
+            positioned_hold(NIGHT_A, "first"),
+            positioned_hold(NIGHT_B, None),
+            positioned_hold(NIGHT_A, "second"),
+            positioned_hold(NIGHT_A, None),
+        ],
+    )
+
+    assert all(isinstance(o, tuple) for o in outcomes), outcomes
+    assert group(app).batches == batches + 2
+    with psycopg.connect(db_url) as conn:
+        for booking_id, position in outcomes:  # type: ignore[misc]
+            row = conn.execute(
+                "SELECT max(notification_id) FROM berth_events WHERE originator_id = %s",
+                (booking_id,),
+            ).fetchone()
+            assert row == (position,), (booking_id, position, row)
+        records = dict(
+            conn.execute(
+                "SELECT idempotency_key, position FROM idempotency_keys WHERE key_id = 'k'"
+            ).fetchall()
+        )
+    assert records == {"first": outcomes[2][1], "second": outcomes[4][1]}  # type: ignore[index]
+    assert app.catalogue.sold(night_pool, NIGHT_A) == 4
+    assert app.catalogue.sold(night_pool, NIGHT_B) == 2
