@@ -397,7 +397,7 @@ class BerthRecorder(PostgresApplicationRecorder):
         conn = self.command.conn
         member = self.command.member
         batch = member.batch if member is not None else None
-        # (In a pipelined batch the transaction is ACTIVE while turns before are on their way.)
+        # (A turn of a pipelined batch saves through _insert_pipelined, whatever the status.)
         pipelined = conn is not None and batch is not None and batch.pipelined
         if conn is None or (
             not pipelined and conn.info.transaction_status != TransactionStatus.INTRANS

@@ -132,7 +132,7 @@ class GroupCommit:
         self.recorder = recorder
         self.max_size = max_size
         self.parallel = parallel  # batches running at once, each on its own connection
-        self.pipelined = pipelined  # turns that do not wait for their statements' results
+        self.pipelined = pipelined  # batches whose writes wait for their end (above)
         self._careful = threading.local()  # this thread's next command runs in a synced batch
         self.cache: BatchCache | None = None  # set by open_reservations
         self._lock = threading.Lock()
