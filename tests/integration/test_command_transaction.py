@@ -1,7 +1,9 @@
 """A command's own transaction on real PostgreSQL: its locks, its reads, its conflicts.
 
 Each `Reservations` here stands for a process of its own (its own cache), so
-what one saves reaches the other only through the database.
+what one saves reaches the other only through the database. They save each
+command alone (no group commit, whatever BERTH_GROUP_COMMIT says): these are the
+round trips of that path; a batch's are tests/integration/test_group_commit.py's.
 """
 
 from __future__ import annotations
@@ -32,7 +34,8 @@ STAY = Stay(NIGHT, NIGHT + timedelta(days=1))
 
 @pytest.fixture
 def two(db_url: str) -> Iterator[tuple[Reservations, Reservations]]:
-    first, second = open_reservations(db_url), open_reservations(db_url)
+    first = open_reservations(db_url, group_commit=False)
+    second = open_reservations(db_url, group_commit=False)
     yield first, second
     first.close()
     second.close()
