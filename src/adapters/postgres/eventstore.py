@@ -395,10 +395,8 @@ class BerthRecorder(PostgresApplicationRecorder):
     ) -> Sequence[int] | None:
         """In a command transaction: insert and commit in one round trip where possible."""
         conn = self.command.conn
-        member = self.command.member
-        batch = member.batch if member is not None else None
         # (A turn of a pipelined batch saves through _insert_pipelined, whatever the status.)
-        pipelined = conn is not None and batch is not None and batch.pipelined
+        pipelined = conn is not None and self.in_pipelined_turn()
         if conn is None or (
             not pipelined and conn.info.transaction_status != TransactionStatus.INTRANS
         ):
@@ -413,8 +411,10 @@ class BerthRecorder(PostgresApplicationRecorder):
             or isinstance(kwargs.get("camera_change"), gate_cameras.CameraChange)
             or kwargs.get("row_write") is not None
         )
+        member = self.command.member
+        batch = member.batch if member is not None else None
         if pipelined and member is not None:
-            return self._insert_pipelined(conn, stored_events, kwargs, member, positioned)
+            return self._insert_pipelined(stored_events, kwargs, member, positioned)
         # In a batch: the command's savepoint is released, and the batch committed
         # after its last command.
         ends = (
@@ -463,7 +463,6 @@ class BerthRecorder(PostgresApplicationRecorder):
 
     def _insert_pipelined(
         self,
-        conn: Connection[DictRow],
         stored_events: Sequence[StoredEvent],
         kwargs: dict[str, Any],
         member: Member,

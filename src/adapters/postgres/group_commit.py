@@ -119,6 +119,15 @@ class Batch:
     def is_last(self, member: Member) -> bool:
         return self.members[-1] is member
 
+    def keep(self, member: Member) -> None:
+        """The member's cache layer becomes the batch's (the turns after it read it)."""
+        self.overlay.update(member.overlay)
+        member.overlay = {}
+
+    def pending(self) -> list[Member]:
+        """The pipelined members whose saves are not written yet."""
+        return [member for member in self.members if member.writes is not None]
+
 
 class GroupCommit:
     def __init__(
@@ -154,20 +163,20 @@ class GroupCommit:
         self._careful.next = False
         try:
             rows = self._wait_for_turn(member)
-        except RetryCommand:
-            self._careful.next = True
-            raise
-        batch = member.batch
-        assert batch is not None and batch.conn is not None
-        try:
-            yield batch.conn, rows, member
-        except BaseException as error:
+            batch = member.batch
+            assert batch is not None and batch.conn is not None
+            try:
+                yield batch.conn, rows, member
+            except BaseException as error:
+                self._end_turn(member)
+                self._await(member, error)
+                raise
             self._end_turn(member)
-            self._await(member, error)
+            if member.saved:
+                self._await(member, None)
+        except RetryCommand:
+            self._careful.next = True  # this thread's command runs again, in a synced batch
             raise
-        self._end_turn(member)
-        if member.saved:
-            self._await(member, None)
 
     def _wait_for_turn(self, member: Member) -> list[DictRow]:
         with self._lock:
@@ -249,6 +258,10 @@ class GroupCommit:
                 self.cache.publish(member.overlay)  # what it cached after its COMMIT
             member.overlay = {}
             return
+        if batch.pipelined:  # a turn that saved nothing wrote nothing
+            batch.keep(member)
+            self._pass_turn(member)
+            return
         conn = batch.conn
         assert conn is not None
         last = batch.is_last(member)
@@ -260,11 +273,6 @@ class GroupCommit:
                 f"RELEASE SAVEPOINT {member.savepoint}",
             ]
         )
-        if batch.pipelined:  # a turn that saved nothing wrote nothing
-            batch.overlay.update(member.overlay)
-            member.overlay = {}
-            self._pass_turn(member)
-            return
         if last:
             statements.append("COMMIT" if batch.any_saved else "ROLLBACK")
         try:
@@ -277,8 +285,7 @@ class GroupCommit:
             return
         # What a refused or conflicting command read is the batch's state too (its
         # attempt changed copies of its own): cached as well once the batch committed.
-        batch.overlay.update(member.overlay)
-        member.overlay = {}
+        batch.keep(member)
         if last:
             self._committed(batch)
         else:
@@ -297,13 +304,11 @@ class GroupCommit:
         member.writes = writes
         for key, version in saved.items():
             batch.written[key] = max(version, batch.written.get(key, version))
-        # The turns after this one read its aggregates from the batch's layer.
-        batch.overlay.update(member.overlay)
-        member.overlay = {}
+        batch.keep(member)  # the turns after this one read its aggregates there
         self._pass_turn(member)
         batch.done.wait()
         if batch.error is not None:
-            raise self._lost(batch) from batch.error
+            raise _fresh(batch.error, retry=batch.retry) from batch.error
         return member.ids
 
     def flush(self, member: Member) -> None:
@@ -312,12 +317,12 @@ class GroupCommit:
         after it read them from the transaction."""
         batch = member.batch
         assert batch is not None and batch.conn is not None
-        pending = [each for each in batch.members if each.writes is not None]
+        pending = batch.pending()
         try:
             self.recorder.write_batch(batch.conn, pending, commit=False)
         except psycopg.Error as error:
             self._pipeline_failed(batch, error)
-            raise self._lost(batch) from error
+            raise _fresh(batch.error or error, retry=batch.retry) from error
         for each in pending:
             each.writes = None
 
@@ -329,12 +334,11 @@ class GroupCommit:
             batch.turn += 1
             batch.members[batch.turn].woken.set()
             return
-        pending = [each for each in batch.members if each.writes is not None]
         try:
             if batch.any_saved:
                 # Every write in one pipeline with the COMMIT: one sync, the table's lock
                 # held from the first insert for that round trip only.
-                self.recorder.write_batch(batch.conn, pending, commit=True)
+                self.recorder.write_batch(batch.conn, batch.pending(), commit=True)
             else:  # alone, outside a pipeline: see "A ROLLBACK runs alone"
                 batch.conn.execute("ROLLBACK")
         except psycopg.Error as error:
@@ -353,14 +357,6 @@ class GroupCommit:
         batch.retry = conn is not None and not (conn.broken or conn.closed)
         self._fail(batch, _persistence_error(error), started=batch.turn + 1)
 
-    def _lost(self, batch: Batch) -> Exception:
-        """The error a command of a lost batch raises (in its own thread)."""
-        assert batch.error is not None
-        if batch.retry:
-            self._careful.next = True
-            return RetryCommand(f"the command's batch was rolled back: {batch.error}")
-        return _fresh(batch.error)
-
     def following(self, member: Member) -> Member | None:
         """The command after `member` in its batch, if it is not the last."""
         batch = member.batch
@@ -375,8 +371,7 @@ class GroupCommit:
         member.saved = True
         batch.any_saved = True
         if committed:
-            batch.overlay.update(member.overlay)
-            member.overlay = {}
+            batch.keep(member)
             self._committed(batch)
 
     def failed(self, member: Member, error: PersistenceError) -> None:
@@ -396,11 +391,7 @@ class GroupCommit:
         batch.error = error
         batch.overlay = {}
         for member in batch.members[started:]:
-            member.failure = (
-                RetryCommand(f"the command's batch was rolled back: {error}")
-                if batch.retry
-                else _fresh(error)
-            )
+            member.failure = _fresh(error, retry=batch.retry)
             member.woken.set()
         self._close(batch, error)
 
@@ -430,11 +421,14 @@ class GroupCommit:
         if batch.error is not None:
             if error is batch.error or isinstance(error, GroupCommitFailed | RetryCommand):
                 return  # the member's own error is the batch's: it is raised as it is
-            raise self._lost(batch) from error
+            raise _fresh(batch.error, retry=batch.retry) from error
 
 
-def _fresh(error: PersistenceError) -> GroupCommitFailed:
-    """An error of its own for each command of a failed batch (raised in its thread)."""
+def _fresh(error: Exception, *, retry: bool = False) -> Exception:
+    """An error of its own for each command of a failed batch (raised in its thread):
+    to run it again, if the batch was lost for a reason that may be one command's own."""
+    if retry:
+        return RetryCommand(f"the command's batch was rolled back: {error}")
     return GroupCommitFailed(f"the command's batch was not committed: {error}")
 
 
