@@ -16,7 +16,7 @@ from __future__ import annotations
 import threading
 from collections.abc import Callable, Iterator
 from datetime import UTC, datetime, timedelta
-from typing import Any
+from typing import Any, NamedTuple
 from uuid import UUID
 
 import psycopg
@@ -182,7 +182,17 @@ def wait_until(condition: Callable[[], bool]) -> None:
         done.wait(0.001)
 
 
-def test_each_command_of_a_batch_gets_its_own_outcome(app: Reservations, db_url: str):
+class Mixed(NamedTuple):
+    outcomes: list[object]
+    night_pool: UUID
+    other_pool: UUID
+    before: int  # the other pool's version before the batch
+    racing: Callable[[], object]
+    batches: int  # begun before the batch
+
+
+def run_mixed_batch(app: Reservations) -> Mixed:
+    """One batch of holds (two nights, one night filled), a conflict and a refusal."""
     night_pool = make_pool(app, capacity=2)
     other_pool = make_pool(app, capacity=2)
     FACILITY[:] = [app.catalogue.pool(night_pool).facility_id]
@@ -190,28 +200,27 @@ def test_each_command_of_a_batch_gets_its_own_outcome(app: Reservations, db_url:
     before = app.catalogue.pool(other_pool).version
     racing = tax_rate(app, other_pool, 700, stale_first=True)
     batches = group(app).batches
-
     outcomes = in_one_batch(
         app,
         [
             hold(app, night_pool, NIGHT_A),
-            racing,  # conflicts in the batch, retried after it
+            racing,  # conflicts in the batch: retried after it
             hold(app, night_pool, NIGHT_A),
-            hold(app, night_pool, NIGHT_A),  # the night is full: the two before it are held
+            hold(app, night_pool, NIGHT_A),  # the third hold of a night of two
             hold(app, night_pool, NIGHT_B),
             refused(app, other_pool),
             hold(app, night_pool, NIGHT_B),
         ],
     )
+    return Mixed(outcomes, night_pool, other_pool, before, racing, batches)
 
-    held = [outcomes[i] for i in (0, 2, 4, 6)]
-    assert all(isinstance(booking, UUID) for booking in held), outcomes
-    assert isinstance(outcomes[3], NoCapacity), outcomes
-    assert isinstance(outcomes[5], Refused), outcomes
-    assert outcomes[1] == before + 1 and len(racing.attempts) == 2  # type: ignore[attr-defined]
+
+def assert_mixed_batch_stored(
+    app: Reservations, db_url: str, night_pool: UUID, other_pool: UUID, before: int
+) -> None:
+    """The store holds exactly what was committed, and what the process read agrees."""
     assert app.catalogue.sold(night_pool, NIGHT_A) == 2
     assert app.catalogue.sold(night_pool, NIGHT_B) == 2
-    # The store holds exactly what was committed, and what it read from it agrees.
     with psycopg.connect(db_url) as conn:
         bookings = conn.execute(
             "SELECT count(DISTINCT originator_id) FROM berth_events WHERE topic LIKE %s",
@@ -227,8 +236,20 @@ def test_each_command_of_a_batch_gets_its_own_outcome(app: Reservations, db_url:
         pool = fresh.catalogue.pool(other_pool)
         assert isinstance(pool, Pool) and pool.tax_rate_bp == 700
         assert fresh.catalogue.sold(night_pool, NIGHT_A) == 2
+        assert fresh.catalogue.sold(night_pool, NIGHT_B) == 2
     finally:
         fresh.close()
+
+
+def test_each_command_of_a_batch_gets_its_own_outcome(app: Reservations, db_url: str):
+    outcomes, night_pool, other_pool, before, racing, batches = run_mixed_batch(app)
+
+    held = [outcomes[i] for i in (0, 2, 4, 6)]
+    assert all(isinstance(booking, UUID) for booking in held), outcomes
+    assert isinstance(outcomes[3], NoCapacity), outcomes  # the two before it are held
+    assert isinstance(outcomes[5], Refused), outcomes
+    assert outcomes[1] == before + 1 and len(racing.attempts) == 2  # type: ignore[attr-defined]
+    assert_mixed_batch_stored(app, db_url, night_pool, other_pool, before)
     # Three batches: the waiting command's, the seven's, the conflicting one's retry.
     assert group(app).batches == batches + 3
 
@@ -339,26 +360,7 @@ def test_a_pipelined_batch_gives_each_command_its_own_outcome(
     synced batch, and ends as it would have alone. Which of the three holds of the
     full night is refused is then the order of their second attempts."""
     app = pipelined_app
-    night_pool = make_pool(app, capacity=2)
-    other_pool = make_pool(app, capacity=2)
-    FACILITY[:] = [app.catalogue.pool(night_pool).facility_id]
-    app.catalogue.set_tax_rate(pool_id=other_pool, rate_bp=100, context=CommandContext(cause=CAUSE))
-    before = app.catalogue.pool(other_pool).version
-    racing = tax_rate(app, other_pool, 700, stale_first=True)
-    batches = group(app).batches
-
-    outcomes = in_one_batch(
-        app,
-        [
-            hold(app, night_pool, NIGHT_A),
-            racing,  # conflicts in the pipelined batch: all of it runs again
-            hold(app, night_pool, NIGHT_A),
-            hold(app, night_pool, NIGHT_A),  # one of the three finds the night full
-            hold(app, night_pool, NIGHT_B),
-            refused(app, other_pool),
-            hold(app, night_pool, NIGHT_B),
-        ],
-    )
+    outcomes, night_pool, other_pool, before, racing, batches = run_mixed_batch(app)
 
     night_a = [outcomes[i] for i in (0, 2, 3)]
     assert sum(isinstance(o, UUID) for o in night_a) == 2, outcomes
@@ -366,26 +368,7 @@ def test_a_pipelined_batch_gives_each_command_its_own_outcome(
     assert all(isinstance(outcomes[i], UUID) for i in (4, 6)), outcomes
     assert isinstance(outcomes[5], Refused), outcomes
     assert outcomes[1] == before + 1 and len(racing.attempts) == 2  # type: ignore[attr-defined]
-    assert app.catalogue.sold(night_pool, NIGHT_A) == 2
-    assert app.catalogue.sold(night_pool, NIGHT_B) == 2
-    with psycopg.connect(db_url) as conn:
-        bookings = conn.execute(
-            "SELECT count(DISTINCT originator_id) FROM berth_events WHERE topic LIKE %s",
-            ("%booking:Booking%",),
-        ).fetchone()
-        pool_events = conn.execute(
-            "SELECT count(*) FROM berth_events WHERE originator_id = %s", (other_pool,)
-        ).fetchone()
-    assert bookings == (4,)
-    assert pool_events == (before + 1,)
-    fresh = open_reservations(db_url, group_commit=False)
-    try:
-        pool = fresh.catalogue.pool(other_pool)
-        assert isinstance(pool, Pool) and pool.tax_rate_bp == 700
-        assert fresh.catalogue.sold(night_pool, NIGHT_A) == 2
-        assert fresh.catalogue.sold(night_pool, NIGHT_B) == 2
-    finally:
-        fresh.close()
+    assert_mixed_batch_stored(app, db_url, night_pool, other_pool, before)
     # The waiting command's batch, the pipelined one rolled back, then synced ones.
     assert group(app).batches >= batches + 3
 
