@@ -15,6 +15,10 @@ per POST, same settings). Then, for each, `--clients` keep-alive clients for
   not depend on how cheap a query is), and a sampler measures how long each
   command's position takes to reach the availability projection (projection lag).
 
+Each phase also prints the CPU each request cost, by process (gunicorn, the
+PostgreSQL backends, the projection workers, the load clients), read from /proc:
+on 2 busy cores, their sum is what bounds a rate.
+
 Then a trace: a second pair of the same servers reaches PostgreSQL through a
 wire proxy (bench/wire_trace.py) that counts round trips; one client sends
 holds and confirms (and baseline saves) one at a time, and the database round
@@ -43,7 +47,7 @@ import psycopg
 
 sys.path.insert(0, str(Path(__file__).parent))
 from berth.adapters.postgres import apikeys
-from common import HEADER, Result, run_load, scratch_database
+from common import HEADER, CpuBudget, Result, run_load, scratch_database
 from wire_trace import Counts, WireTrace
 
 ROOT = Path(__file__).resolve().parents[1]
@@ -138,7 +142,14 @@ def main() -> None:
         wait_until_up(baseline_port, "/")
         wait_until_up(traced_berth, "/health")
         wait_until_up(traced_baseline, "/")
-        results, pools = run(url, berth_port, baseline_port, args)
+        serving = {
+            "berth": {"gunicorn": [processes[0].pid]},
+            "baseline": {"gunicorn": [processes[1].pid]},
+        }
+        workers = [process.pid for process in processes[4:]]
+        for groups in serving.values():
+            groups["projection workers"] = workers
+        results, pools, budgets = run(url, berth_port, baseline_port, args, serving)
         traces = trace_commands(url, pools, trace, traced_berth, traced_baseline)
     finally:
         for process in processes:
@@ -152,6 +163,14 @@ def main() -> None:
     print(HEADER)
     for result in results:
         print(result.row())
+    print("\nCPU per request (ms), by process, from /proc; Berth's phases include their")
+    print("/availability readers (40 queries/s) and count a hold and a confirm as two requests\n")
+    groups = list(next(iter(budgets.values())))
+    print(f"| phase | {' | '.join(groups)} | total |")
+    print(f"| --- |{' ---: |' * (len(groups) + 1)}")
+    for phase_name, budget in budgets.items():
+        cells = " | ".join(f"{budget[group]:.2f}" for group in groups)
+        print(f"| {phase_name} | {cells} | {sum(budget.values()):.2f} |")
     print("\ndatabase round trips per request (one client, one request at a time)\n")
     print("| request | round trips | statements | round trips by first statement |")
     print("| --- | ---: | ---: | --- |")
@@ -200,8 +219,14 @@ def trace_commands(
 
 
 def run(
-    url: str, berth_port: int, baseline_port: int, args: argparse.Namespace
-) -> tuple[list[Result], list[str]]:
+    url: str,
+    berth_port: int,
+    baseline_port: int,
+    args: argparse.Namespace,
+    serving: dict[str, dict[str, list[int]]],
+) -> tuple[list[Result], list[str], dict[str, dict[str, float]]]:
+    """The load phases; also the CPU per request of each (`serving`: whose CPU counts)."""
+    budgets: dict[str, dict[str, float]] = {}
     operations = make_key(url, "operations")
     booking = make_key(url, "booking", "bench-site")
     setup = Client(berth_port, operations)
@@ -215,10 +240,12 @@ def run(
     first = datetime.now(UTC).date() + timedelta(days=1)
 
     baseline_clients = [Client(baseline_port) for _ in range(args.clients)]
+    meter = CpuBudget(url, serving["baseline"])
     baseline = run_load(
         "baseline: save one aggregate per POST", args.clients, args.seconds,
         lambda c, n: baseline_clients[c].call("POST", "/save", {"n": n}),
     )  # fmt: skip
+    budgets["baseline save"] = meter.per_operation(baseline.operations)
 
     clients = [Client(berth_port, booking) for _ in range(args.clients)]
     readers = [Client(berth_port, booking) for _ in range(2)]
@@ -282,10 +309,12 @@ def run(
         helpers.append(threading.Thread(target=lag_sampler, daemon=True))
         for helper in helpers:
             helper.start()
+        meter = CpuBudget(url, serving["berth"])
         pairs = run_load(
             f"berth: hold + confirm, {label}", args.clients, args.seconds, hold_and_confirm,
             every=every,
         )  # fmt: skip
+        budgets[f"berth command, {label}"] = meter.per_operation(2 * pairs.operations)
         stop.set()
         for helper in helpers:
             helper.join(timeout=10)
@@ -303,7 +332,7 @@ def run(
     command_rate = 2 * pairs.rate
     print(f"\ncommand requests/s vs baseline: {command_rate / baseline.rate:.0%}", file=sys.stderr)
     half = phase("paced at half that rate", 2 * args.clients / pairs.rate, 0.05)
-    return [baseline, *saturated, *half], pools
+    return [baseline, *saturated, *half], pools, budgets
 
 
 if __name__ == "__main__":

@@ -153,38 +153,94 @@ class CpuMeter:
     def __init__(self, url: str) -> None:
         self.url = url
         self.here = time.process_time()
-        self.backends = self._backends()
-
-    def _backends(self) -> dict[int, float] | None:
-        with psycopg.connect(self.url, autocommit=True) as conn:
-            pids = [
-                row[0]
-                for row in conn.execute(
-                    "SELECT pid FROM pg_stat_activity"
-                    " WHERE datname = current_database() AND pid <> pg_backend_pid()"
-                )
-            ]
-        ticks = os.sysconf("SC_CLK_TCK")
-        used: dict[int, float] = {}
-        for pid in pids:
-            try:
-                with open(f"/proc/{pid}/stat") as stat:
-                    fields = stat.read().rpartition(")")[2].split()
-            except OSError:
-                return None  # not a local server (or not ours to read)
-            used[pid] = (int(fields[11]) + int(fields[12])) / ticks  # utime, stime
-        return used
+        self.backends = backend_cpu(url)
 
     def per_operation(self, operations: int) -> tuple[float, float]:
         """Milliseconds of CPU per operation since the meter started: here, and the backends'."""
         here = time.process_time() - self.here
-        now, before = self._backends(), self.backends
+        now, before = backend_cpu(self.url), self.backends
         if now is None or before is None:
             backends = float("nan")
         else:
             backends = sum(used - before.get(pid, 0.0) for pid, used in now.items())
         count = max(operations, 1)
         return here / count * 1000, backends / count * 1000
+
+
+def _cpu_seconds(pid: int) -> float | None:
+    """User + system CPU seconds of one process so far (None if it is gone or not ours)."""
+    try:
+        with open(f"/proc/{pid}/stat") as stat:
+            fields = stat.read().rpartition(")")[2].split()
+    except OSError:
+        return None
+    return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")  # utime, stime
+
+
+def backend_cpu(url: str) -> dict[int, float] | None:
+    """CPU seconds of each backend connected to `url`'s database (None: not a local server)."""
+    with psycopg.connect(url, autocommit=True) as conn:
+        pids = [
+            row[0]
+            for row in conn.execute(
+                "SELECT pid FROM pg_stat_activity"
+                " WHERE datname = current_database() AND pid <> pg_backend_pid()"
+            )
+        ]
+    used: dict[int, float] = {}
+    for pid in pids:
+        seconds = _cpu_seconds(pid)
+        if seconds is None:
+            return None
+        used[pid] = seconds
+    return used
+
+
+def _tree(pids: list[int]) -> list[int]:
+    """These processes and their children (a gunicorn master and its workers)."""
+    children = []
+    for entry in os.listdir("/proc"):
+        if entry.isdigit():
+            try:
+                with open(f"/proc/{entry}/stat") as stat:
+                    parent = int(stat.read().rpartition(")")[2].split()[1])
+            except OSError:
+                continue
+            if parent in pids:
+                children.append(int(entry))
+    return [*pids, *children]
+
+
+class CpuBudget:
+    """Where the CPU of a phase went, per operation, by process group.
+
+    `groups` names the processes that serve the phase (a gunicorn master, counted
+    with its workers; the projection workers); the backends connected to `url`'s
+    database and this process (the load clients) are added as groups of their own.
+    On a machine whose cores are all busy, a rate is bounded by the sum of these:
+    an operation that costs twice the CPU runs at half the rate.
+    """
+
+    def __init__(self, url: str, groups: dict[str, list[int]]) -> None:
+        self.url = url
+        self.groups = {name: _tree(pids) for name, pids in groups.items()}
+        self.before = self._read()
+
+    def _read(self) -> dict[str, float]:
+        used = {
+            name: sum(_cpu_seconds(pid) or 0.0 for pid in pids)
+            for name, pids in self.groups.items()
+        }
+        backends = backend_cpu(self.url)
+        used["PostgreSQL backends"] = sum(backends.values()) if backends else float("nan")
+        used["load clients (this process)"] = time.process_time()
+        return used
+
+    def per_operation(self, operations: int) -> dict[str, float]:
+        """Milliseconds of CPU per operation since the meter started, by group."""
+        now = self._read()
+        count = max(operations, 1)
+        return {name: (now[name] - self.before[name]) / count * 1000 for name in now}
 
 
 def median(values: list[float]) -> float:
