@@ -224,23 +224,28 @@ class CpuBudget:
     def __init__(self, url: str, groups: dict[str, list[int]]) -> None:
         self.url = url
         self.groups = {name: _tree(pids) for name, pids in groups.items()}
-        self.before = self._read()
+        self.before = self._processes()
+        self.backends = backend_cpu(url)
 
-    def _read(self) -> dict[str, float]:
+    def _processes(self) -> dict[str, float]:
         used = {
             name: sum(_cpu_seconds(pid) or 0.0 for pid in pids)
             for name, pids in self.groups.items()
         }
-        backends = backend_cpu(self.url)
-        used["PostgreSQL backends"] = sum(backends.values()) if backends else float("nan")
         used["load clients (this process)"] = time.process_time()
         return used
 
     def per_operation(self, operations: int) -> dict[str, float]:
         """Milliseconds of CPU per operation since the meter started, by group."""
-        now = self._read()
+        now, backends = self._processes(), backend_cpu(self.url)
+        spent = {name: now[name] - self.before[name] for name in now}
+        spent["PostgreSQL backends"] = (
+            sum(used - self.backends.get(pid, 0.0) for pid, used in backends.items())
+            if backends is not None and self.backends is not None
+            else float("nan")
+        )  # per backend: one that connected meanwhile counts from zero
         count = max(operations, 1)
-        return {name: (now[name] - self.before[name]) / count * 1000 for name in now}
+        return {name: seconds / count * 1000 for name, seconds in spent.items()}
 
 
 def median(values: list[float]) -> float:
