@@ -17,7 +17,6 @@ import psycopg
 import pytest
 from eventsourcing.application import project_aggregate
 from eventsourcing.persistence import OperationalError
-from eventsourcing.postgres import PostgresAggregateRecorder
 
 from berth.adapters.postgres.eventstore import _one_sync, open_reservations
 from berth.adapters.postgres.night_lock import advisory_key
@@ -26,6 +25,7 @@ from berth.domain.cause import Cause
 from berth.domain.command_context import CommandContext
 from berth.domain.inventory import NoCapacity, inventory_id
 from berth.domain.stay import Stay
+from store_reads import store_reads
 
 CAUSE = Cause(principal="test", channel="web", request_id="r", correlation_id="c")
 NIGHT = datetime.now(UTC).date() + timedelta(days=30)
@@ -203,19 +203,6 @@ def test_a_failed_statement_is_reported_not_the_pipeline_abort_on_top_of_it(db_u
             raise psycopg.errors.PipelineAborted("nothing failed before it")
 
 
-def _store_reads(monkeypatch: pytest.MonkeyPatch) -> list[object]:
-    """Every read of events or snapshots that goes to the database (a round trip)."""
-    reads: list[object] = []
-    select = PostgresAggregateRecorder.select_events
-
-    def counted(self: PostgresAggregateRecorder, originator_id: Any, **kwargs: Any) -> Any:
-        reads.append(originator_id)
-        return select(self, originator_id, **kwargs)
-
-    monkeypatch.setattr(PostgresAggregateRecorder, "select_events", counted)
-    return reads
-
-
 def test_a_hold_reads_a_night_it_never_saw_in_the_round_trip_that_locks_it(
     two: tuple[Reservations, Reservations], monkeypatch: pytest.MonkeyPatch
 ):
@@ -228,7 +215,7 @@ def test_a_hold_reads_a_night_it_never_saw_in_the_round_trip_that_locks_it(
     assert first.snapshots is not None
     assert list(first.snapshots.get(inventory_id(pool_id, NIGHT)))  # there is a snapshot
     second.catalogue.pool(pool_id)  # the second process knows the pool, not the night
-    reads = _store_reads(monkeypatch)
+    reads = store_reads(monkeypatch)
 
     hold(second, pool_id)
 
@@ -246,7 +233,7 @@ def test_a_hold_on_a_night_never_opened_asks_the_store_nothing_more(
     first, _ = two
     pool_id = make_pool(first, capacity=3)
     first.catalogue.pool(pool_id)
-    reads = _store_reads(monkeypatch)
+    reads = store_reads(monkeypatch)
 
     booking_id = hold(first, pool_id)
 
@@ -264,7 +251,7 @@ def test_a_night_is_snapshotted_from_the_command_copy_as_the_store_would_rebuild
     interval = NIGHT_SNAPSHOT_INTERVAL
     for _ in range(interval - 2):
         hold(first, pool_id)  # the night one version short of a snapshot
-    reads = _store_reads(monkeypatch)
+    reads = store_reads(monkeypatch)
     hold(first, pool_id)  # its version is the interval: a snapshot
     assert reads == []  # neither the command nor its snapshot read the store
     assert first.snapshots is not None

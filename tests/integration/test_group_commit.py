@@ -32,6 +32,7 @@ from berth.domain.error import DomainError
 from berth.domain.inventory import NoCapacity
 from berth.domain.pool import Pool
 from berth.domain.stay import Stay
+from store_reads import store_reads
 
 CAUSE = Cause(principal="test", channel="web", request_id="r", correlation_id="c")
 NIGHT_A = datetime.now(UTC).date() + timedelta(days=30)
@@ -478,3 +479,46 @@ def test_a_pipelined_batch_gives_each_command_its_own_position_and_idempotency_r
     assert records == {"first": outcomes[2][1], "second": outcomes[4][1]}  # type: ignore[index]
     assert app.catalogue.sold(night_pool, NIGHT_A) == 4
     assert app.catalogue.sold(night_pool, NIGHT_B) == 2
+
+
+def test_a_pipelined_batch_reads_what_its_process_never_cached_in_its_first_round_trip(
+    pipelined_app: Reservations, db_url: str, monkeypatch: pytest.MonkeyPatch
+):
+    """Holds from a process that knows the pool but none of its nights: one night
+    another process opened (read whole with the batch's locks), one never opened (the
+    batch's first hold opens it, and the turns after it hold what it left). No turn
+    asks the store anything more, and none runs again."""
+    app = pipelined_app
+    other = open_reservations(db_url, group_commit=False)
+    try:
+        night_pool = make_pool(other, capacity=4)
+        hold(other, night_pool, NIGHT_A)()  # night A is in the store, not in app's cache
+    finally:
+        other.close()
+    FACILITY[:] = [app.catalogue.pool(night_pool).facility_id]
+    batches = group(app).batches
+    reads = store_reads(monkeypatch)
+
+    outcomes = in_one_batch(
+        app,
+        [
+            hold(app, night_pool, NIGHT_B),  # opens night B
+            hold(app, night_pool, NIGHT_A),
+            hold(app, night_pool, NIGHT_B),
+            hold(app, night_pool, NIGHT_A),
+            hold(app, night_pool, NIGHT_B),
+        ],
+    )
+
+    assert all(isinstance(o, UUID) for o in outcomes), outcomes
+    # (The waiting command, in a thread of its own, brings its cached facility up to date.)
+    assert [read for read in reads if read != FACILITY[0]] == []
+    assert group(app).batches == batches + 2  # the waiting command's, the five's
+    assert app.catalogue.sold(night_pool, NIGHT_A) == 3
+    assert app.catalogue.sold(night_pool, NIGHT_B) == 3
+    fresh = open_reservations(db_url, group_commit=False)
+    try:
+        assert fresh.catalogue.sold(night_pool, NIGHT_A) == 3
+        assert fresh.catalogue.sold(night_pool, NIGHT_B) == 3
+    finally:
+        fresh.close()

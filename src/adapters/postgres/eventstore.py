@@ -72,6 +72,7 @@ from berth.adapters.postgres.database import (
     eventsourcing_environment,
 )
 from berth.adapters.postgres.group_commit import (
+    Batch,
     BatchCache,
     GroupCommit,
     GroupCommitFailed,
@@ -226,26 +227,24 @@ class BerthRecorder(PostgresApplicationRecorder):
         (its latest snapshot, if any, then its events after it; nothing for one
         that does not exist), all read once the locks are held, in the same round
         trip. A save in the block commits it; leaving the block without a save
-        rolls it back (and releases the locks). With group commit, `whole` is not
-        read (the command reads those aggregates itself).
+        rolls it back (and releases the locks). With group commit, in a synced
+        batch, `whole` is not read (the command reads those aggregates itself).
         """
         if self.command.conn is not None:
             raise RuntimeError("a command transaction is already open in this thread")
         if self.group is not None:
-            with self.group.turn(lock_keys, read_after) as (conn, rows, member):
+            with self.group.turn(lock_keys, read_after, whole) as (conn, rows, whole_rows, member):
                 self.command.conn, self.command.member = conn, member
                 try:
                     events = self._read(read_after, rows)
+                    wholes = {} if whole_rows is None else self._read_whole(whole, whole_rows)
                     if member.batch is not None:
-                        # Read before the turns that wrote them: a copy older than what
-                        # they wrote is brought up to date in the transaction.
-                        for key, version in member.batch.written.items():
-                            if version > self.command.current.get(key, version):
-                                self.command.current[key] = version
-                    yield events, {}
+                        self._after_earlier_turns(member.batch, wholes)
+                    yield events, wholes
                 finally:
                     self.command.conn, self.command.member = None, None
                     self.command.current = {}
+                    self.command.absent = set()
             return
         stack, conn, rows, whole_rows = self._begin(lock_keys, read_after, whole=whole)
         with stack:
@@ -259,6 +258,26 @@ class BerthRecorder(PostgresApplicationRecorder):
                 if conn.info.transaction_status != TransactionStatus.IDLE:
                     with suppress(psycopg.Error):
                         conn.execute("ROLLBACK")
+
+    def _after_earlier_turns(self, batch: Batch, wholes: dict[UUID, list[StoredEvent]]) -> None:
+        """What the batch's first round trip read whole for this command, less what the
+        turns before it changed since (a night one of them opened, which the round trip
+        found absent): the batch's cache layer has those, as current as its transaction
+        (each turn brought its copies up to date in it), unless a turn wrote them (below)."""
+        for key in batch.overlay.keys() | batch.written.keys():
+            if key in wholes:
+                del wholes[key]
+                self.command.absent.discard(key)
+                layer = batch.overlay.get(key)
+                if layer is not None:
+                    self.command.current[key] = max(
+                        layer.version, self.command.current.get(key, layer.version)
+                    )
+        # Read before the turns that wrote them: a copy older than what they wrote is
+        # brought up to date in the transaction.
+        for key, version in batch.written.items():
+            if version > self.command.current.get(key, version):
+                self.command.current[key] = version
 
     def _read_whole(
         self, whole: Sequence[UUID], rows: list[DictRow]

@@ -19,13 +19,16 @@ refused waits for the COMMIT, and if the COMMIT fails (the connection was lost, 
 deferred check failed) every one of them gets the error and none is stored.
 
 A pipelined batch (the default) reads every command's new events in its first
-round trip; a turn is then only its command's attempt: what it saved waits, its
-aggregates in the batch's cache layer, where the next turn reads them. After the
-last turn, every command's insert goes in one pipeline with the COMMIT: one
-round trip, the only one that holds the events table's lock. A statement that
-fails there cannot be told apart from those the pipeline then skipped, so the
-batch is rolled back and every command runs again (RetryCommand) in a synced
-batch, whose savepoints tell them apart.
+round trip, and what rebuilds each aggregate a command's process never cached (its
+latest snapshot and the events after it); a turn is then only its command's
+attempt: what it saved waits, its aggregates in the batch's cache layer, where
+the next turn reads them (and a turn trusts that layer over what the first round
+trip read of an aggregate a turn before it changed). After the last turn, every
+command's insert goes in one pipeline with the COMMIT: one round trip, the only
+one that holds the events table's lock. A statement that fails there cannot be
+told apart from those the pipeline then skipped, so the batch is rolled back and
+every command runs again (RetryCommand) in a synced batch, whose savepoints tell
+them apart.
 
 A ROLLBACK runs alone, outside a pipeline: psycopg (3.3) empties its cache of
 prepared statements when a result says ROLLBACK (a ROLLBACK TO SAVEPOINT too) and
@@ -80,6 +83,7 @@ class Member:
 
     lock_keys: Sequence[int]
     read_after: Sequence[tuple[UUID, int]]
+    whole: Sequence[UUID] = ()  # aggregates its process never cached: read whole (pipelined)
     woken: threading.Event = field(default_factory=threading.Event)
     lead: bool = False  # woken to begin the next batch
     failure: Exception | None = None  # woken to fail before its turn
@@ -87,6 +91,7 @@ class Member:
     saved: bool = False
     overlay: dict[Any, Any] = field(default_factory=dict)  # its turn's cache layer
     prefetched: list[DictRow] | None = None  # its reads, done by the command before it
+    prefetched_whole: list[DictRow] | None = None  # what rebuilds its `whole` (pipelined)
     savepoint: str = "berth_command_0"  # its own name: a savepoint released is gone
     careful: bool = False  # retrying after a pipelined batch was rolled back: a synced one
     writes: "Writes | None" = None  # pipelined: what its save writes, at the batch's end
@@ -151,22 +156,27 @@ class GroupCommit:
 
     @contextmanager
     def turn(
-        self, lock_keys: Sequence[int], read_after: Sequence[tuple[UUID, int]]
-    ) -> Iterator[tuple[Connection[DictRow], list[DictRow], Member]]:
-        """This command's turn in a batch: the connection, the events read, its place.
+        self,
+        lock_keys: Sequence[int],
+        read_after: Sequence[tuple[UUID, int]],
+        whole: Sequence[UUID] = (),
+    ) -> Iterator[tuple[Connection[DictRow], list[DictRow], list[DictRow] | None, Member]]:
+        """This command's turn in a batch: the connection, the events read, what rebuilds
+        the aggregates `whole` names (None in a synced batch, which does not read them:
+        the command does), its place.
 
         Leaving it after a save (the insert released the savepoint) or a refusal waits
         for the batch's COMMIT and raises its error if it failed; leaving it without
         a save (a conflict) rolls back to the savepoint and returns at once.
         """
-        member = Member(lock_keys, read_after, careful=getattr(self._careful, "next", False))
+        member = Member(lock_keys, read_after, whole, careful=getattr(self._careful, "next", False))
         self._careful.next = False
         try:
-            rows = self._wait_for_turn(member)
+            rows, whole_rows = self._wait_for_turn(member)
             batch = member.batch
             assert batch is not None and batch.conn is not None
             try:
-                yield batch.conn, rows, member
+                yield batch.conn, rows, whole_rows, member
             except BaseException as error:
                 self._end_turn(member)
                 self._await(member, error)
@@ -178,7 +188,7 @@ class GroupCommit:
             self._careful.next = True  # this thread's command runs again, in a synced batch
             raise
 
-    def _wait_for_turn(self, member: Member) -> list[DictRow]:
+    def _wait_for_turn(self, member: Member) -> tuple[list[DictRow], list[DictRow] | None]:
         with self._lock:
             self._queue.append(member)
             if self._running < self.parallel:
@@ -195,7 +205,7 @@ class GroupCommit:
                 return self._open()
             return self._start_turn(member)
 
-    def _open(self) -> list[DictRow]:
+    def _open(self) -> tuple[list[DictRow], list[DictRow] | None]:
         """Begin a batch of what is queued; the leader (first queued) has the first turn."""
         with self._lock:
             members = [self._queue.popleft() for _ in range(min(self.max_size, len(self._queue)))]
@@ -207,22 +217,27 @@ class GroupCommit:
         keys = lock_order([key for member in members for key in member.lock_keys])
         batch.pipelined = self.pipelined and not any(member.careful for member in members)
         read_after = members[0].read_after
+        whole: list[UUID] = []
         if batch.pipelined:  # every member's reads, from the lowest version any of them has
             lowest: dict[UUID, int] = {}
             for member in members:
                 for key, version in member.read_after:
                     lowest[key] = min(version, lowest.get(key, version))
             read_after = list(lowest.items())
+            whole = list(dict.fromkeys(key for member in members for key in member.whole))
         try:
-            stack, conn, rows, _ = self.recorder._begin(
-                keys, read_after, savepoint=None if batch.pipelined else members[0].savepoint
+            stack, conn, rows, whole_rows = self.recorder._begin(
+                keys,
+                read_after,
+                savepoint=None if batch.pipelined else members[0].savepoint,
+                whole=whole,
             )
         except BaseException as error:
             self._fail(batch, _persistence_error(error), started=1)
             raise
         batch.stack, batch.conn = stack, conn
         if not batch.pipelined:
-            return rows
+            return rows, None
         for member in members:
             after = dict(member.read_after)
             member.prefetched = [
@@ -231,20 +246,20 @@ class GroupCommit:
                 if row["originator_id"] in after
                 and row["originator_version"] > after[row["originator_id"]]
             ]
-        first = members[0].prefetched
-        assert first is not None
-        return first
+            wanted = set(member.whole)
+            member.prefetched_whole = [row for row in whole_rows if row["originator_id"] in wanted]
+        return self._start_turn(members[0])
 
-    def _start_turn(self, member: Member) -> list[DictRow]:
+    def _start_turn(self, member: Member) -> tuple[list[DictRow], list[DictRow] | None]:
         batch = member.batch
         assert batch is not None and batch.conn is not None
         if batch.pipelined:  # (read in the batch's first round trip; no savepoint)
-            assert member.prefetched is not None
-            return member.prefetched
+            assert member.prefetched is not None and member.prefetched_whole is not None
+            return member.prefetched, member.prefetched_whole
         if member.prefetched is not None:
-            return member.prefetched
+            return member.prefetched, None
         try:
-            return self.recorder._read_in_turn(batch.conn, member)
+            return self.recorder._read_in_turn(batch.conn, member), None
         except BaseException as error:
             self._fail(batch, _persistence_error(error), started=batch.turn + 1)
             raise
