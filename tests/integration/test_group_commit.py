@@ -522,3 +522,50 @@ def test_a_pipelined_batch_reads_what_its_process_never_cached_in_its_first_roun
         assert fresh.catalogue.sold(night_pool, NIGHT_B) == 3
     finally:
         fresh.close()
+
+
+def test_a_pipelined_batch_refuses_on_a_never_cached_night_only_what_is_really_full(
+    pipelined_app: Reservations, db_url: str
+):
+    """A full night the process never cached, read whole by the batch's first round
+    trip: after a turn cancels one of its holds, the next turn must hold on what that
+    turn left, not on the full night the round trip read. A refusal on stale state
+    writes nothing, so no version conflict would catch it: only the outcome does."""
+    app = pipelined_app
+    other = open_reservations(db_url, group_commit=False)
+    try:
+        night_pool = make_pool(other, capacity=2)
+        first = hold(other, night_pool, NIGHT_A)()
+        hold(other, night_pool, NIGHT_A)()  # night A full, in the store only
+    finally:
+        other.close()
+    assert isinstance(first, UUID)
+    FACILITY[:] = [app.catalogue.pool(night_pool).facility_id]
+    app.bookings.last_seen(
+        first
+    )  # the process knows the booking (as a cancel would), not the night
+    batches = group(app).batches
+
+    def cancel() -> object:
+        return app.bookings.cancel(booking_id=first, context=CommandContext(cause=CAUSE)).version
+
+    outcomes = in_one_batch(
+        app,
+        [
+            hold(app, night_pool, NIGHT_A),  # refused: full
+            cancel,  # gives one back
+            hold(app, night_pool, NIGHT_A),  # takes it
+            hold(app, night_pool, NIGHT_A),  # refused: full again
+        ],
+    )
+
+    assert isinstance(outcomes[0], NoCapacity), outcomes
+    assert isinstance(outcomes[2], UUID), outcomes
+    assert isinstance(outcomes[3], NoCapacity), outcomes
+    assert group(app).batches == batches + 2  # no command ran twice
+    assert app.catalogue.sold(night_pool, NIGHT_A) == 2
+    fresh = open_reservations(db_url, group_commit=False)
+    try:
+        assert fresh.catalogue.sold(night_pool, NIGHT_A) == 2
+    finally:
+        fresh.close()
