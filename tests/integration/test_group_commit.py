@@ -183,6 +183,15 @@ def wait_until(condition: Callable[[], bool]) -> None:
         done.wait(0.001)
 
 
+def sold_in_a_fresh_process(db_url: str, pool_id: UUID, *nights: Any) -> list[int]:
+    """What a process that never saw the batch (no group commit) reads as sold, by night."""
+    fresh = open_reservations(db_url, group_commit=False)
+    try:
+        return [fresh.catalogue.sold(pool_id, night) for night in nights]
+    finally:
+        fresh.close()
+
+
 class Mixed(NamedTuple):
     outcomes: list[object]
     night_pool: UUID
@@ -410,12 +419,7 @@ def test_a_pipelined_batch_commits_its_commands_in_one_transaction(
             "SELECT count(*) FROM berth_events WHERE originator_id = ANY(%s)", (held,)
         ).fetchone()
     assert rows == (5,)  # each booking's one event, and the refused one's none
-    fresh = open_reservations(db_url, group_commit=False)
-    try:
-        assert fresh.catalogue.sold(night_pool, NIGHT_A) == 4
-        assert fresh.catalogue.sold(night_pool, NIGHT_B) == 3
-    finally:
-        fresh.close()
+    assert sold_in_a_fresh_process(db_url, night_pool, NIGHT_A, NIGHT_B) == [4, 3]
 
 
 def test_a_pipelined_batch_gives_each_command_its_own_position_and_idempotency_record(
@@ -516,12 +520,7 @@ def test_a_pipelined_batch_reads_what_its_process_never_cached_in_its_first_roun
     assert group(app).batches == batches + 2  # the waiting command's, the five's
     assert app.catalogue.sold(night_pool, NIGHT_A) == 3
     assert app.catalogue.sold(night_pool, NIGHT_B) == 3
-    fresh = open_reservations(db_url, group_commit=False)
-    try:
-        assert fresh.catalogue.sold(night_pool, NIGHT_A) == 3
-        assert fresh.catalogue.sold(night_pool, NIGHT_B) == 3
-    finally:
-        fresh.close()
+    assert sold_in_a_fresh_process(db_url, night_pool, NIGHT_A, NIGHT_B) == [3, 3]
 
 
 def test_a_pipelined_batch_refuses_on_a_never_cached_night_only_what_is_really_full(
@@ -541,9 +540,8 @@ def test_a_pipelined_batch_refuses_on_a_never_cached_night_only_what_is_really_f
         other.close()
     assert isinstance(first, UUID)
     FACILITY[:] = [app.catalogue.pool(night_pool).facility_id]
-    app.bookings.last_seen(
-        first
-    )  # the process knows the booking (as a cancel would), not the night
+    # The process knows the booking (as a cancel would), not the night.
+    app.bookings.last_seen(first)
     batches = group(app).batches
 
     def cancel() -> object:
@@ -564,8 +562,4 @@ def test_a_pipelined_batch_refuses_on_a_never_cached_night_only_what_is_really_f
     assert isinstance(outcomes[3], NoCapacity), outcomes
     assert group(app).batches == batches + 2  # no command ran twice
     assert app.catalogue.sold(night_pool, NIGHT_A) == 2
-    fresh = open_reservations(db_url, group_commit=False)
-    try:
-        assert fresh.catalogue.sold(night_pool, NIGHT_A) == 2
-    finally:
-        fresh.close()
+    assert sold_in_a_fresh_process(db_url, night_pool, NIGHT_A) == [2]
