@@ -15,6 +15,7 @@ from eventsourcing.domain import Aggregate
 
 from berth.domain import recorded
 from berth.domain.bounds import MAX_QUANTITY, check_money, check_money_sum, check_text
+from berth.domain.cache_copy import CheapCacheCopy
 from berth.domain.cancellation import CancellationPolicy
 from berth.domain.error import DomainError, InvalidCommand
 from berth.domain.guest import check_guest, upcast_guest_v1_v2
@@ -137,7 +138,10 @@ def balance_due(*, charges: int, paid: int, refunded: int) -> int:
     return charges - paid + refunded
 
 
-class Booking(Aggregate):
+class Booking(CheapCacheCopy, Aggregate):
+    # Events replace the guest, plates and last passage rather than change them.
+    _changed_in_place = ("pending_refunds",)
+
     # Not snapshotted (see Reservations.snapshotting_intervals): were it ever, its
     # snapshots would start in the version 2 guest shape and need no upcaster.
 
@@ -371,18 +375,6 @@ class Booking(Aggregate):
         self.overstay_hours = 0
         self.overstay_charged = 0
         self.last_passage: dict[str, Any] | None = None
-
-    def __deepcopy__(self, memo: dict[int, object]) -> "Booking":
-        """A cheap copy for the aggregate cache, which copies on every read.
-
-        Events replace the guest, plates and last passage rather than change them;
-        only the pending refunds are changed in place, so they are copied.
-        """
-        copy = object.__new__(type(self))
-        copy.__dict__.update(self.__dict__)
-        copy.pending_refunds = dict(self.pending_refunds)
-        copy._pending_events = list(self._pending_events)
-        return copy
 
     # -- queries -------------------------------------------------------------
 

@@ -9,6 +9,7 @@ counting at its expiry time, with no worker having to run first.
 
 from bisect import bisect_left, bisect_right, insort
 from datetime import date, datetime
+from functools import lru_cache
 from operator import itemgetter
 from typing import TypedDict
 from uuid import NAMESPACE_URL, UUID, uuid5
@@ -44,6 +45,9 @@ class Allocation(TypedDict):
     expires_at: datetime | None  # None once confirmed
 
 
+# A hold names each of its nights about ten times (locks, reads, save); a uuid5
+# costs a SHA-1 and a UUID each time. Bounded: a few MB for the nights in use.
+@lru_cache(maxsize=16_384)
 def inventory_id(pool_id: UUID, night: date) -> UUID:
     return uuid5(INVENTORY_NAMESPACE, f"{pool_id}/{night.isoformat()}")
 

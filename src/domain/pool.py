@@ -7,6 +7,7 @@ from eventsourcing.domain import Aggregate
 
 from berth.domain import recorded
 from berth.domain.bounds import MAX_CAPACITY, check_money
+from berth.domain.cache_copy import CheapCacheCopy
 from berth.domain.cancellation import CancellationPolicy
 from berth.domain.error import DomainError, InvalidCommand
 from berth.domain.facility import check_name
@@ -41,7 +42,7 @@ def check_capacity(capacity: int) -> int:
     return capacity
 
 
-class Pool(Aggregate):
+class Pool(CheapCacheCopy, Aggregate):
     class Added(recorded.Created):
         facility_id: UUID
         name: str

@@ -12,6 +12,7 @@ from uuid import NAMESPACE_URL, UUID, uuid5
 from eventsourcing.domain import Aggregate
 
 from berth.domain import recorded
+from berth.domain.cache_copy import CheapCacheCopy
 
 # Crockford's base 32 without the letters people confuse (I, L, O, U).
 ALPHABET = "0123456789ABCDEFGHJKMNPQRSTVWXYZ"
@@ -28,7 +29,7 @@ def reference_id(reference: str) -> UUID:
     return uuid5(REFERENCE_NAMESPACE, reference.upper())
 
 
-class BookingReference(Aggregate):
+class BookingReference(CheapCacheCopy, Aggregate):
     class Claimed(recorded.Created):
         reference: str
         booking_id: UUID
