@@ -66,6 +66,12 @@ BEGIN
                         WHERE oid = 'public.berth_lock_events()'::regprocedure), 'USAGE') THEN
         EXECUTE format('GRANT EXECUTE ON FUNCTION public.berth_lock_events() TO %I', app);
     END IF;
+    -- The same, with the lock timeout and NOTIFY before each insert (migration 0205).
+    IF to_regprocedure('public.berth_lock_events(integer)') IS NOT NULL
+       AND pg_has_role((SELECT proowner FROM pg_proc
+                        WHERE oid = 'public.berth_lock_events(integer)'::regprocedure), 'USAGE') THEN
+        EXECUTE format('GRANT EXECUTE ON FUNCTION public.berth_lock_events(integer) TO %I', app);
+    END IF;
 END
 $grants$;
 

@@ -30,7 +30,7 @@ STORE_ROLE = "berth_store"
 GRANTS_FILE = Path("grants") / "app_role.sql"
 
 # What the sealed store role owns: the event store as eventsourcing creates it, and the
-# chain of migrations 0010, 0011 and 0090 (sequences move with their tables).
+# chain of migrations 0010, 0011, 0090 and 0205 (sequences move with their tables).
 STORE_TABLES = ("berth_events", "berth_snapshots", "event_chain", "event_chain_head")
 STORE_FUNCTIONS = (
     "event_chain_record(uuid, bigint, text, bytea, bigint)",
@@ -38,6 +38,7 @@ STORE_FUNCTIONS = (
     "event_chain_store_head()",
     "event_store_append_only()",
     "berth_lock_events()",
+    "berth_lock_events(integer)",
 )
 STORE_TYPES = ("stored_event_uuid",)
 

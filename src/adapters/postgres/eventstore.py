@@ -7,8 +7,10 @@ id and version of the command's subject (the `subject` the save is given, else
 the aggregate of the last event): enough to rebuild the command's answer. Likewise
 a `camera_change` (berth.adapters.postgres.gate_cameras): a camera's secret changes in the
 transaction of the event that records the change. And it takes the library's table
-lock through `berth_lock_events()` (migration 0090), since the application role has
-no right that `LOCK TABLE ... IN EXCLUSIVE MODE` needs.
+lock through `berth_lock_events(lock_timeout_seconds)` (migrations 0090 and 0205),
+since the application role has no right that `LOCK TABLE ... IN EXCLUSIVE MODE`
+needs; the same statement sets the lock timeout and sends the NOTIFY the library
+sends as two more.
 
 A command runs in one transaction on one connection (`command_transaction`, used
 by berth.adapters.postgres.night_lock.TransactionNightLock): its first round trip begins
@@ -60,7 +62,7 @@ from eventsourcing.utils import get_topic
 from psycopg import Connection, Cursor, Pipeline
 from psycopg.pq import TransactionStatus
 from psycopg.rows import DictRow
-from psycopg.sql import SQL, Composed, Identifier
+from psycopg.sql import SQL, Composed, Identifier, Literal
 from psycopg.types.json import Jsonb
 from psycopg_pool import ConnectionPool
 
@@ -156,10 +158,11 @@ class BerthRecorder(PostgresApplicationRecorder):
         datastore.pool._check = check_connection
         super().__init__(datastore, **kwargs)
         send_rows_in_binary(self)
-        # The library's list is [SET LOCAL lock_timeout, LOCK TABLE ...]: keep the first.
+        # The library sends SET LOCAL lock_timeout, LOCK TABLE and NOTIFY before each
+        # insert: one function does the three (migration 0205), on this channel.
+        assert self.channel_name == "berth_events", self.channel_name
         self.lock_table_statements = [
-            *self.lock_table_statements[:1],
-            SQL("SELECT public.berth_lock_events()"),
+            SQL("SELECT public.berth_lock_events({})").format(Literal(self.datastore.lock_timeout))
         ]
         self.command = _Command()
         self.group: GroupCommit | None = None  # group commit (open_reservations sets it)
@@ -386,6 +389,9 @@ class BerthRecorder(PostgresApplicationRecorder):
             prepare=True,
         )
         return curs
+
+    def _notify_channel(self, curs: Cursor[DictRow]) -> None:
+        """Nothing to send: the table lock's statement sent the NOTIFY (migration 0205)."""
 
     def select_events(
         self,
