@@ -17,6 +17,7 @@ from uuid import NAMESPACE_URL, UUID, uuid5
 from eventsourcing.domain import Aggregate
 
 from berth.domain import recorded
+from berth.domain.cache_copy import CheapCacheCopy
 from berth.domain.error import DomainError
 
 INVENTORY_NAMESPACE = uuid5(NAMESPACE_URL, "https://berth.invalid/night-inventory")
@@ -91,7 +92,9 @@ class Tally:
         return self.expiring[: bisect_right(self.expiring, moment, key=_expiry)]
 
 
-class NightInventory(Aggregate):
+class NightInventory(CheapCacheCopy, Aggregate):
+    _changed_in_place = ("allocations",)
+
     class Opened(recorded.Created):
         pool_id: UUID
         night: date
@@ -143,15 +146,12 @@ class NightInventory(Aggregate):
         self.allocations: dict[str, Allocation] = {}
 
     def __deepcopy__(self, memo: dict[int, object]) -> "NightInventory":
-        """A cheap copy for the aggregate cache: a hot night has hundreds of allocations."""
-        copy = object.__new__(type(self))
-        copy.__dict__.update(self.__dict__)
-        copy.allocations = dict(self.allocations)
-        copy._pending_events = list(self._pending_events)
+        """CheapCacheCopy's copy (a hot night has hundreds of allocations), and the tally's."""
+        copied = super().__deepcopy__(memo)
         tally: Tally | None = getattr(self, "_tally", None)
         if tally is not None:
-            copy._tally = tally.copy()
-        return copy
+            copied._tally = tally.copy()
+        return copied
 
     def tally(self) -> Tally:
         """The allocations' tally, built once per copy (a snapshot does not carry it)."""
