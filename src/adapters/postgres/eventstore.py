@@ -68,6 +68,7 @@ from psycopg_pool import ConnectionPool
 
 from berth import config
 from berth.adapters.postgres import gate_cameras
+from berth.adapters.postgres.array_literals import int_array, uuid_array
 from berth.adapters.postgres.database import (
     Timeouts,
     check_connection,
@@ -161,8 +162,12 @@ class BerthRecorder(PostgresApplicationRecorder):
         # The library sends SET LOCAL lock_timeout, LOCK TABLE and NOTIFY before each
         # insert: one function does the three (migration 0205), on this channel.
         assert self.channel_name == "berth_events", self.channel_name
+        # Each statement is rendered once, here: psycopg renders a composed one (quoting
+        # its names through libpq) at every execute.
         self.lock_table_statements = [
-            SQL("SELECT public.berth_lock_events({})").format(Literal(self.datastore.lock_timeout))
+            SQL("SELECT public.berth_lock_events({})")
+            .format(Literal(self.datastore.lock_timeout))
+            .as_bytes()
         ]
         self.command = _Command()
         self.group: GroupCommit | None = None  # group commit (open_reservations sets it)
@@ -177,32 +182,40 @@ class BerthRecorder(PostgresApplicationRecorder):
         # the events table, the generic plan became a hash join over a sequential scan
         # of the whole table once its statistics showed a hot night's thousands of
         # events: 5 ms per command at 130,000 events, and growing with the table.
-        self._new_events_statement = SQL(
-            "SELECT e.originator_id, e.originator_version, e.topic, e.state"
-            " FROM unnest(%s::uuid[], %s::int[]) AS w(id, version)"
-            " CROSS JOIN LATERAL (SELECT * FROM {}.{} AS e"
-            "  WHERE e.originator_id = w.id AND e.originator_version > w.version OFFSET 0) AS e"
-            " ORDER BY e.originator_id, e.originator_version"
-        ).format(*table)
+        self._new_events_statement = (
+            SQL(
+                "SELECT e.originator_id, e.originator_version, e.topic, e.state"
+                " FROM unnest(%s::uuid[], %s::int[]) AS w(id, version)"
+                " CROSS JOIN LATERAL (SELECT * FROM {}.{} AS e"
+                "  WHERE e.originator_id = w.id AND e.originator_version > w.version OFFSET 0) AS e"
+                " ORDER BY e.originator_id, e.originator_version"
+            )
+            .format(*table)
+            .as_bytes()
+        )
         # What rebuilds each aggregate of a list: its latest snapshot (the library's
         # snapshots table, named like the events'), then its events after it.
         assert self.events_table_name.endswith("_events"), self.events_table_name
         snapshots = Identifier(self.events_table_name.removesuffix("_events") + "_snapshots")
-        self._whole_statement = SQL(
-            "WITH w AS MATERIALIZED (SELECT u.id, s.originator_version AS snapshot,"
-            "  s.topic, s.state FROM unnest(%s::uuid[]) AS u(id)"
-            "  LEFT JOIN LATERAL (SELECT * FROM {schema}.{snapshots} AS s"
-            "   WHERE s.originator_id = u.id ORDER BY s.originator_version DESC LIMIT 1) AS s"
-            "  ON true)"
-            " SELECT w.id AS originator_id, w.snapshot AS originator_version, w.topic, w.state"
-            " FROM w WHERE w.snapshot IS NOT NULL"
-            " UNION ALL"
-            " SELECT e.originator_id, e.originator_version, e.topic, e.state"
-            " FROM w CROSS JOIN LATERAL (SELECT * FROM {schema}.{events} AS e"
-            "  WHERE e.originator_id = w.id AND e.originator_version > COALESCE(w.snapshot, 0)"
-            "  OFFSET 0) AS e"
-            " ORDER BY 1, 2"
-        ).format(schema=table[0], events=table[1], snapshots=snapshots)
+        self._whole_statement = (
+            SQL(
+                "WITH w AS MATERIALIZED (SELECT u.id, s.originator_version AS snapshot,"
+                "  s.topic, s.state FROM unnest(%s::uuid[]) AS u(id)"
+                "  LEFT JOIN LATERAL (SELECT * FROM {schema}.{snapshots} AS s"
+                "   WHERE s.originator_id = u.id ORDER BY s.originator_version DESC LIMIT 1) AS s"
+                "  ON true)"
+                " SELECT w.id AS originator_id, w.snapshot AS originator_version, w.topic, w.state"
+                " FROM w WHERE w.snapshot IS NOT NULL"
+                " UNION ALL"
+                " SELECT e.originator_id, e.originator_version, e.topic, e.state"
+                " FROM w CROSS JOIN LATERAL (SELECT * FROM {schema}.{events} AS e"
+                "  WHERE e.originator_id = w.id AND e.originator_version > COALESCE(w.snapshot, 0)"
+                "  OFFSET 0) AS e"
+                " ORDER BY 1, 2"
+            )
+            .format(schema=table[0], events=table[1], snapshots=snapshots)
+            .as_bytes()
+        )
 
     @contextmanager
     def _connection(self) -> Iterator[Connection[DictRow]]:
@@ -343,18 +356,23 @@ class BerthRecorder(PostgresApplicationRecorder):
                                     "SELECT count(pg_advisory_xact_lock(k)) FROM (SELECT k FROM"
                                     " unnest(%s::bigint[]) WITH ORDINALITY AS t(k, n)"
                                     " ORDER BY n) o",
-                                    (list(lock_keys),),
+                                    (int_array(lock_keys),),
                                     prepare=True,
                                 )
                             if savepoint is not None:
                                 curs.execute(f"SAVEPOINT {savepoint}")
                             curs.execute(
                                 self._new_events_statement,
-                                ([i for i, _ in read_after], [v for _, v in read_after]),
+                                (
+                                    uuid_array(i for i, _ in read_after),
+                                    int_array(v for _, v in read_after),
+                                ),
                                 prepare=True,
                             )
                             if whole:
-                                wholes.execute(self._whole_statement, (list(whole),), prepare=True)
+                                wholes.execute(
+                                    self._whole_statement, (uuid_array(whole),), prepare=True
+                                )
                         return stack, conn, curs.fetchall(), wholes.fetchall() if whole else []
                 except BaseException as error:
                     # The pool's context reports it as the library does, and returns the connection.
@@ -385,7 +403,7 @@ class BerthRecorder(PostgresApplicationRecorder):
         read_after = member.read_after
         curs.execute(
             self._new_events_statement,
-            ([i for i, _ in read_after], [v for _, v in read_after]),
+            (uuid_array(i for i, _ in read_after), int_array(v for _, v in read_after)),
             prepare=True,
         )
         return curs

@@ -21,6 +21,7 @@ from eventsourcing.domain import AggregateEvent
 from psycopg.types.json import Jsonb
 
 from berth.adapters.as_of import time_marks
+from berth.adapters.postgres.array_literals import int_array
 from berth.domain.booking import Booking
 from berth.domain.business_day import BusinessDay
 from berth.domain.correction import EntryReversal
@@ -313,4 +314,4 @@ def _save_bookings(cur: Cursor, bookings: list[BookingBooks]) -> None:
 
 def _array(values: Iterable[int] | None) -> str | None:
     """A PostgreSQL array literal of the integers (None: NULL)."""
-    return None if values is None else "{" + ",".join(str(int(v)) for v in values) + "}"
+    return None if values is None else int_array(values)
