@@ -28,7 +28,12 @@ from datetime import datetime
 from typing import Any, TypeVar
 from uuid import UUID
 
-from eventsourcing.application import AggregateNotFoundError, Application, project_aggregate
+from eventsourcing.application import (
+    AggregateNotFoundError,
+    Application,
+    ProcessingEvent,
+    project_aggregate,
+)
 from eventsourcing.domain import Aggregate
 from eventsourcing.persistence import (
     IntegrityError,
@@ -202,7 +207,7 @@ class CommandApplication(Application[UUID]):
                     ordered = [a for a in touched if a is not subject]
                     ordered += [a for a in touched if a is subject]
                     try:
-                        recordings = self.save(*ordered, **_storage_arguments(context, subject))
+                        recordings = self._save(ordered, _storage_arguments(context, subject))
                     except IntegrityError:
                         pass
                     else:
@@ -216,7 +221,29 @@ class CommandApplication(Application[UUID]):
 
     def save_new(self, subject: Aggregate, context: CommandContext) -> CommandResult:
         """Save a command's one new aggregate, without the night lock or retries."""
-        return self._result(subject, self.save(subject, **_storage_arguments(context, subject)))
+        return self._result(subject, self._save([subject], _storage_arguments(context, subject)))
+
+    def _save(
+        self, aggregates: list[Aggregate], arguments: dict[str, Any]
+    ) -> list[Recording[UUID]]:
+        """The library's `save`, for aggregates only.
+
+        Its `save` asks of each object whether it is a domain event and whether it can
+        collect events: runtime-checkable Protocols, which Python 3.11 checks by
+        collecting the protocol's members each time, about 20 µs an aggregate, 3% of
+        a command request's CPU. A command saves only aggregates, so they are asked
+        for their events directly; the rest is the library's save, step for step.
+        """
+        processing_event: ProcessingEvent[UUID] = ProcessingEvent()
+        for aggregate in aggregates:
+            processing_event.events.extend(aggregate.collect_events())
+            processing_event.aggregates[aggregate.id] = aggregate
+        processing_event.saved_kwargs.update(arguments)
+        recordings = self._record(processing_event)
+        self._take_snapshots(processing_event)
+        self._notify(recordings)
+        self.notify(processing_event.events)  # (deprecated, as the library's save calls it)
+        return recordings
 
     def _result(self, subject: Aggregate, recordings: list[Recording[UUID]]) -> CommandResult:
         """The result; a command that changed nothing answers with the store's head position."""
