@@ -12,10 +12,9 @@ per POST, same settings). Then, for each, `--clients` keep-alive clients for
 - berth: POST /bookings (a hold of 1-3 nights on a random night of 20 pools x
   365 nights) then POST /bookings/{id}/confirm, while 2 more clients query
   GET /availability for a week (20 a second each, so that the command rate does
-  not depend on how cheap a query is); first flat out, then paced at half that
-  rate, where a sampler also measures how long each command's position takes to
-  reach the availability projection (projection lag; not flat out, where its
-  polling would take CPU from the commands that the baseline's phase does not lose).
+  not depend on how cheap a query is), and a listener times each command's
+  position reaching the availability projection (projection lag, from the
+  runner's NOTIFY); first flat out, then paced at half that rate.
 
 Each phase also prints the CPU each request cost, by process (gunicorn, the
 PostgreSQL backends, the projection workers, the load clients), read from /proc:
@@ -33,6 +32,7 @@ Everything runs on this machine, clients included, so the figures are what
 from __future__ import annotations
 
 import argparse
+import bisect
 import http.client
 import json
 import os
@@ -49,6 +49,7 @@ import psycopg
 
 sys.path.insert(0, str(Path(__file__).parent))
 from berth.adapters.postgres import apikeys
+from berth.adapters.postgres.event_wakeups import POSITIONS_CHANNEL
 from common import HEADER, CpuBudget, Result, run_load, scratch_database
 from wire_trace import Counts, WireTrace
 
@@ -184,6 +185,7 @@ def main() -> None:
         )
 
 
+LAG_HISTORY = 100_000  # the positions notified that the sampler keeps
 TRACED = 200  # requests of each kind traced, after as many to warm the caches
 
 
@@ -253,14 +255,8 @@ def run(
     readers = [Client(berth_port, booking) for _ in range(2)]
     rng = [random.Random(c) for c in range(args.clients)]
 
-    def phase(
-        label: str, every: float | None, query_every: float | None, *, lag: bool
-    ) -> list[Result]:
-        """Commands (flat out, or one pair per `every` s per client) with queries, and
-        with `lag`, the projection's lag: sampled every 2 ms, about 400 queries a second
-        that cost the load clients and PostgreSQL a tenth of a core (which the commands
-        would otherwise have), so not in the flat-out phase, whose rate is compared with
-        the baseline's (measured without such a sampler)."""
+    def phase(label: str, every: float | None, query_every: float | None) -> list[Result]:
+        """Commands (flat out, or one pair per `every` s per client) with queries and lag."""
         committed: list[tuple[int, float]] = []  # (position, when the answer arrived)
         hold_latencies: list[float] = []
         query_latencies: list[float] = []
@@ -277,8 +273,7 @@ def run(
             })  # fmt: skip
             hold_latencies.append(time.perf_counter() - started)
             confirmed = clients[c].call("POST", f"/bookings/{held['id']}/confirm", {})
-            if lag:
-                committed.append((int(confirmed["position"]), time.perf_counter()))
+            committed.append((int(confirmed["position"]), time.perf_counter()))
 
         def query_loop(index: int, reader: Client) -> None:
             next_start = time.perf_counter() + (query_every or 0) * index / len(readers)
@@ -295,28 +290,40 @@ def run(
                 query_latencies.append(time.perf_counter() - started)
 
         def lag_sampler() -> None:
-            """When each command's position reached the availability projection."""
+            """When each command's position reached the availability projection: the
+            runner NOTIFYs each page's position as it commits it, so this listens (a
+            command projected before its answer arrived has a lag of 0)."""
             waiting: list[tuple[int, float]] = []
+            positions: list[int] = []  # as notified, ascending, with when each arrived
+            arrivals: list[float] = []
             with psycopg.connect(url, autocommit=True) as conn:
+                conn.execute(f"LISTEN {POSITIONS_CHANNEL}")
                 while not stop.is_set():
-                    row = conn.execute(
-                        "SELECT position FROM projection_positions"
-                        " WHERE projection = 'availability'"
-                    ).fetchone()
-                    now = time.perf_counter()
-                    position = int(row[0]) if row else 0
+                    # (stop_after ends the wait once a batch came; it yields the whole batch)
+                    for note in conn.notifies(timeout=0.05, stop_after=1):
+                        name, _, position = note.payload.partition(":")
+                        if name == "availability" and (
+                            not positions or int(position) > positions[-1]
+                        ):
+                            positions.append(int(position))
+                            arrivals.append(time.perf_counter())
+                    del positions[:-LAG_HISTORY], arrivals[:-LAG_HISTORY]
                     while committed:
                         waiting.append(committed.pop())
-                    lags.extend(now - answered for p, answered in waiting if p <= position)
-                    waiting = [(p, answered) for p, answered in waiting if p > position]
-                    time.sleep(0.002)
+                    still: list[tuple[int, float]] = []
+                    for p, answered in waiting:
+                        reached = bisect.bisect_left(positions, p)
+                        if reached == len(positions):
+                            still.append((p, answered))
+                        else:
+                            lags.append(max(arrivals[reached] - answered, 0.0))
+                    waiting = still
 
         helpers = [
             threading.Thread(target=query_loop, args=(i, r), daemon=True)
             for i, r in enumerate(readers)
         ]
-        if lag:
-            helpers.append(threading.Thread(target=lag_sampler, daemon=True))
+        helpers.append(threading.Thread(target=lag_sampler, daemon=True))
         for helper in helpers:
             helper.start()
         meter = CpuBudget(url, serving["berth"])
@@ -334,16 +341,14 @@ def run(
         )  # fmt: skip
         queries = Result("  GET /availability meanwhile", len(readers), len(query_latencies), 0,
                          pairs.seconds, query_latencies)  # fmt: skip
-        if not lag:
-            return [pairs, requests, queries]
-        lagged = Result("  availability projection lag", 1, len(lags), 0, pairs.seconds, lags)
-        return [pairs, requests, queries, lagged]
+        lag = Result("  availability projection lag", 1, len(lags), 0, pairs.seconds, lags)
+        return [pairs, requests, queries, lag]
 
-    saturated = phase("flat out", None, 0.05, lag=False)
+    saturated = phase("flat out", None, 0.05)
     pairs = saturated[0]
     command_rate = 2 * pairs.rate
     print(f"\ncommand requests/s vs baseline: {command_rate / baseline.rate:.0%}", file=sys.stderr)
-    half = phase("paced at half that rate", 2 * args.clients / pairs.rate, 0.05, lag=True)
+    half = phase("paced at half that rate", 2 * args.clients / pairs.rate, 0.05)
     return [baseline, *saturated, *half], pools, budgets
 
 
