@@ -230,9 +230,10 @@ class CommandApplication(Application[UUID]):
 
         Its `save` asks of each object whether it is a domain event and whether it can
         collect events: runtime-checkable Protocols, which Python 3.11 checks by
-        collecting the protocol's members each time, about 20 µs an aggregate, 3% of
-        a command request's CPU. A command saves only aggregates, so they are asked
-        for their events directly; the rest is the library's save, step for step.
+        collecting the protocol's members each time: 11% of a command request's
+        instructions (bench/command_instructions.py, 5.05 M before, 4.49 M after). A
+        command saves only aggregates, so they are asked for their events directly;
+        the rest is the library's save, step for step.
         """
         processing_event: ProcessingEvent[UUID] = ProcessingEvent()
         for aggregate in aggregates:
