@@ -363,10 +363,7 @@ class BerthRecorder(PostgresApplicationRecorder):
                                 curs.execute(f"SAVEPOINT {savepoint}")
                             curs.execute(
                                 self._new_events_statement,
-                                (
-                                    uuid_array(i for i, _ in read_after),
-                                    int_array(v for _, v in read_after),
-                                ),
+                                _after_versions(read_after),
                                 prepare=True,
                             )
                             if whole:
@@ -403,7 +400,7 @@ class BerthRecorder(PostgresApplicationRecorder):
         read_after = member.read_after
         curs.execute(
             self._new_events_statement,
-            (uuid_array(i for i, _ in read_after), int_array(v for _, v in read_after)),
+            _after_versions(read_after),
             prepare=True,
         )
         return curs
@@ -712,6 +709,11 @@ class CommandRepository(Repository[UUID]):
         if version is None and aggregate_id in self.absent():
             raise AggregateNotFoundError(aggregate_id)
         return super().get(aggregate_id, version=version, **kwargs)
+
+
+def _after_versions(read_after: Sequence[tuple[UUID, int]]) -> tuple[str, str]:
+    """The new-events read's parameters: the ids, and the version each was read at."""
+    return uuid_array(i for i, _ in read_after), int_array(v for _, v in read_after)
 
 
 def send_rows_in_binary(recorder: PostgresAggregateRecorder) -> None:

@@ -21,7 +21,7 @@ from eventsourcing.domain import AggregateEvent
 from psycopg.types.json import Jsonb
 
 from berth.adapters.as_of import time_marks
-from berth.adapters.postgres.array_literals import int_array
+from berth.adapters.postgres.array_literals import date_array, int_array
 from berth.domain.booking import Booking
 from berth.domain.business_day import BusinessDay
 from berth.domain.correction import EntryReversal
@@ -307,7 +307,7 @@ def _save_bookings(cur: Cursor, bookings: list[BookingBooks]) -> None:
             [Jsonb({a.value: v for a, v in b.balances.items() if v}) for b in bookings],
             [b.quantity for b in bookings],
             [_array(b.night_prices) for b in bookings],
-            ["{" + ",".join(sorted(d.isoformat() for d in b.recognised)) + "}" for b in bookings],
+            [date_array(sorted(b.recognised)) for b in bookings],
         ],
     )
 
