@@ -42,6 +42,7 @@ import subprocess
 import sys
 import threading
 import time
+from collections import Counter
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
@@ -152,7 +153,7 @@ def main() -> None:
         workers = [process.pid for process in processes[4:]]
         for groups in serving.values():
             groups["projection workers"] = workers
-        results, pools, budgets = run(url, berth_port, baseline_port, args, serving)
+        results, pools, budgets, runners = run(url, berth_port, baseline_port, args, serving)
         traces = trace_commands(url, pools, trace, traced_berth, traced_baseline)
     finally:
         for process in processes:
@@ -174,6 +175,13 @@ def main() -> None:
     for phase_name, budget in budgets.items():
         cells = " | ".join(f"{budget[group]:.2f}" for group in groups)
         print(f"| {phase_name} | {cells} | {sum(budget.values()):.2f} |")
+    print("\nPages the projection runners committed (from their NOTIFYs): pages/s, and")
+    print("notifications per page (positions advanced per page)\n")
+    for phase_name, paged in runners.items():
+        cells = ", ".join(
+            f"{name} {rate:.0f}/s, {per:.1f} per page" for name, (rate, per) in paged.items()
+        )
+        print(f"- {phase_name}: {cells}")
     print("\ndatabase round trips per request (one client, one request at a time)\n")
     print("| request | round trips | statements | round trips by first statement |")
     print("| --- | ---: | ---: | --- |")
@@ -228,9 +236,13 @@ def run(
     baseline_port: int,
     args: argparse.Namespace,
     serving: dict[str, dict[str, list[int]]],
-) -> tuple[list[Result], list[str], dict[str, dict[str, float]]]:
-    """The load phases; also the CPU per request of each (`serving`: whose CPU counts)."""
+) -> tuple[
+    list[Result], list[str], dict[str, dict[str, float]], dict[str, dict[str, tuple[float, float]]]
+]:
+    """The load phases; also the CPU per request of each (`serving`: whose CPU counts) and
+    the pages the projection runners committed."""
     budgets: dict[str, dict[str, float]] = {}
+    runners: dict[str, dict[str, tuple[float, float]]] = {}  # phase: name: (pages/s, per page)
     operations = make_key(url, "operations")
     booking = make_key(url, "booking", "bench-site")
     setup = Client(berth_port, operations)
@@ -261,6 +273,8 @@ def run(
         hold_latencies: list[float] = []
         query_latencies: list[float] = []
         lags: list[float] = []
+        pages: Counter[str] = Counter()  # pages each runner committed (its NOTIFYs)
+        reached_by: dict[str, list[int]] = {}  # each runner's first and last position notified
         stop = threading.Event()
 
         def hold_and_confirm(c: int, n: int) -> None:
@@ -302,6 +316,8 @@ def run(
                     # (stop_after ends the wait once a batch came; it yields the whole batch)
                     for note in conn.notifies(timeout=0.05, stop_after=1):
                         name, _, position = note.payload.partition(":")
+                        pages[name] += 1
+                        reached_by.setdefault(name, [int(position), 0])[1] = int(position)
                         if name == "availability" and (
                             not positions or int(position) > positions[-1]
                         ):
@@ -335,6 +351,11 @@ def run(
         stop.set()
         for helper in helpers:
             helper.join(timeout=10)
+        runners[f"berth command, {label}"] = {
+            name: (count / pairs.seconds, (last - first) / max(count - 1, 1))
+            for name, count in pages.items()
+            for first, last in [reached_by[name]]
+        }
         requests = Result(
             "  the hold requests of those", args.clients, len(hold_latencies), pairs.failures,
             pairs.seconds, hold_latencies,
@@ -349,7 +370,7 @@ def run(
     command_rate = 2 * pairs.rate
     print(f"\ncommand requests/s vs baseline: {command_rate / baseline.rate:.0%}", file=sys.stderr)
     half = phase("paced at half that rate", 2 * args.clients / pairs.rate, 0.05)
-    return [baseline, *saturated, *half], pools, budgets
+    return [baseline, *saturated, *half], pools, budgets, runners
 
 
 if __name__ == "__main__":
