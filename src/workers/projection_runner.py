@@ -1,8 +1,8 @@
 """Runs one projection: follows the notification log and applies it page by page, exactly once.
 
 Each page (up to `page_size` notifications after the tracked position) is
-decoded, folded in memory and committed with the new position in one
-transaction (`projection_store.commit_page`). Catching up, pages are full and
+read, decoded, folded in memory and committed with the new position in one
+transaction (`projection_store.select_page`, `move_position`). Catching up, pages are full and
 large; live, a page is whatever arrived since the last one. Between pages the
 runner waits on LISTEN berth_events (the library NOTIFYs on each insert), with a
 short timeout as a fallback, and lingers `linger` seconds after a wake-up so a
@@ -121,26 +121,30 @@ class ProjectionRunner(Generic[C]):
     ) -> PageResult:
         """Read, fold and commit the page after `after` (up to `until`, if given).
 
-        Raises PositionMoved, writing nothing, if it lost a race.
+        One transaction: the page, the skips, the position's move (which locks it)
+        and the rows. Raises PositionMoved, writing nothing, if it lost a race.
         """
-        page = projection_store.read_page(conn, after=after, limit=self.page_size, until=until)
-        if not page:
-            return PageResult(0, 0, after)
-        skipped = self.skips.positions(conn)
-        topics = self.projection.topics
-        events = [
-            (n.id, self._decode(n)) for n in page if n.topic in topics and n.id not in skipped
-        ]
-        changes = self.projection.fold(events)
-        position = page[-1].id
-        projection_store.commit_page(
-            conn,
-            projection=self.projection.name,
-            after=after,
-            position=position,
-            event_time=events[-1][1].timestamp if events else None,
-            write=lambda cur: self.projection.write(cur, changes),
-        )
+        with conn.transaction(), conn.cursor() as cur:
+            page = projection_store.select_page(
+                conn, after=after, limit=self.page_size, until=until
+            )
+            if not page:
+                return PageResult(0, 0, after)
+            skipped = self.skips.positions(conn)
+            topics = self.projection.topics
+            events = [
+                (n.id, self._decode(n)) for n in page if n.topic in topics and n.id not in skipped
+            ]
+            changes = self.projection.fold(events)
+            position = page[-1].id
+            projection_store.move_position(
+                cur,
+                projection=self.projection.name,
+                after=after,
+                position=position,
+                event_time=events[-1][1].timestamp if events else None,
+            )
+            self.projection.write(cur, changes)
         return PageResult(len(page), len(events), position)
 
     def _decode(self, notification: projection_store.Notification) -> AggregateEvent:
@@ -296,7 +300,9 @@ class ProjectionRunner(Generic[C]):
         now = projection_failures.current(conn, self.projection.name)
         if now is None or now.position != failure.position:
             return True  # an operator retried it
-        if failure.position in self.skips.positions(conn):
+        with conn.transaction():
+            skipped = self.skips.positions(conn)
+        if failure.position in skipped:
             return True  # an operator skipped it
         lock.check()
         remaining = retry_at - time.monotonic()

@@ -195,6 +195,51 @@ def test_a_page_is_applied_once_even_when_two_runners_race_for_it(
     assert position(db_url, "bookings") == head(db_url)
 
 
+def test_a_runner_that_read_a_page_the_other_is_committing_waits_then_writes_nothing(
+    db_url: str,
+) -> None:
+    """The position's move locks its row: the second waits for the first's commit, then
+    finds the position moved (PositionMoved) before its `write` runs."""
+    written: list[int] = []
+    outcome: dict[str, projection_store.PositionMoved] = {}
+
+    def second(conn: psycopg.Connection[Any]) -> None:
+        try:
+            projection_store.commit_page(
+                conn, projection="bookings", after=3, position=7, event_time=None,
+                write=lambda cur: written.append(7),
+            )  # fmt: skip
+        except projection_store.PositionMoved as moved:
+            outcome["moved"] = moved
+
+    with psycopg.connect(db_url) as one, psycopg.connect(db_url) as two:
+        projection_store.commit_page(
+            one, projection="bookings", after=0, position=3, event_time=None, write=lambda cur: None
+        )  # the position's row exists, at 3
+        with one.transaction(), one.cursor() as cur:
+            projection_store.move_position(
+                cur, projection="bookings", after=3, position=5, event_time=None
+            )
+            waiting = threading.Thread(target=second, args=(two,))
+            waiting.start()
+            with psycopg.connect(db_url, autocommit=True) as watch:
+                deadline = time.monotonic() + 30
+                while (
+                    time.monotonic() < deadline
+                    and not watch.execute(
+                        "SELECT 1 FROM pg_stat_activity"
+                        " WHERE pid = %s AND wait_event_type = 'Lock'",
+                        (two.info.backend_pid,),
+                    ).fetchone()
+                ):
+                    time.sleep(0.01)
+            assert waiting.is_alive()  # blocked on the position's row lock
+        waiting.join(timeout=30)
+    assert outcome["moved"].actual == 5
+    assert written == []
+    assert position(db_url, "bookings") == 5
+
+
 def test_a_page_that_fails_before_commit_leaves_neither_rows_nor_position(
     db_url: str, app: Reservations
 ) -> None:

@@ -21,6 +21,13 @@ from eventsourcing.utils import get_topic
 from berth.domain.projection_skip import ProjectionSkip
 
 SKIP_TOPIC = get_topic(ProjectionSkip.ProjectionEventSkipped)
+# One row per skip stored after the last look (or one of NULLs), each with the head.
+_SINCE = (
+    "SELECT h.head, e.originator_id, e.originator_version, e.topic, e.state"
+    " FROM (SELECT COALESCE(MAX(notification_id), 0) AS head FROM berth_events) h"
+    " LEFT JOIN berth_events e ON e.notification_id > %s"
+    " AND e.notification_id <= h.head AND e.topic = %s"
+)
 
 
 class Skips:
@@ -33,22 +40,16 @@ class Skips:
         self._positions: set[int] = set()
 
     def positions(self, conn: psycopg.Connection[Any]) -> frozenset[int]:
-        """Every position skipped for this projection, as stored by now."""
-        with conn.transaction():
-            row = conn.execute(
-                "SELECT COALESCE(MAX(notification_id), 0) FROM berth_events"
-            ).fetchone()
-            assert row is not None
-            head = int(row[0])
-            if head <= self._seen:
-                return frozenset(self._positions)
-            # Positions become visible in order (the library's table lock), so
-            # nothing at or below `head` can appear later.
-            rows = conn.execute(
-                "SELECT originator_id, originator_version, topic, state FROM berth_events"
-                " WHERE notification_id > %s AND notification_id <= %s AND topic = %s",
-                (self._seen, head, SKIP_TOPIC),
-            ).fetchall()
+        """Every position skipped for this projection, as stored by now.
+
+        One statement, in the caller's transaction (a runner's page): the head of
+        the store and the skips stored since the last look, up to it.
+        """
+        found = conn.execute(_SINCE, (self._seen, SKIP_TOPIC), prepare=True).fetchall()
+        # Positions become visible in order (the library's table lock), so
+        # nothing at or below the head can appear later.
+        head = int(found[0][0])
+        rows = [row[1:] for row in found if row[1] is not None]
         for originator_id, version, topic, state in rows:
             event = self.mapper.to_domain_event(
                 StoredEvent(
@@ -62,5 +63,5 @@ class Skips:
                 event.projection == self.projection
             ):
                 self._positions.add(event.position)
-        self._seen = head
+        self._seen = max(head, self._seen)
         return frozenset(self._positions)

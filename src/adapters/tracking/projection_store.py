@@ -47,7 +47,18 @@ class Notification:
 def read_page(
     conn: Connection, *, after: int, limit: int, until: int | None = None
 ) -> list[Notification]:
-    """Up to `limit` notifications after position `after` (and up to `until`), in order.
+    """`select_page`, then the read transaction ends: for followers that only read."""
+    rows = select_page(conn, after=after, limit=limit, until=until)
+    if not conn.autocommit:
+        conn.commit()
+    return rows
+
+
+def select_page(
+    conn: Connection, *, after: int, limit: int, until: int | None = None
+) -> list[Notification]:
+    """Up to `limit` notifications after position `after` (and up to `until`), in order,
+    read in the caller's transaction (a runner's page: read, written and moved in one).
 
     The library inserts events under a table lock held to commit, so positions
     become visible in order and a reader never passes over one committed later.
@@ -60,10 +71,7 @@ def read_page(
             (after, LAST_POSITION if until is None else until, limit),
             prepare=True,
         )
-        rows = [Notification(n, o, v, t, bytes(s)) for n, o, v, t, s in cur]
-    if not conn.autocommit:
-        conn.commit()  # end the read transaction: the page is written in a transaction of its own
-    return rows
+        return [Notification(n, o, v, t, bytes(s)) for n, o, v, t, s in cur]
 
 
 def tracked_position(conn: Connection, projection: str) -> int:
@@ -85,31 +93,57 @@ def commit_page(
 ) -> None:
     """Write a page's rows (by `write`) and move `projection` from `after` to `position`.
 
-    Raises PositionMoved, writing nothing, if the stored position is not `after`.
+    In a transaction of its own, or in the caller's block (a runner's page, read
+    in the same transaction). Raises PositionMoved, writing nothing, if the stored
+    position is not `after`.
     """
     with conn.transaction(), conn.cursor() as cur:
-        cur.execute(
-            "INSERT INTO projection_positions (projection) VALUES (%s)"
-            " ON CONFLICT (projection) DO NOTHING",
-            (projection,),
-        )
-        cur.execute(
-            "SELECT position FROM projection_positions WHERE projection = %s FOR UPDATE",
-            (projection,),
-        )
-        row = cur.fetchone()
-        assert row is not None
-        if int(row[0]) != after:
-            raise PositionMoved(projection=projection, expected=after, actual=int(row[0]))
+        move_position(cur, projection=projection, after=after, position=position,
+                      event_time=event_time)  # fmt: skip
         write(cur)
-        cur.execute(
-            "UPDATE projection_positions"
-            " SET position = %s, event_time = COALESCE(%s, event_time), updated_at = now()"
-            " WHERE projection = %s",
-            (position, event_time, projection),
-        )
-        # Delivered at commit, to whoever waits in wait_for_position.
-        cur.execute("SELECT pg_notify(%s, %s)", (POSITIONS_CHANNEL, f"{projection}:{position}"))
+
+
+# The position row's lock is taken by this update and held to commit, so a runner
+# that read the same page waits here and then finds the position moved. The NOTIFY
+# is delivered at commit, to whoever waits in wait_for_position.
+_MOVE = (
+    "WITH moved AS (UPDATE projection_positions"
+    " SET position = %(position)s, event_time = COALESCE(%(event_time)s, event_time),"
+    " updated_at = now() WHERE projection = %(projection)s AND position = %(after)s"
+    " RETURNING 1)"
+    " SELECT pg_notify(%(channel)s, %(payload)s) FROM moved"
+)
+
+
+def move_position(
+    cur: Cursor, *, projection: str, after: int, position: int, event_time: datetime | None
+) -> None:
+    """Move `projection` from `after` to `position` in the cursor's transaction.
+
+    One statement when the stored position is `after`; raises PositionMoved if not.
+    """
+    params = {
+        "position": position, "event_time": event_time, "projection": projection,
+        "after": after, "channel": POSITIONS_CHANNEL, "payload": f"{projection}:{position}",
+    }  # fmt: skip
+    cur.execute(_MOVE, params, prepare=True)
+    if cur.rowcount == 1:
+        return
+    # Not at `after`, or no row yet: a projection's first page creates it (at 0).
+    cur.execute(
+        "INSERT INTO projection_positions (projection) VALUES (%s)"
+        " ON CONFLICT (projection) DO NOTHING",
+        (projection,),
+    )
+    cur.execute(
+        "SELECT position FROM projection_positions WHERE projection = %s FOR UPDATE",
+        (projection,),
+    )
+    row = cur.fetchone()
+    assert row is not None
+    if int(row[0]) != after:
+        raise PositionMoved(projection=projection, expected=after, actual=int(row[0]))
+    cur.execute(_MOVE, params, prepare=True)
 
 
 def event_mapper() -> Mapper[UUID]:
