@@ -2,13 +2,17 @@
 
 The lock lives as long as the connection. When the holder dies, however it dies,
 the server ends its session and the lock goes to the next instance that asks;
-until then the others stand by, asking again every `poll` seconds.
+until then the others stand by, asking again every `poll` seconds. The holder
+checks that its session is still there between pages, at most once every
+`check_every` seconds (a round trip each time); a page applied meanwhile by a
+holder that lost its lock is still applied once, by the position's check.
 """
 
 from __future__ import annotations
 
 import hashlib
 import threading
+import time
 from typing import Any
 
 import psycopg
@@ -21,11 +25,13 @@ def lock_key(name: str) -> int:
 
 
 class StandbyLock:
-    def __init__(self, url: str, name: str) -> None:
+    def __init__(self, url: str, name: str, *, check_every: float = 1.0) -> None:
         self.url = url
         self.name = name
         self.key = lock_key(name)
+        self.check_every = check_every
         self._conn: psycopg.Connection[Any] | None = None
+        self._checked = float("-inf")  # when the session last answered a check
 
     def acquire(self, stop: threading.Event, *, poll: float = 0.5) -> bool:
         """Wait until this instance holds the lock (True) or `stop` is set (False)."""
@@ -46,10 +52,14 @@ class StandbyLock:
         return False
 
     def check(self) -> None:
-        """Raise psycopg.OperationalError if the lock's session has gone."""
+        """Raise psycopg.OperationalError if the lock's session has gone (looked at
+        once every `check_every` seconds at most)."""
         if self._conn is None:
             raise psycopg.OperationalError(f"the {self.name} lock is not held")
+        if time.monotonic() - self._checked < self.check_every:
+            return
         self._conn.execute("SELECT 1")
+        self._checked = time.monotonic()
 
     def release(self) -> None:
         if self._conn is not None:
