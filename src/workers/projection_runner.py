@@ -1,13 +1,14 @@
 """Runs one projection: follows the notification log and applies it page by page, exactly once.
 
-Each page (up to `page_size` notifications after the tracked position) is
-read, decoded, folded in memory and committed with the new position in one
-transaction (`projection_store.select_page`, `move_position`). Catching up, pages are full and
-large; live, a page is whatever arrived since the last one. Between pages the
-runner waits on LISTEN berth_events (the library NOTIFYs on each insert), with a
-short timeout as a fallback, and lingers `linger` seconds after a wake-up so a
-burst of commands is one page. One instance per projection is active; the
-others stand by on its advisory lock.
+Each page (up to `page_size` notifications after the tracked position) is read,
+decoded, folded in memory and committed with the new position in one transaction
+(`projection_store.select_page`, then `move_position`, which locks the position,
+then the rows). Catching up, pages are full and large; live, a page is whatever
+arrived since the last one. Between pages the runner waits on LISTEN
+berth_events (the library NOTIFYs on each insert), with a short timeout as a
+fallback, and lingers `linger` seconds after a wake-up so a burst of commands is
+one page. One instance per projection is active; the others stand by on its
+advisory lock.
 
 A page that cannot be applied (a value the read model rejects, a fold that
 raises) is narrowed down, by halves, to the first event that cannot: every

@@ -5,6 +5,7 @@ from __future__ import annotations
 import threading
 import time
 from collections.abc import Iterator
+from dataclasses import replace
 from datetime import date, timedelta
 from typing import Any
 from uuid import UUID
@@ -18,7 +19,8 @@ from berth.adapters.tracking import projection_store
 from berth.domain.application import Reservations
 from berth.domain.command_context import CommandContext
 from berth.domain.stay import Stay
-from berth.workers import expire_holds
+from berth.workers import PROJECTIONS, expire_holds
+from berth.workers.projection_runner import ProjectionRunner
 from projection_support import (
     READ_MODELS,
     Clock,
@@ -199,23 +201,26 @@ def test_a_runner_that_read_a_page_the_other_is_committing_waits_then_writes_not
     db_url: str,
 ) -> None:
     """The position's move locks its row: the second waits for the first's commit, then
-    finds the position moved (PositionMoved) before its `write` runs."""
+    finds the position moved (PositionMoved) before it writes its rows."""
     written: list[int] = []
     outcome: dict[str, projection_store.PositionMoved] = {}
 
+    def move(conn: psycopg.Connection[Any], after: int, to: int) -> None:
+        with conn.transaction(), conn.cursor() as cur:
+            projection_store.move_position(
+                cur, projection="bookings", after=after, position=to, event_time=None
+            )
+            written.append(to)  # where a runner writes its page's rows
+
     def second(conn: psycopg.Connection[Any]) -> None:
         try:
-            projection_store.commit_page(
-                conn, projection="bookings", after=3, position=7, event_time=None,
-                write=lambda cur: written.append(7),
-            )  # fmt: skip
+            move(conn, 3, 7)
         except projection_store.PositionMoved as moved:
             outcome["moved"] = moved
 
     with psycopg.connect(db_url) as one, psycopg.connect(db_url) as two:
-        projection_store.commit_page(
-            one, projection="bookings", after=0, position=3, event_time=None, write=lambda cur: None
-        )  # the position's row exists, at 3
+        move(one, 0, 3)  # the position's row exists, at 3 (a first page creates it)
+        written.clear()
         with one.transaction(), one.cursor() as cur:
             projection_store.move_position(
                 cur, projection="bookings", after=3, position=5, event_time=None
@@ -244,17 +249,17 @@ def test_a_page_that_fails_before_commit_leaves_neither_rows_nor_position(
     db_url: str, app: Reservations
 ) -> None:
     hold(app, new_pool(app))
-    with psycopg.connect(db_url) as conn:
 
-        def crash(cur: psycopg.Cursor[Any]) -> None:
-            cur.execute("INSERT INTO availability_pools SELECT gen_random_uuid(), "
-                        "gen_random_uuid(), 'x', 1, 1, 'GBP', 'UTC'")  # fmt: skip
-            raise RuntimeError("power cut")
+    def crash(cur: psycopg.Cursor[Any], changes: object) -> None:
+        cur.execute("INSERT INTO availability_pools SELECT gen_random_uuid(), "
+                    "gen_random_uuid(), 'x', 1, 1, 'GBP', 'UTC'")  # fmt: skip
+        raise RuntimeError("power cut")
 
-        with pytest.raises(RuntimeError):
-            projection_store.commit_page(
-                conn, projection="availability", after=0, position=5, event_time=None, write=crash
-            )
+    crashing = ProjectionRunner(
+        db_url, replace(PROJECTIONS["availability"], write=crash), app.mapper
+    )
+    with psycopg.connect(db_url) as conn, pytest.raises(RuntimeError):
+        crashing.apply_page(conn, 0)  # the position moved, a row written, then the crash
     assert position(db_url, "availability") == 0
     assert read_models(db_url, "availability")["availability_pools"] == []
 

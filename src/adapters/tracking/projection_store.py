@@ -8,7 +8,6 @@ page is never applied twice, whoever crashes or runs alongside.
 
 from __future__ import annotations
 
-from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
@@ -80,27 +79,6 @@ def tracked_position(conn: Connection, projection: str) -> int:
             "SELECT position FROM projection_positions WHERE projection = %s", (projection,)
         ).fetchone()
     return int(row[0]) if row else 0
-
-
-def commit_page(
-    conn: Connection,
-    *,
-    projection: str,
-    after: int,
-    position: int,
-    event_time: datetime | None,
-    write: Callable[[Cursor], None],
-) -> None:
-    """Write a page's rows (by `write`) and move `projection` from `after` to `position`.
-
-    In a transaction of its own, or in the caller's block (a runner's page, read
-    in the same transaction). Raises PositionMoved, writing nothing, if the stored
-    position is not `after`.
-    """
-    with conn.transaction(), conn.cursor() as cur:
-        move_position(cur, projection=projection, after=after, position=position,
-                      event_time=event_time)  # fmt: skip
-        write(cur)
 
 
 # The position row's lock is taken by this update and held to commit, so a runner
