@@ -33,6 +33,7 @@ from uuid import UUID
 import psycopg
 from eventsourcing.domain import AggregateEvent
 from eventsourcing.persistence import Mapper, StoredEvent
+from psycopg.pq import TransactionStatus
 
 from berth import metrics
 from berth.adapters.postgres import event_wakeups
@@ -125,6 +126,13 @@ class ProjectionRunner(Generic[C]):
         One transaction: the page, the skips, the position's move (which locks it)
         and the rows. Raises PositionMoved, writing nothing, if it lost a race.
         """
+        if conn.info.transaction_status != TransactionStatus.IDLE:
+            # In an open transaction, the block below would be a mere savepoint and
+            # the page would commit only with the caller's transaction, if ever.
+            raise psycopg.ProgrammingError(
+                f"projection {self.projection.name}: a page commits its own transaction;"
+                " the connection is already in one"
+            )
         with conn.transaction(), conn.cursor() as cur:
             page = projection_store.select_page(
                 conn, after=after, limit=self.page_size, until=until

@@ -245,6 +245,18 @@ def test_a_runner_that_read_a_page_the_other_is_committing_waits_then_writes_not
     assert position(db_url, "bookings") == 5
 
 
+def test_a_page_refuses_a_connection_already_in_a_transaction(
+    db_url: str, app: Reservations
+) -> None:
+    """Its transaction block would be a savepoint there, committed only with the caller's."""
+    hold(app, new_pool(app))
+    with psycopg.connect(db_url) as conn:
+        conn.execute("SELECT 1")  # a non-autocommit connection: an implicit transaction
+        with pytest.raises(psycopg.ProgrammingError, match="already in one"):
+            runner(db_url, app, "availability").apply_page(conn, 0)
+    assert position(db_url, "availability") == 0
+
+
 def test_a_page_that_fails_before_commit_leaves_neither_rows_nor_position(
     db_url: str, app: Reservations
 ) -> None:

@@ -2,12 +2,12 @@
 
 Runs inside the page's transaction (`ProjectionRunner.apply_page`), after the
 projection's position row is locked (`projection_store.move_position`), so the
-state read here is the state the previous page left and the entries are
-written exactly once. A page loads its
-state in a handful of queries (entries to reverse, bookings by id or in house on
-a closed day, pools, facilities, closed days), posts every event in memory with
-the pure rules of `berth.projections.ledger`, then writes the journal with COPY
-and the changed state with one multi-row statement per table.
+state read here is the state the previous page left and the entries are written
+exactly once. A page loads its state in a handful of queries (entries to
+reverse, bookings by id or in house on a closed day, pools, facilities, closed
+days), posts every event in memory with the pure rules of
+`berth.projections.ledger`, then writes the journal with COPY and the changed
+state with one multi-row statement per table.
 """
 
 from __future__ import annotations
