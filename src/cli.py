@@ -188,8 +188,9 @@ def do_apikey_rotate(args: argparse.Namespace) -> Any:
 
 def do_worker(args: argparse.Namespace) -> Any:
     """Run one long-running worker until SIGTERM or SIGINT."""
-    from berth import workers  # noqa: PLC0415 - only `worker` needs the workers
+    from berth import heap, workers  # noqa: PLC0415 - only `worker` needs the workers
 
+    heap.settle()  # this process's startup: never garbage, so full collections skip it
     workers.run_worker(args.name, database.database_url())
     return {"worker": args.name, "stopped": True}
 

@@ -10,7 +10,7 @@ reads exactly what the API reads. `berth.http.wsgi:app` still serves the API alo
 
 from __future__ import annotations
 
-from berth import config, logs
+from berth import config, heap, logs
 from berth.adapters.postgres.database import database_url, request_pool
 from berth.adapters.postgres.eventstore import open_reservations, utc_now
 from berth.http.app import create_app as create_api
@@ -36,3 +36,4 @@ def build() -> Wsgi:
 
 
 app = build()
+heap.settle()  # what startup made is never garbage: full collections skip it

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import falcon
 
-from berth import config, logs
+from berth import config, heap, logs
 from berth.adapters.postgres.database import database_url, request_pool
 from berth.adapters.postgres.eventstore import open_reservations, utc_now
 from berth.http.app import create_app
@@ -21,3 +21,4 @@ def build() -> falcon.App[falcon.Request, falcon.Response]:
 
 
 app = build()
+heap.settle()  # what startup made is never garbage: full collections skip it
