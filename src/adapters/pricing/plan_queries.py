@@ -23,28 +23,38 @@ _PLAN_COLUMNS = (
 )
 
 
+def send_pool_terms(conn: Connection, pool_id: UUID) -> psycopg.Cursor[dict[str, Any]]:
+    """`pool_terms`' statement, sent (in a pipeline, beside others); its row: fetchone()."""
+    return conn.cursor(row_factory=dict_row).execute(
+        "SELECT pool_id, facility_id, nightly_price, currency, time_zone, cancellation,"
+        " tax_rate_bp FROM availability_pools WHERE pool_id = %s",
+        (pool_id,),
+    )
+
+
 def pool_terms(conn: Connection, pool_id: UUID) -> dict[str, Any] | None:
     """The pool's price, currency, time zone, cancellation terms and tax rate; None if unknown."""
-    with conn.cursor(row_factory=dict_row) as cur:
-        cur.execute(
-            "SELECT pool_id, facility_id, nightly_price, currency, time_zone, cancellation,"
-            " tax_rate_bp FROM availability_pools WHERE pool_id = %s",
-            (pool_id,),
-        )
-        return cur.fetchone()
+    with send_pool_terms(conn, pool_id) as sent:
+        return sent.fetchone()
+
+
+def send_rate_plans(
+    conn: Connection, pool_id: UUID, *, include_retired: bool = True
+) -> psycopg.Cursor[dict[str, Any]]:
+    """`rate_plans`' statement, sent (in a pipeline, beside others); its rows: fetchall()."""
+    return conn.cursor(row_factory=dict_row).execute(
+        f"SELECT {_PLAN_COLUMNS} FROM availability_rate_plans"
+        " WHERE pool_id = %s AND (%s OR NOT retired) ORDER BY code",
+        (pool_id, include_retired),
+    )
 
 
 def rate_plans(
     conn: Connection, pool_id: UUID, *, include_retired: bool = True
 ) -> list[dict[str, Any]]:
     """The pool's rate plans, by code (at most a pool's few dozen: no page needed)."""
-    with conn.cursor(row_factory=dict_row) as cur:
-        cur.execute(
-            f"SELECT {_PLAN_COLUMNS} FROM availability_rate_plans"
-            " WHERE pool_id = %s AND (%s OR NOT retired) ORDER BY code",
-            (pool_id, include_retired),
-        )
-        return cur.fetchall()
+    with send_rate_plans(conn, pool_id, include_retired=include_retired) as sent:
+        return sent.fetchall()
 
 
 def rate_plan(conn: Connection, pool_id: UUID, code: str) -> dict[str, Any] | None:

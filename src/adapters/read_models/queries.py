@@ -58,22 +58,23 @@ class RangeTooLong(ValueError):
     """An availability range longer than MAX_NIGHTS nights."""
 
 
-def availability(
+def send_availability(
     conn: Connection, *, pool_id: UUID, first_night: date, last_night: date, now: datetime
-) -> list[dict[str, Any]] | None:
-    """Capacity, held, confirmed and remaining per night, `first_night` to `last_night`.
-
-    None when the pool is unknown to the read model.
-    """
+) -> psycopg.Cursor[Any]:
+    """The statement of capacity, held, confirmed per night, `first_night` to `last_night`,
+    sent: in a pipeline (`conn.pipeline()`), in one round trip with the statements sent
+    beside it. `nights_of` reads its rows; no rows when the pool is unknown."""
     nights = (last_night - first_night).days + 1
     if nights > MAX_NIGHTS:
         raise RangeTooLong(f"at most {MAX_NIGHTS} nights at a time, {nights} asked")
-    rows = conn.execute(
+    return conn.execute(
         AVAILABILITY,
         {"pool": pool_id, "first": first_night, "last": last_night, "now": now},
-    ).fetchall()
-    if not rows and not _pool_known(conn, pool_id):
-        return None
+    )
+
+
+def nights_of(sent: psycopg.Cursor[Any]) -> list[dict[str, Any]]:
+    """`send_availability`'s rows: capacity, held, confirmed and remaining per night."""
     return [
         {
             "night": night,
@@ -82,8 +83,24 @@ def availability(
             "confirmed": confirmed,
             "remaining": max(capacity - held - confirmed, 0),
         }
-        for night, capacity, held, confirmed in rows
+        for night, capacity, held, confirmed in sent.fetchall()
     ]
+
+
+def availability(
+    conn: Connection, *, pool_id: UUID, first_night: date, last_night: date, now: datetime
+) -> list[dict[str, Any]] | None:
+    """Capacity, held, confirmed and remaining per night, `first_night` to `last_night`.
+
+    None when the pool is unknown to the read model.
+    """
+    with send_availability(
+        conn, pool_id=pool_id, first_night=first_night, last_night=last_night, now=now
+    ) as sent:
+        nights = nights_of(sent)
+    if not nights and not _pool_known(conn, pool_id):
+        return None
+    return nights
 
 
 def _pool_known(conn: Connection, pool_id: UUID) -> bool:

@@ -31,18 +31,23 @@ class AvailabilityResource(Query):
 
     def on_get(self, req: falcon.Request, resp: falcon.Response) -> None:
         query = req.context.query
+        pool_id = query["pool_id"]
         with self.consistent(req) as conn:
-            nights = queries.availability(
-                conn,
-                pool_id=query["pool_id"],
-                first_night=query["first"],
-                last_night=query["last"],
-                now=self.services.clock(),
-            )
-            pool = plan_queries.pool_terms(conn, query["pool_id"])
-            if nights is None or pool is None:
-                raise UnknownPool(f"no pool {query['pool_id']}")
-            plans = sellable_plans(conn, pool, caller(req).channel)
+            with conn.pipeline():  # three statements, one round trip
+                sent_nights = queries.send_availability(
+                    conn,
+                    pool_id=pool_id,
+                    first_night=query["first"],
+                    last_night=query["last"],
+                    now=self.services.clock(),
+                )
+                sent_pool = plan_queries.send_pool_terms(conn, pool_id)
+                sent_plans = plan_queries.send_rate_plans(conn, pool_id, include_retired=False)
+            pool = sent_pool.fetchone()
+            if pool is None:
+                raise UnknownPool(f"no pool {pool_id}")
+            nights = queries.nights_of(sent_nights)
+            plans = sellable_plans(pool, sent_plans.fetchall(), caller(req).channel)
         for night in nights:
             day = night["night"]
             night["prices"] = [
@@ -54,5 +59,5 @@ class AvailabilityResource(Query):
                 for code, terms in plans
             ]
         resp.media = shared(rate_plans.PricedAvailability).dump(
-            {"pool_id": query["pool_id"], "currency": pool["currency"], "nights": nights}
+            {"pool_id": pool_id, "currency": pool["currency"], "nights": nights}
         )

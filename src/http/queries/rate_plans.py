@@ -44,11 +44,12 @@ def visible(who: Caller, row: dict[str, Any]) -> bool:
 
 
 def sellable_plans(
-    conn: Connection, pool: dict[str, Any], channel: str
+    pool: dict[str, Any], live_plans: list[dict[str, Any]], channel: str
 ) -> list[tuple[str, PlanTerms]]:
-    """The plans `channel` may sell at the pool now, `default` first, then by code."""
+    """Of the pool's live plans (`plan_queries.rate_plans`, retired left out), those
+    `channel` may sell now: `default` first, then by code."""
     plans = [(DEFAULT_PLAN, default_terms(pool["nightly_price"]))]
-    for row in plan_queries.rate_plans(conn, pool["pool_id"], include_retired=False):
+    for row in live_plans:
         terms = PlanTerms.from_dict(row["terms"])
         if terms.sells_to(channel):
             plans.append((row["code"], terms))
