@@ -22,8 +22,8 @@ on 2 busy cores, their sum is what bounds a rate.
 
 Then a trace: a second pair of the same servers reaches PostgreSQL through a
 wire proxy (bench/wire_trace.py) that counts round trips; one client sends
-holds and confirms (and baseline saves) one at a time, and the database round
-trips of each request are printed by kind (night lock, aggregate read, save...).
+holds, confirms and /availability queries (and baseline saves) one at a time, and
+the database round trips of each request are printed by kind (night lock, aggregate read, save...).
 
 Everything runs on this machine, clients included, so the figures are what
 2 shared cores give.
@@ -205,18 +205,25 @@ def trace_commands(
     baseline = Client(baseline_port)
     first = datetime.now(UTC).date() + timedelta(days=1)
     rng = random.Random(7)
-    totals = {"hold (POST /bookings)": Counts(), "confirm": Counts(), "baseline save": Counts()}
-    hold, confirm, save = totals
+    totals = {
+        "hold (POST /bookings)": Counts(),
+        "confirm": Counts(),
+        "GET /availability (a week)": Counts(),
+        "baseline save": Counts(),
+    }
+    hold, confirm, query, save = totals
 
-    def measured(name: str, via: Client, path: str, body: object, keep: bool) -> dict[str, object]:
+    def measured(
+        name: str, via: Client, path: str, body: object | None, keep: bool
+    ) -> dict[str, object]:
         before = trace.snapshot()
-        answer = via.call("POST", path, body)
+        answer = via.call("GET" if body is None else "POST", path, body)
         if keep:
             totals[name] += trace.snapshot() - before
         return answer
 
     for n in range(2 * TRACED):
-        sys.stderr.write(f"\r  trace: {n + 1}/{2 * TRACED} hold + confirm + save   ")
+        sys.stderr.write(f"\r  trace: {n + 1}/{2 * TRACED} hold + confirm + query + save   ")
         keep = n >= TRACED
         night = first + timedelta(days=rng.randrange(365))
         held = measured(hold, client, "/bookings", {
@@ -225,6 +232,8 @@ def trace_commands(
             "guest": {"name": "Bench Guest"}, "plates": ["BE-NCH-1"],
         }, keep)  # fmt: skip
         measured(confirm, client, f"/bookings/{held['id']}/confirm", {}, keep)
+        week = f"from={night}&to={night + timedelta(days=6)}"
+        measured(query, client, f"/availability?pool_id={rng.choice(pools)}&{week}", None, keep)
         measured(save, baseline, "/save", {"n": n}, keep)
     sys.stderr.write("\n")
     return {name: (TRACED, counts) for name, counts in totals.items()}
