@@ -15,7 +15,7 @@ from uuid import uuid4
 import psycopg
 import pytest
 from falcon import testing
-from http_support import Api, World, hold_body, problem_type
+from http_support import Api, World, hold, hold_body, problem_type
 from psycopg.rows import tuple_row
 
 from berth.adapters.postgres import idempotency
@@ -152,3 +152,30 @@ def test_a_hold_that_committed_is_answered_201_even_if_its_connection_dies_right
     assert again.status_code == 201, again.text
     assert again.headers.get("idempotency-replayed") == "true"
     assert again.json["id"] == first.json["id"]
+
+
+def test_a_statement_timed_out_in_availabilitys_pipeline_is_a_503_and_the_next_read_succeeds(
+    api: Api, services: Services, world: World, workers: None, app_db_url: str, db_url: str
+):
+    # /availability sends its three statements in one pipeline; the third (the rate
+    # plans) waits on a lock past the statement timeout. One connection in the pool,
+    # so the next read is served by what that failure left behind.
+    pool = request_pool(app_db_url, max_size=1, timeouts=Timeouts(statement=0.5))
+    one = Services(reservations=services.reservations, pool=pool, clock=services.clock)
+    reads = Api(testing.TestClient(create_app(Settings(), one)), tokens=api.tokens)
+    booking = hold(api, world)
+    query = f"/availability?pool_id={world.pool_id}&from=2030-06-01&to=2030-06-03"
+    before = reads.get(f"{query}&min_position={booking['position']}", who="web")
+    assert before.status_code == 200, before.text
+
+    with psycopg.connect(db_url) as locker:
+        locker.execute("LOCK TABLE availability_rate_plans IN ACCESS EXCLUSIVE MODE")
+        timed_out = reads.get(query, who="web")
+        locker.rollback()
+    after = reads.get(query, who="web")
+    pool.close()
+
+    assert timed_out.status_code == 503, timed_out.text
+    assert problem_type(timed_out) == "database-unavailable"
+    assert after.status_code == 200, after.text
+    assert after.json == before.json

@@ -42,7 +42,7 @@ def test_a_web_worker_that_built_its_app_has_its_startup_heap_frozen(
     assert walked < frozen / 10  # what a full collection still walks: made since
 
 
-def test_berth_worker_freezes_its_startup_heap_before_its_loop(db_url: str) -> None:
+def test_berth_worker_freezes_its_startup_heap_before_it_runs_the_worker(db_url: str) -> None:
     # `berth worker NAME` as the Procfile runs it, with the loop replaced by the counts.
     started = (
         "from berth import cli, workers\n"

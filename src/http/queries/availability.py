@@ -43,11 +43,12 @@ class AvailabilityResource(Query):
                 )
                 sent_pool = plan_queries.send_pool_terms(conn, pool_id)
                 sent_plans = plan_queries.send_rate_plans(conn, pool_id, include_retired=False)
-            pool = sent_pool.fetchone()
-            if pool is None:
-                raise UnknownPool(f"no pool {pool_id}")
-            nights = queries.nights_of(sent_nights)
-            plans = sellable_plans(pool, sent_plans.fetchall(), caller(req).channel)
+            with sent_nights, sent_pool, sent_plans:
+                pool = sent_pool.fetchone()
+                if pool is None:
+                    raise UnknownPool(f"no pool {pool_id}")
+                nights = queries.nights_of(sent_nights)
+                plans = sellable_plans(pool, sent_plans.fetchall(), caller(req).channel)
         for night in nights:
             day = night["night"]
             night["prices"] = [
